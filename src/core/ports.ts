@@ -1,0 +1,248 @@
+/**
+ * Ports: what the sale needs from the outside world, phrased in sale terms.
+ * Each port has an embedded (in-process) adapter and a real one, and one contract suite
+ * that both must pass (see src/adapters/<port>/<port>.contract.ts).
+ */
+
+/** A request to turn one reserved unit into an order. Published by the api, consumed by the worker. */
+export interface OrderMessage {
+  uuid: string;
+  userId: number;
+  seckillGoodId: number;
+  /** Epoch ms at which the api reserved the unit. */
+  reservedAt: number;
+}
+
+export type ResultStatus = 'SUCCESS' | 'FAIL';
+
+/** Why a queued request did not become an order. */
+export type FailReason = 'SOLD_OUT' | 'DUPLICATE_ORDER' | 'UUID_CONFLICT' | 'NOT_FOUND';
+
+/** The outcome of one queued request (one uuid). */
+export interface SeckillResult {
+  uuid: string;
+  userId: number;
+  seckillGoodId: number;
+  status: ResultStatus;
+  orderNo?: string;
+  reason?: FailReason;
+}
+
+// ---------------------------------------------------------------------------------------------
+// StockCache: the admission filter in front of the database.
+// ---------------------------------------------------------------------------------------------
+
+export type ReserveOutcome =
+  /** One unit is now held for this buyer under this uuid. */
+  | { kind: 'RESERVED'; stockLeft: number }
+  /** This uuid already holds a unit for this buyer (a repeat): nothing more was taken. */
+  | { kind: 'ALREADY_RESERVED' }
+  /** The buyer already holds a unit of this good (another uuid, or a settled order). */
+  | { kind: 'DUPLICATE' }
+  /** The uuid is held by another buyer. */
+  | { kind: 'UUID_TAKEN' }
+  | { kind: 'SOLD_OUT' }
+  /** The good's stock is not in the cache (never loaded, or the cache was flushed). */
+  | { kind: 'NOT_LOADED' };
+
+export interface Reservation {
+  uuid: string;
+  userId: number;
+  /** Epoch ms of the reservation. */
+  at: number;
+}
+
+/** The state of one good in the cache. */
+export interface CachedGood {
+  /** Pre-stock: what buyers can still hope for. null when the good is not loaded. */
+  preStock: number | null;
+  /** Reservations not yet settled (published or in the worker). */
+  inFlight: number;
+}
+
+export interface StockCache {
+  /**
+   * Atomically: if this uuid already holds a unit → ALREADY_RESERVED (or UUID_TAKEN for another buyer);
+   * if the good is not loaded → NOT_LOADED; if the buyer already holds a unit → DUPLICATE;
+   * if no stock → SOLD_OUT; else take one unit, remember the buyer, record the reservation by uuid.
+   */
+  reserve(seckillGoodId: number, userId: number, uuid: string, now: number): Promise<ReserveOutcome>;
+  /**
+   * Give the unit held by this uuid back: stock + 1, forget the buyer, drop the reservation.
+   * Idempotent: a uuid with no reservation changes nothing and returns false.
+   */
+  release(seckillGoodId: number, uuid: string): Promise<boolean>;
+  /**
+   * The reservation became an order: drop the reservation record, keep the unit taken and the buyer
+   * remembered. Idempotent.
+   */
+  settle(seckillGoodId: number, uuid: string): Promise<void>;
+  /**
+   * A closed order gives its unit back: stock + 1 and forget the buyer, so they may buy again.
+   * Not keyed by a reservation; callers make it idempotent (it runs once per closed order).
+   */
+  restock(seckillGoodId: number, userId: number): Promise<void>;
+  /**
+   * Load a good from the database's view. With `onlyIfMissing`, does nothing if the good is loaded
+   * (safe while requests are in flight); without it, overwrites stock and buyers and keeps reservations
+   * (callers do this only when nothing is in flight). Returns true if it wrote.
+   */
+  load(
+    seckillGoodId: number,
+    stock: number,
+    buyers: readonly number[],
+    opts: { onlyIfMissing: boolean },
+  ): Promise<boolean>;
+  /** Pre-stock and in-flight count of one good. */
+  read(seckillGoodId: number): Promise<CachedGood>;
+  /** Pre-stock of many goods at once (null = not loaded). */
+  readStocks(seckillGoodIds: readonly number[]): Promise<Map<number, number | null>>;
+  /** Reservations of a good not settled or released, oldest first. */
+  reservations(seckillGoodId: number): Promise<Reservation[]>;
+  /** Drop everything of one good (an admin deletes a sale; tests). */
+  forget(seckillGoodId: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// OrderBus: messaging between api, worker and ws processes.
+// ---------------------------------------------------------------------------------------------
+
+export interface Delivery {
+  /** 1 on the first delivery, higher when redelivered after a failure. */
+  attempt: number;
+  /** The broker says this message may have been delivered before. */
+  redelivered: boolean;
+}
+
+/** A handler that resolves has processed the message (it is acked); one that rejects asks for a retry. */
+export type Handler<T> = (message: T, delivery: Delivery) => Promise<void>;
+
+export interface Subscription {
+  /** Stop taking new messages and wait for the ones in hand. */
+  close(): Promise<void>;
+}
+
+export interface Alert {
+  kind: string;
+  message: string;
+  seckillGoodId?: number;
+  uuid?: string;
+  orderNo?: string;
+  details?: Record<string, unknown>;
+  at: string;
+}
+
+export interface OrderBus {
+  /** Persist an order request on the pending queue; resolves once the broker has confirmed it. */
+  publishOrder(message: OrderMessage): Promise<void>;
+  /**
+   * Take order requests (competing consumers: each message goes to one of them). At-least-once:
+   * a message may be delivered more than once. A rejected handler causes a redelivery; after
+   * `maxAttempts` the message goes to the dead-letter queue instead.
+   */
+  consumeOrders(handler: Handler<OrderMessage>, opts?: { prefetch?: number }): Promise<Subscription>;
+  /** Publish the outcome of a request (confirmed). */
+  publishResult(result: SeckillResult): Promise<void>;
+  /** Every subscriber (in every process) receives every result published after it subscribed. */
+  subscribeResults(handler: (result: SeckillResult) => void): Promise<Subscription>;
+  /** Tell every process that a good has stock again (clear sold-out signs). */
+  broadcastStockAgain(seckillGoodId: number): Promise<void>;
+  subscribeStockAgain(handler: (seckillGoodId: number) => void): Promise<Subscription>;
+  /** Put a problem an operator must look at on the alert queue. */
+  raiseAlert(alert: Alert): Promise<void>;
+  /** Read (and remove) alerts; operators and tests. */
+  takeAlerts(max: number): Promise<Alert[]>;
+  /** Read (and remove) dead-lettered order messages; operators and tests. */
+  takeDeadOrders(max: number): Promise<OrderMessage[]>;
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stores: the database is the truth for stock and orders.
+// ---------------------------------------------------------------------------------------------
+
+export type OrderStatus = 'UNPAID' | 'PAID' | 'CANCELLED' | 'TIMEOUT' | 'REFUNDED';
+export const ORDER_STATUSES: readonly OrderStatus[] = ['UNPAID', 'PAID', 'CANCELLED', 'TIMEOUT', 'REFUNDED'];
+
+export interface SeckillGood {
+  id: number;
+  name: string;
+  title: string;
+  imageUrl: string;
+  /** cents */
+  price: number;
+  /** cents */
+  seckillPrice: number;
+  initialStock: number;
+  /** The database's remaining stock. */
+  stock: number;
+  startAt: Date;
+  endAt: Date;
+}
+
+export type NewSeckillGood = Omit<SeckillGood, 'id' | 'stock' | 'initialStock'> & { stock: number };
+
+export interface Order {
+  orderNo: string;
+  uuid: string;
+  userId: number;
+  seckillGoodId: number;
+  goodName: string;
+  seckillPrice: number;
+  status: OrderStatus;
+  createdAt: Date;
+  payDeadline: Date;
+  paidAt?: Date;
+  closedAt?: Date;
+}
+
+export interface GoodStats {
+  stock: number;
+  orders: Record<OrderStatus, number>;
+}
+
+export interface OrderStore {
+  createGood(good: NewSeckillGood): Promise<SeckillGood>;
+  getGood(id: number): Promise<SeckillGood | null>;
+  listGoods(): Promise<SeckillGood[]>;
+  /** Users holding a live (UNPAID or PAID) order of this good. */
+  liveBuyers(seckillGoodId: number): Promise<number[]>;
+  /**
+   * Turn queued requests into orders. For each message, in one transaction with the others where it can:
+   * stock - 1 only if > 0, insert an UNPAID order, record the result. Idempotent on uuid: a uuid that
+   * already has a result returns that result unchanged (nothing is created twice).
+   * Results come back in the order of the messages.
+   */
+  createOrders(
+    messages: readonly OrderMessage[],
+    opts: { now: Date; payTimeoutMs: number; makeOrderNo: () => string },
+  ): Promise<{ result: SeckillResult; created: boolean }[]>;
+  /** The stored result of a uuid, if the worker has decided it. */
+  getResult(uuid: string): Promise<SeckillResult | null>;
+  listOrders(userId: number): Promise<Order[]>;
+  getOrder(orderNo: string): Promise<Order | null>;
+  stats(seckillGoodId: number): Promise<GoodStats | null>;
+}
+
+export type Role = 'user' | 'admin';
+
+export interface User {
+  id: number;
+  phone: string;
+  nickname: string;
+  role: Role;
+}
+
+export interface UserStore {
+  /** Returns null when the phone is taken. */
+  create(user: { phone: string; nickname: string; passwordHash: string; role: Role }): Promise<User | null>;
+  /** Create or update (password, role) by phone. */
+  upsert(user: { phone: string; nickname: string; passwordHash: string; role: Role }): Promise<User>;
+  findByPhone(phone: string): Promise<(User & { passwordHash: string }) | null>;
+  findById(id: number): Promise<User | null>;
+}
+
+export interface Clock {
+  now(): Date;
+}

@@ -1,0 +1,41 @@
+/**
+ * Real-service availability for *.int.test.ts files.
+ * Under CI=true a missing service fails the run loudly; elsewhere the suite skips with a message.
+ */
+import net from 'node:net';
+
+export const SERVICE_URLS = {
+  postgres: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+  redis: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+  rabbitmq: process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
+} as const;
+
+export type ServiceName = keyof typeof SERVICE_URLS;
+
+function reachable(url: string): Promise<boolean> {
+  const u = new URL(url);
+  const port = Number(u.port) || { 'postgres:': 5432, 'redis:': 6379, 'amqp:': 5672 }[u.protocol] || 0;
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: u.hostname || '127.0.0.1', port, timeout: 1000 });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
+
+/** Resolves true when every named service accepts connections; throws under CI when one does not. */
+export async function servicesAvailable(...names: ServiceName[]): Promise<boolean> {
+  const missing: string[] = [];
+  for (const name of names) if (!(await reachable(SERVICE_URLS[name]))) missing.push(`${name} (${SERVICE_URLS[name]})`);
+  if (missing.length === 0) return true;
+  const message = `real service(s) not reachable: ${missing.join(', ')}`;
+  if (process.env.CI === 'true') throw new Error(`${message} — CI never skips real-service tests`);
+  console.warn(`skipping: ${message}`);
+  return false;
+}
