@@ -99,6 +99,8 @@ export interface StockCache {
   readStocks(seckillGoodIds: readonly number[]): Promise<Map<number, number | null>>;
   /** Reservations of a good not settled or released, oldest first. */
   reservations(seckillGoodId: number): Promise<Reservation[]>;
+  /** The reservation one uuid holds on a good, or null (one lookup; used to answer polling). */
+  reservationOf(seckillGoodId: number, uuid: string): Promise<Reservation | null>;
   /** Drop everything of one good (an admin deletes a sale; tests). */
   forget(seckillGoodId: number): Promise<void>;
   close(): Promise<void>;

@@ -1,0 +1,176 @@
+/**
+ * The only place that picks adapters: embedded (PGlite + in-process cache and bus) or services
+ * (PostgreSQL + Redis + RabbitMQ). Builds the roles this process runs and starts/stops them.
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from './config.ts';
+import { ensureAccount } from './core/accounts.ts';
+import { createGoodsCatalog } from './core/catalog.ts';
+import { createTokenSigner, type TokenSigner } from './core/credentials.ts';
+import { createSale } from './core/goods.ts';
+import type { Clock, OrderBus, OrderStore, StockCache, Subscription, UserStore } from './core/ports.ts';
+import { createSoldOutSigns } from './core/sold-out-signs.ts';
+import { loadGoodIntoCache } from './core/stock-sync.ts';
+import type { Database } from './adapters/database/database.ts';
+import { migrate } from './adapters/database/migrate.ts';
+import { createPgDatabase } from './adapters/database/pg-database.ts';
+import { createPgliteDatabase } from './adapters/database/pglite-database.ts';
+import { createMemoryOrderBus } from './adapters/order-bus/memory-order-bus.ts';
+import { createRabbitOrderBus } from './adapters/order-bus/rabbitmq-order-bus.ts';
+import { createSqlOrderStore } from './adapters/order-store/sql-order-store.ts';
+import { createSqlUserStore } from './adapters/order-store/sql-user-store.ts';
+import { createMemoryStockCache } from './adapters/stock-cache/memory-stock-cache.ts';
+import { createRedisStockCache } from './adapters/stock-cache/redis-stock-cache.ts';
+import { consumePendingOrders } from './entry-points/consumers/pending-orders.consumer.ts';
+import { makeAuthenticate } from './entry-points/http/auth.ts';
+import { buildHttpServer } from './entry-points/http/server.ts';
+import { createMetrics, type Metrics } from './entry-points/metrics.ts';
+import { demoSales } from './demo.ts';
+
+export interface Adapters {
+  db: Database;
+  store: OrderStore;
+  users: UserStore;
+  cache: StockCache;
+  bus: OrderBus;
+}
+
+export interface RunningApp {
+  config: Config;
+  adapters: Adapters;
+  signer: TokenSigner;
+  metrics: Metrics;
+  /** http://host:port of the api, when this process runs it. */
+  httpUrl?: string;
+  /** ws://host:port of the result push, when this process runs it. */
+  wsUrl?: string;
+  /** The admin account's credentials when this start generated or set them (to print). */
+  admin?: { phone: string; password: string; generated: boolean };
+  stop(): Promise<void>;
+}
+
+const systemClock: Clock = { now: () => new Date() };
+
+async function openAdapters(config: Config, logger: Logger): Promise<Adapters> {
+  if (config.mode === 'embedded') {
+    await fs.mkdir(config.dataDir, { recursive: true });
+    const db = await createPgliteDatabase({ dataDir: path.join(config.dataDir, 'pg') });
+    return { db, store: createSqlOrderStore(db), users: createSqlUserStore(db), cache: createMemoryStockCache(), bus: createMemoryOrderBus({}) };
+  }
+  const db = await createPgDatabase({
+    url: config.databaseUrl,
+    max: config.databasePoolSize,
+    ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
+    onIdleError: (err) => logger.warn({ err }, 'database connection lost'),
+  });
+  const cache = createRedisStockCache({
+    url: config.redisUrl,
+    keyPrefix: config.redisKeyPrefix,
+    onError: (err) => logger.warn({ err: err.message }, 'redis connection problem'),
+  });
+  const bus = await createRabbitOrderBus({ url: config.amqpUrl, prefix: config.amqpPrefix, logger: logger.child({ component: 'bus' }) });
+  return { db, store: createSqlOrderStore(db), users: createSqlUserStore(db), cache, bus };
+}
+
+/** Embedded mode keeps generated secrets in the data folder, so tokens and the admin password survive restarts. */
+async function keptSecret(config: Config, file: string, make: () => string): Promise<string> {
+  const at = path.join(config.dataDir, file);
+  try {
+    return (await fs.readFile(at, 'utf8')).trim();
+  } catch {
+    const value = make();
+    await fs.writeFile(at, value + '\n', { mode: 0o600 });
+    return value;
+  }
+}
+
+export async function startApp(config: Config, logger: Logger, clock: Clock = systemClock): Promise<RunningApp> {
+  const log = (component: string) => logger.child({ component });
+  const adapters = await openAdapters(config, logger);
+  const { db, store, users, cache, bus } = adapters;
+  const closers: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const close of closers.reverse()) await close().catch((err) => logger.warn({ err }, 'error while stopping'));
+    closers.length = 0;
+  };
+  closers.push(() => db.close(), () => cache.close(), () => bus.close());
+
+  try {
+    const applied = await migrate(db);
+    if (applied.length) log('db').info({ applied }, 'migrations applied');
+
+    const tokenSecret =
+      config.tokenSecret ?? (await keptSecret(config, 'token-secret', () => randomBytes(32).toString('base64url')));
+    const signer = createTokenSigner(tokenSecret, config.tokenTtlSeconds);
+    const metrics = createMetrics({ defaults: true });
+    const catalog = createGoodsCatalog(store, clock);
+    const signs = createSoldOutSigns(clock);
+
+    const admin = await ensureAdmin(config, users, logger);
+    if (config.demo && config.roles.includes('api') && (await store.listGoods()).length === 0) {
+      for (const sale of demoSales(clock.now())) await createSale({ store, cache }, sale);
+      log('demo').info('demo sales created');
+    }
+    // A cache that lost its data (restart, flush) is filled from the database; a loaded good is left alone.
+    for (const good of await store.listGoods()) await loadGoodIntoCache({ store, cache }, good.id, { onlyIfMissing: true });
+
+    const app: RunningApp = { config, adapters, signer, metrics, ...(admin ? { admin } : {}), stop };
+
+    if (config.roles.includes('worker')) {
+      const sub = await consumePendingOrders(
+        { store, cache, bus, clock, payTimeoutMs: config.payTimeoutMs, logger: log('worker'), metrics },
+        { prefetch: config.workerPrefetch, batchSize: config.workerBatchSize },
+      );
+      closers.push(() => sub.close());
+    }
+
+    if (config.roles.includes('api')) {
+      const sub: Subscription = await bus.subscribeStockAgain((id) => signs.clear(id));
+      closers.push(() => sub.close());
+      const goodsDeps = { store, cache, catalog };
+      const http: FastifyInstance = await buildHttpServer(
+        {
+          authenticate: makeAuthenticate(signer, clock),
+          accounts: { users, signer, clock },
+          goods: goodsDeps,
+          placeOrder: { catalog, signs, cache, bus, store, clock },
+          store,
+          cache,
+          users,
+          catalog,
+          metrics,
+        },
+        { logger: log('http'), bodyLimitBytes: config.bodyLimitBytes, mode: config.mode, metrics },
+      );
+      await http.listen({ host: config.host, port: config.port });
+      // Close the server before the adapters it uses (closers run in reverse).
+      closers.push(() => http.close());
+      const address = http.server.address();
+      const port = typeof address === 'object' && address ? address.port : config.port;
+      app.httpUrl = `http://${config.host}:${port}`;
+    }
+    return app;
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+async function ensureAdmin(config: Config, users: UserStore, logger: Logger) {
+  let password = config.adminPassword;
+  let generated = false;
+  if (!password) {
+    if (config.mode !== 'embedded') {
+      logger.warn('SECKILL_ADMIN_PASSWORD is not set: no admin account was created or updated');
+      return undefined;
+    }
+    password = await keptSecret(config, 'admin-password', () => randomBytes(9).toString('base64url'));
+    generated = true;
+  }
+  await ensureAccount({ users }, { phone: config.adminPhone, password, nickname: 'admin', role: 'admin' });
+  return { phone: config.adminPhone, password, generated };
+}

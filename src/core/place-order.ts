@@ -1,0 +1,100 @@
+/**
+ * The hot path: a buyer asks for one unit of a seckill good.
+ *
+ * auth (entry point) → sale window (process memory) → local sold-out sign (no I/O) →
+ * one atomic cache reservation → confirmed publish to the pending queue → QUEUED.
+ * If the publish fails the unit is given back before the buyer hears UNAVAILABLE, so nothing is lost.
+ */
+import type { GoodsCatalog } from './catalog.ts';
+import { saleWindow } from './catalog.ts';
+import { SeckillError } from './errors.ts';
+import type { Clock, FailReason, OrderBus, OrderStore, StockCache } from './ports.ts';
+import type { SoldOutSigns } from './sold-out-signs.ts';
+import { loadGoodIntoCache } from './stock-sync.ts';
+
+export interface PlaceOrderDeps {
+  catalog: GoodsCatalog;
+  signs: SoldOutSigns;
+  cache: StockCache;
+  bus: Pick<OrderBus, 'publishOrder'>;
+  store: Pick<OrderStore, 'getResult' | 'getGood' | 'liveBuyers'>;
+  clock: Clock;
+}
+
+export interface PlaceOrderRequest {
+  userId: number;
+  seckillGoodId: number;
+  uuid: string;
+}
+
+export type RejectCode = 'SOLD_OUT' | 'DUPLICATE_ORDER' | 'NOT_STARTED' | 'ENDED' | 'NOT_FOUND';
+
+export type PlaceOrderOutcome =
+  /** The request holds a unit (or, for a repeat, already has its outcome). */
+  | { kind: 'ACCEPTED'; uuid: string; status: 'QUEUED' | 'SUCCESS' | 'FAIL'; orderNo?: string; reason?: FailReason; repeat: boolean }
+  | { kind: 'REJECTED'; code: RejectCode; message: string };
+
+const reject = (code: RejectCode, message: string): PlaceOrderOutcome => ({ kind: 'REJECTED', code, message });
+
+export async function placeOrder(deps: PlaceOrderDeps, req: PlaceOrderRequest): Promise<PlaceOrderOutcome> {
+  const { seckillGoodId, userId, uuid } = req;
+  const good = await deps.catalog.get(seckillGoodId);
+  if (!good) return reject('NOT_FOUND', `No seckill good ${seckillGoodId}.`);
+  const now = deps.clock.now();
+  const window = saleWindow(good, now);
+  if (window === 'NOT_STARTED') return reject('NOT_STARTED', `The sale starts at ${good.startAt.toISOString()}.`);
+  if (window === 'ENDED') return reject('ENDED', 'The sale has ended.');
+  if (deps.signs.isSet(seckillGoodId)) return reject('SOLD_OUT', 'Sold out.');
+
+  const generation = deps.signs.generation(seckillGoodId);
+  let outcome = await deps.cache.reserve(seckillGoodId, userId, uuid, now.getTime());
+  if (outcome.kind === 'NOT_LOADED') {
+    // The cache lost the good (flush, failover) or never had it: load it from the database once.
+    await loadGoodIntoCache(deps, seckillGoodId, { onlyIfMissing: true });
+    outcome = await deps.cache.reserve(seckillGoodId, userId, uuid, now.getTime());
+    if (outcome.kind === 'NOT_LOADED') throw new SeckillError('UNAVAILABLE', 'The stock cache is not ready; try again.');
+  }
+
+  switch (outcome.kind) {
+    case 'RESERVED':
+      await publishOrReleaseUnit(deps, req, now.getTime());
+      if (outcome.stockLeft <= 0) deps.signs.set(seckillGoodId, generation);
+      return { kind: 'ACCEPTED', uuid, status: 'QUEUED', repeat: false };
+    case 'ALREADY_RESERVED':
+      return { kind: 'ACCEPTED', uuid, status: 'QUEUED', repeat: true };
+    case 'SOLD_OUT':
+      deps.signs.set(seckillGoodId, generation);
+      return reject('SOLD_OUT', 'Sold out.');
+    case 'UUID_TAKEN':
+      return reject('DUPLICATE_ORDER', 'This request id is already in use.');
+    case 'DUPLICATE':
+      return answerRepeatOrDuplicate(deps, req);
+  }
+}
+
+async function publishOrReleaseUnit(deps: PlaceOrderDeps, req: PlaceOrderRequest, reservedAt: number): Promise<void> {
+  try {
+    await deps.bus.publishOrder({ uuid: req.uuid, userId: req.userId, seckillGoodId: req.seckillGoodId, reservedAt });
+  } catch (cause) {
+    // Nothing reached the queue: the unit goes back before the buyer is told. If even that fails the
+    // reservation stays recorded by uuid and the reconciler gives it back after its grace period.
+    await deps.cache.release(req.seckillGoodId, req.uuid).catch(() => undefined);
+    throw new SeckillError('UNAVAILABLE', 'The order queue is unavailable; nothing was taken from stock.', { cause });
+  }
+}
+
+/** The buyer already holds a unit. If it was this very uuid, answer like the first time. */
+async function answerRepeatOrDuplicate(deps: PlaceOrderDeps, req: PlaceOrderRequest): Promise<PlaceOrderOutcome> {
+  const result = await deps.store.getResult(req.uuid);
+  if (result && result.userId === req.userId && result.seckillGoodId === req.seckillGoodId) {
+    return {
+      kind: 'ACCEPTED',
+      uuid: req.uuid,
+      status: result.status,
+      repeat: true,
+      ...(result.orderNo ? { orderNo: result.orderNo } : {}),
+      ...(result.reason ? { reason: result.reason } : {}),
+    };
+  }
+  return reject('DUPLICATE_ORDER', 'You already hold an order or a queued request for this sale.');
+}

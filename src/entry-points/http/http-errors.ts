@@ -1,0 +1,54 @@
+/** The one place where error codes become HTTP statuses, and errors become the documented body shape. */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { ZodType } from 'zod';
+import { type ErrorCode, SeckillError, isSeckillError } from '../../core/errors.ts';
+
+export const STATUS_OF: Record<ErrorCode, number> = {
+  INVALID_INPUT: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  SOLD_OUT: 409,
+  DUPLICATE_ORDER: 409,
+  NOT_STARTED: 409,
+  ENDED: 409,
+  ORDER_CLOSED: 409,
+  PHONE_TAKEN: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  RATE_LIMITED: 429,
+  UNAVAILABLE: 503,
+  INTERNAL: 500,
+};
+
+export function errorBody(code: ErrorCode, message: string, details?: unknown) {
+  return { error: { code, message, ...(details === undefined ? {} : { details }) } };
+}
+
+export function sendError(reply: FastifyReply, code: ErrorCode, message: string, details?: unknown) {
+  return reply.code(STATUS_OF[code]).send(errorBody(code, message, details));
+}
+
+/** Validate one input with zod; failures name the fields. */
+export function parseInput<T>(schema: ZodType<T>, value: unknown): T {
+  const parsed = schema.safeParse(value ?? {});
+  if (parsed.success) return parsed.data;
+  const fields = [...new Set(parsed.error.issues.map((i) => i.path.join('.') || '(body)'))];
+  const problems = parsed.error.issues.map((i) => ({ field: i.path.join('.') || '(body)', problem: i.message }));
+  throw new SeckillError('INVALID_INPUT', `Invalid ${fields.join(', ')}.`, { details: { fields, problems } });
+}
+
+/** Translate anything thrown by a route; never send a stack trace. */
+export function handleError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
+  if (isSeckillError(error)) {
+    if (error.code === 'UNAVAILABLE' || error.code === 'INTERNAL') request.log.warn({ err: error }, error.message);
+    return sendError(reply, error.code, error.message, error.details);
+  }
+  const fe = error as FastifyError;
+  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendError(reply, 'PAYLOAD_TOO_LARGE', 'The request body is too large.');
+  if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return sendError(reply, 'INVALID_INPUT', 'Send a JSON body (Content-Type: application/json).');
+  if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return sendError(reply, 'INVALID_INPUT', fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'The JSON body is empty.' : 'The request body is not valid JSON.');
+  }
+  request.log.error({ err: error }, 'request failed');
+  return sendError(reply, 'INTERNAL', 'Something went wrong on our side.');
+}

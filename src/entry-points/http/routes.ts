@@ -1,0 +1,139 @@
+/** The routes of API.md. Each handler: authenticate, validate, call one use case, present. */
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { login, register, type AccountsDeps } from '../../core/accounts.ts';
+import type { GoodsCatalog } from '../../core/catalog.ts';
+import { SeckillError } from '../../core/errors.ts';
+import { createSale, getSale, listSales, saleStats, type GoodsDeps } from '../../core/goods.ts';
+import { placeOrder, type PlaceOrderDeps } from '../../core/place-order.ts';
+import type { OrderStore, StockCache, UserStore } from '../../core/ports.ts';
+import { requireAdmin, type Authenticate } from './auth.ts';
+import { parseInput, sendError } from './http-errors.ts';
+import type { Metrics } from '../metrics.ts';
+import { goodJson, orderJson, resultJson, userJson } from './presenters.ts';
+
+export interface RouteDeps {
+  authenticate: Authenticate;
+  accounts: AccountsDeps;
+  goods: GoodsDeps;
+  placeOrder: PlaceOrderDeps;
+  store: Pick<OrderStore, 'getResult' | 'listOrders' | 'getOrder'>;
+  cache: Pick<StockCache, 'reservationOf'>;
+  users: Pick<UserStore, 'findById'>;
+  catalog: GoodsCatalog;
+  metrics: Metrics;
+}
+
+const phone = z.string().regex(/^1\d{10}$/, 'an 11-digit mobile number starting with 1');
+const password = z.string().min(8, 'at least 8 characters').max(128);
+const id = z.coerce.number().int().positive().max(2 ** 31 - 1);
+export const UUID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
+const requestId = z.string().regex(UUID_PATTERN, '8-64 characters of A-Z a-z 0-9 _ -');
+const cents = z.number().int().min(0).max(1_000_000_000);
+const isoTime = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
+
+const RegisterBody = z.object({ phone, password, nickname: z.string().trim().min(1).max(32).optional() });
+const LoginBody = z.object({ phone: z.string().max(32), password: z.string().max(128) });
+const SeckillOrderBody = z.object({ seckillGoodId: z.number().int().positive().max(2 ** 31 - 1), uuid: requestId });
+const NewGoodBody = z.object({
+  name: z.string().trim().min(1).max(100),
+  title: z.string().trim().max(200).default(''),
+  imageUrl: z.string().trim().max(500).default(''),
+  price: cents,
+  seckillPrice: cents,
+  stock: z.number().int().min(0).max(1_000_000),
+  startAt: isoTime,
+  endAt: isoTime,
+});
+const IdParams = z.object({ id });
+const UuidParams = z.object({ uuid: requestId });
+const OrderNoParams = z.object({ orderNo: z.string().regex(/^[A-Za-z0-9]{1,40}$/) });
+
+export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  const { authenticate } = deps;
+
+  app.post('/api/auth/register', async (req, reply) => {
+    const body = parseInput(RegisterBody, req.body);
+    const s = await register(deps.accounts, body);
+    return reply.code(201).send({ user: userJson(s.user), token: s.token, expiresAt: s.expiresAt.toISOString() });
+  });
+
+  app.post('/api/auth/login', async (req) => {
+    const body = parseInput(LoginBody, req.body);
+    const s = await login(deps.accounts, body);
+    return { user: userJson(s.user), token: s.token, expiresAt: s.expiresAt.toISOString() };
+  });
+
+  app.get('/api/me', async (req) => {
+    const claims = authenticate(req);
+    const user = await deps.users.findById(claims.userId);
+    if (!user) throw new SeckillError('UNAUTHORIZED', 'This account no longer exists.');
+    return userJson(user);
+  });
+
+  app.get('/api/seckill/goods', async () => ({ items: (await listSales(deps.goods)).map(goodJson) }));
+
+  app.get('/api/seckill/goods/:id', async (req) => goodJson(await getSale(deps.goods, parseInput(IdParams, req.params).id)));
+
+  app.post('/api/seckill/orders', async (req, reply) => {
+    const claims = authenticate(req);
+    const body = parseInput(SeckillOrderBody, req.body);
+    const outcome = await placeOrder(deps.placeOrder, { userId: claims.userId, ...body });
+    deps.metrics.seckillRequests.inc({ outcome: outcome.kind === 'ACCEPTED' ? (outcome.repeat ? 'REPEAT' : 'QUEUED') : outcome.code });
+    if (outcome.kind === 'REJECTED') return sendError(reply, outcome.code, outcome.message);
+    return resultJson(outcome);
+  });
+
+  app.get('/api/seckill/results/:uuid', async (req) => {
+    const claims = authenticate(req);
+    const { uuid } = parseInput(UuidParams, req.params);
+    const query = parseInput(z.object({ seckillGoodId: id.optional() }), req.query);
+    const decided = async () => {
+      const result = await deps.store.getResult(uuid);
+      if (result && result.userId !== claims.userId) throw notFound('result');
+      return result && resultJson(result);
+    };
+    const first = await decided();
+    if (first) return first;
+    // Not decided yet: it is QUEUED if this buyer's reservation is still in the cache.
+    const goodIds = query.seckillGoodId ? [query.seckillGoodId] : (await deps.catalog.list()).map((g) => g.id);
+    for (const goodId of goodIds) {
+      const held = await deps.cache.reservationOf(goodId, uuid);
+      if (held) {
+        if (held.userId !== claims.userId) throw notFound('result');
+        return { uuid, status: 'QUEUED' };
+      }
+    }
+    // The worker stores the result before it clears the reservation, so a decision made between the two
+    // reads above is visible now.
+    const second = await decided();
+    if (second) return second;
+    throw notFound('result');
+  });
+
+  app.get('/api/orders', async (req) => {
+    const claims = authenticate(req);
+    return { items: (await deps.store.listOrders(claims.userId)).map(orderJson) };
+  });
+
+  app.get('/api/orders/:orderNo', async (req) => {
+    const claims = authenticate(req);
+    const { orderNo } = parseInput(OrderNoParams, req.params);
+    const order = await deps.store.getOrder(orderNo);
+    if (!order || order.userId !== claims.userId) throw notFound('order');
+    return orderJson(order);
+  });
+
+  app.post('/api/admin/seckill/goods', async (req, reply) => {
+    requireAdmin(authenticate(req));
+    const body = parseInput(NewGoodBody, req.body);
+    return reply.code(201).send(goodJson(await createSale(deps.goods, body)));
+  });
+
+  app.get('/api/admin/seckill/goods/:id/stats', async (req) => {
+    requireAdmin(authenticate(req));
+    return saleStats(deps.goods, parseInput(IdParams, req.params).id);
+  });
+}
+
+const notFound = (what: string) => new SeckillError('NOT_FOUND', `No such ${what}.`);

@@ -1,0 +1,45 @@
+/** The HTTP api: fastify with our logger, one error translation, body limits, health and metrics. */
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Metrics } from '../metrics.ts';
+import { handleError, sendError } from './http-errors.ts';
+import { registerRoutes, type RouteDeps } from './routes.ts';
+
+export interface HttpServerOptions {
+  logger: Logger;
+  bodyLimitBytes: number;
+  mode: 'embedded' | 'services';
+  metrics: Metrics;
+  /** Extra routes (static front end …) registered after the api. */
+  extend?: (app: FastifyInstance) => Promise<void> | void;
+}
+
+export async function buildHttpServer(deps: RouteDeps, opts: HttpServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    // pino's Logger is a FastifyBaseLogger; the cast keeps the instance on fastify's default generics.
+    loggerInstance: opts.logger as FastifyBaseLogger,
+    bodyLimit: opts.bodyLimitBytes,
+    // No per-request logs: a hot sale produces thousands a second. Errors are logged by handleError,
+    // and /metrics has the counts and latencies.
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+    routerOptions: { maxParamLength: 100 },
+  });
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((req, reply) => sendError(reply, 'NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}.`));
+
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    opts.metrics.httpDuration.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+
+  app.get('/api/health', async () => ({ status: 'ok', mode: opts.mode }));
+  app.get('/metrics', async (_req, reply) => {
+    reply.header('Content-Type', opts.metrics.registry.contentType);
+    return opts.metrics.registry.metrics();
+  });
+
+  registerRoutes(app, deps);
+  await opts.extend?.(app);
+  return app;
+}
