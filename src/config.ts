@@ -12,47 +12,37 @@ const flag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
-const schema = z
-  .object({
-    SECKILL_MODE: z.enum(['embedded', 'services']).default('embedded'),
-    SECKILL_ROLES: z
-      .string()
-      .default('api,worker,ws')
-      .transform((s) => s.split(',').map((r) => r.trim()).filter(Boolean))
-      .pipe(z.array(z.enum(ROLES)).min(1)),
-    HOST: z.string().min(1).default('127.0.0.1'),
-    PORT: int(0, 65535).default(8080),
-    WS_PORT: int(0, 65535).default(8085),
-    /** Where the browser should open result sockets, when it differs from the api's host and WS_PORT. */
-    WS_PUBLIC_URL: z.url().optional(),
-    DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/postgres'),
-    DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).optional(),
-    DATABASE_POOL_SIZE: int(1, 200).default(10),
-    REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
-    REDIS_KEY_PREFIX: z.string().max(64).default('seckill:'),
-    AMQP_URL: z.string().default('amqp://guest:guest@127.0.0.1:5672'),
-    AMQP_PREFIX: z.string().max(64).default('seckill.'),
-    SECKILL_DATA_DIR: z.string().min(1).default('./.seckill-data'),
-    ORDER_PAY_TIMEOUT_MS: int(1000, 7 * 24 * 3600 * 1000).default(15 * 60 * 1000),
-    SECKILL_ADMIN_PHONE: z.string().regex(/^1\d{10}$/, 'an 11-digit mobile number').default('13800000000'),
-    SECKILL_ADMIN_PASSWORD: z.string().min(8).max(128).optional(),
-    SECKILL_TOKEN_SECRET: z.string().min(32, 'at least 32 characters').optional(),
-    SECKILL_TOKEN_TTL_S: int(60, 30 * 24 * 3600).default(24 * 3600),
-    SECKILL_DEMO: flag.default(true),
-    WORKER_PREFETCH: int(1, 10_000).default(1000),
-    WORKER_BATCH_SIZE: int(1, 5000).default(500),
-    BODY_LIMIT_BYTES: int(256, 1024 * 1024).default(16 * 1024),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  })
-  .superRefine((c, ctx) => {
-    if (c.SECKILL_MODE === 'services' && !c.SECKILL_TOKEN_SECRET) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['SECKILL_TOKEN_SECRET'],
-        message: 'required in services mode (every api process must verify the same tokens)',
-      });
-    }
-  });
+const schema = z.object({
+  SECKILL_MODE: z.enum(['embedded', 'services']).default('embedded'),
+  SECKILL_ROLES: z
+    .string()
+    .default('api,worker,ws')
+    .transform((s) => s.split(',').map((r) => r.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(ROLES)).min(1)),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: int(0, 65535).default(8080),
+  WS_PORT: int(0, 65535).default(8085),
+  /** Where the browser should open result sockets, when it differs from the api's host and WS_PORT. */
+  WS_PUBLIC_URL: z.url().optional(),
+  DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/postgres'),
+  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).optional(),
+  DATABASE_POOL_SIZE: int(1, 200).default(10),
+  REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
+  REDIS_KEY_PREFIX: z.string().max(64).default('seckill:'),
+  AMQP_URL: z.string().default('amqp://guest:guest@127.0.0.1:5672'),
+  AMQP_PREFIX: z.string().max(64).default('seckill.'),
+  SECKILL_DATA_DIR: z.string().min(1).default('./.seckill-data'),
+  ORDER_PAY_TIMEOUT_MS: int(1000, 7 * 24 * 3600 * 1000).default(15 * 60 * 1000),
+  SECKILL_ADMIN_PHONE: z.string().regex(/^1\d{10}$/, 'an 11-digit mobile number').default('13800000000'),
+  SECKILL_ADMIN_PASSWORD: z.string().min(8).max(128).optional(),
+  SECKILL_TOKEN_SECRET: z.string().min(32, 'at least 32 characters').optional(),
+  SECKILL_TOKEN_TTL_S: int(60, 30 * 24 * 3600).default(24 * 3600),
+  SECKILL_DEMO: flag.default(true),
+  WORKER_PREFETCH: int(1, 10_000).default(1000),
+  WORKER_BATCH_SIZE: int(1, 5000).default(500),
+  BODY_LIMIT_BYTES: int(256, 1024 * 1024).default(16 * 1024),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
 
 export type Config = Readonly<{
   mode: 'embedded' | 'services';
@@ -92,9 +82,12 @@ export class ConfigError extends Error {
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = schema.safeParse(present);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`);
+  // Checked on the raw value too, so it is listed with the other problems rather than after them.
+  if (present.SECKILL_MODE === 'services' && !present.SECKILL_TOKEN_SECRET) {
+    problems.push('SECKILL_TOKEN_SECRET: required in services mode (every api process must verify the same tokens)');
   }
+  if (!parsed.success || problems.length) throw new ConfigError(problems);
   const e = parsed.data;
   return Object.freeze({
     mode: e.SECKILL_MODE,

@@ -1,0 +1,275 @@
+/**
+ * OrderBus in process (embedded mode): product code, as strict as RabbitMQ so consumers stay honest.
+ *
+ * - Orders: one queue, competing consumers served round robin, each with at most `prefetch` messages in
+ *   hand. A message leaves the queue only when its handler resolves; a rejection puts it back at the tail
+ *   with attempt + 1 and redelivered = true, and after `maxAttempts` it goes to the dead list.
+ * - Every message is a JSON copy: no caller shares objects with another.
+ * - Delivery is always asynchronous, never inside the publish call.
+ * - `duplicateNext(n)` (or `duplicateDeliveries`) delivers the next n orders twice, as a broker may.
+ * - `peer()` is a second "process" on the same in-memory broker. Closing a bus is a process dying: the
+ *   messages its handlers hold go back to the head of the queue, redelivered.
+ */
+import type {
+  Alert,
+  Delivery,
+  Handler,
+  OrderBus,
+  OrderMessage,
+  SeckillResult,
+  Subscription,
+} from '../../core/ports.ts';
+import { SeckillError } from '../../core/errors.ts';
+
+export interface MemoryOrderBusOptions {
+  /** Deliveries of one order message before it is dead-lettered. Default 5. */
+  maxAttempts?: number;
+  /** The first n order messages published are delivered twice. Default 0. */
+  duplicateDeliveries?: number;
+  /** Where a throwing subscriber is reported. Default: console.error. */
+  onSubscriberError?: (err: unknown) => void;
+}
+
+export interface MemoryOrderBus extends OrderBus {
+  /** Test hook: the next n order messages published (by any peer) are delivered twice. */
+  duplicateNext(n: number): void;
+  /** Another process on the same broker (its own consumers and subscribers; closing it is that process dying). */
+  peer(opts?: Omit<MemoryOrderBusOptions, 'duplicateDeliveries'>): MemoryOrderBus;
+  /** Messages waiting in the order queue, not in any handler's hand. */
+  pendingCount(): number;
+}
+
+export const DEFAULT_PREFETCH = 50;
+
+interface Queued {
+  body: string;
+  attempt: number;
+  redelivered: boolean;
+}
+
+interface Consumer {
+  handler: Handler<OrderMessage>;
+  /** Runs the handler in the process (bus) that owns this consumer. */
+  deliver(item: Queued): void;
+  prefetch: number;
+  inHand: number;
+  work: Set<Promise<void>>;
+}
+
+/** What a message in a handler's hand needs so that its process dying can return it. */
+interface Unacked {
+  item: Queued;
+  consumer: Consumer;
+  settled: boolean;
+}
+
+/** The shared "broker": what RabbitMQ holds, as opposed to what each process holds. */
+interface Broker {
+  pending: Queued[];
+  consumers: Consumer[];
+  nextConsumer: number;
+  dead: string[];
+  alerts: string[];
+  resultSubscribers: Set<(body: string) => void>;
+  stockSubscribers: Set<(body: string) => void>;
+  duplicatesLeft: number;
+  pumpScheduled: boolean;
+}
+
+export function createMemoryOrderBus(options: MemoryOrderBusOptions = {}): MemoryOrderBus {
+  const broker: Broker = {
+    pending: [],
+    consumers: [],
+    nextConsumer: 0,
+    dead: [],
+    alerts: [],
+    resultSubscribers: new Set(),
+    stockSubscribers: new Set(),
+    duplicatesLeft: options.duplicateDeliveries ?? 0,
+    pumpScheduled: false,
+  };
+  return connect(broker, options);
+}
+
+function connect(broker: Broker, options: MemoryOrderBusOptions): MemoryOrderBus {
+  const maxAttempts = options.maxAttempts ?? 5;
+  const onSubscriberError = options.onSubscriberError ?? ((err: unknown) => console.error('order bus subscriber threw', err));
+  let closed = false;
+  const myConsumers = new Set<Consumer>();
+  const myUnacked = new Set<Unacked>();
+  const mySubscribers = new Set<{ set: Set<(body: string) => void>; fn: (body: string) => void }>();
+
+  function ensureOpen(): void {
+    if (closed) throw new SeckillError('UNAVAILABLE', 'The order bus is closed.');
+  }
+
+  function schedulePump(): void {
+    if (broker.pumpScheduled) return;
+    broker.pumpScheduled = true;
+    setImmediate(() => pump(broker));
+  }
+
+  function deliver(consumer: Consumer, item: Queued): void {
+    consumer.inHand++;
+    const unacked: Unacked = { item, consumer, settled: false };
+    myUnacked.add(unacked);
+    const delivery: Delivery = { attempt: item.attempt, redelivered: item.redelivered };
+    const work: Promise<void> = Promise.resolve()
+      .then(() => consumer.handler(JSON.parse(item.body) as OrderMessage, delivery))
+      .then(
+        () => settle(unacked, null),
+        () => settle(unacked, item.attempt >= maxAttempts ? 'dead' : 'retry'),
+      )
+      .finally(() => consumer.work.delete(work));
+    consumer.work.add(work);
+  }
+
+  function settle(unacked: Unacked, failure: 'retry' | 'dead' | null): void {
+    if (unacked.settled) return; // this process died meanwhile: the message is already back in the queue
+    unacked.settled = true;
+    myUnacked.delete(unacked);
+    unacked.consumer.inHand--;
+    const { item } = unacked;
+    if (failure === 'dead') broker.dead.push(item.body);
+    if (failure === 'retry') broker.pending.push({ body: item.body, attempt: item.attempt + 1, redelivered: true });
+    schedulePump();
+  }
+
+  function broadcast(set: Set<(body: string) => void>, value: unknown): void {
+    const body = JSON.stringify(value);
+    for (const fn of [...set]) setImmediate(() => set.has(fn) && fn(body));
+  }
+
+  function subscribeTo<T>(set: Set<(body: string) => void>, handler: (message: T) => void): Subscription {
+    ensureOpen();
+    const fn = (body: string): void => {
+      try {
+        handler(JSON.parse(body) as T);
+      } catch (err) {
+        onSubscriberError(err);
+      }
+    };
+    const entry = { set, fn };
+    set.add(fn);
+    mySubscribers.add(entry);
+    return {
+      async close() {
+        set.delete(fn);
+        mySubscribers.delete(entry);
+      },
+    };
+  }
+
+  function take<T>(list: string[], max: number): T[] {
+    ensureOpen();
+    return list.splice(0, Math.max(0, max)).map((body) => JSON.parse(body) as T);
+  }
+
+  const bus: MemoryOrderBus = {
+    async publishOrder(message) {
+      ensureOpen();
+      const body = JSON.stringify(message);
+      broker.pending.push({ body, attempt: 1, redelivered: false });
+      if (broker.duplicatesLeft > 0) {
+        broker.duplicatesLeft--;
+        broker.pending.push({ body, attempt: 1, redelivered: true });
+      }
+      schedulePump();
+    },
+    async consumeOrders(handler, opts) {
+      ensureOpen();
+      const consumer: Consumer = {
+        handler,
+        deliver: (item) => deliver(consumer, item),
+        prefetch: Math.max(1, opts?.prefetch ?? DEFAULT_PREFETCH),
+        inHand: 0,
+        work: new Set(),
+      };
+      broker.consumers.push(consumer);
+      myConsumers.add(consumer);
+      schedulePump();
+      return {
+        async close() {
+          removeConsumer(broker, consumer);
+          myConsumers.delete(consumer);
+          while (consumer.work.size > 0) await Promise.allSettled([...consumer.work]);
+        },
+      };
+    },
+    async publishResult(result: SeckillResult) {
+      ensureOpen();
+      broadcast(broker.resultSubscribers, result);
+    },
+    async subscribeResults(handler) {
+      return subscribeTo(broker.resultSubscribers, handler);
+    },
+    async broadcastStockAgain(seckillGoodId) {
+      ensureOpen();
+      broadcast(broker.stockSubscribers, seckillGoodId);
+    },
+    async subscribeStockAgain(handler) {
+      return subscribeTo(broker.stockSubscribers, handler);
+    },
+    async raiseAlert(alert: Alert) {
+      ensureOpen();
+      broker.alerts.push(JSON.stringify(alert));
+    },
+    async takeAlerts(max) {
+      return take<Alert>(broker.alerts, max);
+    },
+    async takeDeadOrders(max) {
+      return take<OrderMessage>(broker.dead, max);
+    },
+    duplicateNext(n) {
+      broker.duplicatesLeft += n;
+    },
+    peer(opts = {}) {
+      return connect(broker, { ...options, ...opts });
+    },
+    pendingCount: () => broker.pending.length,
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const consumer of myConsumers) removeConsumer(broker, consumer);
+      myConsumers.clear();
+      for (const { set, fn } of mySubscribers) set.delete(fn);
+      mySubscribers.clear();
+      // Like a connection dropping: what this process held goes back to the head of the queue.
+      const back = [...myUnacked].filter((u) => !u.settled);
+      myUnacked.clear();
+      for (const u of back) u.settled = true;
+      broker.pending.unshift(...back.map((u) => ({ body: u.item.body, attempt: u.item.attempt, redelivered: true })));
+      if (back.length > 0) schedulePump();
+    },
+  };
+
+  return bus;
+}
+
+/** Hand queued messages to consumers with room, round robin. */
+function pump(broker: Broker): void {
+  broker.pumpScheduled = false;
+  while (broker.pending.length > 0) {
+    const consumer = nextWithRoom(broker);
+    if (!consumer) return;
+    consumer.deliver(broker.pending.shift()!);
+  }
+}
+
+function nextWithRoom(broker: Broker): Consumer | undefined {
+  const n = broker.consumers.length;
+  for (let i = 0; i < n; i++) {
+    const index = (broker.nextConsumer + i) % n;
+    const consumer = broker.consumers[index]!;
+    if (consumer.inHand < consumer.prefetch) {
+      broker.nextConsumer = (index + 1) % n;
+      return consumer;
+    }
+  }
+  return undefined;
+}
+
+function removeConsumer(broker: Broker, consumer: Consumer): void {
+  const index = broker.consumers.indexOf(consumer);
+  if (index >= 0) broker.consumers.splice(index, 1);
+}

@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import { connect } from 'amqplib';
+import { describe, expect, it } from 'vitest';
+import { SERVICE_URLS, servicesAvailable } from '../../../test/support/services.ts';
+import type { Delivery, SeckillResult } from '../../core/ports.ts';
+import { CONTRACT_MAX_ATTEMPTS, deferred, describeOrderBus, order, waitFor, type OrderBusFixture } from './order-bus.contract.ts';
+import { createRabbitOrderBus, type RabbitOrderBus } from './rabbitmq-order-bus.ts';
+import { deleteTopology, topologyNames } from './rabbitmq-topology.ts';
+
+const url = SERVICE_URLS.rabbitmq;
+const up = await servicesAvailable('rabbitmq');
+const filePrefix = `test.${randomUUID().slice(0, 8)}.`;
+let namespaces = 0;
+
+/** A fresh namespace per test: its own prefix, torn down afterwards. */
+async function freshRabbit(): Promise<OrderBusFixture & { bus: RabbitOrderBus }> {
+  const prefix = `${filePrefix}${++namespaces}.`;
+  const buses: RabbitOrderBus[] = [];
+  const make = async (): Promise<RabbitOrderBus> => {
+    const bus = await createRabbitOrderBus({ url, prefix, maxAttempts: CONTRACT_MAX_ATTEMPTS });
+    buses.push(bus);
+    return bus;
+  };
+  const bus = await make();
+  return {
+    bus,
+    makePeer: make,
+    cleanup: async () => {
+      for (const b of buses) await b.close();
+      const admin = await connect(url);
+      try {
+        await deleteTopology(await admin.createChannel(), topologyNames(prefix));
+      } finally {
+        await admin.close();
+      }
+    },
+  };
+}
+
+describe.skipIf(!up)('RabbitOrderBus', () => {
+  describeOrderBus('RabbitOrderBus', freshRabbit);
+
+  describe('connection loss', () => {
+    it('a dropped connection reconnects, and consumers and subscribers keep receiving', async () => {
+      const fx = await freshRabbit();
+      const { bus } = fx;
+      try {
+        const orders: string[] = [];
+        const results: SeckillResult[] = [];
+        const stock: number[] = [];
+        await bus.consumeOrders(async (m) => {
+          orders.push(m.uuid);
+        });
+        await bus.subscribeResults((r) => results.push(r));
+        await bus.subscribeStockAgain((id) => stock.push(id));
+        await bus.publishOrder(order(1));
+        await waitFor(() => orders.length === 1);
+
+        bus.simulateConnectionLoss({ outageMs: 300 });
+        expect(bus.isConnected()).toBe(false);
+        await bus.whenConnected();
+
+        await bus.publishOrder(order(2));
+        await bus.publishResult({ uuid: 'u2', userId: 1, seckillGoodId: 1, status: 'SUCCESS', orderNo: 'N2' });
+        await bus.broadcastStockAgain(5);
+        await waitFor(() => orders.length === 2 && results.length === 1 && stock.length === 1);
+        expect(orders).toEqual([order(1).uuid, order(2).uuid]);
+      } finally {
+        await fx.cleanup();
+      }
+    });
+
+    it('publishes during the outage reject at once with UNAVAILABLE instead of hanging', async () => {
+      const fx = await freshRabbit();
+      const { bus } = fx;
+      try {
+        bus.simulateConnectionLoss({ outageMs: 1000 });
+        const started = Date.now();
+        await expect(bus.publishOrder(order(1))).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+        await expect(bus.publishResult({ uuid: 'u', userId: 1, seckillGoodId: 1, status: 'FAIL', reason: 'SOLD_OUT' })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+        await expect(bus.broadcastStockAgain(1)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+        await expect(bus.raiseAlert({ kind: 'k', message: 'm', at: new Date().toISOString() })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+        expect(Date.now() - started).toBeLessThan(100);
+
+        await bus.whenConnected();
+        await bus.publishOrder(order(2));
+      } finally {
+        await fx.cleanup();
+      }
+    });
+
+    it('publishes outstanding when the connection drops all settle: confirmed or rejected, none hangs', async () => {
+      const fx = await freshRabbit();
+      const { bus } = fx;
+      try {
+        const publishes = Array.from({ length: 2000 }, (_, i) => bus.publishOrder(order(i)));
+        bus.simulateConnectionLoss({ outageMs: 200 });
+        const settled = await Promise.allSettled(publishes);
+        const rejected = settled.filter((s) => s.status === 'rejected');
+        expect(rejected.length).toBeGreaterThan(0);
+        for (const r of rejected) expect((r as PromiseRejectedResult).reason).toMatchObject({ code: 'UNAVAILABLE' });
+      } finally {
+        await fx.cleanup();
+      }
+    });
+
+    it('a message in hand when the connection drops is delivered again after the reconnect (at-least-once)', async () => {
+      const fx = await freshRabbit();
+      const { bus } = fx;
+      try {
+        const seen: Delivery[] = [];
+        const firstStarted = deferred();
+        const release = deferred();
+        await bus.consumeOrders(async (_m, delivery) => {
+          seen.push(delivery);
+          if (seen.length === 1) {
+            firstStarted.resolve();
+            await release.promise; // finishes after its connection is gone: the ack cannot be sent
+          }
+        });
+        await bus.publishOrder(order(1));
+        await firstStarted.promise;
+
+        bus.simulateConnectionLoss();
+        await bus.whenConnected();
+        release.resolve();
+        await waitFor(() => seen.length === 2);
+        expect(seen[1]).toEqual({ attempt: 1, redelivered: true });
+      } finally {
+        await fx.cleanup();
+      }
+    });
+
+    it('a consumer the broker cancels (its queue was deleted) is rebuilt with the topology', async () => {
+      const fx = await freshRabbit();
+      const { bus } = fx;
+      try {
+        const orders: string[] = [];
+        await bus.consumeOrders(async (m) => {
+          orders.push(m.uuid);
+        });
+        const admin = await connect(url);
+        await (await admin.createChannel()).deleteQueue(bus.names.pendingQueue);
+        await admin.close();
+
+        await waitFor(async () => {
+          await bus.whenConnected();
+          return bus.publishOrder(order(1)).then(
+            () => true,
+            () => false,
+          );
+        });
+        await waitFor(() => orders.length === 1);
+      } finally {
+        await fx.cleanup();
+      }
+    });
+  });
+});

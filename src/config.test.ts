@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.ts';
+
+describe('config', () => {
+  it('an empty environment gives the embedded defaults of API.md', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({ mode: 'embedded', port: 8080, wsPort: 8085, dataDir: './.seckill-data', payTimeoutMs: 900_000, adminPhone: '13800000000' });
+    expect(c.roles).toEqual(['api', 'worker', 'ws']);
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('every bad setting is listed at once', () => {
+    try {
+      loadConfig({ SECKILL_MODE: 'services', PORT: 'eighty', ORDER_PAY_TIMEOUT_MS: '-1', SECKILL_ROLES: 'api,chef' });
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      const problems = (e as ConfigError).problems.join('\n');
+      for (const name of ['PORT', 'ORDER_PAY_TIMEOUT_MS', 'SECKILL_ROLES', 'SECKILL_TOKEN_SECRET']) expect(problems).toContain(name);
+    }
+  });
+
+  it('services mode starts with a token secret and roles can be split', () => {
+    const c = loadConfig({ SECKILL_MODE: 'services', SECKILL_TOKEN_SECRET: 'x'.repeat(32), SECKILL_ROLES: 'worker, ws' });
+    expect(c.roles).toEqual(['worker', 'ws']);
+  });
+});
