@@ -29,6 +29,7 @@ import { consumePendingOrders } from './entry-points/consumers/pending-orders.co
 import { makeAuthenticate } from './entry-points/http/auth.ts';
 import { buildHttpServer } from './entry-points/http/server.ts';
 import { createMetrics, type Metrics } from './entry-points/metrics.ts';
+import { startResultPushServer } from './entry-points/ws/result-push-server.ts';
 import { demoSales } from './demo.ts';
 
 export interface Adapters {
@@ -126,6 +127,15 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
         { prefetch: config.workerPrefetch, batchSize: config.workerBatchSize },
       );
       closers.push(() => sub.close());
+    }
+
+    if (config.roles.includes('ws')) {
+      const push = await startResultPushServer(
+        { signer, clock, bus, store, logger: log('ws'), metrics },
+        { host: config.host, port: config.wsPort },
+      );
+      closers.push(() => push.close());
+      app.wsUrl = `ws://${config.host}:${push.port}`;
     }
 
     if (config.roles.includes('api')) {
