@@ -1,0 +1,157 @@
+/** Bad input gets a clear, documented error and changes nothing (embedded mode; the HTTP layer is shared). */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiClient, bootTestApp, newUuid, type ApiClient, type TestApp } from '../support/app.ts';
+
+let app: TestApp;
+let api: ApiClient;
+let admin: string;
+let buyer: string;
+let goodId: number;
+const iso = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();
+const HOUR = 3_600_000;
+
+async function newGood(body: Record<string, unknown> = {}) {
+  const r = await api('POST', '/api/admin/seckill/goods', {
+    token: admin,
+    body: { name: 'Contract good', price: 1000, seckillPrice: 10, stock: 5, startAt: iso(-1000), endAt: iso(HOUR), ...body },
+  });
+  expect(r.status).toBe(201);
+  return r.body.id as number;
+}
+
+async function preStock(id: number) {
+  return (await api('GET', `/api/admin/seckill/goods/${id}/stats`, { token: admin })).body.preStock;
+}
+
+function expectError(r: { status: number; body: any }, status: number, code: string) {
+  expect(r.status).toBe(status);
+  expect(r.body).toEqual({ error: expect.objectContaining({ code, message: expect.any(String) }) });
+  expect(JSON.stringify(r.body)).not.toMatch(/at .*\.ts:\d+/);
+}
+
+beforeAll(async () => {
+  app = await bootTestApp('embedded');
+  api = apiClient(app.httpUrl);
+  admin = (await api('POST', '/api/auth/login', { body: { phone: '13800000000', password: 'admin-pass-123' } })).body.token;
+  buyer = (await api('POST', '/api/auth/register', { body: { phone: '13912340000', password: 'password-123', nickname: 'Lin' } })).body.token;
+  goodId = await newGood();
+}, 60_000);
+
+afterAll(async () => {
+  await app?.destroy();
+});
+
+describe('accounts', () => {
+  it('register answers 201 with the user and a token that /api/me accepts', async () => {
+    const r = await api('POST', '/api/auth/register', { body: { phone: '13912340001', password: 'password-123' } });
+    expect(r.status).toBe(201);
+    expect(r.body).toMatchObject({ user: { phone: '13912340001', role: 'user', nickname: expect.any(String) }, token: expect.any(String), expiresAt: expect.any(String) });
+    expect((await api('GET', '/api/me', { token: r.body.token })).body).toMatchObject({ phone: '13912340001', role: 'user' });
+  });
+
+  it('bad register input names the fields; a taken phone is PHONE_TAKEN', async () => {
+    const r = await api('POST', '/api/auth/register', { body: { phone: '12', password: 'short' } });
+    expectError(r, 400, 'INVALID_INPUT');
+    expect(r.body.error.details.fields).toEqual(expect.arrayContaining(['phone', 'password']));
+    expectError(await api('POST', '/api/auth/register', { body: { phone: '13912340000', password: 'password-123' } }), 409, 'PHONE_TAKEN');
+  });
+
+  it('wrong credentials and missing or forged tokens are 401', async () => {
+    expectError(await api('POST', '/api/auth/login', { body: { phone: '13912340000', password: 'wrong-password' } }), 401, 'UNAUTHORIZED');
+    expectError(await api('POST', '/api/auth/login', { body: { phone: '13000000000', password: 'password-123' } }), 401, 'UNAUTHORIZED');
+    expectError(await api('GET', '/api/me'), 401, 'UNAUTHORIZED');
+    expectError(await api('GET', '/api/me', { token: buyer.slice(0, -2) + 'xx' }), 401, 'UNAUTHORIZED');
+  });
+});
+
+describe('seckill orders: every refusal takes nothing from stock', () => {
+  it('unauthenticated, malformed, oversized and unknown requests are refused with their codes', async () => {
+    const before = await preStock(goodId);
+    expectError(await api('POST', '/api/seckill/orders', { body: { seckillGoodId: goodId, uuid: newUuid() } }), 401, 'UNAUTHORIZED');
+    const bad = await api('POST', '/api/seckill/orders', { token: buyer, body: { seckillGoodId: 'one', uuid: 'a b' } });
+    expectError(bad, 400, 'INVALID_INPUT');
+    expect(bad.body.error.details.fields).toEqual(expect.arrayContaining(['seckillGoodId', 'uuid']));
+    expectError(await api('POST', '/api/seckill/orders', { token: buyer, body: { seckillGoodId: goodId, uuid: 'short' } }), 400, 'INVALID_INPUT');
+    expectError(await api('POST', '/api/seckill/orders', { token: buyer, body: { seckillGoodId: -1, uuid: newUuid() } }), 400, 'INVALID_INPUT');
+    expectError(
+      await api('POST', '/api/seckill/orders', { token: buyer, rawBody: '{"seckillGoodId":', headers: { 'content-type': 'application/json' } }),
+      400,
+      'INVALID_INPUT',
+    );
+    expectError(
+      await api('POST', '/api/seckill/orders', { token: buyer, body: { seckillGoodId: goodId, uuid: newUuid(), pad: 'x'.repeat(20_000) } }),
+      413,
+      'PAYLOAD_TOO_LARGE',
+    );
+    expectError(await api('POST', '/api/seckill/orders', { token: buyer, body: { seckillGoodId: 999_999, uuid: newUuid() } }), 404, 'NOT_FOUND');
+    expect(await preStock(goodId)).toBe(before);
+  });
+
+  it('outside the sale window: NOT_STARTED before, ENDED after', async () => {
+    const later = await newGood({ startAt: iso(HOUR), endAt: iso(2 * HOUR) });
+    const r = await api('POST', '/api/seckill/orders', { token: buyer, body: { seckillGoodId: later, uuid: newUuid() } });
+    expectError(r, 409, 'NOT_STARTED');
+    expect(await preStock(later)).toBe(5);
+  });
+
+  it('when the queue is down the buyer gets 503 UNAVAILABLE and the unit goes back', async () => {
+    const id = await newGood();
+    const bus = app.adapters.bus;
+    const publish = bus.publishOrder;
+    bus.publishOrder = async () => {
+      throw new Error('broker down');
+    };
+    try {
+      const uuid = newUuid();
+      expectError(await api('POST', '/api/seckill/orders', { token: buyer, body: { seckillGoodId: id, uuid } }), 503, 'UNAVAILABLE');
+      expect(await preStock(id)).toBe(5);
+      expect((await app.adapters.cache.read(id)).inFlight).toBe(0);
+    } finally {
+      bus.publishOrder = publish;
+    }
+    // The same buyer can try again once the queue is back.
+    expect((await api('POST', '/api/seckill/orders', { token: buyer, body: { seckillGoodId: id, uuid: newUuid() } })).status).toBe(200);
+  });
+});
+
+describe('admin', () => {
+  it('a buyer may not create sales or read stats', async () => {
+    expectError(await api('POST', '/api/admin/seckill/goods', { token: buyer, body: {} }), 403, 'FORBIDDEN');
+    expectError(await api('GET', `/api/admin/seckill/goods/${goodId}/stats`, { token: buyer }), 403, 'FORBIDDEN');
+  });
+
+  it('an inconsistent sale is refused field by field', async () => {
+    const post = (body: Record<string, unknown>) =>
+      api('POST', '/api/admin/seckill/goods', { token: admin, body: { name: 'x', price: 100, seckillPrice: 10, stock: 1, startAt: iso(0), endAt: iso(HOUR), ...body } });
+    for (const [body, field] of [
+      [{ stock: -1 }, 'stock'],
+      [{ price: 1.5 }, 'price'],
+      [{ startAt: 'tomorrow' }, 'startAt'],
+      [{ endAt: iso(-HOUR) }, 'endAt'],
+      [{ seckillPrice: 1000 }, 'seckillPrice'],
+      [{ name: '' }, 'name'],
+    ] as const) {
+      const r = await post(body);
+      expectError(r, 400, 'INVALID_INPUT');
+      expect(r.body.error.details.fields).toContain(field);
+    }
+  });
+
+  it('a new sale is listed with its cached stock and its stats start at zero', async () => {
+    const list = await api('GET', '/api/seckill/goods');
+    expect(list.body.items.find((g: any) => g.id === goodId)).toMatchObject({ id: goodId, stock: 5, price: 1000, seckillPrice: 10 });
+    const stats = await api('GET', `/api/admin/seckill/goods/${goodId}/stats`, { token: admin });
+    expect(stats.body).toEqual({ id: goodId, stock: 5, preStock: 5, queued: 0, orders: { UNPAID: 0, PAID: 0, CANCELLED: 0, TIMEOUT: 0, REFUNDED: 0 } });
+  });
+});
+
+describe('the rest of the surface', () => {
+  it('health names the mode, unknown routes are JSON 404s, metrics are Prometheus text', async () => {
+    expect((await api('GET', '/api/health')).body).toEqual({ status: 'ok', mode: 'embedded' });
+    expectError(await api('GET', '/api/nope'), 404, 'NOT_FOUND');
+    expectError(await api('GET', '/api/seckill/goods/abc'), 400, 'INVALID_INPUT');
+    const metrics = await api('GET', '/metrics');
+    expect(metrics.status).toBe(200);
+    expect(String(metrics.body)).toContain('seckill_requests_total');
+  });
+});
