@@ -61,6 +61,12 @@ export async function placeOrder(deps: PlaceOrderDeps, req: PlaceOrderRequest): 
       if (outcome.stockLeft <= 0) deps.signs.set(seckillGoodId, generation);
       return { kind: 'ACCEPTED', uuid, status: 'QUEUED', repeat: false };
     case 'ALREADY_RESERVED':
+      // A repeat, or a retried reserve whose first reply was lost: the first publish may never have
+      // happened, so publish again (the worker ignores a uuid it has decided). If this publish fails the
+      // unit is not released: the first one may be on its way. The reconciler owns that case.
+      await deps.bus
+        .publishOrder({ uuid, userId, seckillGoodId, reservedAt: now.getTime() })
+        .catch(() => undefined);
       return { kind: 'ACCEPTED', uuid, status: 'QUEUED', repeat: true };
     case 'SOLD_OUT':
       deps.signs.set(seckillGoodId, generation);

@@ -1,0 +1,101 @@
+/**
+ * MemoryStockCache: the StockCache inside the process, for embedded mode (one process does it all).
+ * Same contract as RedisStockCache. Each method does all its work synchronously before its first
+ * await, so on one event loop every operation is atomic, as a Lua script is on Redis.
+ */
+import type { CachedGood, Reservation, ReserveOutcome, StockCache } from '../../core/ports.ts';
+import { assertLoadArgs, byAgeThenUuid } from './stock-cache-args.ts';
+
+interface Good {
+  stock: number;
+  /** Users holding a unit of this good (reserved or ordered). */
+  buyers: Set<number>;
+  /** Reservations not yet settled, by uuid. */
+  reservations: Map<string, { userId: number; at: number }>;
+}
+
+const ALREADY_RESERVED: ReserveOutcome = Object.freeze({ kind: 'ALREADY_RESERVED' });
+const UUID_TAKEN: ReserveOutcome = Object.freeze({ kind: 'UUID_TAKEN' });
+const NOT_LOADED: ReserveOutcome = Object.freeze({ kind: 'NOT_LOADED' });
+const DUPLICATE: ReserveOutcome = Object.freeze({ kind: 'DUPLICATE' });
+const SOLD_OUT: ReserveOutcome = Object.freeze({ kind: 'SOLD_OUT' });
+
+export function createMemoryStockCache(): StockCache {
+  /** A good is loaded exactly when it has an entry here. */
+  const goods = new Map<number, Good>();
+
+  return {
+    async reserve(seckillGoodId, userId, uuid, now) {
+      const good = goods.get(seckillGoodId);
+      if (!good) return NOT_LOADED;
+      // Check order as in reserve.lua: a repeated uuid is recognised first, even when sold out.
+      const held = good.reservations.get(uuid);
+      if (held) return held.userId === userId ? ALREADY_RESERVED : UUID_TAKEN;
+      if (good.buyers.has(userId)) return DUPLICATE;
+      if (good.stock <= 0) return SOLD_OUT;
+      good.stock -= 1;
+      good.buyers.add(userId);
+      good.reservations.set(uuid, { userId, at: now });
+      return { kind: 'RESERVED', stockLeft: good.stock };
+    },
+
+    async release(seckillGoodId, uuid) {
+      const good = goods.get(seckillGoodId);
+      const held = good?.reservations.get(uuid);
+      if (!good || !held) return false;
+      good.reservations.delete(uuid);
+      good.stock += 1;
+      good.buyers.delete(held.userId);
+      return true;
+    },
+
+    async settle(seckillGoodId, uuid) {
+      goods.get(seckillGoodId)?.reservations.delete(uuid);
+    },
+
+    async restock(seckillGoodId, userId) {
+      // A good that is not loaded stays so: the next load from the database counts the unit.
+      const good = goods.get(seckillGoodId);
+      if (!good) return;
+      good.stock += 1;
+      good.buyers.delete(userId);
+    },
+
+    async load(seckillGoodId, stock, buyers, { onlyIfMissing }) {
+      assertLoadArgs(seckillGoodId, stock, buyers);
+      const current = goods.get(seckillGoodId);
+      if (current && onlyIfMissing) return false;
+      const reservations: Good['reservations'] = current?.reservations ?? new Map();
+      // Buyers of reservations in flight still hold their units.
+      const holders = [...reservations.values()].map((held) => held.userId);
+      goods.set(seckillGoodId, { stock, buyers: new Set([...buyers, ...holders]), reservations });
+      return true;
+    },
+
+    async read(seckillGoodId): Promise<CachedGood> {
+      const good = goods.get(seckillGoodId);
+      return { preStock: good ? good.stock : null, inFlight: good ? good.reservations.size : 0 };
+    },
+
+    async readStocks(seckillGoodIds) {
+      return new Map(seckillGoodIds.map((id) => [id, goods.get(id)?.stock ?? null]));
+    },
+
+    async reservations(seckillGoodId): Promise<Reservation[]> {
+      const held = goods.get(seckillGoodId)?.reservations;
+      if (!held) return [];
+      return [...held].map(([uuid, { userId, at }]) => ({ uuid, userId, at })).sort(byAgeThenUuid);
+    },
+
+    async reservationOf(seckillGoodId, uuid) {
+      const held = goods.get(seckillGoodId)?.reservations.get(uuid);
+      return held ? { uuid, userId: held.userId, at: held.at } : null;
+    },
+
+    async forget(seckillGoodId) {
+      goods.delete(seckillGoodId);
+    },
+
+    async close() {},
+  };
+}

@@ -1,0 +1,247 @@
+/**
+ * RedisStockCache: the StockCache on Redis, for services mode (any number of api / worker processes).
+ *
+ * Keys are hash-tagged per good, so one good lives in one Redis Cluster slot and every script
+ * touches one slot only:
+ *   `${keyPrefix}{sg:42}:stock`   string counter, the pre-stock (absent = not loaded)
+ *   `${keyPrefix}{sg:42}:buyers`  set of user ids holding a unit (reserved or ordered)
+ *   `${keyPrefix}{sg:42}:resv`    hash uuid -> "userId:epochMs", reservations not yet settled
+ * Each multi-key operation is one Lua script beside this file (its header states KEYS, ARGV, reply).
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import type { ChainableCommander, Cluster, RedisOptions } from 'ioredis';
+import { SeckillError } from '../../core/errors.ts';
+import type { CachedGood, Reservation, ReserveOutcome, StockCache } from '../../core/ports.ts';
+import { assertLoadArgs, byAgeThenUuid } from './stock-cache-args.ts';
+
+export type RedisStockCacheOptions = (
+  | {
+      /** The adapter makes its own client and quits it on close(). */
+      url: string;
+      /** Overrides of the client options (timeouts, retries, enableAutoPipelining, ...). */
+      redisOptions?: RedisOptions;
+      /** Connection errors of the client made here (ioredis reconnects by itself). */
+      onError?: (err: Error) => void;
+    }
+  | {
+      /**
+       * A client owned by the caller (a Redis or a Cluster); close() leaves it open. Its own
+       * ioredis keyPrefix, if any, goes in front of ours (it must not contain braces either).
+       */
+      client: Redis | Cluster;
+    }
+) & {
+  /** Key namespace, default "seckill:". No braces: the hash tag must be the good's. */
+  keyPrefix?: string;
+};
+
+/** A load with more buyers than this is sent ahead in chunks of this size (see load()). */
+const INLINE_BUYERS_MAX = 5_000;
+/** A chunked load that dies half-way leaves its staging set behind for at most this long. */
+const STAGING_TTL_MS = 60_000;
+
+const lua = (name: string): string => readFileSync(new URL(`./${name}.lua`, import.meta.url), 'utf8');
+const SCRIPTS = {
+  seckillReserve: { numberOfKeys: 3, lua: lua('reserve') },
+  seckillRelease: { numberOfKeys: 3, lua: lua('release') },
+  seckillRestock: { numberOfKeys: 2, lua: lua('restock') },
+  seckillLoad: { numberOfKeys: 4, lua: lua('load') },
+  seckillRead: { numberOfKeys: 2, lua: lua('read'), readOnly: true },
+} as const;
+
+/** The scripts above as client commands (ioredis defineCommand). Keys first, then ARGV. */
+interface ScriptCommands {
+  seckillReserve(stock: string, buyers: string, resv: string, userId: number, uuid: string, now: number): Promise<number>;
+  seckillRelease(stock: string, buyers: string, resv: string, uuid: string): Promise<number>;
+  seckillRestock(stock: string, buyers: string, userId: number): Promise<number>;
+  seckillLoad(stock: string, buyers: string, resv: string, staging: string, ...argv: (string | number)[]): Promise<number>;
+  seckillRead(stock: string, resv: string): Promise<[string | null, number]>;
+}
+type ScriptedClient = (Redis | Cluster) & ScriptCommands;
+
+interface GoodKeys {
+  /** `${keyPrefix}{sg:42}`: the hash tag that puts all keys of the good in one cluster slot. */
+  tag: string;
+  stock: string;
+  buyers: string;
+  resv: string;
+}
+
+// reserve.lua answers one integer: >= 0 is the stock left, negatives name the refusal.
+const REFUSALS: Readonly<Record<number, ReserveOutcome>> = {
+  [-1]: Object.freeze({ kind: 'ALREADY_RESERVED' }),
+  [-2]: Object.freeze({ kind: 'UUID_TAKEN' }),
+  [-3]: Object.freeze({ kind: 'NOT_LOADED' }),
+  [-4]: Object.freeze({ kind: 'DUPLICATE' }),
+  [-5]: Object.freeze({ kind: 'SOLD_OUT' }),
+};
+
+/** Redis down, timed out or refusing: the caller answers UNAVAILABLE (the reconciler settles any doubt). */
+function unavailable(cause: unknown): never {
+  throw new SeckillError('UNAVAILABLE', 'The stock cache (Redis) is unavailable.', { cause });
+}
+
+function toOutcome(code: number): ReserveOutcome {
+  if (code >= 0) return { kind: 'RESERVED', stockLeft: code };
+  const refusal = REFUSALS[code];
+  if (!refusal) throw new SeckillError('INTERNAL', `reserve.lua answered an unknown code ${code}`);
+  return refusal;
+}
+
+/** "userId:epochMs" as written by reserve.lua. */
+function parseReservation(uuid: string, value: string): Reservation {
+  const colon = value.indexOf(':');
+  return { uuid, userId: Number(value.slice(0, colon)), at: Number(value.slice(colon + 1)) };
+}
+
+export function createRedisStockCache(options: RedisStockCacheOptions): StockCache {
+  const prefix = options.keyPrefix ?? 'seckill:';
+  if (/[{}]/.test(prefix)) throw new RangeError(`keyPrefix must not contain braces: ${prefix}`);
+
+  const owned = 'url' in options;
+  let raw: Redis | Cluster;
+  if ('url' in options) {
+    // Auto-pipelining stays off by default: ioredis keeps one auto-pipeline in flight per
+    // connection, so batches wait for each other; plain commands are still pipelined on the wire.
+    // Measured on reserve (1,000 callers, Redis on the same host): off was faster and far lower
+    // in latency. Re-measure with Redis on its own host before turning it on.
+    const made = new Redis(options.url, { enableAutoPipelining: false, ...options.redisOptions });
+    if (options.onError) made.on('error', options.onError);
+    raw = made;
+  } else {
+    raw = options.client;
+  }
+  for (const [name, definition] of Object.entries(SCRIPTS)) raw.defineCommand(name, definition);
+  const client = raw as ScriptedClient;
+  let closed = false;
+
+  // The key names of a good, made once: the hot path allocates no key strings.
+  const keyNames = new Map<number, GoodKeys>();
+  const keysOf = (seckillGoodId: number): GoodKeys => {
+    let keys = keyNames.get(seckillGoodId);
+    if (!keys) {
+      const tag = `${prefix}{sg:${seckillGoodId}}`;
+      keys = { tag, stock: `${tag}:stock`, buyers: `${tag}:buyers`, resv: `${tag}:resv` };
+      if (keyNames.size >= 10_000) keyNames.clear(); // bounded, whatever ids callers pass
+      keyNames.set(seckillGoodId, keys);
+    }
+    return keys;
+  };
+
+  /**
+   * Buyers beyond INLINE_BUYERS_MAX go first, in chunks, into a staging set in the good's slot;
+   * load.lua then decides (NX or overwrite) and installs stock + buyers in one atomic step.
+   * So no reserve ever sees the stock without the whole buyer set, and two processes loading
+   * at once after a flush cannot both write: the loser's staging set is simply dropped.
+   */
+  async function stageBuyers(staging: string, buyers: readonly number[]): Promise<void> {
+    const pipeline = client.pipeline();
+    for (let i = 0; i < buyers.length; i += INLINE_BUYERS_MAX) {
+      pipeline.sadd(staging, ...buyers.slice(i, i + INLINE_BUYERS_MAX));
+    }
+    pipeline.pexpire(staging, STAGING_TTL_MS);
+    await execPipeline(pipeline);
+  }
+
+  return {
+    async reserve(seckillGoodId, userId, uuid, now) {
+      const k = keysOf(seckillGoodId);
+      let code: number;
+      try {
+        code = await client.seckillReserve(k.stock, k.buyers, k.resv, userId, uuid, now);
+      } catch (cause) {
+        unavailable(cause);
+      }
+      return toOutcome(code);
+    },
+
+    async release(seckillGoodId, uuid) {
+      const k = keysOf(seckillGoodId);
+      return (await client.seckillRelease(k.stock, k.buyers, k.resv, uuid).catch(unavailable)) === 1;
+    },
+
+    async settle(seckillGoodId, uuid) {
+      await client.hdel(keysOf(seckillGoodId).resv, uuid).catch(unavailable);
+    },
+
+    async restock(seckillGoodId, userId) {
+      const k = keysOf(seckillGoodId);
+      await client.seckillRestock(k.stock, k.buyers, userId).catch(unavailable);
+    },
+
+    async load(seckillGoodId, stock, buyers, { onlyIfMissing }) {
+      assertLoadArgs(seckillGoodId, stock, buyers);
+      const k = keysOf(seckillGoodId);
+      const staging = `${k.tag}:buyers:load:${randomUUID()}`;
+      const inline = buyers.length <= INLINE_BUYERS_MAX;
+      if (!inline) await stageBuyers(staging, buyers).catch(unavailable);
+      const written = await client.seckillLoad(
+        k.stock, k.buyers, k.resv, staging,
+        onlyIfMissing ? '1' : '0', stock, ...(inline ? buyers : []),
+      ).catch(unavailable);
+      return written === 1;
+    },
+
+    async read(seckillGoodId): Promise<CachedGood> {
+      const k = keysOf(seckillGoodId);
+      const [stock, inFlight] = await client.seckillRead(k.stock, k.resv).catch(unavailable);
+      return { preStock: stock === null ? null : Number(stock), inFlight };
+    },
+
+    async readStocks(seckillGoodIds) {
+      const stocks = new Map<number, number | null>();
+      if (seckillGoodIds.length === 0) return stocks;
+      const keys = seckillGoodIds.map((id) => keysOf(id).stock);
+      let values: (string | null)[];
+      if (client.isCluster) {
+        // A cluster pipeline must stay on one node; single GETs are grouped per node by ioredis.
+        values = await Promise.all(keys.map((key) => client.get(key))).catch(unavailable);
+      } else {
+        const pipeline = client.pipeline();
+        for (const key of keys) pipeline.get(key);
+        values = (await execPipeline(pipeline).catch(unavailable)) as (string | null)[];
+      }
+      seckillGoodIds.forEach((id, i) => {
+        const value = values[i];
+        stocks.set(id, value == null ? null : Number(value));
+      });
+      return stocks;
+    },
+
+    async reservations(seckillGoodId) {
+      const held = await client.hgetall(keysOf(seckillGoodId).resv).catch(unavailable);
+      return Object.entries(held)
+        .map(([uuid, value]) => parseReservation(uuid, value))
+        .sort(byAgeThenUuid);
+    },
+
+    async reservationOf(seckillGoodId, uuid) {
+      const value = await client.hget(keysOf(seckillGoodId).resv, uuid).catch(unavailable);
+      return value === null ? null : parseReservation(uuid, value);
+    },
+
+    async forget(seckillGoodId) {
+      const k = keysOf(seckillGoodId);
+      keyNames.delete(seckillGoodId);
+      await client.del(k.stock, k.buyers, k.resv).catch(unavailable);
+    },
+
+    async close() {
+      if (!owned || closed) return;
+      closed = true;
+      // quit() waits for the replies still pending; a client that is not connected has none.
+      if (client.status === 'ready') await client.quit();
+      else client.disconnect();
+    },
+  };
+}
+
+/** The replies of a pipeline, or the first of its errors. */
+async function execPipeline(pipeline: ChainableCommander): Promise<unknown[]> {
+  const results = await pipeline.exec();
+  if (!results) throw new Error('redis pipeline was discarded');
+  for (const [err] of results) if (err) throw err;
+  return results.map(([, value]) => value);
+}
