@@ -1,0 +1,109 @@
+/** The `Database` on a PostgreSQL server, through a `pg` connection pool. */
+import pg from 'pg';
+import type { PoolClient } from 'pg';
+import type { Database, Queryable } from './database.ts';
+
+export interface PgDatabase extends Database {
+  readonly engine: 'pg';
+  /** The schema every connection works in (undefined: the server's default search_path). */
+  readonly schema: string | undefined;
+  /** Drop the schema and everything in it (tests clean up with this). Refuses without a schema. */
+  dropSchema(): Promise<void>;
+}
+
+export interface PgDatabaseOptions {
+  url: string;
+  /** Work in this schema (created if missing): tests isolate themselves by random schemas. */
+  schema?: string;
+  /** Pool size (default 10). */
+  max?: number;
+  /** Errors of idle pooled connections (a restarted server); without a listener they would crash the process. */
+  onIdleError?: (err: Error) => void;
+}
+
+const INT8_OID = 20;
+
+/**
+ * BIGINT (ids, COUNT) as numbers: ids stay far below 2^53. Set on this pool only, so other pools
+ * in the process (another library, another test) keep pg's defaults.
+ */
+const typeParsers = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8_OID && format !== 'binary') return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+} as pg.CustomTypesConfig;
+
+function quoteSchema(schema: string): string {
+  // The name goes into DDL and a connection option, where it cannot be a bind parameter.
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid schema name: ${schema}`);
+  return `"${schema}"`;
+}
+
+function rowsOf<T>(result: pg.QueryResult | pg.QueryResult[]): T[] {
+  // A parameterless multi-statement text yields one result per statement.
+  const last = Array.isArray(result) ? result[result.length - 1] : result;
+  return (last?.rows ?? []) as T[];
+}
+
+async function createSchemaIfMissing(url: string, schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteSchema(schema)}`);
+  } catch (err) {
+    // Two starters creating the same schema at once: the loser sees a unique violation; the schema exists.
+    if ((err as { code?: string }).code !== '23505') throw err;
+  } finally {
+    await client.end();
+  }
+}
+
+export async function createPgDatabase(opts: PgDatabaseOptions): Promise<PgDatabase> {
+  const { url, schema, max = 10 } = opts;
+  if (schema !== undefined) await createSchemaIfMissing(url, schema);
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    types: typeParsers,
+    ...(schema !== undefined ? { options: `-c search_path=${quoteSchema(schema)}` } : {}),
+  });
+  pool.on('error', opts.onIdleError ?? (() => {}));
+
+  const query = async <T>(sql: string, params?: unknown[]): Promise<T[]> =>
+    rowsOf<T>(await pool.query(sql, params));
+
+  async function transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const client: PoolClient = await pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const tx: Queryable = { query: async (sql, params) => rowsOf(await client.query(sql, params)) };
+      const result = await fn(tx);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackError) {
+        // The connection is unusable: destroy it rather than return it to the pool.
+        broken = rollbackError as Error;
+      }
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  return {
+    engine: 'pg',
+    schema,
+    query,
+    transaction,
+    async dropSchema() {
+      if (schema === undefined) throw new Error('dropSchema: this database has no schema of its own');
+      await pool.query(`DROP SCHEMA IF EXISTS ${quoteSchema(schema)} CASCADE`);
+    },
+    close: () => pool.end(),
+  };
+}

@@ -1,0 +1,295 @@
+/**
+ * OrderStore.createOrders on SQL: the worker's hot path.
+ *
+ * Every transaction here takes its locks in one order, so concurrent workers never deadlock whatever the
+ * mix of batches and single messages:
+ *  1. the result rows of its uuids (in uuid order): the row is inserted first, as a claim. Another delivery
+ *     of the same uuid waits on it, then reads the stored result instead of doing the work twice;
+ *  2. the order rows (in buyer order): the partial unique index on live orders is the last word on
+ *     "one live order per buyer and good";
+ *  3. the good's row, last: the conditional stock UPDATE never lets stock go below 0, and every taker of a
+ *     hot good queues on this row — so it is held only for that UPDATE and the COMMIT.
+ *
+ * A good's messages first go in ONE transaction (one multi-row INSERT each for results and orders, one
+ * stock UPDATE). When that batch cannot go through as a whole (short of stock, a buyer who already has a
+ * live order, an unknown good), it rolls back and each message goes alone, with the exact per-message rules.
+ */
+import type { OrderMessage, SeckillResult } from '../../core/ports.ts';
+import type { Database, Queryable } from '../database/database.ts';
+import { UNIQUE_VIOLATION, sqlState } from '../database/database.ts';
+import { RESULT_COLUMNS, resultFromRow } from './sql-rows.ts';
+import type { ResultRow } from './sql-rows.ts';
+
+export interface CreateOrdersOptions {
+  now: Date;
+  payTimeoutMs: number;
+  makeOrderNo: () => string;
+}
+
+export interface Created {
+  result: SeckillResult;
+  /**
+   * This call decided and stored the result (a new SUCCESS with its order, or a new FAIL). false for a
+   * result stored before, a repeat of a uuid within the call, and UUID_CONFLICT (never stored).
+   */
+  created: boolean;
+}
+
+/** The stored result of a uuid, and whether this call is the one that decided it. */
+interface Decision {
+  stored: SeckillResult;
+  decidedNow: boolean;
+}
+
+type FailOutcome = { reason: 'SOLD_OUT' | 'DUPLICATE_ORDER' | 'NOT_FOUND' };
+
+/** The batch cannot go through as a whole: roll it back and take its messages one by one. */
+class BatchRejected extends Error {}
+
+const FOREIGN_KEY_VIOLATION = '23503';
+const DEADLOCK = '40P01';
+const SERIALIZATION_FAILURE = '40001';
+
+export async function createOrdersInDb(
+  db: Database,
+  messages: readonly OrderMessage[],
+  opts: CreateOrdersOptions,
+): Promise<Created[]> {
+  const { firsts, firstIndexOf } = dedupeByUuid(messages);
+  const decisions = new Map<string, Decision>();
+  for (const group of groupByGood(firsts).values()) {
+    for (const [uuid, decision] of await createGroup(db, group, opts)) decisions.set(uuid, decision);
+  }
+  return messages.map((message, index) => {
+    const { stored, decidedNow } = decisions.get(message.uuid)!;
+    // Only the occurrence that made the decision "created" it; a repeat (in this call or a later one)
+    // gets the stored result, or UUID_CONFLICT when it is another request under the same uuid.
+    if (decidedNow && firstIndexOf.get(message.uuid) === index) return { result: stored, created: true };
+    return answerFromStored(stored, message);
+  });
+}
+
+function dedupeByUuid(messages: readonly OrderMessage[]) {
+  const firstIndexOf = new Map<string, number>();
+  const firsts: OrderMessage[] = [];
+  messages.forEach((message, index) => {
+    if (firstIndexOf.has(message.uuid)) return;
+    firstIndexOf.set(message.uuid, index);
+    firsts.push(message);
+  });
+  return { firsts, firstIndexOf };
+}
+
+function groupByGood(messages: readonly OrderMessage[]): Map<number, OrderMessage[]> {
+  const groups = new Map<number, OrderMessage[]>();
+  for (const message of messages) {
+    const group = groups.get(message.seckillGoodId);
+    if (group) group.push(message);
+    else groups.set(message.seckillGoodId, [message]);
+  }
+  return groups;
+}
+
+type Request = Pick<OrderMessage, 'userId' | 'seckillGoodId'>;
+
+function sameRequest(a: Request, b: Request): boolean {
+  return a.userId === b.userId && a.seckillGoodId === b.seckillGoodId;
+}
+
+/** Not stored: the uuid belongs to another request; the caller gives back the unit this message holds. */
+function uuidConflict(message: OrderMessage): SeckillResult {
+  const { uuid, userId, seckillGoodId } = message;
+  return { uuid, userId, seckillGoodId, status: 'FAIL', reason: 'UUID_CONFLICT' };
+}
+
+function answerFromStored(stored: SeckillResult, message: OrderMessage): Created {
+  return { result: sameRequest(stored, message) ? stored : uuidConflict(message), created: false };
+}
+
+function decided(message: OrderMessage, outcome: { orderNo: string } | FailOutcome): Decision {
+  const { uuid, userId, seckillGoodId } = message;
+  const stored: SeckillResult =
+    'orderNo' in outcome
+      ? { uuid, userId, seckillGoodId, status: 'SUCCESS', orderNo: outcome.orderNo }
+      : { uuid, userId, seckillGoodId, status: 'FAIL', reason: outcome.reason };
+  return { stored, decidedNow: true };
+}
+
+async function createGroup(db: Database, group: OrderMessage[], opts: CreateOrdersOptions): Promise<Map<string, Decision>> {
+  if (group.length > 1) {
+    try {
+      return await db.transaction((tx) => createBatch(tx, group, opts));
+    } catch (err) {
+      if (!batchCannotPass(err)) throw err;
+    }
+  }
+  const decisions = new Map<string, Decision>();
+  for (const message of group) decisions.set(message.uuid, await createOneWithRetry(db, message, opts));
+  return decisions;
+}
+
+function batchCannotPass(err: unknown): boolean {
+  if (err instanceof BatchRejected) return true;
+  // An unknown buyer (foreign key): the per-message path raises it for that message alone.
+  const state = sqlState(err);
+  return state === FOREIGN_KEY_VIOLATION || state === UNIQUE_VIOLATION || lostRace(err);
+}
+
+function lostRace(err: unknown): boolean {
+  const state = sqlState(err);
+  return state === DEADLOCK || state === SERIALIZATION_FAILURE;
+}
+
+/**
+ * Our own transactions never deadlock, but other code (closing an order) may lock an order before its
+ * good; should that meet us, the server aborts one side to break the cycle: try again.
+ */
+async function createOneWithRetry(db: Database, message: OrderMessage, opts: CreateOrdersOptions): Promise<Decision> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction((tx) => createOne(tx, message, opts));
+    } catch (err) {
+      if (attempt >= 3 || !lostRace(err)) throw err;
+    }
+  }
+}
+
+function payDeadline(opts: CreateOrdersOptions): Date {
+  return new Date(opts.now.getTime() + opts.payTimeoutMs);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Steps shared by both paths.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Store SUCCESS results (the common outcome; a FAIL rewrites its row before commit) for the uuids that
+ * have none yet, and return the uuids claimed. A uuid stored by another transaction is skipped — after
+ * waiting for it when that transaction is still running.
+ */
+async function claimResults(tx: Queryable, messages: OrderMessage[], orderNos: string[], now: Date): Promise<Set<string>> {
+  const rows = await tx.query<{ uuid: string }>(
+    `INSERT INTO seckill_results (uuid, user_id, seckill_good_id, status, order_no, created_at)
+     SELECT c.uuid, c.user_id, c.seckill_good_id, 'SUCCESS', c.order_no, $5
+       FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[]) AS c(uuid, user_id, seckill_good_id, order_no)
+      ORDER BY c.uuid
+     ON CONFLICT (uuid) DO NOTHING
+     RETURNING uuid`,
+    [messages.map((m) => m.uuid), messages.map((m) => m.userId), messages.map((m) => m.seckillGoodId), orderNos, now],
+  );
+  return new Set(rows.map((row) => row.uuid));
+}
+
+async function readResults(tx: Queryable, uuids: string[]): Promise<Map<string, SeckillResult>> {
+  const rows = await tx.query<ResultRow>(`SELECT ${RESULT_COLUMNS} FROM seckill_results WHERE uuid = ANY($1::text[])`, [uuids]);
+  return new Map(rows.map((row) => [row.uuid, resultFromRow(row)]));
+}
+
+function storedOrThrow(stored: Map<string, SeckillResult>, uuid: string): SeckillResult {
+  const result = stored.get(uuid);
+  // Results are never deleted, and the claim only skips a uuid whose result is committed.
+  if (!result) throw new Error(`the result of ${uuid} was claimed elsewhere but cannot be read`);
+  return result;
+}
+
+/**
+ * Insert UNPAID orders at the good's seckill price, in buyer order; returns how many went in (fewer when
+ * the good does not exist). `skipLive`: skip a buyer who already has a live order of the good instead of
+ * failing with a unique violation — the batch prefers the plain INSERT: it is cheaper, and a batch meeting
+ * such a buyer rolls back anyway.
+ */
+async function insertOrders(
+  tx: Queryable,
+  seckillGoodId: number,
+  messages: OrderMessage[],
+  orderNos: string[],
+  opts: CreateOrdersOptions & { skipLive: boolean },
+): Promise<number> {
+  const rows = await tx.query(
+    `INSERT INTO orders (order_no, uuid, user_id, seckill_good_id, seckill_price_cents, status, created_at, pay_deadline)
+     SELECT n.order_no, n.uuid, n.user_id, g.id, g.seckill_price_cents, 'UNPAID', $5, $6
+       FROM unnest($1::text[], $2::text[], $3::bigint[]) AS n(order_no, uuid, user_id)
+       JOIN seckill_goods g ON g.id = $4
+      ORDER BY n.user_id
+     ${opts.skipLive ? 'ON CONFLICT DO NOTHING' : ''}
+     RETURNING order_no`,
+    [orderNos, messages.map((m) => m.uuid), messages.map((m) => m.userId), seckillGoodId, opts.now, payDeadline(opts)],
+  );
+  return rows.length;
+}
+
+/** stock - n, only if that leaves it >= 0. */
+async function takeStock(tx: Queryable, seckillGoodId: number, n: number): Promise<boolean> {
+  const rows = await tx.query('UPDATE seckill_goods SET stock = stock - $2 WHERE id = $1 AND stock >= $2 RETURNING id', [seckillGoodId, n]);
+  return rows.length === 1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The batch: all new messages of one good become orders, or none do.
+// ---------------------------------------------------------------------------------------------
+
+async function createBatch(tx: Queryable, group: OrderMessage[], opts: CreateOrdersOptions): Promise<Map<string, Decision>> {
+  const orderNos = group.map(() => opts.makeOrderNo());
+  const claimed = await claimResults(tx, group, orderNos, opts.now);
+  const decisions = new Map<string, Decision>();
+
+  // Redeliveries: the uuids not claimed have a stored result (committed: the claim waited for it).
+  const known = group.filter((m) => !claimed.has(m.uuid));
+  if (known.length > 0) {
+    const stored = await readResults(tx, known.map((m) => m.uuid));
+    for (const { uuid } of known) decisions.set(uuid, { stored: storedOrThrow(stored, uuid), decidedNow: false });
+  }
+
+  const fresh = group.filter((m) => claimed.has(m.uuid));
+  const freshOrderNos = orderNos.filter((_, i) => claimed.has(group[i]!.uuid));
+  if (fresh.length === 0) return decisions;
+
+  const seckillGoodId = fresh[0]!.seckillGoodId;
+  // A buyer who already has a live order (or appears twice in the batch) fails this with a unique violation.
+  if ((await insertOrders(tx, seckillGoodId, fresh, freshOrderNos, { ...opts, skipLive: false })) < fresh.length) {
+    throw new BatchRejected('unknown good');
+  }
+  if (!(await takeStock(tx, seckillGoodId, fresh.length))) throw new BatchRejected('not enough stock for the whole batch');
+
+  fresh.forEach((message, i) => decisions.set(message.uuid, decided(message, { orderNo: freshOrderNos[i]! })));
+  return decisions;
+}
+
+// ---------------------------------------------------------------------------------------------
+// One message alone: the exact rules, in one transaction.
+// ---------------------------------------------------------------------------------------------
+
+async function createOne(tx: Queryable, message: OrderMessage, opts: CreateOrdersOptions): Promise<Decision> {
+  const { uuid, seckillGoodId } = message;
+  const orderNo = opts.makeOrderNo();
+  if (!(await claimResults(tx, [message], [orderNo], opts.now)).has(uuid)) {
+    return { stored: storedOrThrow(await readResults(tx, [uuid]), uuid), decidedNow: false };
+  }
+
+  let failure: FailOutcome | null = null;
+  if ((await insertOrders(tx, seckillGoodId, [message], [orderNo], { ...opts, skipLive: true })) === 0) {
+    failure = await whyNoOrder(tx, message);
+    // Neither reason: the order number collided with another order's (makeOrderNo is broken).
+    if (!failure) throw new Error(`order ${orderNo} for ${uuid} conflicted with another order`);
+  } else if (!(await takeStock(tx, seckillGoodId, 1))) {
+    // Orders go in before the stock row is locked (see the header); this one has no unit after all.
+    await tx.query('DELETE FROM orders WHERE order_no = $1', [orderNo]);
+    failure = { reason: 'SOLD_OUT' };
+  }
+  if (!failure) return decided(message, { orderNo });
+
+  await tx.query(`UPDATE seckill_results SET status = 'FAIL', order_no = NULL, reason = $2 WHERE uuid = $1`, [uuid, failure.reason]);
+  return decided(message, failure);
+}
+
+/** Why an order could not go in: the good does not exist, or the buyer has a live order of it (null: neither). */
+async function whyNoOrder(tx: Queryable, message: OrderMessage): Promise<FailOutcome | null> {
+  const [row] = await tx.query<{ good: boolean; live: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM seckill_goods WHERE id = $1) AS good,
+            EXISTS (SELECT 1 FROM orders
+                     WHERE seckill_good_id = $1 AND user_id = $2 AND status IN ('UNPAID', 'PAID')) AS live`,
+    [message.seckillGoodId, message.userId],
+  );
+  if (!row?.good) return { reason: 'NOT_FOUND' };
+  return row.live ? { reason: 'DUPLICATE_ORDER' } : null;
+}

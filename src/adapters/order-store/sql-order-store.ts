@@ -1,0 +1,71 @@
+/** OrderStore on SQL (PostgreSQL or PGlite through `Database`). */
+import { ORDER_STATUSES } from '../../core/ports.ts';
+import type { GoodStats, NewSeckillGood, OrderStatus, OrderStore, SeckillGood } from '../../core/ports.ts';
+import type { Database } from '../database/database.ts';
+import { createOrdersInDb } from './sql-create-orders.ts';
+import { GOOD_COLUMNS, RESULT_COLUMNS, SELECT_ORDERS, goodFromRow, orderFromRow, resultFromRow } from './sql-rows.ts';
+import type { GoodRow, OrderRow, ResultRow } from './sql-rows.ts';
+
+export function createSqlOrderStore(db: Database): OrderStore {
+  return {
+    async createGood(good: NewSeckillGood): Promise<SeckillGood> {
+      const [row] = await db.query<GoodRow>(
+        `INSERT INTO seckill_goods (name, title, image_url, price_cents, seckill_price_cents, initial_stock, stock, start_at, end_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8)
+         RETURNING ${GOOD_COLUMNS}`,
+        [good.name, good.title, good.imageUrl, good.price, good.seckillPrice, good.stock, good.startAt, good.endAt],
+      );
+      return goodFromRow(row!);
+    },
+
+    async getGood(id) {
+      const [row] = await db.query<GoodRow>(`SELECT ${GOOD_COLUMNS} FROM seckill_goods WHERE id = $1`, [id]);
+      return row ? goodFromRow(row) : null;
+    },
+
+    async listGoods() {
+      const rows = await db.query<GoodRow>(`SELECT ${GOOD_COLUMNS} FROM seckill_goods ORDER BY start_at, id`, []);
+      return rows.map(goodFromRow);
+    },
+
+    async liveBuyers(seckillGoodId) {
+      const rows = await db.query<{ user_id: number }>(
+        `SELECT user_id FROM orders WHERE seckill_good_id = $1 AND status IN ('UNPAID', 'PAID') ORDER BY user_id`,
+        [seckillGoodId],
+      );
+      return rows.map((row) => row.user_id);
+    },
+
+    createOrders: (messages, opts) => createOrdersInDb(db, messages, opts),
+
+    async getResult(uuid) {
+      const [row] = await db.query<ResultRow>(`SELECT ${RESULT_COLUMNS} FROM seckill_results WHERE uuid = $1`, [uuid]);
+      return row ? resultFromRow(row) : null;
+    },
+
+    async listOrders(userId) {
+      const rows = await db.query<OrderRow>(
+        `${SELECT_ORDERS} WHERE o.user_id = $1 ORDER BY o.created_at DESC, o.order_no DESC`,
+        [userId],
+      );
+      return rows.map(orderFromRow);
+    },
+
+    async getOrder(orderNo) {
+      const [row] = await db.query<OrderRow>(`${SELECT_ORDERS} WHERE o.order_no = $1`, [orderNo]);
+      return row ? orderFromRow(row) : null;
+    },
+
+    async stats(seckillGoodId): Promise<GoodStats | null> {
+      const [good] = await db.query<{ stock: number }>('SELECT stock FROM seckill_goods WHERE id = $1', [seckillGoodId]);
+      if (!good) return null;
+      const counts = await db.query<{ status: OrderStatus; n: number }>(
+        'SELECT status, count(*) AS n FROM orders WHERE seckill_good_id = $1 GROUP BY status',
+        [seckillGoodId],
+      );
+      const orders = Object.fromEntries(ORDER_STATUSES.map((status) => [status, 0])) as Record<OrderStatus, number>;
+      for (const { status, n } of counts) orders[status] = n;
+      return { stock: good.stock, orders };
+    },
+  };
+}
