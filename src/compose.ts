@@ -25,9 +25,13 @@ import { createSqlOrderStore } from './adapters/order-store/sql-order-store.ts';
 import { createSqlUserStore } from './adapters/order-store/sql-user-store.ts';
 import { createMemoryStockCache } from './adapters/stock-cache/memory-stock-cache.ts';
 import { createRedisStockCache } from './adapters/stock-cache/redis-stock-cache.ts';
+import { consumeOrderTimeouts } from './entry-points/consumers/order-timeouts.consumer.ts';
 import { consumePendingOrders } from './entry-points/consumers/pending-orders.consumer.ts';
+import { startReconciler, type ReconcilerJob } from './entry-points/jobs/reconciler.job.ts';
+import { createSimulatedPaymentProvider, type SimulatedPaymentProvider } from './adapters/payment/simulated-payment-provider.ts';
 import { makeAuthenticate } from './entry-points/http/auth.ts';
 import { buildHttpServer } from './entry-points/http/server.ts';
+import { registerWebRoutes } from './entry-points/http/web.routes.ts';
 import { createMetrics, type Metrics } from './entry-points/metrics.ts';
 import { startResultPushServer } from './entry-points/ws/result-push-server.ts';
 import { demoSales } from './demo.ts';
@@ -38,6 +42,7 @@ export interface Adapters {
   users: UserStore;
   cache: StockCache;
   bus: OrderBus;
+  payments: SimulatedPaymentProvider;
 }
 
 export interface RunningApp {
@@ -51,6 +56,8 @@ export interface RunningApp {
   wsUrl?: string;
   /** The admin account's credentials when this start generated or set them (to print). */
   admin?: { phone: string; password: string; generated: boolean };
+  /** The reconciler, when this process runs the worker role. */
+  reconciler?: ReconcilerJob;
   stop(): Promise<void>;
 }
 
@@ -60,7 +67,8 @@ async function openAdapters(config: Config, logger: Logger): Promise<Adapters> {
   if (config.mode === 'embedded') {
     await fs.mkdir(config.dataDir, { recursive: true });
     const db = await createPgliteDatabase({ dataDir: path.join(config.dataDir, 'pg') });
-    return { db, store: createSqlOrderStore(db), users: createSqlUserStore(db), cache: createMemoryStockCache(), bus: createMemoryOrderBus({}) };
+    const bus = createMemoryOrderBus({ payTimeoutMs: config.payTimeoutMs });
+    return { db, store: createSqlOrderStore(db), users: createSqlUserStore(db), cache: createMemoryStockCache(), bus, payments: createSimulatedPaymentProvider() };
   }
   const db = await createPgDatabase({
     url: config.databaseUrl,
@@ -73,8 +81,14 @@ async function openAdapters(config: Config, logger: Logger): Promise<Adapters> {
     keyPrefix: config.redisKeyPrefix,
     onError: (err) => logger.warn({ err: err.message }, 'redis connection problem'),
   });
-  const bus = await createRabbitOrderBus({ url: config.amqpUrl, prefix: config.amqpPrefix, logger: logger.child({ component: 'bus' }) });
-  return { db, store: createSqlOrderStore(db), users: createSqlUserStore(db), cache, bus };
+  const bus = await createRabbitOrderBus({
+    url: config.amqpUrl,
+    prefix: config.amqpPrefix,
+    payTimeoutMs: config.payTimeoutMs,
+    logger: logger.child({ component: 'bus' }),
+  });
+  // The simulated provider stands in for a real one (Alipay, WeChat Pay …) behind the PaymentProvider port.
+  return { db, store: createSqlOrderStore(db), users: createSqlUserStore(db), cache, bus, payments: createSimulatedPaymentProvider() };
 }
 
 /** Embedded mode keeps generated secrets in the data folder, so tokens and the admin password survive restarts. */
@@ -92,7 +106,7 @@ async function keptSecret(config: Config, file: string, make: () => string): Pro
 export async function startApp(config: Config, logger: Logger, clock: Clock = systemClock): Promise<RunningApp> {
   const log = (component: string) => logger.child({ component });
   const adapters = await openAdapters(config, logger);
-  const { db, store, users, cache, bus } = adapters;
+  const { db, store, users, cache, bus, payments } = adapters;
   const closers: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const close of closers.reverse()) await close().catch((err) => logger.warn({ err }, 'error while stopping'));
@@ -127,6 +141,14 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
         { prefetch: config.workerPrefetch, batchSize: config.workerBatchSize },
       );
       closers.push(() => sub.close());
+      const timeouts = await consumeOrderTimeouts({ store, cache, bus, clock, logger: log('timeouts') }, { prefetch: 100 });
+      closers.push(() => timeouts.close());
+      const reconciler = startReconciler(
+        { store, cache, bus, clock, graceMs: config.reconcileGraceMs, logger: log('reconciler'), metrics },
+        { intervalMs: config.reconcileIntervalMs },
+      );
+      app.reconciler = reconciler;
+      closers.push(() => reconciler.stop());
     }
 
     if (config.roles.includes('ws')) {
@@ -148,13 +170,26 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
           accounts: { users, signer, clock },
           goods: goodsDeps,
           placeOrder: { catalog, signs, cache, bus, store, clock },
+          orders: { store, cache, bus, clock, payments },
           store,
           cache,
           users,
           catalog,
           metrics,
         },
-        { logger: log('http'), bodyLimitBytes: config.bodyLimitBytes, mode: config.mode, metrics },
+        {
+          logger: log('http'),
+          bodyLimitBytes: config.bodyLimitBytes,
+          mode: config.mode,
+          metrics,
+          // The page learns the result socket's address from /api/config (the real port when this process runs ws).
+          extend: (server) =>
+            registerWebRoutes(server, {
+              mode: config.mode,
+              wsPublicUrl: config.wsPublicUrl,
+              wsPort: app.wsUrl ? Number(new URL(app.wsUrl).port) : config.wsPort || null,
+            }),
+        },
       );
       await http.listen({ host: config.host, port: config.port });
       // Close the server before the adapters it uses (closers run in reverse).

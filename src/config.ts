@@ -39,6 +39,8 @@ const schema = z.object({
   SECKILL_TOKEN_TTL_S: int(60, 30 * 24 * 3600).default(24 * 3600),
   SECKILL_DEMO: flag.default(true),
   WORKER_PREFETCH: int(1, 10_000).default(1000),
+  RECONCILE_INTERVAL_MS: int(200, 3_600_000).default(10_000),
+  RECONCILE_GRACE_MS: int(100, 24 * 3_600_000).default(60_000),
   WORKER_BATCH_SIZE: int(1, 5000).default(500),
   BODY_LIMIT_BYTES: int(256, 1024 * 1024).default(16 * 1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -66,6 +68,8 @@ export type Config = Readonly<{
   tokenTtlSeconds: number;
   demo: boolean;
   workerPrefetch: number;
+  reconcileIntervalMs: number;
+  reconcileGraceMs: number;
   workerBatchSize: number;
   bodyLimitBytes: number;
   logLevel: string;
@@ -111,6 +115,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     tokenTtlSeconds: e.SECKILL_TOKEN_TTL_S,
     demo: e.SECKILL_DEMO,
     workerPrefetch: e.WORKER_PREFETCH,
+    reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
+    reconcileGraceMs: e.RECONCILE_GRACE_MS,
     workerBatchSize: e.WORKER_BATCH_SIZE,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     logLevel: e.LOG_LEVEL,

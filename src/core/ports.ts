@@ -16,7 +16,13 @@ export interface OrderMessage {
 export type ResultStatus = 'SUCCESS' | 'FAIL';
 
 /** Why a queued request did not become an order. */
-export type FailReason = 'SOLD_OUT' | 'DUPLICATE_ORDER' | 'UUID_CONFLICT' | 'NOT_FOUND';
+export type FailReason =
+  | 'SOLD_OUT'
+  | 'DUPLICATE_ORDER'
+  | 'UUID_CONFLICT'
+  | 'NOT_FOUND'
+  /** The reservation was never turned into an order (its request was lost); the reconciler gave it back. */
+  | 'EXPIRED';
 
 /** The outcome of one queued request (one uuid). */
 export interface SeckillResult {
@@ -91,7 +97,15 @@ export interface StockCache {
     seckillGoodId: number,
     stock: number,
     buyers: readonly number[],
-    opts: { onlyIfMissing: boolean },
+    opts: {
+      onlyIfMissing: boolean;
+      /**
+       * Compare-and-set for the reconciler: write only if no reservation is in flight and pre-stock still
+       * equals this value (null: not loaded). Any reserve, release or restock since the caller read the
+       * cache changes pre-stock or leaves a reservation, and the write is refused.
+       */
+      ifUnchangedFrom?: number | null;
+    },
   ): Promise<boolean>;
   /** Pre-stock and in-flight count of one good. */
   read(seckillGoodId: number): Promise<CachedGood>;
@@ -144,8 +158,13 @@ export interface OrderBus {
    * `maxAttempts` the message goes to the dead-letter queue instead.
    */
   consumeOrders(handler: Handler<OrderMessage>, opts?: { prefetch?: number }): Promise<Subscription>;
-  /** Publish the outcome of a request (confirmed). */
+  /**
+   * Publish the outcome of a request (confirmed). A SUCCESS also starts its order's pay timer: after the
+   * pay timeout it is delivered to `consumeTimeouts` (a TTL queue dead-lettering into the timeout queue).
+   */
   publishResult(result: SeckillResult): Promise<void>;
+  /** Take due pay timeouts (competing consumers, at-least-once, same retry rules as orders). */
+  consumeTimeouts(handler: Handler<SeckillResult>, opts?: { prefetch?: number }): Promise<Subscription>;
   /** Every subscriber (in every process) receives every result published after it subscribed. */
   subscribeResults(handler: (result: SeckillResult) => void): Promise<Subscription>;
   /** Tell every process that a good has stock again (clear sold-out signs). */
@@ -204,6 +223,26 @@ export interface GoodStats {
   orders: Record<OrderStatus, number>;
 }
 
+/** One conditional state change of orders (see core/order-lifecycle.ts). */
+export interface Transition {
+  name: 'pay' | 'cancel' | 'timeout' | 'refund';
+  from: readonly OrderStatus[];
+  to: OrderStatus;
+  /** The change gives the order's unit back to the database stock (in the same transaction). */
+  returnsStock: boolean;
+  /** Which timestamp the change sets. */
+  stamps: 'paid_at' | 'closed_at' | null;
+}
+
+export interface PaymentRecord {
+  orderNo: string;
+  kind: 'CHARGE' | 'REFUND';
+  amount: number;
+  providerRef: string;
+  /** Unique: recording the same payment twice keeps one row. */
+  idempotencyKey: string;
+}
+
 export interface OrderStore {
   createGood(good: NewSeckillGood): Promise<SeckillGood>;
   getGood(id: number): Promise<SeckillGood | null>;
@@ -225,6 +264,29 @@ export interface OrderStore {
   listOrders(userId: number): Promise<Order[]>;
   getOrder(orderNo: string): Promise<Order | null>;
   stats(seckillGoodId: number): Promise<GoodStats | null>;
+  /**
+   * In ONE transaction: record `payment` if given (idempotent on its key), move every listed order whose
+   * status is in `transition.from` to `transition.to` (one conditional UPDATE, so racing transitions have
+   * exactly one winner), and if `transition.returnsStock` add the changed orders back to their goods' stock.
+   * Returns the orders this call changed (after the change); orders already elsewhere are left alone.
+   */
+  applyTransition(orderNos: readonly string[], transition: Transition, now: Date, payment?: PaymentRecord): Promise<Order[]>;
+  /** Record a payment outside a transition (a refund); idempotent on its key. */
+  recordPayment(payment: PaymentRecord): Promise<void>;
+  /** UNPAID orders whose pay deadline is at or before `now`, oldest deadline first. */
+  overdueOrders(now: Date, limit: number): Promise<Order[]>;
+  /**
+   * Decide a queued request as FAIL unless it is decided already; returns the stored result either way
+   * (the reconciler and the worker can race on one uuid; the first decision stands).
+   */
+  decideFail(message: Pick<OrderMessage, 'uuid' | 'userId' | 'seckillGoodId'>, reason: FailReason): Promise<SeckillResult>;
+}
+
+export interface PaymentProvider {
+  /** Take money. The same idempotency key charges once and answers the same payment. */
+  charge(req: { idempotencyKey: string; orderNo: string; userId: number; amount: number }): Promise<{ paymentId: string }>;
+  /** Give a charge back. The same idempotency key refunds once. */
+  refund(req: { idempotencyKey: string; paymentId: string; amount: number }): Promise<{ refundId: string }>;
 }
 
 export type Role = 'user' | 'admin';

@@ -31,7 +31,13 @@ export function createMetrics(opts: { defaults?: boolean } = {}) {
   });
   const wsSockets = new Gauge({ name: 'seckill_ws_sockets', help: 'Result sockets held', registers: [registry] });
   const resultsPushed = new Counter({ name: 'seckill_ws_results_pushed_total', help: 'Results sent over WebSocket', registers: [registry] });
-  return { registry, seckillRequests, httpDuration, ordersProcessed, batchSize, wsSockets, resultsPushed };
+  const reconcilerRepairs = new Counter({
+    name: 'seckill_reconciler_repairs_total',
+    help: 'Repairs made by the reconciler (timedOut, reservationsSettled, reservationsReleased, reservationsExpired, stockResynced)',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  });
+  return { registry, reconcilerRepairs, seckillRequests, httpDuration, ordersProcessed, batchSize, wsSockets, resultsPushed };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -141,7 +141,14 @@ describe('admin', () => {
     const list = await api('GET', '/api/seckill/goods');
     expect(list.body.items.find((g: any) => g.id === goodId)).toMatchObject({ id: goodId, stock: 5, price: 1000, seckillPrice: 10 });
     const stats = await api('GET', `/api/admin/seckill/goods/${goodId}/stats`, { token: admin });
-    expect(stats.body).toEqual({ id: goodId, stock: 5, preStock: 5, queued: 0, orders: { UNPAID: 0, PAID: 0, CANCELLED: 0, TIMEOUT: 0, REFUNDED: 0 } });
+    expect(stats.body).toEqual({
+      id: goodId,
+      stock: 5,
+      preStock: 5,
+      queued: 0,
+      orders: { UNPAID: 0, PAID: 0, CANCELLED: 0, TIMEOUT: 0, REFUNDED: 0 },
+      requests: expect.any(Number),
+    });
   });
 });
 

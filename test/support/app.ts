@@ -53,13 +53,13 @@ export async function bootTestApp(mode: Mode, env: Record<string, string> = {}):
     httpUrl: app.httpUrl,
     async destroy() {
       await app.stop();
-      if (mode === 'services') await dropServiceState(config.databaseSchema!, config.redisKeyPrefix, config.amqpPrefix);
+      if (mode === 'services') await dropServiceState(config.databaseSchema!, config.redisKeyPrefix, config.amqpPrefix, config.payTimeoutMs);
       await fs.rm(dataDir, { recursive: true, force: true });
     },
   };
 }
 
-async function dropServiceState(schema: string, redisPrefix: string, amqpPrefix: string): Promise<void> {
+async function dropServiceState(schema: string, redisPrefix: string, amqpPrefix: string, payTimeoutMs: number): Promise<void> {
   const { default: pg } = await import('pg');
   const client = new pg.Client({ connectionString: SERVICE_URLS.postgres });
   await client.connect();
@@ -78,7 +78,7 @@ async function dropServiceState(schema: string, redisPrefix: string, amqpPrefix:
   const amqp = await import('amqplib');
   const conn = await amqp.connect(SERVICE_URLS.rabbitmq);
   const ch = await conn.createChannel();
-  await deleteTopology(ch, topologyNames(amqpPrefix));
+  await deleteTopology(ch, topologyNames(amqpPrefix, payTimeoutMs));
   await conn.close().catch(() => undefined);
 }
 

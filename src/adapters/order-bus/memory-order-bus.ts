@@ -28,6 +28,8 @@ export interface MemoryOrderBusOptions {
   duplicateDeliveries?: number;
   /** Where a throwing subscriber is reported. Default: console.error. */
   onSubscriberError?: (err: unknown) => void;
+  /** A SUCCESS result reaches the timeout consumers this long after it is published. Default 15 min. */
+  payTimeoutMs?: number;
 }
 
 export interface MemoryOrderBus extends OrderBus {
@@ -48,7 +50,7 @@ interface Queued {
 }
 
 interface Consumer {
-  handler: Handler<OrderMessage>;
+  handler: Handler<unknown>;
   /** Runs the handler in the process (bus) that owns this consumer. */
   deliver(item: Queued): void;
   prefetch: number;
@@ -59,43 +61,50 @@ interface Consumer {
 /** What a message in a handler's hand needs so that its process dying can return it. */
 interface Unacked {
   item: Queued;
+  queue: WorkQueue;
   consumer: Consumer;
   settled: boolean;
 }
 
-/** The shared "broker": what RabbitMQ holds, as opposed to what each process holds. */
-interface Broker {
+/** A queue with competing consumers: the pending orders, and the due pay timeouts. */
+interface WorkQueue {
   pending: Queued[];
   consumers: Consumer[];
   nextConsumer: number;
   dead: string[];
+  pumpScheduled: boolean;
+}
+
+const workQueue = (): WorkQueue => ({ pending: [], consumers: [], nextConsumer: 0, dead: [], pumpScheduled: false });
+
+/** The shared "broker": what RabbitMQ holds, as opposed to what each process holds. */
+interface Broker {
+  orders: WorkQueue;
+  timeouts: WorkQueue;
   alerts: string[];
   resultSubscribers: Set<(body: string) => void>;
   stockSubscribers: Set<(body: string) => void>;
   duplicatesLeft: number;
-  pumpScheduled: boolean;
 }
 
 export function createMemoryOrderBus(options: MemoryOrderBusOptions = {}): MemoryOrderBus {
   const broker: Broker = {
-    pending: [],
-    consumers: [],
-    nextConsumer: 0,
-    dead: [],
+    orders: workQueue(),
+    timeouts: workQueue(),
     alerts: [],
     resultSubscribers: new Set(),
     stockSubscribers: new Set(),
     duplicatesLeft: options.duplicateDeliveries ?? 0,
-    pumpScheduled: false,
   };
   return connect(broker, options);
 }
 
 function connect(broker: Broker, options: MemoryOrderBusOptions): MemoryOrderBus {
   const maxAttempts = options.maxAttempts ?? 5;
+  const payTimeoutMs = options.payTimeoutMs ?? 15 * 60_000;
   const onSubscriberError = options.onSubscriberError ?? ((err: unknown) => console.error('order bus subscriber threw', err));
   let closed = false;
-  const myConsumers = new Set<Consumer>();
+  const myConsumers = new Set<{ queue: WorkQueue; consumer: Consumer }>();
   const myUnacked = new Set<Unacked>();
   const mySubscribers = new Set<{ set: Set<(body: string) => void>; fn: (body: string) => void }>();
 
@@ -103,19 +112,19 @@ function connect(broker: Broker, options: MemoryOrderBusOptions): MemoryOrderBus
     if (closed) throw new SeckillError('UNAVAILABLE', 'The order bus is closed.');
   }
 
-  function schedulePump(): void {
-    if (broker.pumpScheduled) return;
-    broker.pumpScheduled = true;
-    setImmediate(() => pump(broker));
+  function schedulePump(queue: WorkQueue): void {
+    if (queue.pumpScheduled) return;
+    queue.pumpScheduled = true;
+    setImmediate(() => pump(queue));
   }
 
-  function deliver(consumer: Consumer, item: Queued): void {
+  function deliver(queue: WorkQueue, consumer: Consumer, item: Queued): void {
     consumer.inHand++;
-    const unacked: Unacked = { item, consumer, settled: false };
+    const unacked: Unacked = { item, queue, consumer, settled: false };
     myUnacked.add(unacked);
     const delivery: Delivery = { attempt: item.attempt, redelivered: item.redelivered };
     const work: Promise<void> = Promise.resolve()
-      .then(() => consumer.handler(JSON.parse(item.body) as OrderMessage, delivery))
+      .then(() => consumer.handler(JSON.parse(item.body), delivery))
       .then(
         () => settle(unacked, null),
         () => settle(unacked, item.attempt >= maxAttempts ? 'dead' : 'retry'),
@@ -129,10 +138,31 @@ function connect(broker: Broker, options: MemoryOrderBusOptions): MemoryOrderBus
     unacked.settled = true;
     myUnacked.delete(unacked);
     unacked.consumer.inHand--;
-    const { item } = unacked;
-    if (failure === 'dead') broker.dead.push(item.body);
-    if (failure === 'retry') broker.pending.push({ body: item.body, attempt: item.attempt + 1, redelivered: true });
-    schedulePump();
+    const { item, queue } = unacked;
+    if (failure === 'dead') queue.dead.push(item.body);
+    if (failure === 'retry') queue.pending.push({ body: item.body, attempt: item.attempt + 1, redelivered: true });
+    schedulePump(queue);
+  }
+
+  function consume<T>(queue: WorkQueue, handler: Handler<T>, opts?: { prefetch?: number }): Subscription {
+    ensureOpen();
+    const consumer: Consumer = {
+      handler: handler as Handler<unknown>,
+      deliver: (item) => deliver(queue, consumer, item),
+      prefetch: Math.max(1, opts?.prefetch ?? DEFAULT_PREFETCH),
+      inHand: 0,
+      work: new Set(),
+    };
+    queue.consumers.push(consumer);
+    myConsumers.add({ queue, consumer });
+    schedulePump(queue);
+    return {
+      async close() {
+        removeConsumer(queue, consumer);
+        for (const mine of myConsumers) if (mine.consumer === consumer) myConsumers.delete(mine);
+        while (consumer.work.size > 0) await Promise.allSettled([...consumer.work]);
+      },
+    };
   }
 
   function broadcast(set: Set<(body: string) => void>, value: unknown): void {
@@ -169,36 +199,30 @@ function connect(broker: Broker, options: MemoryOrderBusOptions): MemoryOrderBus
     async publishOrder(message) {
       ensureOpen();
       const body = JSON.stringify(message);
-      broker.pending.push({ body, attempt: 1, redelivered: false });
+      broker.orders.pending.push({ body, attempt: 1, redelivered: false });
       if (broker.duplicatesLeft > 0) {
         broker.duplicatesLeft--;
-        broker.pending.push({ body, attempt: 1, redelivered: true });
+        broker.orders.pending.push({ body, attempt: 1, redelivered: true });
       }
-      schedulePump();
+      schedulePump(broker.orders);
     },
     async consumeOrders(handler, opts) {
-      ensureOpen();
-      const consumer: Consumer = {
-        handler,
-        deliver: (item) => deliver(consumer, item),
-        prefetch: Math.max(1, opts?.prefetch ?? DEFAULT_PREFETCH),
-        inHand: 0,
-        work: new Set(),
-      };
-      broker.consumers.push(consumer);
-      myConsumers.add(consumer);
-      schedulePump();
-      return {
-        async close() {
-          removeConsumer(broker, consumer);
-          myConsumers.delete(consumer);
-          while (consumer.work.size > 0) await Promise.allSettled([...consumer.work]);
-        },
-      };
+      return consume(broker.orders, handler, opts);
     },
     async publishResult(result: SeckillResult) {
       ensureOpen();
       broadcast(broker.resultSubscribers, result);
+      if (result.status === 'SUCCESS') {
+        // The delay queue: the broker (not this process) holds the timer, like a TTL queue would.
+        const body = JSON.stringify(result);
+        setTimeout(() => {
+          broker.timeouts.pending.push({ body, attempt: 1, redelivered: false });
+          schedulePump(broker.timeouts);
+        }, payTimeoutMs).unref();
+      }
+    },
+    async consumeTimeouts(handler, opts) {
+      return consume(broker.timeouts, handler, opts);
     },
     async subscribeResults(handler) {
       return subscribeTo(broker.resultSubscribers, handler);
@@ -218,7 +242,7 @@ function connect(broker: Broker, options: MemoryOrderBusOptions): MemoryOrderBus
       return take<Alert>(broker.alerts, max);
     },
     async takeDeadOrders(max) {
-      return take<OrderMessage>(broker.dead, max);
+      return take<OrderMessage>(broker.orders.dead, max);
     },
     duplicateNext(n) {
       broker.duplicatesLeft += n;
@@ -226,11 +250,11 @@ function connect(broker: Broker, options: MemoryOrderBusOptions): MemoryOrderBus
     peer(opts = {}) {
       return connect(broker, { ...options, ...opts });
     },
-    pendingCount: () => broker.pending.length,
+    pendingCount: () => broker.orders.pending.length,
     async close() {
       if (closed) return;
       closed = true;
-      for (const consumer of myConsumers) removeConsumer(broker, consumer);
+      for (const { queue, consumer } of myConsumers) removeConsumer(queue, consumer);
       myConsumers.clear();
       for (const { set, fn } of mySubscribers) set.delete(fn);
       mySubscribers.clear();
@@ -238,8 +262,11 @@ function connect(broker: Broker, options: MemoryOrderBusOptions): MemoryOrderBus
       const back = [...myUnacked].filter((u) => !u.settled);
       myUnacked.clear();
       for (const u of back) u.settled = true;
-      broker.pending.unshift(...back.map((u) => ({ body: u.item.body, attempt: u.item.attempt, redelivered: true })));
-      if (back.length > 0) schedulePump();
+      for (const queue of [broker.orders, broker.timeouts]) {
+        const mine = back.filter((u) => u.queue === queue);
+        queue.pending.unshift(...mine.map((u) => ({ body: u.item.body, attempt: u.item.attempt, redelivered: true })));
+        if (mine.length > 0) schedulePump(queue);
+      }
     },
   };
 
@@ -247,29 +274,29 @@ function connect(broker: Broker, options: MemoryOrderBusOptions): MemoryOrderBus
 }
 
 /** Hand queued messages to consumers with room, round robin. */
-function pump(broker: Broker): void {
-  broker.pumpScheduled = false;
-  while (broker.pending.length > 0) {
-    const consumer = nextWithRoom(broker);
+function pump(queue: WorkQueue): void {
+  queue.pumpScheduled = false;
+  while (queue.pending.length > 0) {
+    const consumer = nextWithRoom(queue);
     if (!consumer) return;
-    consumer.deliver(broker.pending.shift()!);
+    consumer.deliver(queue.pending.shift()!);
   }
 }
 
-function nextWithRoom(broker: Broker): Consumer | undefined {
-  const n = broker.consumers.length;
+function nextWithRoom(queue: WorkQueue): Consumer | undefined {
+  const n = queue.consumers.length;
   for (let i = 0; i < n; i++) {
-    const index = (broker.nextConsumer + i) % n;
-    const consumer = broker.consumers[index]!;
+    const index = (queue.nextConsumer + i) % n;
+    const consumer = queue.consumers[index]!;
     if (consumer.inHand < consumer.prefetch) {
-      broker.nextConsumer = (index + 1) % n;
+      queue.nextConsumer = (index + 1) % n;
       return consumer;
     }
   }
   return undefined;
 }
 
-function removeConsumer(broker: Broker, consumer: Consumer): void {
-  const index = broker.consumers.indexOf(consumer);
-  if (index >= 0) broker.consumers.splice(index, 1);
+function removeConsumer(queue: WorkQueue, consumer: Consumer): void {
+  const index = queue.consumers.indexOf(consumer);
+  if (index >= 0) queue.consumers.splice(index, 1);
 }

@@ -16,6 +16,8 @@ export interface OrderBusFixture {
 }
 
 export const CONTRACT_MAX_ATTEMPTS = 3;
+/** Fixtures make their buses with this pay timeout, so timeout tests finish quickly. */
+export const CONTRACT_PAY_TIMEOUT_MS = 300;
 
 /** Long enough for a broker to deliver something that should not be delivered. */
 const QUIET_MS = 250;
@@ -255,6 +257,38 @@ export function describeOrderBus(label: string, makeFresh: () => Promise<OrderBu
         expect(await bus.takeAlerts(2)).toEqual(alerts.slice(0, 2));
         expect(await peer.takeAlerts(10)).toEqual(alerts.slice(2));
         expect(await bus.takeAlerts(10)).toEqual([]);
+      });
+    });
+
+    describe('pay timeouts', () => {
+      it('a SUCCESS reaches one of two competing timeout consumers after the pay timeout; a FAIL never does', async () => {
+        const peer = await otherProcess();
+        const got: string[] = [];
+        await bus.consumeTimeouts(async (r) => {
+          got.push(r.uuid);
+        });
+        await peer.consumeTimeouts(async (r) => {
+          got.push(r.uuid);
+        });
+        await bus.publishResult(result('due-1', 'SUCCESS'));
+        await bus.publishResult(result('never', 'FAIL'));
+        await peer.publishResult(result('due-2', 'SUCCESS'));
+        expect(got).toEqual([]); // not before its time
+        await waitFor(() => got.length === 2);
+        await sleep(QUIET_MS);
+        expect(got.sort()).toEqual(['due-1', 'due-2']);
+      });
+
+      it('a timeout handler that fails sees the message again (at-least-once), then its success is final', async () => {
+        const attempts: number[] = [];
+        await bus.consumeTimeouts(async (_r, delivery) => {
+          attempts.push(delivery.attempt);
+          if (delivery.attempt === 1) throw new Error('database down');
+        });
+        await bus.publishResult(result('due', 'SUCCESS'));
+        await waitFor(() => attempts.length === 2);
+        await sleep(QUIET_MS);
+        expect(attempts).toEqual([1, 2]);
       });
     });
 

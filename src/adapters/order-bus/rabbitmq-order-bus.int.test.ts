@@ -3,7 +3,7 @@ import { connect } from 'amqplib';
 import { describe, expect, it } from 'vitest';
 import { SERVICE_URLS, servicesAvailable } from '../../../test/support/services.ts';
 import type { Delivery, SeckillResult } from '../../core/ports.ts';
-import { CONTRACT_MAX_ATTEMPTS, deferred, describeOrderBus, order, waitFor, type OrderBusFixture } from './order-bus.contract.ts';
+import { CONTRACT_MAX_ATTEMPTS, CONTRACT_PAY_TIMEOUT_MS, deferred, describeOrderBus, order, waitFor, type OrderBusFixture } from './order-bus.contract.ts';
 import { createRabbitOrderBus, type RabbitOrderBus } from './rabbitmq-order-bus.ts';
 import { deleteTopology, topologyNames } from './rabbitmq-topology.ts';
 
@@ -17,7 +17,7 @@ async function freshRabbit(): Promise<OrderBusFixture & { bus: RabbitOrderBus }>
   const prefix = `${filePrefix}${++namespaces}.`;
   const buses: RabbitOrderBus[] = [];
   const make = async (): Promise<RabbitOrderBus> => {
-    const bus = await createRabbitOrderBus({ url, prefix, maxAttempts: CONTRACT_MAX_ATTEMPTS });
+    const bus = await createRabbitOrderBus({ url, prefix, maxAttempts: CONTRACT_MAX_ATTEMPTS, payTimeoutMs: CONTRACT_PAY_TIMEOUT_MS });
     buses.push(bus);
     return bus;
   };
@@ -29,7 +29,7 @@ async function freshRabbit(): Promise<OrderBusFixture & { bus: RabbitOrderBus }>
       for (const b of buses) await b.close();
       const admin = await connect(url);
       try {
-        await deleteTopology(await admin.createChannel(), topologyNames(prefix));
+        await deleteTopology(await admin.createChannel(), topologyNames(prefix, CONTRACT_PAY_TIMEOUT_MS));
       } finally {
         await admin.close();
       }

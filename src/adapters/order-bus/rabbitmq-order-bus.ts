@@ -30,6 +30,8 @@ export interface RabbitOrderBusOptions {
   url: string;
   /** Prepended to every queue and exchange name (test isolation, several sales on one vhost). Default `seckill.` */
   prefix?: string;
+  /** The pay timeout: a SUCCESS result reaches `consumeTimeouts` this long after it is published. Default 15 min. */
+  payTimeoutMs?: number;
   /** Deliveries of one order message before it is dead-lettered. Default 5. */
   maxAttempts?: number;
   logger?: BusLogger;
@@ -51,7 +53,7 @@ const ATTEMPT_HEADER = 'x-attempt';
 const LAST_ERROR_HEADER = 'x-last-error';
 
 export async function createRabbitOrderBus(options: RabbitOrderBusOptions): Promise<RabbitOrderBus> {
-  const names = topologyNames(options.prefix ?? 'seckill.');
+  const names = topologyNames(options.prefix ?? 'seckill.', options.payTimeoutMs);
   const maxAttempts = options.maxAttempts ?? 5;
   const logger = options.logger ?? silentLogger;
   const link = await openLink({ url: options.url, names, logger, connectRetries: options.connectRetries ?? 5 });
@@ -75,7 +77,9 @@ export async function createRabbitOrderBus(options: RabbitOrderBusOptions): Prom
     names,
     publishOrder: (message) => link.publish('', names.pendingQueue, json(message), { toQueue: true }),
     consumeOrders: (handler, opts) =>
-      subscribe(orderConsumer(link, names, handler, { prefetch: opts?.prefetch ?? DEFAULT_PREFETCH, maxAttempts, logger })),
+      subscribe(workConsumer(link, names, ORDERS, handler, { prefetch: opts?.prefetch ?? DEFAULT_PREFETCH, maxAttempts, logger })),
+    consumeTimeouts: (handler, opts) =>
+      subscribe(workConsumer(link, names, TIMEOUTS, handler, { prefetch: opts?.prefetch ?? DEFAULT_PREFETCH, maxAttempts, logger })),
     publishResult: (result) =>
       link.publish(names.resultExchange, result.status === 'SUCCESS' ? RESULT_ROUTING_KEYS.SUCCESS : RESULT_ROUTING_KEYS.FAIL, json(result)),
     subscribeResults: (handler) =>
@@ -93,10 +97,20 @@ export async function createRabbitOrderBus(options: RabbitOrderBusOptions): Prom
   };
 }
 
-function orderConsumer(
+/** A work queue with its dead-letter queue: the pending orders, and the due pay timeouts. */
+interface WorkQueue {
+  what: string;
+  queue: (names: TopologyNames) => string;
+  dead: (names: TopologyNames) => string;
+}
+const ORDERS: WorkQueue = { what: 'order', queue: (n) => n.pendingQueue, dead: (n) => n.deadQueue };
+const TIMEOUTS: WorkQueue = { what: 'timeout', queue: (n) => n.timeoutQueue, dead: (n) => n.timeoutDeadQueue };
+
+function workConsumer<T>(
   link: Link,
   names: TopologyNames,
-  handler: Handler<OrderMessage>,
+  work: WorkQueue,
+  handler: Handler<T>,
   opts: { prefetch: number; maxAttempts: number; logger: BusLogger },
 ): Subscription & Attachment {
   const { logger, maxAttempts } = opts;
@@ -106,9 +120,9 @@ function orderConsumer(
 
   async function handle(channel: Channel, msg: ConsumeMessage): Promise<void> {
     const attempt = attemptOf(msg);
-    let message: OrderMessage;
+    let message: T;
     try {
-      message = parseJson<OrderMessage>(msg.content);
+      message = parseJson<T>(msg.content);
     } catch (err) {
       return retryOrDeadLetter(channel, msg, maxAttempts, err); // unreadable: no attempt can help
     }
@@ -126,7 +140,7 @@ function orderConsumer(
     const dead = attempt >= maxAttempts;
     const headers = { ...msg.properties.headers, [ATTEMPT_HEADER]: dead ? attempt : attempt + 1, [LAST_ERROR_HEADER]: describe(err) };
     try {
-      await link.publish('', dead ? names.deadQueue : names.pendingQueue, msg.content, { headers, toQueue: true });
+      await link.publish('', dead ? work.dead(names) : work.queue(names), msg.content, { headers, toQueue: true });
     } catch (publishErr) {
       // Not republished: leave it to the broker, which hands it out again (same attempt).
       logger.warn({ err: describe(publishErr), attempt }, 'order retry could not be published; requeueing');
@@ -157,7 +171,7 @@ function orderConsumer(
     async attach(model) {
       const channel = await link.openChannel(model, 'order consumer');
       await channel.prefetch(opts.prefetch);
-      const { consumerTag } = await channel.consume(names.pendingQueue, (msg) => onMessage(model, channel, msg), { noAck: false });
+      const { consumerTag } = await channel.consume(work.queue(names), (msg) => onMessage(model, channel, msg), { noAck: false });
       live = { channel, consumerTag };
       if (closed) await link.closeChannel(channel);
     },

@@ -7,9 +7,18 @@
  *   sold-out-sign        fanout exchange: "good N has stock again" (body: the good id)
  *   alert                durable queue: problems an operator must look at
  *
+ *   order.delay.<ttl>ms  durable queue bound to Order.success, x-message-ttl = the pay timeout,
+ *                        dead-lettering (through the default exchange) into order.timeout
+ *   order.timeout        durable queue, competing consumers: due pay timeouts (a SUCCESS result)
+ *   order.timeout.dead   durable queue: timeout messages that failed `maxAttempts` times
+ *
+ * The TTL is in the delay queue's name because a queue's arguments cannot change: after a new pay
+ * timeout the old delay queue may still be bound and deliver early or late copies, which the timeout
+ * handler ignores (it closes an order only when its stored pay deadline has passed). An operator can
+ * delete the old queue.
+ *
  * Subscribers' queues (results, stock-again) are anonymous, exclusive and auto-delete; they are made
- * per subscription, not here. The pay-timeout path (a delay queue with x-message-ttl dead-lettering to
- * order.timeout, bound to Order.success) is meant to be added to `assertTopology`.
+ * per subscription, not here.
  */
 import type { Channel } from 'amqplib';
 
@@ -19,17 +28,25 @@ export interface TopologyNames {
   alertQueue: string;
   resultExchange: string;
   stockAgainExchange: string;
+  delayQueue: string;
+  timeoutQueue: string;
+  timeoutDeadQueue: string;
+  payTimeoutMs: number;
 }
 
 export const RESULT_ROUTING_KEYS = { SUCCESS: 'Order.success', FAIL: 'Order.fail', ALL: 'Order.*' } as const;
 
-export function topologyNames(prefix: string): TopologyNames {
+export function topologyNames(prefix: string, payTimeoutMs = 15 * 60_000): TopologyNames {
   return {
     pendingQueue: `${prefix}order.pending`,
     deadQueue: `${prefix}order.pending.dead`,
     alertQueue: `${prefix}alert`,
     resultExchange: `${prefix}order-result`,
     stockAgainExchange: `${prefix}sold-out-sign`,
+    delayQueue: `${prefix}order.delay.${payTimeoutMs}ms`,
+    timeoutQueue: `${prefix}order.timeout`,
+    timeoutDeadQueue: `${prefix}order.timeout.dead`,
+    payTimeoutMs,
   };
 }
 
@@ -40,6 +57,13 @@ export async function assertTopology(channel: Channel, names: TopologyNames): Pr
   await channel.assertQueue(names.alertQueue, { durable: true });
   await channel.assertExchange(names.resultExchange, 'topic', { durable: true });
   await channel.assertExchange(names.stockAgainExchange, 'fanout', { durable: true });
+  await channel.assertQueue(names.timeoutQueue, { durable: true });
+  await channel.assertQueue(names.timeoutDeadQueue, { durable: true });
+  await channel.assertQueue(names.delayQueue, {
+    durable: true,
+    arguments: { 'x-message-ttl': names.payTimeoutMs, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': names.timeoutQueue },
+  });
+  await channel.bindQueue(names.delayQueue, names.resultExchange, RESULT_ROUTING_KEYS.SUCCESS);
 }
 
 /** Removes everything `assertTopology` made (tests; tearing down a namespace). */
@@ -49,4 +73,7 @@ export async function deleteTopology(channel: Channel, names: TopologyNames): Pr
   await channel.deleteQueue(names.alertQueue);
   await channel.deleteExchange(names.resultExchange);
   await channel.deleteExchange(names.stockAgainExchange);
+  await channel.deleteQueue(names.delayQueue);
+  await channel.deleteQueue(names.timeoutQueue);
+  await channel.deleteQueue(names.timeoutDeadQueue);
 }

@@ -3,6 +3,7 @@ import { ORDER_STATUSES } from '../../core/ports.ts';
 import type { GoodStats, NewSeckillGood, OrderStatus, OrderStore, SeckillGood } from '../../core/ports.ts';
 import type { Database } from '../database/database.ts';
 import { createOrdersInDb } from './sql-create-orders.ts';
+import { applyTransitionInDb, decideFailInDb, overdueOrdersInDb, recordPaymentInDb } from './sql-lifecycle.ts';
 import { GOOD_COLUMNS, RESULT_COLUMNS, SELECT_ORDERS, goodFromRow, orderFromRow, resultFromRow } from './sql-rows.ts';
 import type { GoodRow, OrderRow, ResultRow } from './sql-rows.ts';
 
@@ -67,5 +68,10 @@ export function createSqlOrderStore(db: Database): OrderStore {
       for (const { status, n } of counts) orders[status] = n;
       return { stock: good.stock, orders };
     },
+
+    applyTransition: (orderNos, transition, now, payment) => applyTransitionInDb(db, orderNos, transition, now, payment),
+    recordPayment: (payment) => recordPaymentInDb(db, payment),
+    overdueOrders: (now, limit) => overdueOrdersInDb(db, now, limit),
+    decideFail: (message, reason) => decideFailInDb(db, message, reason),
   };
 }

@@ -61,10 +61,11 @@ export function createMemoryStockCache(): StockCache {
       good.buyers.delete(userId);
     },
 
-    async load(seckillGoodId, stock, buyers, { onlyIfMissing }) {
+    async load(seckillGoodId, stock, buyers, { onlyIfMissing, ifUnchangedFrom }) {
       assertLoadArgs(seckillGoodId, stock, buyers);
       const current = goods.get(seckillGoodId);
       if (current && onlyIfMissing) return false;
+      if (ifUnchangedFrom !== undefined && ((current?.stock ?? null) !== ifUnchangedFrom || (current?.reservations.size ?? 0) > 0)) return false;
       const reservations: Good['reservations'] = current?.reservations ?? new Map();
       // Buyers of reservations in flight still hold their units.
       const holders = [...reservations.values()].map((held) => held.userId);

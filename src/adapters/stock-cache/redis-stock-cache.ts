@@ -42,6 +42,13 @@ const INLINE_BUYERS_MAX = 5_000;
 /** A chunked load that dies half-way leaves its staging set behind for at most this long. */
 const STAGING_TTL_MS = 60_000;
 
+/** ARGV[1] of load.lua. */
+function loadMode(onlyIfMissing: boolean, ifUnchangedFrom: number | null | undefined): string {
+  if (onlyIfMissing) return 'missing';
+  if (ifUnchangedFrom === undefined) return 'always';
+  return `cas:${ifUnchangedFrom === null ? 'none' : ifUnchangedFrom}`;
+}
+
 const lua = (name: string): string => readFileSync(new URL(`./${name}.lua`, import.meta.url), 'utf8');
 const SCRIPTS = {
   seckillReserve: { numberOfKeys: 3, lua: lua('reserve') },
@@ -171,7 +178,7 @@ export function createRedisStockCache(options: RedisStockCacheOptions): StockCac
       await client.seckillRestock(k.stock, k.buyers, userId).catch(unavailable);
     },
 
-    async load(seckillGoodId, stock, buyers, { onlyIfMissing }) {
+    async load(seckillGoodId, stock, buyers, { onlyIfMissing, ifUnchangedFrom }) {
       assertLoadArgs(seckillGoodId, stock, buyers);
       const k = keysOf(seckillGoodId);
       const staging = `${k.tag}:buyers:load:${randomUUID()}`;
@@ -179,7 +186,7 @@ export function createRedisStockCache(options: RedisStockCacheOptions): StockCac
       if (!inline) await stageBuyers(staging, buyers).catch(unavailable);
       const written = await client.seckillLoad(
         k.stock, k.buyers, k.resv, staging,
-        onlyIfMissing ? '1' : '0', stock, ...(inline ? buyers : []),
+        loadMode(onlyIfMissing, ifUnchangedFrom), stock, ...(inline ? buyers : []),
       ).catch(unavailable);
       return written === 1;
     },

@@ -251,6 +251,35 @@ export function describeStockCache(label: string, makeFresh: MakeFreshStockCache
       });
     });
 
+    describe('load as a compare-and-set (ifUnchangedFrom)', () => {
+      const cas = (stock: number, buyers: number[], from: number | null) =>
+        cache.load(GOOD, stock, buyers, { onlyIfMissing: false, ifUnchangedFrom: from });
+
+      it('pre-stock as read and nothing in flight → written', async () => {
+        await load(5, [1]);
+        expect(await cas(7, [2], 5)).toBe(true);
+        expect(await cache.read(GOOD)).toEqual({ preStock: 7, inFlight: 0 });
+        expect(await cache.reserve(GOOD, 1, 'uuid-1', T0)).toMatchObject({ kind: 'RESERVED' });
+        expect(await cache.reserve(GOOD, 2, 'uuid-2', T0)).toEqual({ kind: 'DUPLICATE' });
+      });
+
+      it('pre-stock changed since it was read, or a reservation in flight → refused, nothing written', async () => {
+        await load(5);
+        expect(await cache.reserve(GOOD, 1, 'uuid-1', T0)).toMatchObject({ kind: 'RESERVED' });
+        expect(await cas(9, [], 5)).toBe(false); // stock moved to 4
+        expect(await cas(9, [], 4)).toBe(false); // a reservation is in flight
+        await cache.settle(GOOD, 'uuid-1');
+        expect(await cas(9, [], 4)).toBe(true);
+        expect(await cache.read(GOOD)).toEqual({ preStock: 9, inFlight: 0 });
+      });
+
+      it('null means "not loaded": refused once the good is loaded, written while it is not', async () => {
+        expect(await cas(3, [], null)).toBe(true);
+        expect(await cas(4, [], null)).toBe(false);
+        expect((await cache.read(GOOD)).preStock).toBe(3);
+      });
+    });
+
     describe('reads', () => {
       it('readStocks of several goods, one missing → each pre-stock, null for the missing', async () => {
         await load(3, [], 1);

@@ -5,6 +5,7 @@ import { login, register, type AccountsDeps } from '../../core/accounts.ts';
 import type { GoodsCatalog } from '../../core/catalog.ts';
 import { SeckillError } from '../../core/errors.ts';
 import { createSale, getSale, listSales, saleStats, type GoodsDeps } from '../../core/goods.ts';
+import { cancelOrder, payOrder, type PayOrderDeps } from '../../core/pay-order.ts';
 import { placeOrder, type PlaceOrderDeps } from '../../core/place-order.ts';
 import type { OrderStore, StockCache, UserStore } from '../../core/ports.ts';
 import { requireAdmin, type Authenticate } from './auth.ts';
@@ -17,6 +18,7 @@ export interface RouteDeps {
   accounts: AccountsDeps;
   goods: GoodsDeps;
   placeOrder: PlaceOrderDeps;
+  orders: PayOrderDeps;
   store: Pick<OrderStore, 'getResult' | 'listOrders' | 'getOrder'>;
   cache: Pick<StockCache, 'reservationOf'>;
   users: Pick<UserStore, 'findById'>;
@@ -51,6 +53,8 @@ const OrderNoParams = z.object({ orderNo: z.string().regex(/^[A-Za-z0-9]{1,40}$/
 
 export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   const { authenticate } = deps;
+  // Seckill requests per good seen by THIS api process (the admin dashboard's requests/s); one Map update per request.
+  const requestsByGood = new Map<number, number>();
 
   app.post('/api/auth/register', async (req, reply) => {
     const body = parseInput(RegisterBody, req.body);
@@ -79,6 +83,10 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     const claims = authenticate(req);
     const body = parseInput(SeckillOrderBody, req.body);
     const outcome = await placeOrder(deps.placeOrder, { userId: claims.userId, ...body });
+    // Unknown goods are not counted, so a client cannot grow the map without bound.
+    if (outcome.kind === 'ACCEPTED' || outcome.code !== 'NOT_FOUND') {
+      requestsByGood.set(body.seckillGoodId, (requestsByGood.get(body.seckillGoodId) ?? 0) + 1);
+    }
     deps.metrics.seckillRequests.inc({ outcome: outcome.kind === 'ACCEPTED' ? (outcome.repeat ? 'REPEAT' : 'QUEUED') : outcome.code });
     if (outcome.kind === 'REJECTED') return sendError(reply, outcome.code, outcome.message);
     return resultJson(outcome);
@@ -124,6 +132,18 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     return orderJson(order);
   });
 
+  app.post('/api/orders/:orderNo/pay', async (req) => {
+    const claims = authenticate(req);
+    const { orderNo } = parseInput(OrderNoParams, req.params);
+    return orderJson(await payOrder(deps.orders, { userId: claims.userId, orderNo }));
+  });
+
+  app.post('/api/orders/:orderNo/cancel', async (req) => {
+    const claims = authenticate(req);
+    const { orderNo } = parseInput(OrderNoParams, req.params);
+    return orderJson(await cancelOrder(deps.orders, { userId: claims.userId, orderNo }));
+  });
+
   app.post('/api/admin/seckill/goods', async (req, reply) => {
     requireAdmin(authenticate(req));
     const body = parseInput(NewGoodBody, req.body);
@@ -132,7 +152,8 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
 
   app.get('/api/admin/seckill/goods/:id/stats', async (req) => {
     requireAdmin(authenticate(req));
-    return saleStats(deps.goods, parseInput(IdParams, req.params).id);
+    const { id } = parseInput(IdParams, req.params);
+    return { ...(await saleStats(deps.goods, id)), requests: requestsByGood.get(id) ?? 0 };
   });
 }
 

@@ -1,0 +1,73 @@
+/** Order state changes, payments, overdue lookups and reconciler decisions on SQL. */
+import type { FailReason, Order, OrderMessage, PaymentRecord, SeckillResult, Transition } from '../../core/ports.ts';
+import type { Database, Queryable } from '../database/database.ts';
+import { RESULT_COLUMNS, SELECT_ORDERS, orderFromRow, resultFromRow } from './sql-rows.ts';
+import type { OrderRow, ResultRow } from './sql-rows.ts';
+
+// Column names come from the core's transition table, never from a request.
+const STAMPS = { paid_at: 'paid_at', closed_at: 'closed_at' } as const;
+
+async function insertPayment(q: Queryable, p: PaymentRecord): Promise<void> {
+  await q.query(
+    `INSERT INTO payments (order_no, kind, amount_cents, provider_ref, idempotency_key)
+     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (idempotency_key) DO NOTHING`,
+    [p.orderNo, p.kind, p.amount, p.providerRef, p.idempotencyKey],
+  );
+}
+
+export async function applyTransitionInDb(
+  db: Database,
+  orderNos: readonly string[],
+  t: Transition,
+  now: Date,
+  payment?: PaymentRecord,
+): Promise<Order[]> {
+  if (orderNos.length === 0 && !payment) return [];
+  const stamp = t.stamps ? `, ${STAMPS[t.stamps]} = $4` : '';
+  return db.transaction(async (tx) => {
+    if (payment) await insertPayment(tx, payment);
+    // Sorted, so two transactions changing overlapping sets lock rows in the same order.
+    const changed = await tx.query<{ order_no: string; seckill_good_id: number }>(
+      `UPDATE orders SET status = $2${stamp}
+        WHERE order_no = ANY($1::text[]) AND status = ANY($3::text[])
+        RETURNING order_no, seckill_good_id`,
+      [[...orderNos].sort(), t.to, t.from, ...(t.stamps ? [now] : [])],
+    );
+    if (changed.length === 0) return [];
+    if (t.returnsStock) {
+      const perGood = new Map<number, number>();
+      for (const row of changed) perGood.set(row.seckill_good_id, (perGood.get(row.seckill_good_id) ?? 0) + 1);
+      for (const [goodId, n] of [...perGood].sort(([a], [b]) => a - b)) {
+        await tx.query('UPDATE seckill_goods SET stock = stock + $2 WHERE id = $1', [goodId, n]);
+      }
+    }
+    const rows = await tx.query<OrderRow>(`${SELECT_ORDERS} WHERE o.order_no = ANY($1::text[]) ORDER BY o.order_no`, [
+      changed.map((r) => r.order_no),
+    ]);
+    return rows.map(orderFromRow);
+  });
+}
+
+export const recordPaymentInDb = (db: Database, p: PaymentRecord) => insertPayment(db, p);
+
+export async function overdueOrdersInDb(db: Database, now: Date, limit: number): Promise<Order[]> {
+  const rows = await db.query<OrderRow>(
+    `${SELECT_ORDERS} WHERE o.status = 'UNPAID' AND o.pay_deadline <= $1 ORDER BY o.pay_deadline LIMIT $2`,
+    [now, limit],
+  );
+  return rows.map(orderFromRow);
+}
+
+export async function decideFailInDb(
+  db: Database,
+  m: Pick<OrderMessage, 'uuid' | 'userId' | 'seckillGoodId'>,
+  reason: FailReason,
+): Promise<SeckillResult> {
+  await db.query(
+    `INSERT INTO seckill_results (uuid, user_id, seckill_good_id, status, reason)
+     VALUES ($1, $2, $3, 'FAIL', $4) ON CONFLICT (uuid) DO NOTHING`,
+    [m.uuid, m.userId, m.seckillGoodId, reason],
+  );
+  const [row] = await db.query<ResultRow>(`SELECT ${RESULT_COLUMNS} FROM seckill_results WHERE uuid = $1`, [m.uuid]);
+  return resultFromRow(row!);
+}

@@ -1,0 +1,26 @@
+/**
+ * The order state machine. Every change is one conditional UPDATE built from this table
+ * (`… WHERE status IN from`), so two changes racing on one order have exactly one winner:
+ *
+ *   UNPAID ──pay──────▶ PAID
+ *   UNPAID ──cancel───▶ CANCELLED ─┐
+ *   UNPAID ──timeout──▶ TIMEOUT ───┴─refund (a payment that lost the race)──▶ REFUNDED
+ *
+ * Closing (cancel, timeout) gives the unit back to stock in the same transaction.
+ */
+import type { OrderStatus, Transition } from './ports.ts';
+
+export const PAY: Transition = { name: 'pay', from: ['UNPAID'], to: 'PAID', returnsStock: false, stamps: 'paid_at' };
+export const CANCEL: Transition = { name: 'cancel', from: ['UNPAID'], to: 'CANCELLED', returnsStock: true, stamps: 'closed_at' };
+export const TIMEOUT: Transition = { name: 'timeout', from: ['UNPAID'], to: 'TIMEOUT', returnsStock: true, stamps: 'closed_at' };
+export const REFUND: Transition = { name: 'refund', from: ['CANCELLED', 'TIMEOUT'], to: 'REFUNDED', returnsStock: false, stamps: null };
+
+/** Live orders hold a unit; at most one per buyer and good. */
+export const LIVE: readonly OrderStatus[] = ['UNPAID', 'PAID'];
+export const CLOSED: readonly OrderStatus[] = ['CANCELLED', 'TIMEOUT', 'REFUNDED'];
+
+export const isClosed = (status: OrderStatus) => CLOSED.includes(status);
+
+/** Idempotency keys of the payment provider and the payments table, one per order and kind. */
+export const chargeKey = (orderNo: string) => `charge:${orderNo}`;
+export const refundKey = (orderNo: string) => `refund:${orderNo}`;

@@ -1,0 +1,98 @@
+/**
+ * The reconciler: repairs what lost messages and crashed processes leave behind. Run at start and every
+ * few seconds by workers; every step is conditional, so several reconcilers at once are safe.
+ *
+ * 1. Overdue UNPAID orders whose timeout message was lost are closed as TIMEOUT (unit back).
+ * 2. Reservations older than the grace period are settled by what the database decided; one the database
+ *    never heard of (the api died between reserve and publish, or its message was lost) is decided FAIL
+ *    (EXPIRED) in the database first — so a late message can no longer make it an order — then released.
+ * 3. A good with nothing in flight gets its cache pre-stock (and buyers) reset to the database's, if they
+ *    differ. The reset is a compare-and-set in the cache: refused if anything touched the good since it
+ *    was read, because the database read could then be older than the cache.
+ */
+import { closeOrders, type CloseOrdersDeps } from './close-orders.ts';
+import type { Alert, OrderBus, OrderStore, SeckillResult, StockCache } from './ports.ts';
+
+export interface ReconcileDeps extends CloseOrdersDeps {
+  store: CloseOrdersDeps['store'] & Pick<OrderStore, 'overdueOrders' | 'listGoods' | 'getResult' | 'decideFail' | 'liveBuyers' | 'getGood'>;
+  cache: CloseOrdersDeps['cache'] & Pick<StockCache, 'reservations' | 'settle' | 'release' | 'read' | 'load'>;
+  bus: CloseOrdersDeps['bus'] & Pick<OrderBus, 'publishResult'>;
+  /** A reservation younger than this is left alone: its message may still be on its way. */
+  graceMs: number;
+  /** Overdue orders closed per transaction. */
+  pageSize?: number;
+}
+
+export interface ReconcileReport {
+  timedOut: number;
+  reservationsSettled: number;
+  reservationsReleased: number;
+  reservationsExpired: number;
+  stockResynced: number;
+  alerts: number;
+  ms: number;
+}
+
+export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
+  const started = deps.clock.now().getTime();
+  const report: ReconcileReport = { timedOut: 0, reservationsSettled: 0, reservationsReleased: 0, reservationsExpired: 0, stockResynced: 0, alerts: 0, ms: 0 };
+  const alert = async (a: Omit<Alert, 'at'>) => {
+    report.alerts++;
+    await deps.bus.raiseAlert({ ...a, at: deps.clock.now().toISOString() }).catch(() => undefined);
+  };
+
+  // 1. Overdue orders, a page per transaction, until none is left.
+  const pageSize = deps.pageSize ?? 500;
+  for (;;) {
+    const overdue = await deps.store.overdueOrders(deps.clock.now(), pageSize);
+    if (overdue.length === 0) break;
+    const closed = await closeOrders(deps, overdue.map((o) => o.orderNo), 'TIMEOUT');
+    report.timedOut += closed.length;
+    // Every listed order is closed now, by us or by a racing handler; a short page was the last one.
+    if (overdue.length < pageSize) break;
+  }
+
+  for (const good of await deps.store.listGoods()) {
+    // 2. Stale reservations.
+    const cutoff = deps.clock.now().getTime() - deps.graceMs;
+    for (const r of await deps.cache.reservations(good.id)) {
+      if (r.at > cutoff) break; // oldest first
+      try {
+        let result: SeckillResult | null = await deps.store.getResult(r.uuid);
+        if (!result) {
+          result = await deps.store.decideFail({ uuid: r.uuid, userId: r.userId, seckillGoodId: good.id }, 'EXPIRED');
+          if (result.reason === 'EXPIRED') {
+            report.reservationsExpired++;
+            await deps.bus.publishResult(result);
+          }
+        }
+        if (result.status === 'SUCCESS' && result.seckillGoodId === good.id) {
+          await deps.cache.settle(good.id, r.uuid);
+          report.reservationsSettled++;
+        } else if (await deps.cache.release(good.id, r.uuid)) {
+          report.reservationsReleased++;
+          await deps.bus.broadcastStockAgain(good.id);
+        }
+      } catch (err) {
+        await alert({ kind: 'RESERVATION_REPAIR_FAILED', message: String(err), seckillGoodId: good.id, uuid: r.uuid });
+      }
+    }
+
+    // 3. Pre-stock against the database, for a good at rest.
+    try {
+      const cached = await deps.cache.read(good.id);
+      if (cached.inFlight > 0) continue;
+      const fresh = await deps.store.getGood(good.id);
+      if (!fresh || cached.preStock === fresh.stock) continue;
+      const buyers = await deps.store.liveBuyers(good.id);
+      if (await deps.cache.load(good.id, fresh.stock, buyers, { onlyIfMissing: false, ifUnchangedFrom: cached.preStock })) {
+        report.stockResynced++;
+        if (cached.preStock !== null && fresh.stock > cached.preStock) await deps.bus.broadcastStockAgain(good.id);
+      }
+    } catch (err) {
+      await alert({ kind: 'STOCK_RESYNC_FAILED', message: String(err), seckillGoodId: good.id });
+    }
+  }
+  report.ms = deps.clock.now().getTime() - started;
+  return report;
+}

@@ -1,0 +1,86 @@
+/**
+ * The browser front end: `GET /api/config` (where the result socket is) and the built shop from `web/dist`,
+ * with a fallback to index.html for client-side routes. Unknown `/api/…` paths keep the JSON 404.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { sendError } from './http-errors.ts';
+
+export const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../../web/dist', import.meta.url));
+
+export interface WebRoutesOptions {
+  mode: 'embedded' | 'services';
+  /** WS_PUBLIC_URL: where browsers reach the result push when it is not this host at `wsPort`. */
+  wsPublicUrl?: string | undefined;
+  /** The push server's port on this host (the real one when this process runs it), or null if unknown. */
+  wsPort: number | null;
+  /** The built front end (default: web/dist of this checkout). */
+  webDir?: string;
+}
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.webp': 'image/webp',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+  '.woff2': 'font/woff2',
+};
+
+const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>seckill</title>
+<p>The shop's front end is not built yet: run <code>npm run build:web</code> (npm start does it for you).</p>`;
+
+/** The browser's socket address: WS_PUBLIC_URL, else the host the page was loaded from at the push port. */
+export function publicWsUrl(req: FastifyRequest, opts: Pick<WebRoutesOptions, 'wsPublicUrl' | 'wsPort'>): string | null {
+  if (opts.wsPublicUrl) return opts.wsPublicUrl.replace(/\/+$/, '');
+  if (!opts.wsPort) return null;
+  const host = req.hostname.includes(':') && !req.hostname.startsWith('[') ? `[${req.hostname}]` : req.hostname;
+  return `${req.protocol === 'https' ? 'wss' : 'ws'}://${host}:${opts.wsPort}`;
+}
+
+export function registerWebRoutes(app: FastifyInstance, opts: WebRoutesOptions): void {
+  const root = path.resolve(opts.webDir ?? DEFAULT_WEB_DIR);
+
+  app.get('/api/config', async (req) => ({ wsUrl: publicWsUrl(req, opts), mode: opts.mode }));
+
+  async function sendFile(reply: FastifyReply, file: string, cache: string): Promise<boolean> {
+    let body: Buffer;
+    try {
+      body = await fs.readFile(file);
+    } catch {
+      return false;
+    }
+    return !!reply
+      .header('Content-Type', TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream')
+      .header('Cache-Control', cache)
+      .header('X-Content-Type-Options', 'nosniff')
+      .send(body);
+  }
+
+  app.get('/*', async (req, reply) => {
+    const urlPath = req.url.split('?')[0] ?? '/';
+    if (urlPath === '/api' || urlPath.startsWith('/api/')) return sendError(reply, 'NOT_FOUND', `No route GET ${urlPath}.`);
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(urlPath);
+    } catch {
+      return sendError(reply, 'NOT_FOUND', 'No such file.');
+    }
+    const file = path.join(root, path.normalize(decoded));
+    if (file.startsWith(root + path.sep) && path.extname(file)) {
+      // Vite names files under /assets by content hash, so they never change.
+      if (await sendFile(reply, file, decoded.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'public, max-age=300')) return reply;
+      return sendError(reply, 'NOT_FOUND', `No file ${urlPath}.`);
+    }
+    // A client-side route (/goods/1, /orders …): the single page decides.
+    if (await sendFile(reply, path.join(root, 'index.html'), 'no-cache')) return reply;
+    return reply.code(503).header('Content-Type', 'text/html; charset=utf-8').send(NOT_BUILT);
+  });
+}
