@@ -13,6 +13,7 @@ import { createGoodsCatalog } from './core/catalog.ts';
 import { createTokenSigner, type TokenSigner } from './core/credentials.ts';
 import { createSale } from './core/goods.ts';
 import type { Clock, OrderBus, OrderStore, StockCache, Subscription, UserStore } from './core/ports.ts';
+import { createRateLimiter } from './core/rate-limit.ts';
 import { createSoldOutSigns } from './core/sold-out-signs.ts';
 import { loadGoodIntoCache } from './core/stock-sync.ts';
 import type { Database } from './adapters/database/database.ts';
@@ -79,6 +80,7 @@ async function openAdapters(config: Config, logger: Logger): Promise<Adapters> {
   const cache = createRedisStockCache({
     url: config.redisUrl,
     keyPrefix: config.redisKeyPrefix,
+    redisOptions: { enableAutoPipelining: config.redisAutoPipelining },
     onError: (err) => logger.warn({ err: err.message }, 'redis connection problem'),
   });
   const bus = await createRabbitOrderBus({
@@ -138,7 +140,7 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
     if (config.roles.includes('worker')) {
       const sub = await consumePendingOrders(
         { store, cache, bus, clock, payTimeoutMs: config.payTimeoutMs, logger: log('worker'), metrics },
-        { prefetch: config.workerPrefetch, batchSize: config.workerBatchSize },
+        { prefetch: config.workerPrefetch, batchSize: config.workerBatchSize, concurrency: config.workerConcurrency },
       );
       closers.push(() => sub.close());
       const timeouts = await consumeOrderTimeouts({ store, cache, bus, clock, logger: log('timeouts') }, { prefetch: 100 });
@@ -164,6 +166,13 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
       const sub: Subscription = await bus.subscribeStockAgain((id) => signs.clear(id));
       closers.push(() => sub.close());
       const goodsDeps = { store, cache, catalog };
+      const rateLimiter =
+        config.rateLimitPerSecond > 0 ? createRateLimiter(clock, { perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst }) : undefined;
+      if (rateLimiter) {
+        const prune = setInterval(() => rateLimiter.prune(), 30_000);
+        prune.unref();
+        closers.push(async () => clearInterval(prune));
+      }
       const http: FastifyInstance = await buildHttpServer(
         {
           authenticate: makeAuthenticate(signer, clock),
@@ -171,6 +180,7 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
           goods: goodsDeps,
           placeOrder: { catalog, signs, cache, bus, store, clock },
           orders: { store, cache, bus, clock, payments },
+          ...(rateLimiter ? { rateLimiter } : {}),
           store,
           cache,
           users,

@@ -39,9 +39,13 @@ const schema = z.object({
   SECKILL_TOKEN_TTL_S: int(60, 30 * 24 * 3600).default(24 * 3600),
   SECKILL_DEMO: flag.default(true),
   WORKER_PREFETCH: int(1, 10_000).default(1000),
+  SECKILL_RATE_LIMIT_PER_S: z.coerce.number().min(0).max(100_000).default(5),
+  SECKILL_RATE_LIMIT_BURST: int(1, 100_000).default(10),
   RECONCILE_INTERVAL_MS: int(200, 3_600_000).default(10_000),
   RECONCILE_GRACE_MS: int(100, 24 * 3_600_000).default(60_000),
   WORKER_BATCH_SIZE: int(1, 5000).default(500),
+  WORKER_CONCURRENCY: int(1, 64).default(4),
+  REDIS_AUTO_PIPELINING: flag.default(true),
   BODY_LIMIT_BYTES: int(256, 1024 * 1024).default(16 * 1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -68,9 +72,16 @@ export type Config = Readonly<{
   tokenTtlSeconds: number;
   demo: boolean;
   workerPrefetch: number;
+  /** Seckill requests per second per buyer and api process after a burst; 0 turns the limit off. */
+  rateLimitPerSecond: number;
+  rateLimitBurst: number;
   reconcileIntervalMs: number;
   reconcileGraceMs: number;
   workerBatchSize: number;
+  /** Database batches one worker process decides at once (each on its own connection). */
+  workerConcurrency: number;
+  /** Coalesce the Redis commands issued in one event-loop turn into one write (ioredis enableAutoPipelining). */
+  redisAutoPipelining: boolean;
   bodyLimitBytes: number;
   logLevel: string;
 }>;
@@ -115,9 +126,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     tokenTtlSeconds: e.SECKILL_TOKEN_TTL_S,
     demo: e.SECKILL_DEMO,
     workerPrefetch: e.WORKER_PREFETCH,
+    rateLimitPerSecond: e.SECKILL_RATE_LIMIT_PER_S,
+    rateLimitBurst: e.SECKILL_RATE_LIMIT_BURST,
     reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
     reconcileGraceMs: e.RECONCILE_GRACE_MS,
     workerBatchSize: e.WORKER_BATCH_SIZE,
+    workerConcurrency: e.WORKER_CONCURRENCY,
+    redisAutoPipelining: e.REDIS_AUTO_PIPELINING,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     logLevel: e.LOG_LEVEL,
   });

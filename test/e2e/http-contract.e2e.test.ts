@@ -30,7 +30,7 @@ function expectError(r: { status: number; body: any }, status: number, code: str
 }
 
 beforeAll(async () => {
-  app = await bootTestApp('embedded');
+  app = await bootTestApp('embedded', { SECKILL_RATE_LIMIT_PER_S: '5', SECKILL_RATE_LIMIT_BURST: '10' });
   api = apiClient(app.httpUrl);
   admin = (await api('POST', '/api/auth/login', { body: { phone: '13800000000', password: 'admin-pass-123' } })).body.token;
   buyer = (await api('POST', '/api/auth/register', { body: { phone: '13912340000', password: 'password-123', nickname: 'Lin' } })).body.token;
@@ -92,6 +92,19 @@ describe('seckill orders: every refusal takes nothing from stock', () => {
     const r = await api('POST', '/api/seckill/orders', { token: buyer, body: { seckillGoodId: later, uuid: newUuid() } });
     expectError(r, 409, 'NOT_STARTED');
     expect(await preStock(later)).toBe(5);
+  });
+
+  it('a buyer pressing faster than the limit gets 429 RATE_LIMITED with Retry-After, and the presses take nothing', async () => {
+    const id = await newGood({ startAt: iso(HOUR), endAt: iso(2 * HOUR) });
+    const presser = (await api('POST', '/api/auth/register', { body: { phone: '13912340009', password: 'password-123' } })).body.token;
+    const answers = [];
+    for (let i = 0; i < 15; i++) answers.push(await api('POST', '/api/seckill/orders', { token: presser, body: { seckillGoodId: id, uuid: newUuid() } }));
+    const limited = answers.filter((a) => a.status === 429);
+    expect(limited.length).toBeGreaterThan(0);
+    expectError(limited[0]!, 429, 'RATE_LIMITED');
+    expect(Number(limited[0]!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(answers.slice(0, 10).every((a) => a.status === 409)).toBe(true); // the burst is allowed (and not started)
+    expect(await preStock(id)).toBe(5);
   });
 
   it('when the queue is down the buyer gets 503 UNAVAILABLE and the unit goes back', async () => {

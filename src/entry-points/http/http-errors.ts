@@ -41,6 +41,8 @@ export function parseInput<T>(schema: ZodType<T>, value: unknown): T {
 export function handleError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
   if (isSeckillError(error)) {
     if (error.code === 'UNAVAILABLE' || error.code === 'INTERNAL') request.log.warn({ err: error }, error.message);
+    const retryAfter = (error.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
+    if (error.code === 'RATE_LIMITED' && retryAfter) reply.header('Retry-After', String(retryAfter));
     return sendError(reply, error.code, error.message, error.details);
   }
   const fe = error as FastifyError;

@@ -7,6 +7,7 @@ import { SeckillError } from '../../core/errors.ts';
 import { createSale, getSale, listSales, saleStats, type GoodsDeps } from '../../core/goods.ts';
 import { cancelOrder, payOrder, type PayOrderDeps } from '../../core/pay-order.ts';
 import { placeOrder, type PlaceOrderDeps } from '../../core/place-order.ts';
+import type { RateLimiter } from '../../core/rate-limit.ts';
 import type { OrderStore, StockCache, UserStore } from '../../core/ports.ts';
 import { requireAdmin, type Authenticate } from './auth.ts';
 import { parseInput, sendError } from './http-errors.ts';
@@ -24,6 +25,8 @@ export interface RouteDeps {
   users: Pick<UserStore, 'findById'>;
   catalog: GoodsCatalog;
   metrics: Metrics;
+  /** Per-buyer limit on seckill requests; absent = no limit. */
+  rateLimiter?: RateLimiter;
 }
 
 const phone = z.string().regex(/^1\d{10}$/, 'an 11-digit mobile number starting with 1');
@@ -81,6 +84,11 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
 
   app.post('/api/seckill/orders', async (req, reply) => {
     const claims = authenticate(req);
+    const wait = deps.rateLimiter?.take(claims.userId) ?? 0;
+    if (wait > 0) {
+      deps.metrics.seckillRequests.inc({ outcome: 'RATE_LIMITED' });
+      throw new SeckillError('RATE_LIMITED', 'Too many requests; wait a moment and press again.', { details: { retryAfterSeconds: wait } });
+    }
     const body = parseInput(SeckillOrderBody, req.body);
     const outcome = await placeOrder(deps.placeOrder, { userId: claims.userId, ...body });
     // Unknown goods are not counted, so a client cannot grow the map without bound.
