@@ -47,6 +47,7 @@ const schema = z.object({
   WORKER_CONCURRENCY: int(1, 64).default(4),
   REDIS_AUTO_PIPELINING: flag.default(true),
   BODY_LIMIT_BYTES: int(256, 1024 * 1024).default(16 * 1024),
+  LOG_FORMAT: z.enum(['pretty', 'json']).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -84,6 +85,8 @@ export type Config = Readonly<{
   redisAutoPipelining: boolean;
   bodyLimitBytes: number;
   logLevel: string;
+  /** Unset: readable lines on a terminal, JSON lines otherwise. */
+  logFormat: 'pretty' | 'json' | undefined;
 }>;
 
 export class ConfigError extends Error {
@@ -135,5 +138,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     redisAutoPipelining: e.REDIS_AUTO_PIPELINING,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
   });
 }

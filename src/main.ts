@@ -5,13 +5,18 @@
 import pino from 'pino';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { startApp, type RunningApp } from './compose.ts';
+import { prettyStdout } from './entry-points/log-format.ts';
 
 function makeLogger(config: Config) {
-  return pino({
-    level: config.logLevel,
-    base: { pid: process.pid, roles: config.roles.join(',') },
-    redact: { paths: ['password', '*.password', 'token', '*.token', 'req.headers.authorization', 'tokenSecret'], censor: '[redacted]' },
-  });
+  const pretty = config.logFormat ? config.logFormat === 'pretty' : Boolean(process.stdout.isTTY);
+  return pino(
+    {
+      level: config.logLevel,
+      base: { pid: process.pid, roles: config.roles.join(',') },
+      redact: { paths: ['password', '*.password', 'token', '*.token', 'req.headers.authorization', 'tokenSecret'], censor: '[redacted]' },
+    },
+    pretty ? prettyStdout() : undefined,
+  );
 }
 
 function banner(app: RunningApp): string {
