@@ -16,6 +16,7 @@ import type { Metrics } from '../metrics.ts';
 export const CLOSE = { DONE: 1000, BAD_REQUEST: 4400, UNAUTHORIZED: 4401, FORBIDDEN: 4403 } as const;
 
 const UUID = /^[A-Za-z0-9_-]{8,64}$/;
+const SENDS_PER_TURN = 100;
 
 export interface ResultPushDeps {
   signer: TokenSigner;
@@ -32,6 +33,8 @@ export interface ResultPushOptions {
   /** How long a result waits for its socket. */
   keepMs?: number;
   heartbeatMs?: number;
+  /** How often a socket still waiting asks the database again (covers a broadcast this process missed). */
+  recheckMs?: number;
 }
 
 export interface ResultPushServer {
@@ -61,6 +64,9 @@ export async function startResultPushServer(deps: ResultPushDeps, opts: ResultPu
   const listeners = new Map<string, Set<Listener>>();
   const recent = new Map<string, { result: SeckillResult; at: number }>();
   const alive = new WeakMap<WebSocket, boolean>();
+  /** uuid → when the database was last asked for it on behalf of the sockets waiting for it. */
+  const checkedAt = new Map<string, number>();
+  const recheckMs = opts.recheckMs ?? 5_000;
 
   function deliver(listener: Listener, result: SeckillResult): void {
     if (listener.done) return;
@@ -73,9 +79,27 @@ export async function startResultPushServer(deps: ResultPushDeps, opts: ResultPu
     deps.metrics.resultsPushed.inc();
   }
 
+  // A broker delivers results in bursts (a worker batch is hundreds at once). Each is recorded at once, so a
+  // socket connecting now finds it, but the sends go out a slice per event-loop turn: thousands of frames in
+  // one turn would hold up handshakes, heartbeats and everything else this process does.
+  const outbox: SeckillResult[] = [];
+  let draining = false;
+  function drain(): void {
+    for (const result of outbox.splice(0, SENDS_PER_TURN)) {
+      for (const listener of listeners.get(result.uuid) ?? []) deliver(listener, result);
+    }
+    if (outbox.length > 0) setImmediate(drain);
+    else draining = false;
+  }
+
   function onResult(result: SeckillResult): void {
     recent.set(result.uuid, { result, at: deps.clock.now().getTime() });
-    for (const listener of listeners.get(result.uuid) ?? []) deliver(listener, result);
+    if (!listeners.has(result.uuid)) return;
+    outbox.push(result);
+    if (!draining) {
+      draining = true;
+      setImmediate(drain);
+    }
   }
 
   // Results are kept in insertion order, so pruning stops at the first young one.
@@ -114,17 +138,47 @@ export async function startResultPushServer(deps: ResultPushDeps, opts: ResultPu
     socket.on('close', () => {
       deps.metrics.wsSockets.dec();
       set.delete(listener);
-      if (set.size === 0 && listeners.get(uuid) === set) listeners.delete(uuid);
+      if (set.size === 0 && listeners.get(uuid) === set) {
+        listeners.delete(uuid);
+        checkedAt.delete(uuid);
+      }
     });
 
     // Registered first, then look back: a result landing in between is delivered once either way.
     const kept = recent.get(uuid);
     if (kept) return deliver(listener, kept.result);
+    checkedAt.set(uuid, deps.clock.now().getTime());
     deps.store.getResult(uuid).then(
       (stored) => stored && deliver(listener, stored),
       (err) => deps.logger.warn({ err, uuid }, 'could not read a stored result; waiting for the push'),
     );
   });
+
+  // A result published while this process's subscription was reconnecting never reaches it, but the
+  // worker stores every result before publishing it: sockets still waiting ask the database again, a
+  // bounded number of uuids per round so that thousands of waiting sockets cannot flood it.
+  let sweeping = false;
+  const recheck = setInterval(async () => {
+    if (sweeping) return;
+    sweeping = true;
+    try {
+      const now = deps.clock.now().getTime();
+      const due: string[] = [];
+      for (const uuid of listeners.keys()) {
+        if (now - (checkedAt.get(uuid) ?? 0) >= recheckMs) due.push(uuid);
+        if (due.length >= 200) break;
+      }
+      for (const uuid of due) {
+        if (!listeners.has(uuid)) continue;
+        checkedAt.set(uuid, now);
+        const stored = await deps.store.getResult(uuid).catch(() => null);
+        if (stored) for (const listener of listeners.get(uuid) ?? []) deliver(listener, stored);
+      }
+    } finally {
+      sweeping = false;
+    }
+  }, recheckMs);
+  recheck.unref();
 
   const heartbeat = setInterval(() => {
     for (const socket of wss.clients) {
@@ -146,6 +200,7 @@ export async function startResultPushServer(deps: ResultPushDeps, opts: ResultPu
     async close() {
       clearInterval(heartbeat);
       clearInterval(prune);
+      clearInterval(recheck);
       await subscription.close();
       for (const socket of wss.clients) socket.close(1001, 'server shutting down');
       await new Promise<void>((resolve) => wss.close(() => resolve()));

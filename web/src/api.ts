@@ -1,0 +1,135 @@
+/** The shop's HTTP client: API.md's shapes, its error body, and the signed-in session. */
+import { createStore } from './store.ts';
+
+export type Role = 'user' | 'admin';
+export interface User {
+  id: number;
+  phone: string;
+  nickname: string;
+  role: Role;
+}
+export interface Good {
+  id: number;
+  name: string;
+  title: string;
+  imageUrl: string;
+  price: number;
+  seckillPrice: number;
+  stock: number;
+  initialStock?: number;
+  startAt: string;
+  endAt: string;
+}
+export type OrderStatus = 'UNPAID' | 'PAID' | 'CANCELLED' | 'TIMEOUT' | 'REFUNDED';
+export interface Order {
+  orderNo: string;
+  userId: number;
+  seckillGoodId: number;
+  goodName: string;
+  seckillPrice: number;
+  status: OrderStatus;
+  createdAt: string;
+  payDeadline?: string;
+  paidAt?: string;
+  closedAt?: string;
+}
+export interface SeckillResult {
+  uuid: string;
+  status: 'QUEUED' | 'SUCCESS' | 'FAIL';
+  orderNo?: string;
+  reason?: string;
+}
+export interface SaleStats {
+  id: number;
+  stock: number;
+  preStock: number | null;
+  queued: number;
+  orders: Record<OrderStatus, number>;
+  requests?: number;
+}
+export interface Session {
+  token: string;
+  user: User;
+  expiresAt: string;
+}
+export interface ClientConfig {
+  wsUrl: string | null;
+  mode: string;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: { fields?: string[]; problems?: { field: string; problem: string }[]; refunded?: boolean } & Record<string, unknown>,
+    readonly retryAfterS?: number,
+  ) {
+    super(message);
+  }
+}
+
+const SESSION_KEY = 'seckill.session';
+
+function loadSession(): Session | null {
+  try {
+    const s = JSON.parse(localStorage.getItem(SESSION_KEY) ?? 'null') as Session | null;
+    return s && new Date(s.expiresAt).getTime() > Date.now() ? s : null;
+  } catch {
+    return null;
+  }
+}
+
+export const sessionStore = createStore<Session | null>(loadSession());
+
+export function setSession(session: Session | null): void {
+  if (session) localStorage.setItem(SESSION_KEY, JSON.stringify(session));
+  else localStorage.removeItem(SESSION_KEY);
+  sessionStore.set(session);
+}
+
+/** Milliseconds to add to the local clock to get the server's (from the Date header; countdowns use it). */
+let clockOffsetMs = 0;
+export const serverNow = () => Date.now() + clockOffsetMs;
+
+export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const session = sessionStore.get();
+  const headers: Record<string, string> = {};
+  if (session) headers.authorization = `Bearer ${session.token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  let res: Response;
+  try {
+    res = await fetch(path, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  } catch (err) {
+    throw new ApiError(0, 'NETWORK', err instanceof Error ? err.message : 'network error');
+  }
+  const text = await res.text();
+  let json: any;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  if (res.ok) return json as T;
+  const e = json?.error ?? {};
+  const code = typeof e.code === 'string' ? e.code : res.status >= 500 ? 'INTERNAL' : 'INVALID_INPUT';
+  // A token that expired or was signed by another secret: forget it, the pages offer to log in again.
+  if (code === 'UNAUTHORIZED' && session && sessionStore.get() === session) setSession(null);
+  const retry = Number(res.headers.get('retry-after'));
+  throw new ApiError(res.status, code, String(e.message ?? res.statusText), e.details, Number.isFinite(retry) && retry > 0 ? retry : undefined);
+}
+
+let configPromise: Promise<ClientConfig> | null = null;
+
+/** Where the result socket is (the api knows the real port), fetched once. */
+export function clientConfig(): Promise<ClientConfig> {
+  configPromise ??= fetch('/api/config').then(async (res) => {
+    const date = Date.parse(res.headers.get('date') ?? '');
+    // The Date header has whole seconds: only correct clocks that are clearly off.
+    if (Number.isFinite(date) && Math.abs(date + 500 - Date.now()) > 2000) clockOffsetMs = date + 500 - Date.now();
+    if (!res.ok) throw new Error(`config ${res.status}`);
+    return (await res.json()) as ClientConfig;
+  });
+  configPromise.catch(() => (configPromise = null));
+  return configPromise;
+}

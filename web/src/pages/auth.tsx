@@ -1,0 +1,79 @@
+/** Log in and register. */
+import { useState } from 'preact/hooks';
+import { api, ApiError, setSession, type Session } from '../api.ts';
+import { Notice, Spinner } from '../components.tsx';
+import { errorText } from '../format.ts';
+import { useT } from '../i18n.ts';
+import { navigate } from '../router.tsx';
+
+export function AuthPage({ mode, next }: { mode: 'login' | 'register'; next: string }) {
+  const t = useT();
+  const [phone, setPhone] = useState('');
+  const [password, setPassword] = useState('');
+  const [nickname, setNickname] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  const bad = (field: string) => error?.details?.fields?.includes(field) ?? false;
+  // Only same-site paths: ?next= must not send a fresh session anywhere else.
+  const target = next.startsWith('/') && !next.startsWith('//') ? next : '/';
+
+  async function submit(e: Event) {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const body = mode === 'login' ? { phone, password } : { phone, password, ...(nickname.trim() ? { nickname: nickname.trim() } : {}) };
+      const s = await api<Session>('POST', mode === 'login' ? '/api/auth/login' : '/api/auth/register', body);
+      setSession({ token: s.token, user: s.user, expiresAt: s.expiresAt });
+      navigate(target, { replace: true });
+    } catch (err) {
+      setError(err as ApiError);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const other = mode === 'login' ? 'register' : 'login';
+  return (
+    <main class="page narrow">
+      <form class="card form auth-form" onSubmit={submit} noValidate data-testid={`${mode}-form`}>
+        <div class="tabs">
+          <button type="button" class={mode === 'login' ? 'tab active' : 'tab'} onClick={() => navigate(`/login?next=${encodeURIComponent(target)}`, { replace: true })}>
+            {t.login}
+          </button>
+          <button type="button" class={mode === 'register' ? 'tab active' : 'tab'} data-testid="register-tab" onClick={() => navigate(`/register?next=${encodeURIComponent(target)}`, { replace: true })}>
+            {t.register}
+          </button>
+        </div>
+        <h1>{mode === 'login' ? t.loginTitle : t.registerTitle}</h1>
+        <label class={bad('phone') ? 'field invalid' : 'field'}>
+          <span>{t.phone}</span>
+          <input name="phone" type="tel" inputMode="numeric" autoComplete="username" maxLength={11} value={phone} onInput={(e) => setPhone(e.currentTarget.value.trim())} required />
+          <small>{t.phoneHint}</small>
+        </label>
+        <label class={bad('password') ? 'field invalid' : 'field'}>
+          <span>{t.password}</span>
+          <input name="password" type="password" autoComplete={mode === 'login' ? 'current-password' : 'new-password'} value={password} onInput={(e) => setPassword(e.currentTarget.value)} required />
+          {mode === 'register' && <small>{t.passwordHint}</small>}
+        </label>
+        {mode === 'register' && (
+          <label class={bad('nickname') ? 'field invalid' : 'field'}>
+            <span>{t.nickname}</span>
+            <input name="nickname" maxLength={32} value={nickname} onInput={(e) => setNickname(e.currentTarget.value)} />
+          </label>
+        )}
+        {error && (
+          <Notice kind="error" testid="form-error">
+            {errorText(error, t, mode === 'login' ? 'login' : undefined)}
+          </Notice>
+        )}
+        <button class="btn btn-primary btn-block" type="submit" disabled={busy} data-testid="submit">
+          {busy && <Spinner />} {mode === 'login' ? t.login : t.register}
+        </button>
+        <button type="button" class="link-btn" onClick={() => navigate(`/${other}?next=${encodeURIComponent(target)}`, { replace: true })}>
+          {mode === 'login' ? t.noAccount : t.haveAccount}
+        </button>
+      </form>
+    </main>
+  );
+}
