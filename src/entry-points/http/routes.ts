@@ -1,6 +1,7 @@
 /** The routes of API.md. Each handler: authenticate, validate, call one use case, present. */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { IdParams, LoginBody, NewGoodBody, OrderNoParams, RegisterBody, SeckillOrderBody, UuidParams, id } from './schemas.ts';
 import { login, register, type AccountsDeps } from '../../core/accounts.ts';
 import type { GoodsCatalog } from '../../core/catalog.ts';
 import { SeckillError } from '../../core/errors.ts';
@@ -28,31 +29,6 @@ export interface RouteDeps {
   /** Per-buyer limit on seckill requests; absent = no limit. */
   rateLimiter?: RateLimiter;
 }
-
-const phone = z.string().regex(/^1\d{10}$/, 'an 11-digit mobile number starting with 1');
-const password = z.string().min(8, 'at least 8 characters').max(128);
-const id = z.coerce.number().int().positive().max(2 ** 31 - 1);
-export const UUID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
-const requestId = z.string().regex(UUID_PATTERN, '8-64 characters of A-Z a-z 0-9 _ -');
-const cents = z.number().int().min(0).max(1_000_000_000);
-const isoTime = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
-
-const RegisterBody = z.object({ phone, password, nickname: z.string().trim().min(1).max(32).optional() });
-const LoginBody = z.object({ phone: z.string().max(32), password: z.string().max(128) });
-const SeckillOrderBody = z.object({ seckillGoodId: z.number().int().positive().max(2 ** 31 - 1), uuid: requestId });
-const NewGoodBody = z.object({
-  name: z.string().trim().min(1).max(100),
-  title: z.string().trim().max(200).default(''),
-  imageUrl: z.string().trim().max(500).default(''),
-  price: cents,
-  seckillPrice: cents,
-  stock: z.number().int().min(0).max(1_000_000),
-  startAt: isoTime,
-  endAt: isoTime,
-});
-const IdParams = z.object({ id });
-const UuidParams = z.object({ uuid: requestId });
-const OrderNoParams = z.object({ orderNo: z.string().regex(/^[A-Za-z0-9]{1,40}$/) });
 
 export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   const { authenticate } = deps;

@@ -1,0 +1,36 @@
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { createMetrics } from '../metrics.ts';
+import { openApiDocument } from './openapi.ts';
+import type { RouteDeps } from './routes.ts';
+import { buildHttpServer } from './server.ts';
+import { registerWebRoutes } from './web.routes.ts';
+
+describe('the OpenAPI document', () => {
+  it('documents exactly the /api routes the server has, with their methods', async () => {
+    // Registering routes touches no dependency, so empty ones do.
+    const app = await buildHttpServer({} as RouteDeps, {
+      logger: pino({ level: 'silent' }),
+      bodyLimitBytes: 1024,
+      mode: 'embedded',
+      metrics: createMetrics(),
+      extend: (server) => registerWebRoutes(server, { mode: 'embedded', wsPublicUrl: undefined, wsPort: null }),
+    });
+    await app.ready();
+    const served = new Set((app as unknown as { apiRoutes: string[] }).apiRoutes.filter((r) => !r.endsWith('/api/*')));
+    const doc = openApiDocument();
+    const documented = new Set(
+      Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`)),
+    );
+    expect([...documented].sort()).toEqual([...served].sort());
+    const res = await app.inject({ method: 'GET', url: '/api/openapi.json' });
+    expect(res.json()).toMatchObject({ openapi: '3.1.0', paths: expect.objectContaining({ '/api/seckill/orders': expect.any(Object) }) });
+    await app.close();
+  });
+
+  it('request bodies carry the validation rules of the routes', () => {
+    const schema = openApiDocument().paths['/api/seckill/orders'].post.requestBody.content['application/json'].schema as any;
+    expect(schema.required).toEqual(['seckillGoodId', 'uuid']);
+    expect(schema.properties.uuid.pattern).toBe('^[A-Za-z0-9_-]{8,64}$');
+  });
+});

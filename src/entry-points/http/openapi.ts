@@ -1,0 +1,162 @@
+/**
+ * The OpenAPI 3.1 document of the api, served at GET /api/openapi.json. Request bodies come from the
+ * same zod schemas the routes validate with, so the two cannot drift; a test checks that every /api
+ * route is documented.
+ */
+import { z } from 'zod';
+import { LoginBody, NewGoodBody, RegisterBody, SeckillOrderBody } from './schemas.ts';
+
+const jsonSchema = (schema: z.ZodType) => {
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return rest;
+};
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: unknown, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
+const errors = (...statuses: number[]) =>
+  Object.fromEntries(statuses.map((s) => [String(s), json(ref('Error'), ERROR_TEXT[s] ?? 'Error')]));
+const ERROR_TEXT: Record<number, string> = {
+  400: 'INVALID_INPUT (details.fields names the fields)',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  409: 'SOLD_OUT, DUPLICATE_ORDER, NOT_STARTED, ENDED, ORDER_CLOSED or PHONE_TAKEN',
+  413: 'PAYLOAD_TOO_LARGE',
+  429: 'RATE_LIMITED (Retry-After header)',
+  503: 'UNAVAILABLE: a dependency is down; nothing was taken from stock',
+};
+const body = (schema: z.ZodType) => ({ required: true, content: { 'application/json': { schema: jsonSchema(schema) } } });
+const auth = [{ bearer: [] }];
+const pathParam = (name: string, schema: object) => ({ name, in: 'path', required: true, schema });
+
+const money = { type: 'integer', minimum: 0, description: 'cents (fen)' };
+const time = { type: 'string', format: 'date-time' };
+const ORDER_STATUS = ['UNPAID', 'PAID', 'CANCELLED', 'TIMEOUT', 'REFUNDED'];
+
+const components = {
+  securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'a token from register or login' } },
+  schemas: {
+    Error: {
+      type: 'object',
+      required: ['error'],
+      properties: {
+        error: {
+          type: 'object',
+          required: ['code', 'message'],
+          properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} },
+        },
+      },
+    },
+    User: {
+      type: 'object',
+      required: ['id', 'phone', 'nickname', 'role'],
+      properties: { id: { type: 'integer' }, phone: { type: 'string' }, nickname: { type: 'string' }, role: { enum: ['user', 'admin'] } },
+    },
+    Session: {
+      type: 'object',
+      required: ['user', 'token', 'expiresAt'],
+      properties: { user: ref('User'), token: { type: 'string' }, expiresAt: time },
+    },
+    SeckillGood: {
+      type: 'object',
+      required: ['id', 'name', 'title', 'imageUrl', 'price', 'seckillPrice', 'stock', 'startAt', 'endAt'],
+      properties: {
+        id: { type: 'integer' },
+        name: { type: 'string' },
+        title: { type: 'string' },
+        imageUrl: { type: 'string' },
+        price: money,
+        seckillPrice: money,
+        stock: { type: 'integer', description: 'the cached pre-stock: what a buyer can still hope for' },
+        initialStock: { type: 'integer' },
+        startAt: time,
+        endAt: time,
+      },
+    },
+    SeckillResult: {
+      type: 'object',
+      required: ['uuid', 'status'],
+      properties: {
+        uuid: { type: 'string' },
+        status: { enum: ['QUEUED', 'SUCCESS', 'FAIL'] },
+        orderNo: { type: 'string' },
+        reason: { enum: ['SOLD_OUT', 'DUPLICATE_ORDER', 'UUID_CONFLICT', 'NOT_FOUND', 'EXPIRED'] },
+      },
+    },
+    Order: {
+      type: 'object',
+      required: ['orderNo', 'userId', 'seckillGoodId', 'goodName', 'seckillPrice', 'status', 'createdAt', 'payDeadline'],
+      properties: {
+        orderNo: { type: 'string' },
+        userId: { type: 'integer' },
+        seckillGoodId: { type: 'integer' },
+        goodName: { type: 'string' },
+        seckillPrice: money,
+        status: { enum: ORDER_STATUS },
+        createdAt: time,
+        payDeadline: time,
+        paidAt: time,
+        closedAt: time,
+      },
+    },
+    SaleStats: {
+      type: 'object',
+      required: ['id', 'stock', 'preStock', 'queued', 'orders'],
+      properties: {
+        id: { type: 'integer' },
+        stock: { type: 'integer', description: 'database stock' },
+        preStock: { type: ['integer', 'null'], description: "the cache's pre-stock (null: not loaded)" },
+        queued: { type: 'integer', description: 'reservations not yet decided' },
+        orders: { type: 'object', properties: Object.fromEntries(ORDER_STATUS.map((s) => [s, { type: 'integer' }])) },
+        requests: { type: 'integer', description: 'seckill requests for this good seen by the answering api process' },
+      },
+    },
+  },
+};
+
+export function openApiDocument() {
+  const orderNo = pathParam('orderNo', { type: 'string', pattern: '^[A-Za-z0-9]{1,40}$' });
+  const goodId = pathParam('id', { type: 'integer', minimum: 1 });
+  return {
+    openapi: '3.1.0',
+    info: { title: 'seckill', version: '1', description: 'Flash-sale api. The human-readable contract is API.md; this document follows it.' },
+    components,
+    paths: {
+      '/api/health': { get: { summary: 'Health and mode', responses: { 200: json({ type: 'object', properties: { status: { const: 'ok' }, mode: { enum: ['embedded', 'services'] } } }) } } },
+      '/api/config': { get: { summary: 'Where the result socket is (for the browser)', responses: { 200: json({ type: 'object', properties: { wsUrl: { type: ['string', 'null'] }, mode: { type: 'string' } } }) } } },
+      '/api/openapi.json': { get: { summary: 'This document', responses: { 200: json({ type: 'object' }) } } },
+      '/api/auth/register': { post: { summary: 'Register a buyer', requestBody: body(RegisterBody), responses: { 201: json(ref('Session'), 'Created'), ...errors(400, 409, 413) } } },
+      '/api/auth/login': { post: { summary: 'Log in', requestBody: body(LoginBody), responses: { 200: json(ref('Session')), ...errors(400, 401) } } },
+      '/api/me': { get: { summary: 'The logged-in user', security: auth, responses: { 200: json(ref('User')), ...errors(401) } } },
+      '/api/seckill/goods': { get: { summary: 'Sales', responses: { 200: json({ type: 'object', properties: { items: { type: 'array', items: ref('SeckillGood') } } }) } } },
+      '/api/seckill/goods/{id}': { get: { summary: 'One sale', parameters: [goodId], responses: { 200: json(ref('SeckillGood')), ...errors(400, 404) } } },
+      '/api/seckill/orders': {
+        post: {
+          summary: 'Press the button: reserve one unit and queue the order (the hot path)',
+          security: auth,
+          requestBody: body(SeckillOrderBody),
+          responses: { 200: json(ref('SeckillResult'), 'QUEUED (or, for a repeated uuid, its outcome)'), ...errors(400, 401, 404, 409, 413, 429, 503) },
+        },
+      },
+      '/api/seckill/results/{uuid}': {
+        get: {
+          summary: 'What became of a request (owner only); the polling fallback of the WebSocket push',
+          security: auth,
+          parameters: [
+            pathParam('uuid', { type: 'string', pattern: '^[A-Za-z0-9_-]{8,64}$' }),
+            { name: 'seckillGoodId', in: 'query', required: false, schema: { type: 'integer' }, description: 'narrows the lookup of a queued request' },
+          ],
+          responses: { 200: json(ref('SeckillResult')), ...errors(400, 401, 404) },
+        },
+      },
+      '/api/orders': { get: { summary: 'My orders, newest first', security: auth, responses: { 200: json({ type: 'object', properties: { items: { type: 'array', items: ref('Order') } } }), ...errors(401) } } },
+      '/api/orders/{orderNo}': { get: { summary: 'One of my orders', security: auth, parameters: [orderNo], responses: { 200: json(ref('Order')), ...errors(401, 404) } } },
+      '/api/orders/{orderNo}/pay': {
+        post: { summary: 'Pay (charges once; a payment that loses to the timeout is refunded: 409 ORDER_CLOSED, details.refunded)', security: auth, parameters: [orderNo], responses: { 200: json(ref('Order')), ...errors(401, 404, 409) } },
+      },
+      '/api/orders/{orderNo}/cancel': { post: { summary: 'Cancel an unpaid order (its unit returns)', security: auth, parameters: [orderNo], responses: { 200: json(ref('Order')), ...errors(401, 404, 409) } } },
+      '/api/admin/seckill/goods': { post: { summary: 'Create a sale (pre-stock loaded before the answer)', security: auth, requestBody: body(NewGoodBody), responses: { 201: json(ref('SeckillGood'), 'Created'), ...errors(400, 401, 403) } } },
+      '/api/admin/seckill/goods/{id}/stats': { get: { summary: 'Live figures of a sale', security: auth, parameters: [goodId], responses: { 200: json(ref('SaleStats')), ...errors(401, 403, 404) } } },
+    },
+  };
+}
