@@ -45,11 +45,11 @@ describe.skipIf(!up)('RabbitOrderBus', () => {
       const fx = await freshRabbit();
       const { bus } = fx;
       try {
-        const orders: string[] = [];
+        const orders: { uuid: string; redelivered: boolean }[] = [];
         const results: SeckillResult[] = [];
         const stock: number[] = [];
-        await bus.consumeOrders(async (m) => {
-          orders.push(m.uuid);
+        await bus.consumeOrders(async (m, delivery) => {
+          orders.push({ uuid: m.uuid, redelivered: delivery.redelivered });
         });
         await bus.subscribeResults((r) => results.push(r));
         await bus.subscribeStockAgain((id) => stock.push(id));
@@ -63,8 +63,13 @@ describe.skipIf(!up)('RabbitOrderBus', () => {
         await bus.publishOrder(order(2));
         await bus.publishResult({ uuid: 'u2', userId: 1, seckillGoodId: 1, status: 'SUCCESS', orderNo: 'N2' });
         await bus.broadcastStockAgain(5);
-        await waitFor(() => orders.length === 2 && results.length === 1 && stock.length === 1);
-        expect(orders).toEqual([order(1).uuid, order(2).uuid]);
+        await waitFor(() => orders.some((o) => o.uuid === order(2).uuid) && results.length === 1 && stock.length === 1);
+        // At-least-once, not exactly-once: the ack of order 1 is sent after its handler resolved, and amqplib
+        // only writes it to the socket on a later tick. When the publish confirm and the delivery arrive in one
+        // socket read (a loaded broker batches them), the waitFor above returns and the socket is destroyed with
+        // that ack still unsent; the broker then hands order 1 out again. Allowed, if flagged as redelivered.
+        expect([...new Set(orders.map((o) => o.uuid))]).toEqual([order(1).uuid, order(2).uuid]);
+        expect(orders.slice(1).filter((o) => o.uuid === order(1).uuid).every((o) => o.redelivered)).toBe(true);
       } finally {
         await fx.cleanup();
       }
