@@ -185,6 +185,7 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
           cache,
           users,
           catalog,
+          alerts: bus,
           metrics,
         },
         {

@@ -133,6 +133,16 @@ describe('admin', () => {
     expectError(await api('GET', `/api/admin/seckill/goods/${goodId}/stats`, { token: buyer }), 403, 'FORBIDDEN');
   });
 
+  it('an operator takes the alerts the system raised, oldest first, and they are gone afterwards', async () => {
+    const at = new Date().toISOString();
+    await app.adapters.bus.raiseAlert({ kind: 'CACHE_RESTOCK_FAILED', message: 'redis down', seckillGoodId: goodId, at });
+    await app.adapters.bus.raiseAlert({ kind: 'STOCK_RESYNC_FAILED', message: 'redis down', seckillGoodId: goodId, at });
+    expectError(await api('POST', '/api/admin/alerts/take', { token: buyer }), 403, 'FORBIDDEN');
+    const taken = await api('POST', '/api/admin/alerts/take?max=10', { token: admin });
+    expect(taken.body.items.map((a: any) => a.kind)).toEqual(['CACHE_RESTOCK_FAILED', 'STOCK_RESYNC_FAILED']);
+    expect((await api('POST', '/api/admin/alerts/take', { token: admin })).body.items).toEqual([]);
+  });
+
   it('an inconsistent sale is refused field by field', async () => {
     const post = (body: Record<string, unknown>) =>
       api('POST', '/api/admin/seckill/goods', { token: admin, body: { name: 'x', price: 100, seckillPrice: 10, stock: 1, startAt: iso(0), endAt: iso(HOUR), ...body } });

@@ -156,6 +156,14 @@ export function openApiDocument() {
       },
       '/api/orders/{orderNo}/cancel': { post: { summary: 'Cancel an unpaid order (its unit returns)', security: auth, parameters: [orderNo], responses: { 200: json(ref('Order')), ...errors(401, 404, 409) } } },
       '/api/admin/seckill/goods': { post: { summary: 'Create a sale (pre-stock loaded before the answer)', security: auth, requestBody: body(NewGoodBody), responses: { 201: json(ref('SeckillGood'), 'Created'), ...errors(400, 401, 403) } } },
+      '/api/admin/alerts/take': {
+        post: {
+          summary: 'Take (and remove) alerts: repairs the system could not make, for an operator',
+          security: auth,
+          parameters: [{ name: 'max', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } }],
+          responses: { 200: json({ type: 'object', properties: { items: { type: 'array', items: { type: 'object' } } } }), ...errors(400, 401, 403) },
+        },
+      },
       '/api/admin/seckill/goods/{id}/stats': { get: { summary: 'Live figures of a sale', security: auth, parameters: [goodId], responses: { 200: json(ref('SaleStats')), ...errors(401, 403, 404) } } },
     },
   };

@@ -1,7 +1,7 @@
 /** The routes of API.md. Each handler: authenticate, validate, call one use case, present. */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { IdParams, LoginBody, NewGoodBody, OrderNoParams, RegisterBody, SeckillOrderBody, UuidParams, id } from './schemas.ts';
+import { IdParams, LoginBody, NewGoodBody, OrderNoParams, RegisterBody, SeckillOrderBody, TakeAlertsQuery, UuidParams, id } from './schemas.ts';
 import { login, register, type AccountsDeps } from '../../core/accounts.ts';
 import type { GoodsCatalog } from '../../core/catalog.ts';
 import { SeckillError } from '../../core/errors.ts';
@@ -9,7 +9,7 @@ import { createSale, getSale, listSales, saleStats, type GoodsDeps } from '../..
 import { cancelOrder, payOrder, type PayOrderDeps } from '../../core/pay-order.ts';
 import { placeOrder, type PlaceOrderDeps } from '../../core/place-order.ts';
 import type { RateLimiter } from '../../core/rate-limit.ts';
-import type { OrderStore, StockCache, UserStore } from '../../core/ports.ts';
+import type { OrderBus, OrderStore, StockCache, UserStore } from '../../core/ports.ts';
 import { requireAdmin, type Authenticate } from './auth.ts';
 import { parseInput, sendError } from './http-errors.ts';
 import type { Metrics } from '../metrics.ts';
@@ -25,6 +25,7 @@ export interface RouteDeps {
   cache: Pick<StockCache, 'reservationOf'>;
   users: Pick<UserStore, 'findById'>;
   catalog: GoodsCatalog;
+  alerts: Pick<OrderBus, 'takeAlerts'>;
   metrics: Metrics;
   /** Per-buyer limit on seckill requests; absent = no limit. */
   rateLimiter?: RateLimiter;
@@ -132,6 +133,13 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     requireAdmin(authenticate(req));
     const body = parseInput(NewGoodBody, req.body);
     return reply.code(201).send(goodJson(await createSale(deps.goods, body)));
+  });
+
+  // Taking alerts removes them from the alert queue (an operator acknowledges them), hence POST.
+  app.post('/api/admin/alerts/take', async (req) => {
+    requireAdmin(authenticate(req));
+    const { max } = parseInput(TakeAlertsQuery, req.query);
+    return { items: await deps.alerts.takeAlerts(max) };
   });
 
   app.get('/api/admin/seckill/goods/:id/stats', async (req) => {
