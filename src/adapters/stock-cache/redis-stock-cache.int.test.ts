@@ -39,6 +39,19 @@ describe.skipIf(!up)('RedisStockCache', () => {
     };
   });
 
+  // The app turns auto-pipelining on (REDIS_AUTO_PIPELINING): the whole contract holds that way too.
+  describeStockCache('redis, auto-pipelined', async () => {
+    const keyPrefix = freshPrefix();
+    const cache = createRedisStockCache({ url: SERVICE_URLS.redis, keyPrefix, redisOptions: { enableAutoPipelining: true } });
+    return {
+      cache,
+      cleanup: async () => {
+        await cache.close();
+        await dropKeys(keyPrefix);
+      },
+    };
+  });
+
   it('a good loaded in chunks and reserved → exactly its three hash-tagged keys, no staging left', async () => {
     const keyPrefix = freshPrefix();
     const cache = createRedisStockCache({ client: admin, keyPrefix });
