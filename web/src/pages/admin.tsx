@@ -6,7 +6,7 @@ import { GoodImage, Loading, Notice, PhaseBadge, Spinner } from '../components.t
 import { dateTime, errorText, localName, yuan } from '../format.ts';
 import { useT } from '../i18n.ts';
 import { Link, navigate } from '../router.tsx';
-import { usePolling } from '../store.ts';
+import { useGoodsList } from '../goods-list.ts';
 
 const DEMO_IMAGES = ['/images/keyboard.svg', '/images/earbuds.svg', '/images/watch.svg'];
 
@@ -25,20 +25,7 @@ function cents(value: string): number | null | undefined {
 
 export function AdminPage() {
   const t = useT();
-  const [goods, setGoods] = useState<Good[] | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  usePolling(
-    async () => {
-      try {
-        setGoods((await api<{ items: Good[] }>('GET', '/api/seckill/goods')).items);
-        setError(null);
-      } catch (err) {
-        setError(err);
-      }
-    },
-    5000,
-    [],
-  );
+  const { goods, error } = useGoodsList(5000);
   const now = serverNow();
   return (
     <main class="page">

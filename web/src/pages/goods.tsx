@@ -6,27 +6,14 @@ import { GoodImage, Loading, Notice, PhaseBadge, Prices, SaleClock, Spinner, Sto
 import { dateTime, errorText, localName, phaseOf } from '../format.ts';
 import { useT } from '../i18n.ts';
 import { Link, navigate } from '../router.tsx';
+import { useGoodsList } from '../goods-list.ts';
 import { usePolling, useStore, useTick } from '../store.ts';
 
 export function SalesPage() {
   const t = useT();
-  const [goods, setGoods] = useState<Good[] | null>(null);
-  const [error, setError] = useState<unknown>(null);
+  const { goods, error } = useGoodsList(2000);
   useTick(1000);
   const now = serverNow();
-  // Stock comes from the cache and moves fast during a sale: refresh it every 2 s.
-  usePolling(
-    async () => {
-      try {
-        setGoods((await api<{ items: Good[] }>('GET', '/api/seckill/goods')).items);
-        setError(null);
-      } catch (err) {
-        setError(err);
-      }
-    },
-    2000,
-    [],
-  );
 
   return (
     <main class="page">
