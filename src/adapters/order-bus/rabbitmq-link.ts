@@ -35,6 +35,11 @@ interface Session {
   /** Set while the socket buffer is full: publishes wait for 'drain' (or the channel's end). */
   drained: Promise<void> | null;
   blocked: boolean;
+  /**
+   * Every consumer and subscriber is attached again. Publishing opens earlier (a handler's retry needs it);
+   * "connected" waits for this, so nothing told the bus is up publishes before this process listens again.
+   */
+  ready: boolean;
 }
 
 export interface LinkOptions {
@@ -136,7 +141,7 @@ export async function openLink(opts: LinkOptions): Promise<Link> {
 
     const pub = await model.createConfirmChannel();
     watchChannel(model, pub, 'publish');
-    const s: Session = { model, pub, returned: new Set(), drained: null, blocked: false };
+    const s: Session = { model, pub, returned: new Set(), drained: null, blocked: false, ready: false };
     pub.on('return', (msg: { properties: { messageId?: unknown } }) => {
       if (typeof msg.properties.messageId === 'string') s.returned.add(msg.properties.messageId);
     });
@@ -159,6 +164,7 @@ export async function openLink(opts: LinkOptions): Promise<Link> {
       throw err;
     }
     if (lost) throw new Error('connection lost during setup');
+    s.ready = true;
     for (const w of waiters.splice(0)) w.resolve();
   }
 
@@ -244,10 +250,10 @@ export async function openLink(opts: LinkOptions): Promise<Link> {
     closeChannel,
     recycle,
     model: () => current().model,
-    isConnected: () => session !== null,
+    isConnected: () => session?.ready === true,
     whenConnected() {
       if (closed) return Promise.reject(unavailable('The order bus is closed.'));
-      if (session) return Promise.resolve();
+      if (session?.ready) return Promise.resolve();
       return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
     },
     simulateConnectionLoss(outageMs) {
