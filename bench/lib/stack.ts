@@ -11,10 +11,10 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { connect } from 'amqplib';
-import { Redis } from 'ioredis';
 import { migrate } from '../../src/adapters/database/migrate.ts';
 import { createPgDatabase } from '../../src/adapters/database/pg-database.ts';
-import { deleteTopology, topologyNames } from '../../src/adapters/order-bus/rabbitmq-topology.ts';
+import { topologyNames } from '../../src/adapters/order-bus/rabbitmq-topology.ts';
+import { dropRedisKeys, dropTopology } from '../../test/support/cleanup.ts';
 import { spawnChild, urlsFromBanner, type Child } from './children.ts';
 
 export type Mode = 'embedded' | 'services';
@@ -232,31 +232,6 @@ async function startEmbedded(opts: StackOptions): Promise<Stack> {
   } catch (err) {
     await close();
     throw err;
-  }
-}
-
-async function dropRedisKeys(url: string, prefix: string): Promise<void> {
-  const redis = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2 });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    await redis.quit().catch(() => undefined);
-  }
-}
-
-async function dropTopology(url: string, prefix: string): Promise<void> {
-  const conn = await connect(url);
-  try {
-    const ch = await conn.createChannel();
-    ch.on('error', () => undefined);
-    await deleteTopology(ch, topologyNames(prefix));
-  } finally {
-    await conn.close().catch(() => undefined);
   }
 }
 

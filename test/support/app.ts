@@ -7,10 +7,9 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
-import { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config.ts';
 import { startApp, type RunningApp } from '../../src/compose.ts';
-import { deleteTopology, topologyNames } from '../../src/adapters/order-bus/rabbitmq-topology.ts';
+import { dropRedisKeys, dropTopology } from './cleanup.ts';
 import { SERVICE_URLS } from './services.ts';
 
 export type Mode = 'embedded' | 'services';
@@ -68,20 +67,8 @@ async function dropServiceState(schema: string, redisPrefix: string, amqpPrefix:
   await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
   await client.end();
 
-  const redis = new Redis(SERVICE_URLS.redis);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${redisPrefix}*`, 'COUNT', 1000);
-    if (keys.length) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-  await redis.quit();
-
-  const amqp = await import('amqplib');
-  const conn = await amqp.connect(SERVICE_URLS.rabbitmq);
-  const ch = await conn.createChannel();
-  await deleteTopology(ch, topologyNames(amqpPrefix, payTimeoutMs));
-  await conn.close().catch(() => undefined);
+  await dropRedisKeys(SERVICE_URLS.redis, redisPrefix);
+  await dropTopology(SERVICE_URLS.rabbitmq, amqpPrefix, payTimeoutMs);
 }
 
 /** A tiny JSON client for the api. */
