@@ -1,4 +1,5 @@
 /** The WebSocket result push over real sockets, in each mode. */
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { apiClient, bootTestApp, newUuid, type ApiClient, type Mode, type TestApp } from '../support/app.ts';
@@ -18,6 +19,30 @@ function watch(url: string): { opened: Promise<void>; done: Promise<{ frames: an
     }),
     done: new Promise((resolve) => socket.once('close', (code) => resolve({ frames, code }))),
   };
+}
+
+/** A raw upgrade request (the path is sent exactly as given, malformed percent-encoding included); resolves with the raw reply. */
+function rawUpgrade(wsUrl: string, path: string): Promise<Buffer> {
+  const { hostname, port } = new URL(wsUrl);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = net.connect(Number(port), hostname, () => {
+      socket.write(
+        `GET ${path} HTTP/1.1\r\nHost: ${hostname}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      );
+    });
+    socket.on('data', (d) => {
+      chunks.push(d);
+      const all = Buffer.concat(chunks);
+      const body = all.indexOf('\r\n\r\n');
+      // Done once a close frame (0x88) follows the handshake reply.
+      if (body >= 0 && all.indexOf(0x88, body) >= 0) socket.destroy();
+    });
+    socket.on('error', reject);
+    socket.on('close', () => resolve(Buffer.concat(chunks)));
+    setTimeout(() => socket.destroy(), 2000);
+  });
 }
 
 describe.each<Mode>(['embedded', 'services'])('result push over WebSocket (%s)', (mode) => {
@@ -67,6 +92,19 @@ describe.each<Mode>(['embedded', 'services'])('result push over WebSocket (%s)',
     const { frames } = await watch(`${app.wsUrl}/${uuid}?token=${token}`).done;
     expect(frames).toHaveLength(1);
     expect(frames[0]).toMatchObject({ uuid, status: 'SUCCESS' });
+  });
+
+  it.skipIf(skip)('malformed upgrade paths are refused with 4400 and the process keeps serving', async () => {
+    for (const path of ['/%', '/%E0%A4%A', '/%zz?token=x', '//%%%', '/' + 'a'.repeat(70)]) {
+      const reply = await rawUpgrade(app.wsUrl!, path);
+      expect(reply.toString('latin1')).toMatch(/^HTTP\/1\.1 101/);
+      // The close frame carries the code in its first two payload bytes: 0x88, length, code.
+      const close = reply.indexOf(0x88);
+      expect(close).toBeGreaterThan(0);
+      expect(reply.readUInt16BE(close + 2)).toBe(4400);
+    }
+    expect((await api('GET', '/api/health')).status).toBe(200);
+    expect((await watch(`${app.wsUrl}/${newUuid()}?token=nope`).done).code).toBe(4401);
   });
 
   it.skipIf(skip)('a bad token closes 4401 and another buyer’s uuid closes 4403 without the result', async () => {

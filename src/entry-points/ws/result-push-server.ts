@@ -59,6 +59,20 @@ export const pushFrame = (r: SeckillResult) =>
     seckillGoodId: r.seckillGoodId,
   });
 
+/** `/{uuid}?token=…` → its parts; null for anything else (bad percent-encoding included: never a throw). */
+export function parseTarget(rawUrl: string | undefined): { uuid: string; token: string } | null {
+  let url: URL;
+  let uuid: string;
+  try {
+    url = new URL(rawUrl ?? '/', 'ws://push');
+    uuid = decodeURIComponent(url.pathname.slice(1));
+  } catch {
+    return null;
+  }
+  if (!UUID.test(uuid)) return null;
+  return { uuid, token: url.searchParams.get('token') ?? '' };
+}
+
 export async function startResultPushServer(deps: ResultPushDeps, opts: ResultPushOptions): Promise<ResultPushServer> {
   const keepMs = opts.keepMs ?? 60_000;
   const listeners = new Map<string, Set<Listener>>();
@@ -120,11 +134,23 @@ export async function startResultPushServer(deps: ResultPushDeps, opts: ResultPu
     wss.once('error', reject);
   });
 
+  // A handler that throws here would take the whole process down (in embedded mode: api and worker too).
+  wss.on('error', (err) => deps.logger.error({ err }, 'result push server error'));
   wss.on('connection', (socket: WebSocket, request: IncomingMessage) => {
-    const url = new URL(request.url ?? '/', 'ws://push');
-    const uuid = decodeURIComponent(url.pathname.slice(1));
-    if (!UUID.test(uuid)) return socket.close(CLOSE.BAD_REQUEST, 'the path must be /{uuid}');
-    const claims = deps.signer.verify(url.searchParams.get('token') ?? '', deps.clock.now());
+    socket.on('error', () => undefined);
+    try {
+      onConnection(socket, request);
+    } catch (err) {
+      deps.logger.warn({ err }, 'result socket refused');
+      socket.close(CLOSE.BAD_REQUEST, 'bad request');
+    }
+  });
+
+  function onConnection(socket: WebSocket, request: IncomingMessage): void {
+    const target = parseTarget(request.url);
+    if (!target) return socket.close(CLOSE.BAD_REQUEST, 'the path must be /{uuid}');
+    const { uuid, token } = target;
+    const claims = deps.signer.verify(token, deps.clock.now());
     if (!claims) return socket.close(CLOSE.UNAUTHORIZED, 'log in first');
 
     const listener: Listener = { socket, userId: claims.userId, done: false };
@@ -134,7 +160,6 @@ export async function startResultPushServer(deps: ResultPushDeps, opts: ResultPu
     deps.metrics.wsSockets.inc();
     alive.set(socket, true);
     socket.on('pong', () => alive.set(socket, true));
-    socket.on('error', () => undefined);
     socket.on('close', () => {
       deps.metrics.wsSockets.dec();
       set.delete(listener);
@@ -152,7 +177,7 @@ export async function startResultPushServer(deps: ResultPushDeps, opts: ResultPu
       (stored) => stored && deliver(listener, stored),
       (err) => deps.logger.warn({ err, uuid }, 'could not read a stored result; waiting for the push'),
     );
-  });
+  }
 
   // A result published while this process's subscription was reconnecting never reaches it, but the
   // worker stores every result before publishing it: sockets still waiting ask the database again, a
