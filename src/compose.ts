@@ -74,19 +74,28 @@ async function openAdapters(config: Config, logger: Logger): Promise<Adapters> {
   const db = await createPgDatabase({
     url: config.databaseUrl,
     max: config.databasePoolSize,
+    connectTimeoutMs: config.deadlines.databaseConnectMs,
+    statementTimeoutMs: config.deadlines.databaseStatementMs,
     ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
     onIdleError: (err) => logger.warn({ err }, 'database connection lost'),
   });
   const cache = createRedisStockCache({
     url: config.redisUrl,
     keyPrefix: config.redisKeyPrefix,
-    redisOptions: { enableAutoPipelining: config.redisAutoPipelining },
+    redisOptions: {
+      enableAutoPipelining: config.redisAutoPipelining,
+      // A command that gets no answer in time fails (UNAVAILABLE) instead of waiting for a reconnect.
+      commandTimeout: config.deadlines.redisCommandMs,
+      connectTimeout: Math.max(1000, config.deadlines.redisCommandMs),
+      maxRetriesPerRequest: 1,
+    },
     onError: (err) => logger.warn({ err: err.message }, 'redis connection problem'),
   });
   const bus = await createRabbitOrderBus({
     url: config.amqpUrl,
     prefix: config.amqpPrefix,
     payTimeoutMs: config.payTimeoutMs,
+    confirmTimeoutMs: config.deadlines.amqpConfirmMs,
     logger: logger.child({ component: 'bus' }),
   });
   // The simulated provider stands in for a real one (Alipay, WeChat Pay …) behind the PaymentProvider port.
@@ -191,6 +200,8 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
         {
           logger: log('http'),
           bodyLimitBytes: config.bodyLimitBytes,
+          requestTimeoutMs: config.deadlines.httpRequestMs,
+          keepAliveTimeoutMs: config.deadlines.httpKeepAliveMs,
           mode: config.mode,
           metrics,
           // The page learns the result socket's address from /api/config (the real port when this process runs ws).

@@ -47,6 +47,12 @@ const schema = z.object({
   WORKER_CONCURRENCY: int(1, 64).default(4),
   REDIS_AUTO_PIPELINING: flag.default(true),
   BODY_LIMIT_BYTES: int(256, 1024 * 1024).default(16 * 1024),
+  REDIS_COMMAND_TIMEOUT_MS: int(50, 60_000).default(1000),
+  DATABASE_CONNECT_TIMEOUT_MS: int(100, 120_000).default(5000),
+  DATABASE_STATEMENT_TIMEOUT_MS: int(100, 600_000).default(15_000),
+  AMQP_CONFIRM_TIMEOUT_MS: int(100, 120_000).default(5000),
+  HTTP_REQUEST_TIMEOUT_MS: int(1000, 600_000).default(15_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: int(1000, 600_000).default(65_000),
   LOG_FORMAT: z.enum(['pretty', 'json']).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -84,6 +90,17 @@ export type Config = Readonly<{
   /** Coalesce the Redis commands issued in one event-loop turn into one write (ioredis enableAutoPipelining). */
   redisAutoPipelining: boolean;
   bodyLimitBytes: number;
+  /** Deadlines of calls that leave the process: a missed one is UNAVAILABLE, never a hang. */
+  deadlines: Readonly<{
+    redisCommandMs: number;
+    databaseConnectMs: number;
+    databaseStatementMs: number;
+    amqpConfirmMs: number;
+    /** Whole HTTP request (headers and body) */
+    httpRequestMs: number;
+    /** An idle keep-alive connection is closed after this. */
+    httpKeepAliveMs: number;
+  }>;
   logLevel: string;
   /** Unset: readable lines on a terminal, JSON lines otherwise. */
   logFormat: 'pretty' | 'json' | undefined;
@@ -137,6 +154,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     workerConcurrency: e.WORKER_CONCURRENCY,
     redisAutoPipelining: e.REDIS_AUTO_PIPELINING,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    deadlines: Object.freeze({
+      redisCommandMs: e.REDIS_COMMAND_TIMEOUT_MS,
+      databaseConnectMs: e.DATABASE_CONNECT_TIMEOUT_MS,
+      databaseStatementMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+      amqpConfirmMs: e.AMQP_CONFIRM_TIMEOUT_MS,
+      httpRequestMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      httpKeepAliveMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    }),
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
   });

@@ -1,6 +1,7 @@
 /** The `Database` on a PostgreSQL server, through a `pg` connection pool. */
 import pg from 'pg';
 import type { PoolClient } from 'pg';
+import { SeckillError } from '../../core/errors.ts';
 import type { Database, Queryable } from './database.ts';
 
 export interface PgDatabase extends Database {
@@ -17,6 +18,10 @@ export interface PgDatabaseOptions {
   schema?: string;
   /** Pool size (default 10). */
   max?: number;
+  /** Deadline to get a connection (new or from the pool). Default 5 s. */
+  connectTimeoutMs?: number;
+  /** Deadline of one statement, enforced by the server (statement_timeout) and the client (query_timeout). Default 15 s. */
+  statementTimeoutMs?: number;
   /** Errors of idle pooled connections (a restarted server); without a listener they would crash the process. */
   onIdleError?: (err: Error) => void;
 }
@@ -46,8 +51,35 @@ function rowsOf<T>(result: pg.QueryResult | pg.QueryResult[]): T[] {
   return (last?.rows ?? []) as T[];
 }
 
-async function createSchemaIfMissing(url: string, schema: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
+/**
+ * The server is down, unreachable, shutting down or too slow: a SeckillError UNAVAILABLE (503 at the edge)
+ * with the driver's error as cause. Errors about the statement itself (constraint violations …) pass unchanged.
+ */
+export function isConnectionProblem(err: unknown): boolean {
+  if (err instanceof SeckillError) return false;
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) {
+    // 08 connection exception, 57 operator intervention (shutdown, statement_timeout = 57014), 53 resources
+    return code.startsWith('08') || code.startsWith('57') || code.startsWith('53');
+  }
+  if (typeof code === 'string') return true; // ECONNREFUSED, ECONNRESET, ETIMEDOUT …
+  const message = err instanceof Error ? err.message : '';
+  return /timeout|terminated|Connection ended|not queryable|ECONN/i.test(message);
+}
+
+const asUnavailable = (err: unknown): unknown =>
+  isConnectionProblem(err) ? new SeckillError('UNAVAILABLE', 'The database is unavailable.', { cause: err }) : err;
+
+async function withUnavailable<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw asUnavailable(err);
+  }
+}
+
+async function createSchemaIfMissing(url: string, schema: string, deadlines: pg.ClientConfig): Promise<void> {
+  const client = new pg.Client({ connectionString: url, ...deadlines });
   await client.connect();
   try {
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteSchema(schema)}`);
@@ -60,21 +92,24 @@ async function createSchemaIfMissing(url: string, schema: string): Promise<void>
 }
 
 export async function createPgDatabase(opts: PgDatabaseOptions): Promise<PgDatabase> {
-  const { url, schema, max = 10 } = opts;
-  if (schema !== undefined) await createSchemaIfMissing(url, schema);
+  const { url, schema, max = 10, connectTimeoutMs = 5000, statementTimeoutMs = 15_000 } = opts;
+  const deadlines = { connectionTimeoutMillis: connectTimeoutMs, query_timeout: statementTimeoutMs + 1000 };
+  if (schema !== undefined) await withUnavailable(() => createSchemaIfMissing(url, schema, deadlines));
+  const options = [`-c statement_timeout=${statementTimeoutMs}`, ...(schema !== undefined ? [`-c search_path=${quoteSchema(schema)}`] : [])];
   const pool = new pg.Pool({
     connectionString: url,
     max,
     types: typeParsers,
-    ...(schema !== undefined ? { options: `-c search_path=${quoteSchema(schema)}` } : {}),
+    ...deadlines,
+    options: options.join(' '),
   });
   pool.on('error', opts.onIdleError ?? (() => {}));
 
   const query = async <T>(sql: string, params?: unknown[]): Promise<T[]> =>
-    rowsOf<T>(await pool.query(sql, params));
+    rowsOf<T>(await withUnavailable(() => pool.query(sql, params)));
 
   async function transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    const client: PoolClient = await pool.connect();
+    const client: PoolClient = await withUnavailable(() => pool.connect());
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
@@ -89,7 +124,7 @@ export async function createPgDatabase(opts: PgDatabaseOptions): Promise<PgDatab
         // The connection is unusable: destroy it rather than return it to the pool.
         broken = rollbackError as Error;
       }
-      throw err;
+      throw asUnavailable(err);
     } finally {
       client.release(broken);
     }

@@ -48,6 +48,8 @@ export interface LinkOptions {
   logger: BusLogger;
   /** Connection attempts at start before giving up (later outages are retried forever). */
   connectRetries: number;
+  /** A publish not confirmed by then rejects (UNAVAILABLE); the message may still arrive. Default 5 s. */
+  confirmTimeoutMs?: number;
 }
 
 export interface Link {
@@ -77,6 +79,7 @@ export const unavailable = (message: string, cause?: unknown): SeckillError =>
 
 export async function openLink(opts: LinkOptions): Promise<Link> {
   const { names, logger } = opts;
+  const confirmTimeoutMs = opts.confirmTimeoutMs ?? 5000;
   const attachments = new Set<Attachment>();
   const closingChannels = new WeakSet<Channel>();
   let session: Session | null = null;
@@ -197,7 +200,13 @@ export async function openLink(opts: LinkOptions): Promise<Link> {
     if (o.headers) props.headers = o.headers;
     const session = s;
     return new Promise<void>((resolve, reject) => {
+      // No confirm in time (a stalled broker, a dead socket not yet noticed): the caller hears UNAVAILABLE.
+      // The broker may still take the message, so callers treat this as "unknown", not "not sent".
+      const deadline = setTimeout(() => {
+        reject(new SeckillError('UNAVAILABLE', 'RabbitMQ did not confirm the message in time.', { details: { unconfirmed: true } }));
+      }, confirmTimeoutMs);
       const confirmed = (err: unknown): void => {
+        clearTimeout(deadline);
         if (err) reject(unavailable('RabbitMQ did not confirm the message.', err));
         else if (messageId && session.returned.delete(messageId)) reject(unavailable(`No queue took the message (${routingKey}).`));
         else resolve();
@@ -206,6 +215,7 @@ export async function openLink(opts: LinkOptions): Promise<Link> {
         const writable = session.pub.publish(exchange, routingKey, body, props, confirmed);
         if (!writable && !session.drained) session.drained = waitForDrain(session);
       } catch (err) {
+        clearTimeout(deadline);
         reject(unavailable('RabbitMQ publish failed.', err));
       }
     });

@@ -35,6 +35,8 @@ export interface RabbitOrderBusOptions {
   /** Deliveries of one order message before it is dead-lettered. Default 5. */
   maxAttempts?: number;
   logger?: BusLogger;
+  /** A publish not confirmed by then rejects with UNAVAILABLE. Default 5 s. */
+  confirmTimeoutMs?: number;
   /** Connection attempts at start before `createRabbitOrderBus` rejects. Default 5 (about 3 s). */
   connectRetries?: number;
 }
@@ -56,7 +58,7 @@ export async function createRabbitOrderBus(options: RabbitOrderBusOptions): Prom
   const names = topologyNames(options.prefix ?? 'seckill.', options.payTimeoutMs);
   const maxAttempts = options.maxAttempts ?? 5;
   const logger = options.logger ?? silentLogger;
-  const link = await openLink({ url: options.url, names, logger, connectRetries: options.connectRetries ?? 5 });
+  const link = await openLink({ url: options.url, names, logger, connectRetries: options.connectRetries ?? 5, ...(options.confirmTimeoutMs ? { confirmTimeoutMs: options.confirmTimeoutMs } : {}) });
 
   const json = (value: unknown): Buffer => Buffer.from(JSON.stringify(value));
 

@@ -1,4 +1,5 @@
 /** The one place where error codes become HTTP statuses, and errors become the documented body shape. */
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodType } from 'zod';
 import { type ErrorCode, SeckillError, isSeckillError } from '../../core/errors.ts';
@@ -53,4 +54,25 @@ export function handleError(error: FastifyError | Error, request: FastifyRequest
   }
   request.log.error({ err: error }, 'request failed');
   return sendError(reply, 'INTERNAL', 'Something went wrong on our side.');
+}
+
+/**
+ * Errors Node's HTTP parser raises before fastify sees a request (a request too slow to arrive, headers too
+ * large, a malformed request line): answered in the documented shape, then the connection is closed.
+ */
+export function answerClientError(err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason, message] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'Request Timeout', 'The request did not arrive in time.']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large', 'The request headers are too large.']
+        : [400, 'Bad Request', 'The request is malformed.'];
+  const body = JSON.stringify(errorBody('INVALID_INPUT', message));
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

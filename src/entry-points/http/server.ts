@@ -2,13 +2,17 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.ts';
-import { handleError, sendError } from './http-errors.ts';
+import { answerClientError, handleError, sendError } from './http-errors.ts';
 import { openApiDocument } from './openapi.ts';
 import { registerRoutes, type RouteDeps } from './routes.ts';
 
 export interface HttpServerOptions {
   logger: Logger;
   bodyLimitBytes: number;
+  /** Whole request, headers and body: a client that trickles bytes is cut off (408). Default 15 s. */
+  requestTimeoutMs?: number;
+  /** Idle keep-alive connections are closed after this. Default 65 s. */
+  keepAliveTimeoutMs?: number;
   mode: 'embedded' | 'services';
   metrics: Metrics;
   /** Extra routes (static front end …) registered after the api. */
@@ -24,8 +28,17 @@ export async function buildHttpServer(deps: RouteDeps, opts: HttpServerOptions):
     // and /metrics has the counts and latencies.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
+    requestTimeout: opts.requestTimeoutMs ?? 15_000,
+    keepAliveTimeout: opts.keepAliveTimeoutMs ?? 65_000,
+    // A socket with no traffic at all (not even a request line) is closed after this.
+    connectionTimeout: Math.max(opts.keepAliveTimeoutMs ?? 65_000, opts.requestTimeoutMs ?? 15_000) + 1000,
     routerOptions: { maxParamLength: 100 },
+    clientErrorHandler: answerClientError,
+    // Node checks request and header deadlines on this period (default 30 s, longer than the deadlines).
+    http: { connectionsCheckingInterval: 1000 },
   });
+  // Headers must arrive well before the whole request's deadline (Node requires headersTimeout ≤ requestTimeout).
+  app.server.headersTimeout = Math.min(10_000, opts.requestTimeoutMs ?? 15_000);
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((req, reply) => sendError(reply, 'NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}.`));
 
