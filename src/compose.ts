@@ -13,6 +13,7 @@ import { createGoodsCatalog } from './core/catalog.ts';
 import { createTokenSigner, type TokenSigner } from './core/credentials.ts';
 import { createSale } from './core/goods.ts';
 import type { Clock, OrderBus, OrderStore, StockCache, Subscription, UserStore } from './core/ports.ts';
+import { createOrderBatcher } from './core/order-batcher.ts';
 import { createRateLimiter } from './core/rate-limit.ts';
 import { createSoldOutSigns } from './core/sold-out-signs.ts';
 import { loadGoodIntoCache } from './core/stock-sync.ts';
@@ -172,8 +173,21 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
     }
 
     if (config.roles.includes('api')) {
-      const sub: Subscription = await bus.subscribeStockAgain((id) => signs.clear(id));
+      const sub: Subscription = await bus.subscribeStockAgain((ids) => {
+        for (const id of ids) signs.clear(id);
+      });
       closers.push(() => sub.close());
+      const orderBatcher = createOrderBatcher(
+        {
+          bus,
+          cache,
+          onReleaseFailed: (err, messages) =>
+            log('api').warn({ err, orders: messages.length }, 'units of a failed publish could not be given back; the reconciler will'),
+        },
+        { maxOrders: config.apiBatchMaxOrders, maxWaitMs: config.apiBatchMaxWaitMs },
+      );
+      // Runs after the HTTP server closed (closers run in reverse): the last batch is published, not dropped.
+      closers.push(() => orderBatcher.flush());
       const goodsDeps = { store, cache, catalog };
       const rateLimiter =
         config.rateLimitPerSecond > 0 ? createRateLimiter(clock, { perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst }) : undefined;
@@ -187,7 +201,7 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
           authenticate: makeAuthenticate(signer, clock),
           accounts: { users, signer, clock },
           goods: goodsDeps,
-          placeOrder: { catalog, signs, cache, bus, store, clock },
+          placeOrder: { catalog, signs, cache, orders: orderBatcher, store, clock },
           orders: { store, cache, bus, clock, payments },
           ...(rateLimiter ? { rateLimiter } : {}),
           store,

@@ -38,12 +38,14 @@ const schema = z.object({
   SECKILL_TOKEN_SECRET: z.string().min(32, 'at least 32 characters').optional(),
   SECKILL_TOKEN_TTL_S: int(60, 30 * 24 * 3600).default(24 * 3600),
   SECKILL_DEMO: flag.default(true),
-  WORKER_PREFETCH: int(1, 10_000).default(1000),
+  WORKER_PREFETCH: int(1, 10_000).default(100),
   SECKILL_RATE_LIMIT_PER_S: z.coerce.number().min(0).max(100_000).default(5),
   SECKILL_RATE_LIMIT_BURST: int(1, 100_000).default(10),
   RECONCILE_INTERVAL_MS: int(200, 3_600_000).default(10_000),
   RECONCILE_GRACE_MS: int(100, 24 * 3_600_000).default(60_000),
   WORKER_BATCH_SIZE: int(1, 5000).default(500),
+  API_BATCH_MAX_ORDERS: int(1, 5000).default(500),
+  API_BATCH_MAX_WAIT_MS: int(0, 50).default(2),
   WORKER_CONCURRENCY: int(1, 64).default(4),
   REDIS_AUTO_PIPELINING: flag.default(true),
   BODY_LIMIT_BYTES: int(256, 1024 * 1024).default(16 * 1024),
@@ -85,6 +87,10 @@ export type Config = Readonly<{
   reconcileIntervalMs: number;
   reconcileGraceMs: number;
   workerBatchSize: number;
+  /** An api process publishes its accepted orders as one message once this many wait … */
+  apiBatchMaxOrders: number;
+  /** … or this long after the first of them (0: at the end of the event-loop turn). */
+  apiBatchMaxWaitMs: number;
   /** Database batches one worker process decides at once (each on its own connection). */
   workerConcurrency: number;
   /** Coalesce the Redis commands issued in one event-loop turn into one write (ioredis enableAutoPipelining). */
@@ -151,6 +157,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
     reconcileGraceMs: e.RECONCILE_GRACE_MS,
     workerBatchSize: e.WORKER_BATCH_SIZE,
+    apiBatchMaxOrders: e.API_BATCH_MAX_ORDERS,
+    apiBatchMaxWaitMs: e.API_BATCH_MAX_WAIT_MS,
     workerConcurrency: e.WORKER_CONCURRENCY,
     redisAutoPipelining: e.REDIS_AUTO_PIPELINING,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,

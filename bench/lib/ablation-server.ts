@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { createPgliteDatabase } from '../../src/adapters/database/pglite-database.ts';
 import { migrate } from '../../src/adapters/database/migrate.ts';
 import { createMemoryOrderBus } from '../../src/adapters/order-bus/memory-order-bus.ts';
+import { createOrderBatcher } from '../../src/core/order-batcher.ts';
 import { createSqlOrderStore } from '../../src/adapters/order-store/sql-order-store.ts';
 import { createSqlUserStore } from '../../src/adapters/order-store/sql-user-store.ts';
 import { createSimulatedPaymentProvider } from '../../src/adapters/payment/simulated-payment-provider.ts';
@@ -61,7 +62,7 @@ const good = await createSale({ store, cache, catalog }, {
 });
 const rateLimiter = createRateLimiter(clock, { perSecond: 5, burst: 10 });
 const authenticate = makeAuthenticate(signer, clock);
-const placeDeps = { catalog, signs, cache, bus, store, clock };
+const placeDeps = { catalog, signs, cache, orders: createOrderBatcher({ bus, cache }, { maxOrders: 500, maxWaitMs: 2 }), store, clock };
 const Body = z.object({ seckillGoodId: z.number().int().positive().max(2 ** 31 - 1), uuid: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/) });
 
 function metricsHook(app: FastifyInstance) {

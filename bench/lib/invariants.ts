@@ -93,7 +93,11 @@ export async function checkQueuedNotDrained(stack: Stack, token: string, sale: S
       ok: stats.queued === queued && stats.preStock === sale.stock - queued && stats.stock === sale.stock,
       detail: `${queued} QUEUED, ${stats.queued} reservations, pre-stock ${stats.preStock} = ${sale.stock} - ${queued}, db stock ${stats.stock}`,
     },
-    { name: 'every QUEUED is on the queue', ok: pending === queued, detail: `${pending} messages waiting for ${queued} QUEUED` },
+    {
+      name: 'every QUEUED is on the queue',
+      ok: pending?.orders === queued,
+      detail: `${pending?.orders} orders in ${pending?.messages} batch messages waiting for ${queued} QUEUED`,
+    },
   ];
 }
 

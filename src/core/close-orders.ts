@@ -1,8 +1,9 @@
 /**
  * Closing orders (pay timeout or cancel): one transaction moves each still-UNPAID order to its closed
- * state and gives its unit back to the database stock. After the commit, and only for the orders this
- * call closed (so a duplicate timeout message changes nothing): cache pre-stock + 1 and forget the
- * buyer (they may buy again), then tell every api process the good has stock again.
+ * state and gives its units back to the database stock (one statement per good). After the commit, and
+ * only for the orders this call closed (so a duplicate timeout message changes nothing): per good, one
+ * cache call returns the units and forgets the buyers (they may buy again), then one message tells every
+ * api process which goods have stock again.
  */
 import { CANCEL, TIMEOUT } from './order-lifecycle.ts';
 import type { Clock, Order, OrderBus, OrderStore, StockCache } from './ports.ts';
@@ -14,27 +15,39 @@ export interface CloseOrdersDeps {
   clock: Clock;
 }
 
-export async function closeOrders(deps: CloseOrdersDeps, orderNos: readonly string[], as: 'TIMEOUT' | 'CANCELLED'): Promise<Order[]> {
+export async function closeOrders(
+  deps: CloseOrdersDeps,
+  orderNos: readonly string[],
+  as: 'TIMEOUT' | 'CANCELLED',
+  opts: { onlyDueBy?: Date } = {},
+): Promise<Order[]> {
   const now = deps.clock.now();
-  const closed = await deps.store.applyTransition(orderNos, as === 'TIMEOUT' ? TIMEOUT : CANCEL, now);
-  const goods = new Set<number>();
+  const closed = await deps.store.applyTransition(orderNos, as === 'TIMEOUT' ? TIMEOUT : CANCEL, now, opts);
+  // One cache call per good for all the orders closed here.
+  const buyersByGood = new Map<number, number[]>();
+  for (const order of closed) {
+    let buyers = buyersByGood.get(order.seckillGoodId);
+    if (!buyers) buyersByGood.set(order.seckillGoodId, (buyers = []));
+    buyers.push(order.userId);
+  }
+  const goods: number[] = [];
   await Promise.all(
-    closed.map(async (order) => {
+    [...buyersByGood].map(async ([goodId, buyers]) => {
       try {
-        await deps.cache.restock(order.seckillGoodId, order.userId);
-        goods.add(order.seckillGoodId);
+        await deps.cache.restock(goodId, buyers);
+        goods.push(goodId);
       } catch (cause) {
-        // The database has the unit back; the cache will get it when the reconciler resyncs this good.
+        // The database has the units back; the cache will get them when the reconciler resyncs this good.
         await deps.bus.raiseAlert({
           kind: 'CACHE_RESTOCK_FAILED',
-          message: `Could not return the unit of a closed order to the cache: ${String(cause)}`,
-          seckillGoodId: order.seckillGoodId,
-          orderNo: order.orderNo,
+          message: `Could not return the units of ${buyers.length} closed order(s) to the cache: ${String(cause)}`,
+          seckillGoodId: goodId,
+          details: { orderNos: closed.filter((o) => o.seckillGoodId === goodId).slice(0, 20).map((o) => o.orderNo) },
           at: now.toISOString(),
         });
       }
     }),
   );
-  await Promise.all([...goods].map((id) => deps.bus.broadcastStockAgain(id)));
+  await deps.bus.broadcastStockAgain(goods);
   return closed;
 }

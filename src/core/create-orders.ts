@@ -8,12 +8,12 @@
  *    and repeats steps 2–3, which change nothing the second time.
  */
 import { randomBytes } from 'node:crypto';
-import type { Alert, Clock, OrderBus, OrderMessage, OrderStore, SeckillResult, StockCache } from './ports.ts';
+import type { Clock, OrderBus, OrderMessage, OrderStore, SeckillResult, StockCache } from './ports.ts';
 
 export interface CreateOrdersDeps {
   store: Pick<OrderStore, 'createOrders'>;
   cache: Pick<StockCache, 'settle' | 'release'>;
-  bus: Pick<OrderBus, 'publishResult' | 'broadcastStockAgain' | 'raiseAlert'>;
+  bus: Pick<OrderBus, 'publishResults' | 'broadcastStockAgain' | 'raiseAlert'>;
   clock: Clock;
   payTimeoutMs: number;
 }
@@ -31,6 +31,12 @@ export function makeOrderNo(now = Date.now()): string {
   return now.toString(36).toUpperCase().padStart(9, '0') + random.toString(36).toUpperCase().padStart(10, '0');
 }
 
+/** Per good: the uuids whose reservation became an order, and those whose unit goes back. */
+interface CacheWork {
+  settle: string[];
+  release: string[];
+}
+
 export async function createOrders(deps: CreateOrdersDeps, messages: readonly OrderMessage[]): Promise<CreateOrdersSummary> {
   const outcomes = await deps.store.createOrders(messages, {
     now: deps.clock.now(),
@@ -38,42 +44,55 @@ export async function createOrders(deps: CreateOrdersDeps, messages: readonly Or
     makeOrderNo: () => makeOrderNo(deps.clock.now().getTime()),
   });
   const summary: CreateOrdersSummary = { created: 0, failed: 0, repeats: 0, results: [] };
-  const restocked = new Set<number>();
+  const perGood = new Map<number, CacheWork>();
+  const conflicts: OrderMessage[] = [];
 
+  outcomes.forEach(({ result, created }, i) => {
+    const message = messages[i]!;
+    if (!created) summary.repeats++;
+    else if (result.status === 'SUCCESS') summary.created++;
+    else summary.failed++;
+    let work = perGood.get(message.seckillGoodId);
+    if (!work) perGood.set(message.seckillGoodId, (work = { settle: [], release: [] }));
+    // The unit this uuid holds in the cache goes back exactly once (release is keyed by uuid).
+    if (result.status === 'SUCCESS' && result.seckillGoodId === message.seckillGoodId) work.settle.push(message.uuid);
+    else work.release.push(message.uuid);
+    // A uuid reused for another good or buyer keeps its first outcome; its stray reservation is released above.
+    if (result.reason === 'UUID_CONFLICT') conflicts.push(message);
+    else summary.results.push(result);
+  });
+
+  // One cache call per good and kind for the whole batch.
+  const restocked: number[] = [];
   await Promise.all(
-    outcomes.map(async ({ result, created }, i) => {
-      const message = messages[i]!;
-      if (!created) summary.repeats++;
-      if (result.status === 'SUCCESS') {
-        if (created) summary.created++;
-      } else if (created) {
-        summary.failed++;
-      }
+    [...perGood].map(async ([goodId, work]) => {
       try {
-        if (result.status === 'SUCCESS') await deps.cache.settle(message.seckillGoodId, message.uuid);
-        // The unit this uuid holds in the cache goes back exactly once (release is keyed by uuid).
-        else if (await deps.cache.release(message.seckillGoodId, message.uuid)) restocked.add(message.seckillGoodId);
+        await deps.cache.settle(goodId, work.settle);
+        if ((await deps.cache.release(goodId, work.release)) > 0) restocked.push(goodId);
       } catch (cause) {
-        // The order is decided and stored; the reservation stays recorded, so the reconciler can finish
-        // this later. The buyer still hears the result now.
-        await deps.bus.raiseAlert(
-          alert('CACHE_UPDATE_FAILED', `Could not ${result.status === 'SUCCESS' ? 'settle' : 'release'} a reservation: ${String(cause)}`, message, deps.clock),
-        );
+        // The orders are decided and stored; the reservations stay recorded, so the reconciler can finish
+        // this later. The buyers still hear their results now. One alert per good, not per order.
+        await deps.bus.raiseAlert({
+          kind: 'CACHE_UPDATE_FAILED',
+          message: `Could not settle ${work.settle.length} and release ${work.release.length} reservations: ${String(cause)}`,
+          seckillGoodId: goodId,
+          details: { uuids: [...work.settle, ...work.release].slice(0, 20) },
+          at: deps.clock.now().toISOString(),
+        });
       }
-      // A uuid reused for another good keeps its first outcome; its stray reservation was released above.
-      if (result.reason === 'UUID_CONFLICT') {
-        await deps.bus.raiseAlert(alert('UUID_CONFLICT', 'A request id was reused for another good or buyer.', message, deps.clock));
-        return;
-      }
-      await deps.bus.publishResult(result);
-      summary.results.push(result);
     }),
   );
-  // Every api process clears its sold-out sign for a good that has a unit again.
-  await Promise.all([...restocked].map((id) => deps.bus.broadcastStockAgain(id)));
+  if (conflicts.length > 0) {
+    await deps.bus.raiseAlert({
+      kind: 'UUID_CONFLICT',
+      message: `${conflicts.length} request id(s) reused for another good or buyer.`,
+      uuid: conflicts[0]!.uuid,
+      seckillGoodId: conflicts[0]!.seckillGoodId,
+      details: { requests: conflicts.slice(0, 20).map((m) => ({ uuid: m.uuid, userId: m.userId, seckillGoodId: m.seckillGoodId })) },
+      at: deps.clock.now().toISOString(),
+    });
+  }
+  // One result message per status, and one "stock again" message, for the whole batch.
+  await Promise.all([deps.bus.publishResults(summary.results), deps.bus.broadcastStockAgain(restocked)]);
   return summary;
-}
-
-function alert(kind: string, message: string, m: OrderMessage, clock: Clock): Alert {
-  return { kind, message, seckillGoodId: m.seckillGoodId, uuid: m.uuid, details: { userId: m.userId }, at: clock.now().toISOString() };
 }

@@ -40,7 +40,7 @@ export async function payOrder(deps: PayOrderDeps, req: { userId: number; orderN
     amount: order.seckillPrice,
   });
   const charge = { orderNo: order.orderNo, kind: 'CHARGE' as const, amount: order.seckillPrice, providerRef: paymentId, idempotencyKey: chargeKey(order.orderNo) };
-  const [paid] = await deps.store.applyTransition([order.orderNo], PAY, deps.clock.now(), charge);
+  const [paid] = await deps.store.applyTransition([order.orderNo], PAY, deps.clock.now(), { payment: charge });
   if (paid) return paid;
 
   // Lost the race. A concurrent pay of the same order may have won with this same charge: then it is paid.

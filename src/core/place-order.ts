@@ -2,13 +2,15 @@
  * The hot path: a buyer asks for one unit of a seckill good.
  *
  * auth (entry point) → sale window (process memory) → local sold-out sign (no I/O) →
- * one atomic cache reservation → confirmed publish to the pending queue → QUEUED.
- * If the publish fails the unit is given back before the buyer hears UNAVAILABLE, so nothing is lost.
+ * one atomic cache reservation → confirmed publish to the pending queue (in a batch with the other orders
+ * of the same few milliseconds, see order-batcher.ts) → QUEUED. If the publish fails the unit is given back
+ * before the buyer hears UNAVAILABLE, so nothing is lost.
  */
 import type { GoodsCatalog } from './catalog.ts';
 import { saleWindow } from './catalog.ts';
 import { SeckillError } from './errors.ts';
-import type { Clock, FailReason, OrderBus, OrderStore, StockCache } from './ports.ts';
+import type { OrderBatcher } from './order-batcher.ts';
+import type { Clock, FailReason, OrderStore, StockCache } from './ports.ts';
 import type { SoldOutSigns } from './sold-out-signs.ts';
 import { loadGoodIntoCache } from './stock-sync.ts';
 
@@ -16,7 +18,8 @@ export interface PlaceOrderDeps {
   catalog: GoodsCatalog;
   signs: SoldOutSigns;
   cache: StockCache;
-  bus: Pick<OrderBus, 'publishOrder'>;
+  /** Publishes accepted orders in batches; a failed batch has its units given back before this rejects. */
+  orders: Pick<OrderBatcher, 'publish'>;
   store: Pick<OrderStore, 'getResult' | 'getGood' | 'liveBuyers'>;
   clock: Clock;
 }
@@ -57,15 +60,15 @@ export async function placeOrder(deps: PlaceOrderDeps, req: PlaceOrderRequest): 
 
   switch (outcome.kind) {
     case 'RESERVED':
-      await publishOrReleaseUnit(deps, req, now.getTime());
+      await deps.orders.publish({ uuid, userId, seckillGoodId, reservedAt: now.getTime() }, { releaseOnFailure: true });
       if (outcome.stockLeft <= 0) deps.signs.set(seckillGoodId, generation);
       return { kind: 'ACCEPTED', uuid, status: 'QUEUED', repeat: false };
     case 'ALREADY_RESERVED':
       // A repeat, or a retried reserve whose first reply was lost: the first publish may never have
       // happened, so publish again (the worker ignores a uuid it has decided). If this publish fails the
       // unit is not released: the first one may be on its way. The reconciler owns that case.
-      await deps.bus
-        .publishOrder({ uuid, userId, seckillGoodId, reservedAt: now.getTime() })
+      await deps.orders
+        .publish({ uuid, userId, seckillGoodId, reservedAt: now.getTime() }, { releaseOnFailure: false })
         .catch(() => undefined);
       return { kind: 'ACCEPTED', uuid, status: 'QUEUED', repeat: true };
     case 'SOLD_OUT':
@@ -75,17 +78,6 @@ export async function placeOrder(deps: PlaceOrderDeps, req: PlaceOrderRequest): 
       return reject('DUPLICATE_ORDER', 'This request id is already in use.');
     case 'DUPLICATE':
       return answerRepeatOrDuplicate(deps, req);
-  }
-}
-
-async function publishOrReleaseUnit(deps: PlaceOrderDeps, req: PlaceOrderRequest, reservedAt: number): Promise<void> {
-  try {
-    await deps.bus.publishOrder({ uuid: req.uuid, userId: req.userId, seckillGoodId: req.seckillGoodId, reservedAt });
-  } catch (cause) {
-    // Nothing reached the queue: the unit goes back before the buyer is told. If even that fails the
-    // reservation stays recorded by uuid and the reconciler gives it back after its grace period.
-    await deps.cache.release(req.seckillGoodId, req.uuid).catch(() => undefined);
-    throw new SeckillError('UNAVAILABLE', 'The order queue is unavailable; nothing was taken from stock.', { cause });
   }
 }
 

@@ -74,20 +74,22 @@ export interface StockCache {
    */
   reserve(seckillGoodId: number, userId: number, uuid: string, now: number): Promise<ReserveOutcome>;
   /**
-   * Give the unit held by this uuid back: stock + 1, forget the buyer, drop the reservation.
-   * Idempotent: a uuid with no reservation changes nothing and returns false.
+   * Give back the units held by these uuids of one good (one atomic step): per uuid holding one, stock + 1,
+   * forget its buyer, drop the reservation. Idempotent: a uuid with no reservation (or listed twice)
+   * changes nothing. Returns how many units came back.
    */
-  release(seckillGoodId: number, uuid: string): Promise<boolean>;
+  release(seckillGoodId: number, uuids: readonly string[]): Promise<number>;
   /**
-   * The reservation became an order: drop the reservation record, keep the unit taken and the buyer
+   * These reservations became orders: drop their reservation records, keep the units taken and the buyers
    * remembered. Idempotent.
    */
-  settle(seckillGoodId: number, uuid: string): Promise<void>;
+  settle(seckillGoodId: number, uuids: readonly string[]): Promise<void>;
   /**
-   * A closed order gives its unit back: stock + 1 and forget the buyer, so they may buy again.
-   * Not keyed by a reservation; callers make it idempotent (it runs once per closed order).
+   * Closed orders of one good give their units back (one atomic step): stock + one per listed buyer, and
+   * forget those buyers so they may buy again. Not keyed by a reservation: callers make it idempotent
+   * (it runs once per set of orders a close changed). A good not loaded stays so; returns units returned.
    */
-  restock(seckillGoodId: number, userId: number): Promise<void>;
+  restock(seckillGoodId: number, userIds: readonly number[]): Promise<number>;
   /**
    * Load a good from the database's view. With `onlyIfMissing`, does nothing if the good is loaded
    * (safe while requests are in flight); without it, overwrites stock and buyers and keeps reservations
@@ -149,32 +151,39 @@ export interface Alert {
   at: string;
 }
 
+/**
+ * Messaging between api, worker and ws processes. Every hop carries batches: one message holds the order
+ * requests an api process gathered in a few milliseconds, the results a worker decided in one transaction,
+ * the goods that have stock again. A batch is never split or merged by the bus; consumers stay idempotent
+ * per uuid and order number, so a batch delivered twice changes nothing the second time.
+ */
 export interface OrderBus {
-  /** Persist an order request on the pending queue; resolves once the broker has confirmed it. */
-  publishOrder(message: OrderMessage): Promise<void>;
+  /** Persist a batch of order requests as ONE message on the pending queue; resolves once the broker confirmed it. */
+  publishOrders(messages: readonly OrderMessage[]): Promise<void>;
   /**
-   * Take order requests (competing consumers: each message goes to one of them). At-least-once:
+   * Take order batches (competing consumers: each message goes to one of them). At-least-once:
    * a message may be delivered more than once. A rejected handler causes a redelivery; after
    * `maxAttempts` the message goes to the dead-letter queue instead.
    */
-  consumeOrders(handler: Handler<OrderMessage>, opts?: { prefetch?: number }): Promise<Subscription>;
+  consumeOrders(handler: Handler<OrderMessage[]>, opts?: { prefetch?: number }): Promise<Subscription>;
   /**
-   * Publish the outcome of a request (confirmed). A SUCCESS also starts its order's pay timer: after the
-   * pay timeout it is delivered to `consumeTimeouts` (a TTL queue dead-lettering into the timeout queue).
+   * Publish decided results (confirmed): one message for the SUCCESS results and one for the FAIL results.
+   * The SUCCESS message also starts the pay timer of its orders: after the pay timeout it is delivered,
+   * as one batch, to `consumeTimeouts` (a TTL queue dead-lettering into the timeout queue).
    */
-  publishResult(result: SeckillResult): Promise<void>;
-  /** Take due pay timeouts (competing consumers, at-least-once, same retry rules as orders). */
-  consumeTimeouts(handler: Handler<SeckillResult>, opts?: { prefetch?: number }): Promise<Subscription>;
-  /** Every subscriber (in every process) receives every result published after it subscribed. */
-  subscribeResults(handler: (result: SeckillResult) => void): Promise<Subscription>;
-  /** Tell every process that a good has stock again (clear sold-out signs). */
-  broadcastStockAgain(seckillGoodId: number): Promise<void>;
-  subscribeStockAgain(handler: (seckillGoodId: number) => void): Promise<Subscription>;
+  publishResults(results: readonly SeckillResult[]): Promise<void>;
+  /** Take due pay timeouts, one SUCCESS batch per delivery (competing consumers, at-least-once, same retry rules as orders). */
+  consumeTimeouts(handler: Handler<SeckillResult[]>, opts?: { prefetch?: number }): Promise<Subscription>;
+  /** Every subscriber (in every process) receives every result batch published after it subscribed. */
+  subscribeResults(handler: (results: SeckillResult[]) => void): Promise<Subscription>;
+  /** Tell every process, in one message, that these goods have stock again (clear sold-out signs). */
+  broadcastStockAgain(seckillGoodIds: readonly number[]): Promise<void>;
+  subscribeStockAgain(handler: (seckillGoodIds: number[]) => void): Promise<Subscription>;
   /** Put a problem an operator must look at on the alert queue. */
   raiseAlert(alert: Alert): Promise<void>;
   /** Read (and remove) alerts; operators and tests. */
   takeAlerts(max: number): Promise<Alert[]>;
-  /** Read (and remove) dead-lettered order messages; operators and tests. */
+  /** Read (and remove) up to `max` dead-lettered order batches, as their order requests; operators and tests. */
   takeDeadOrders(max: number): Promise<OrderMessage[]>;
   close(): Promise<void>;
 }
@@ -268,9 +277,15 @@ export interface OrderStore {
    * In ONE transaction: record `payment` if given (idempotent on its key), move every listed order whose
    * status is in `transition.from` to `transition.to` (one conditional UPDATE, so racing transitions have
    * exactly one winner), and if `transition.returnsStock` add the changed orders back to their goods' stock.
+   * With `onlyDueBy`, only orders whose pay deadline is at or before it change (a batch of pay timeouts).
    * Returns the orders this call changed (after the change); orders already elsewhere are left alone.
    */
-  applyTransition(orderNos: readonly string[], transition: Transition, now: Date, payment?: PaymentRecord): Promise<Order[]>;
+  applyTransition(
+    orderNos: readonly string[],
+    transition: Transition,
+    now: Date,
+    opts?: { payment?: PaymentRecord; onlyDueBy?: Date },
+  ): Promise<Order[]>;
   /** Record a payment outside a transition (a refund); idempotent on its key. */
   recordPayment(payment: PaymentRecord): Promise<void>;
   /** UNPAID orders whose pay deadline is at or before `now`, oldest deadline first. */

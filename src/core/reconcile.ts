@@ -16,7 +16,7 @@ import type { Alert, OrderBus, OrderStore, SeckillResult, StockCache } from './p
 export interface ReconcileDeps extends CloseOrdersDeps {
   store: CloseOrdersDeps['store'] & Pick<OrderStore, 'overdueOrders' | 'listGoods' | 'getResult' | 'decideFail' | 'liveBuyers' | 'getGood'>;
   cache: CloseOrdersDeps['cache'] & Pick<StockCache, 'reservations' | 'settle' | 'release' | 'read' | 'load'>;
-  bus: CloseOrdersDeps['bus'] & Pick<OrderBus, 'publishResult'>;
+  bus: CloseOrdersDeps['bus'] & Pick<OrderBus, 'publishResults'>;
   /** A reservation younger than this is left alone: its message may still be on its way. */
   graceMs: number;
   /** Overdue orders closed per transaction. */
@@ -53,8 +53,11 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
   }
 
   for (const good of await deps.store.listGoods()) {
-    // 2. Stale reservations.
+    // 2. Stale reservations: decided one by one, then fixed in the cache and announced once per good.
     const cutoff = deps.clock.now().getTime() - deps.graceMs;
+    const settle: string[] = [];
+    const release: string[] = [];
+    const expired: SeckillResult[] = [];
     for (const r of await deps.cache.reservations(good.id)) {
       if (r.at > cutoff) break; // oldest first
       try {
@@ -63,18 +66,25 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
           result = await deps.store.decideFail({ uuid: r.uuid, userId: r.userId, seckillGoodId: good.id }, 'EXPIRED');
           if (result.reason === 'EXPIRED') {
             report.reservationsExpired++;
-            await deps.bus.publishResult(result);
+            expired.push(result);
           }
         }
-        if (result.status === 'SUCCESS' && result.seckillGoodId === good.id) {
-          await deps.cache.settle(good.id, r.uuid);
-          report.reservationsSettled++;
-        } else if (await deps.cache.release(good.id, r.uuid)) {
-          report.reservationsReleased++;
-          await deps.bus.broadcastStockAgain(good.id);
-        }
+        if (result.status === 'SUCCESS' && result.seckillGoodId === good.id) settle.push(r.uuid);
+        else release.push(r.uuid);
       } catch (err) {
         await alert({ kind: 'RESERVATION_REPAIR_FAILED', message: String(err), seckillGoodId: good.id, uuid: r.uuid });
+      }
+    }
+    if (settle.length + release.length + expired.length > 0) {
+      try {
+        await deps.bus.publishResults(expired);
+        await deps.cache.settle(good.id, settle);
+        report.reservationsSettled += settle.length;
+        const released = await deps.cache.release(good.id, release);
+        report.reservationsReleased += released;
+        if (released > 0) await deps.bus.broadcastStockAgain([good.id]);
+      } catch (err) {
+        await alert({ kind: 'RESERVATION_REPAIR_FAILED', message: String(err), seckillGoodId: good.id, details: { uuids: [...settle, ...release].slice(0, 20) } });
       }
     }
 
@@ -87,7 +97,7 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
       const buyers = await deps.store.liveBuyers(good.id);
       if (await deps.cache.load(good.id, fresh.stock, buyers, { onlyIfMissing: false, ifUnchangedFrom: cached.preStock })) {
         report.stockResynced++;
-        if (cached.preStock !== null && fresh.stock > cached.preStock) await deps.bus.broadcastStockAgain(good.id);
+        if (cached.preStock !== null && fresh.stock > cached.preStock) await deps.bus.broadcastStockAgain([good.id]);
       }
     } catch (err) {
       await alert({ kind: 'STOCK_RESYNC_FAILED', message: String(err), seckillGoodId: good.id });

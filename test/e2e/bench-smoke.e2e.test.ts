@@ -126,7 +126,7 @@ describe.each<Mode>(['embedded', 'services'])('worker deciding several batches a
       { prefetch: 200, batchSize: 10, concurrency: 4 },
     );
     try {
-      await Promise.all(messages.flatMap((m) => [app.adapters.bus.publishOrder(m), app.adapters.bus.publishOrder(m)]));
+      await Promise.all(messages.flatMap((m) => [app.adapters.bus.publishOrders([m]), app.adapters.bus.publishOrders([m])]));
       const deadline = Date.now() + 30_000;
       while ((await app.adapters.cache.read(good.id)).inFlight > 0 || (await app.adapters.store.getResult(messages.at(-1)!.uuid)) === null) {
         if (Date.now() > deadline) throw new Error('the worker did not settle every reservation');

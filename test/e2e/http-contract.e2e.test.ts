@@ -110,8 +110,8 @@ describe('seckill orders: every refusal takes nothing from stock', () => {
   it('when the queue is down the buyer gets 503 UNAVAILABLE and the unit goes back', async () => {
     const id = await newGood();
     const bus = app.adapters.bus;
-    const publish = bus.publishOrder;
-    bus.publishOrder = async () => {
+    const publish = bus.publishOrders;
+    bus.publishOrders = async () => {
       throw new Error('broker down');
     };
     try {
@@ -120,7 +120,7 @@ describe('seckill orders: every refusal takes nothing from stock', () => {
       expect(await preStock(id)).toBe(5);
       expect((await app.adapters.cache.read(id)).inFlight).toBe(0);
     } finally {
-      bus.publishOrder = publish;
+      bus.publishOrders = publish;
     }
     // The same buyer can try again once the queue is back.
     expect((await api('POST', '/api/seckill/orders', { token: buyer, body: { seckillGoodId: id, uuid: newUuid() } })).status).toBe(200);

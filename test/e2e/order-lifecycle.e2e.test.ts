@@ -161,7 +161,7 @@ describe.each<Mode>(['embedded', 'services'])('order lifecycle (%s)', (mode) => 
     const messages = people.map((p) => ({ uuid: newUuid(), userId: p.id, seckillGoodId: goodId, reservedAt: now }));
     for (const m of messages) expect((await app.adapters.cache.reserve(goodId, m.userId, m.uuid, now)).kind).toBe('RESERVED');
     const made = await app.adapters.store.createOrders(messages, { now: new Date(now), payTimeoutMs: 3_600_000, makeOrderNo: () => makeOrderNo() });
-    for (const m of messages) await app.adapters.cache.settle(goodId, m.uuid);
+    await app.adapters.cache.settle(goodId, messages.map((m) => m.uuid));
     const orders = made.map(({ result }, i) => ({ orderNo: result.orderNo!, buyer: people[i]! }));
     expect(new Set(orders.map((o) => o.orderNo)).size).toBe(N);
 
@@ -221,7 +221,7 @@ describe.each<Mode>(['embedded', 'services'])('order lifecycle (%s)', (mode) => 
     expect(await app.adapters.store.getResult(stale)).toMatchObject({ status: 'FAIL', reason: 'EXPIRED' });
     expect(await atRest(goodId)).toMatchObject({ stock: 5, preStock: 5, queued: 0 });
     // A late copy of the lost request can no longer become an order.
-    await app.adapters.bus.publishOrder({ uuid: stale, userId: b!.id, seckillGoodId: goodId, reservedAt: Date.now() });
+    await app.adapters.bus.publishOrders([{ uuid: stale, userId: b!.id, seckillGoodId: goodId, reservedAt: Date.now() }]);
     await sleep(300);
     expect((await stats(goodId)).orders.UNPAID).toBe(0);
   });

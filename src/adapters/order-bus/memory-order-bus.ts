@@ -1,12 +1,13 @@
 /**
  * OrderBus in process (embedded mode): product code, as strict as RabbitMQ so consumers stay honest.
  *
+ * - Every message is a batch (an array), as on RabbitMQ: order requests, results, goods with stock again.
  * - Orders: one queue, competing consumers served round robin, each with at most `prefetch` messages in
  *   hand. A message leaves the queue only when its handler resolves; a rejection puts it back at the tail
  *   with attempt + 1 and redelivered = true, and after `maxAttempts` it goes to the dead list.
  * - Every message is a JSON copy: no caller shares objects with another.
  * - Delivery is always asynchronous, never inside the publish call.
- * - `duplicateNext(n)` (or `duplicateDeliveries`) delivers the next n orders twice, as a broker may.
+ * - `duplicateNext(n)` (or `duplicateDeliveries`) delivers the next n order messages twice, as a broker may.
  * - `peer()` is a second "process" on the same in-memory broker. Closing a bus is a process dying: the
  *   messages its handlers hold go back to the head of the queue, redelivered.
  */
@@ -20,6 +21,7 @@ import type {
   Subscription,
 } from '../../core/ports.ts';
 import { SeckillError } from '../../core/errors.ts';
+import { groupResults } from './batches.ts';
 
 export interface MemoryOrderBusOptions {
   /** Deliveries of one order message before it is dead-lettered. Default 5. */
@@ -196,9 +198,10 @@ function connect(broker: Broker, options: MemoryOrderBusOptions): MemoryOrderBus
   }
 
   const bus: MemoryOrderBus = {
-    async publishOrder(message) {
+    async publishOrders(messages) {
       ensureOpen();
-      const body = JSON.stringify(message);
+      if (messages.length === 0) return;
+      const body = JSON.stringify(messages);
       broker.orders.pending.push({ body, attempt: 1, redelivered: false });
       if (broker.duplicatesLeft > 0) {
         broker.duplicatesLeft--;
@@ -209,12 +212,13 @@ function connect(broker: Broker, options: MemoryOrderBusOptions): MemoryOrderBus
     async consumeOrders(handler, opts) {
       return consume(broker.orders, handler, opts);
     },
-    async publishResult(result: SeckillResult) {
+    async publishResults(results) {
       ensureOpen();
-      broadcast(broker.resultSubscribers, result);
-      if (result.status === 'SUCCESS') {
+      for (const [status, group] of groupResults(results)) {
+        broadcast(broker.resultSubscribers, group);
+        if (status !== 'SUCCESS') continue;
         // The delay queue: the broker (not this process) holds the timer, like a TTL queue would.
-        const body = JSON.stringify(result);
+        const body = JSON.stringify(group);
         setTimeout(() => {
           broker.timeouts.pending.push({ body, attempt: 1, redelivered: false });
           schedulePump(broker.timeouts);
@@ -227,9 +231,9 @@ function connect(broker: Broker, options: MemoryOrderBusOptions): MemoryOrderBus
     async subscribeResults(handler) {
       return subscribeTo(broker.resultSubscribers, handler);
     },
-    async broadcastStockAgain(seckillGoodId) {
+    async broadcastStockAgain(seckillGoodIds) {
       ensureOpen();
-      broadcast(broker.stockSubscribers, seckillGoodId);
+      if (seckillGoodIds.length > 0) broadcast(broker.stockSubscribers, seckillGoodIds);
     },
     async subscribeStockAgain(handler) {
       return subscribeTo(broker.stockSubscribers, handler);
@@ -242,7 +246,7 @@ function connect(broker: Broker, options: MemoryOrderBusOptions): MemoryOrderBus
       return take<Alert>(broker.alerts, max);
     },
     async takeDeadOrders(max) {
-      return take<OrderMessage>(broker.orders.dead, max);
+      return take<OrderMessage[]>(broker.orders.dead, max).flat();
     },
     duplicateNext(n) {
       broker.duplicatesLeft += n;

@@ -2,6 +2,9 @@
  * The OrderBus behaviour every adapter must show. Run by memory-order-bus.test.ts and
  * rabbitmq-order-bus.int.test.ts.
  *
+ * Every hop carries batches: a message is an array (of order requests, results, good ids), delivered
+ * whole, never split or merged.
+ *
  * `makeFresh` gives an empty bus whose buses (the first one and its peers) were made with
  * `maxAttempts: CONTRACT_MAX_ATTEMPTS`. `makePeer` is a second process on the same broker and topology.
  * `cleanup` closes every bus it made (closing twice is fine) and removes what the test left behind.
@@ -21,6 +24,7 @@ export const CONTRACT_PAY_TIMEOUT_MS = 300;
 
 /** Long enough for a broker to deliver something that should not be delivered. */
 const QUIET_MS = 250;
+const FIRST: Delivery = { attempt: 1, redelivered: false };
 
 export function describeOrderBus(label: string, makeFresh: () => Promise<OrderBusFixture>): void {
   describe(`OrderBus contract: ${label}`, () => {
@@ -36,85 +40,108 @@ export function describeOrderBus(label: string, makeFresh: () => Promise<OrderBu
       await fx.cleanup();
     });
 
-    describe('orders', () => {
-      it('a published order reaches a consumer as an equal copy, attempt 1, not redelivered, never inside publish', async () => {
-        const got: [OrderMessage, Delivery][] = [];
-        let publishing = false;
-        let calledInsidePublish = false;
-        await bus.consumeOrders(async (message, delivery) => {
-          calledInsidePublish ||= publishing;
-          got.push([message, delivery]);
-        });
-        const sent = order(1);
-        publishing = true;
-        const published = bus.publishOrder(sent);
-        publishing = false;
-        sent.userId = 999; // the caller's object is not shared with the consumer
-        await published;
-
-        await waitFor(() => got.length === 1);
-        expect(got[0]).toEqual([order(1), { attempt: 1, redelivered: false }]);
-        expect(calledInsidePublish).toBe(false);
+    /** Consume orders on the bus, recording every delivery. */
+    async function recordOrders(): Promise<[OrderMessage[], Delivery][]> {
+      const seen: [OrderMessage[], Delivery][] = [];
+      await bus.consumeOrders(async (batch, delivery) => {
+        seen.push([batch, delivery]);
       });
+      return seen;
+    }
 
-      it('1000 orders published at once are each handled once, by one of two competing consumers', async () => {
-        const handled = new Map<string, number>();
+    describe('orders', () => {
+      it.each([1, 300])(
+        'a batch of %i orders published at once arrives as ONE delivery equal to it (a copy), attempt 1, not redelivered, never inside publish; an empty batch publishes nothing',
+        async (size) => {
+          let publishing = false;
+          let calledInsidePublish = false;
+          const got: [OrderMessage[], Delivery][] = [];
+          await bus.consumeOrders(async (batch, delivery) => {
+            calledInsidePublish ||= publishing;
+            got.push([batch, delivery]);
+          });
+          await bus.publishOrders([]);
+          const sent = orders(0, size);
+          publishing = true;
+          const published = bus.publishOrders(sent);
+          publishing = false;
+          sent[0]!.userId = 999; // the caller's array and objects are not shared with the consumer
+          sent.push(order(size));
+          await published;
+
+          await waitFor(() => got.length >= 1);
+          await sleep(QUIET_MS);
+          expect(got).toEqual([[orders(0, size), FIRST]]);
+          expect(calledInsidePublish).toBe(false);
+        },
+      );
+
+      it('about 1000 orders in 250 batches, published at once: each batch is handled once, whole, by one of two competing consumers', async () => {
+        const batches = Array.from({ length: 250 }, (_, b) => orders(b * 10, 1 + (b % 7)));
+        const handled: OrderMessage[][] = [];
         const perConsumer = [0, 0];
-        const consumer = (index: 0 | 1) => async (message: OrderMessage) => {
-          handled.set(message.uuid, (handled.get(message.uuid) ?? 0) + 1);
+        const consumer = (index: 0 | 1) => async (batch: OrderMessage[]) => {
+          handled.push(batch);
           perConsumer[index]! += 1;
           await new Promise((resolve) => setImmediate(resolve));
         };
         await bus.consumeOrders(consumer(0), { prefetch: 20 });
         await (await otherProcess()).consumeOrders(consumer(1), { prefetch: 20 });
 
-        await Promise.all(Array.from({ length: 1000 }, (_, i) => bus.publishOrder(order(i))));
-        await waitFor(() => perConsumer[0]! + perConsumer[1]! >= 1000, 30_000);
+        await Promise.all(batches.map((batch) => bus.publishOrders(batch)));
+        await waitFor(() => handled.length >= batches.length, 30_000);
         await sleep(QUIET_MS);
 
-        expect(handled.size).toBe(1000);
-        expect([...handled.values()].filter((n) => n !== 1)).toEqual([]);
+        // A split batch would show as more deliveries, a merged one as fewer; each equals one published batch.
+        expect([...handled].sort((x, y) => x[0]!.uuid.localeCompare(y[0]!.uuid))).toEqual(batches);
         expect(perConsumer[0]).toBeGreaterThan(0);
         expect(perConsumer[1]).toBeGreaterThan(0);
       });
 
-      it('a handler that fails once sees the message again with attempt 2, and its success is final', async () => {
-        const seen: Delivery[] = [];
-        await bus.consumeOrders(async (_message, delivery) => {
-          seen.push(delivery);
-          if (delivery.attempt === 1) throw new Error('transient');
+      it('a handler that fails once sees the whole batch again (same contents, attempt 2), and its success is final', async () => {
+        const seen: [OrderMessage[], Delivery][] = [];
+        await bus.consumeOrders(async (batch, delivery) => {
+          seen.push([structuredClone(batch), delivery]);
+          if (delivery.attempt === 1) {
+            batch.length = 0; // what the failed handler did to its copy does not reach the retry
+            throw new Error('transient');
+          }
         });
-        await bus.publishOrder(order(1));
+        await bus.publishOrders(orders(1, 5));
 
         await waitFor(() => seen.length >= 2);
         await sleep(QUIET_MS);
         expect(seen).toEqual([
-          { attempt: 1, redelivered: false },
-          { attempt: 2, redelivered: true },
+          [orders(1, 5), FIRST],
+          [orders(1, 5), { attempt: 2, redelivered: true }],
         ]);
         expect(await bus.takeDeadOrders(10)).toEqual([]);
       });
 
-      it(`a handler that always fails sends the message to the dead-letter queue after ${CONTRACT_MAX_ATTEMPTS} attempts, without looping`, async () => {
-        const attempts: number[] = [];
-        await bus.consumeOrders(async (_message, delivery) => {
-          attempts.push(delivery.attempt);
+      it(`a handler that always fails dead-letters each whole batch after ${CONTRACT_MAX_ATTEMPTS} attempts, without looping; takeDeadOrders(max) takes up to max batches, flattened`, async () => {
+        const attempts = new Map<string, number[]>();
+        await bus.consumeOrders(async (batch, delivery) => {
+          const key = batch[0]!.uuid;
+          attempts.set(key, [...(attempts.get(key) ?? []), delivery.attempt]);
           throw new Error('permanent');
         });
-        await bus.publishOrder(order(7));
+        const batches = [orders(7, 3), [order(20)]];
+        for (const batch of batches) await bus.publishOrders(batch);
 
-        const dead: OrderMessage[] = [];
+        const taken: OrderMessage[][] = [];
         await waitFor(async () => {
-          dead.push(...(await bus.takeDeadOrders(10)));
-          return dead.length > 0;
+          const dead = await bus.takeDeadOrders(1); // one batch message at most
+          if (dead.length > 0) taken.push(dead);
+          return taken.length === 2;
         });
         await sleep(QUIET_MS);
-        expect(dead).toEqual([order(7)]);
-        expect(attempts).toEqual([1, 2, 3]);
+        expect(taken).toHaveLength(2);
+        for (const batch of batches) expect(taken).toContainEqual(batch);
+        expect([...attempts.values()]).toEqual([[1, 2, 3], [1, 2, 3]]);
         expect(await bus.takeDeadOrders(10)).toEqual([]);
       });
 
-      it('a message is not acked before its handler resolves: when that process dies, another consumer gets it again', async ({ skip }) => {
+      it('a batch is not acked before its handler resolves: when that process dies, another consumer gets it again', async ({ skip }) => {
         if (!fx.makePeer) return skip();
         const dying = await fx.makePeer();
         const started = deferred();
@@ -123,26 +150,23 @@ export function describeOrderBus(label: string, makeFresh: () => Promise<OrderBu
           started.resolve();
           await neverDone.promise;
         });
-        await bus.publishOrder(order(1));
+        await bus.publishOrders(orders(1, 2));
         await started.promise;
 
-        const seen: [OrderMessage, Delivery][] = [];
-        await bus.consumeOrders(async (message, delivery) => {
-          seen.push([message, delivery]);
-        });
+        const seen = await recordOrders();
         await sleep(QUIET_MS);
         expect(seen).toEqual([]); // still held by the first process
 
         await dying.close();
         await waitFor(() => seen.length === 1);
-        expect(seen[0]).toEqual([order(1), { attempt: 1, redelivered: true }]);
+        expect(seen[0]).toEqual([orders(1, 2), { attempt: 1, redelivered: true }]);
 
         neverDone.resolve(); // the dead process's late success acks nothing
         await sleep(QUIET_MS);
         expect(seen).toHaveLength(1);
       });
 
-      it('closing a subscription waits for the handler in hand and acks it, and takes no new messages', async () => {
+      it('closing a subscription waits for the handler in hand and acks it, and takes no new batches', async () => {
         const started = deferred();
         const release = deferred();
         let finished = false;
@@ -151,7 +175,7 @@ export function describeOrderBus(label: string, makeFresh: () => Promise<OrderBu
           await release.promise;
           finished = true;
         });
-        await bus.publishOrder(order(1));
+        await bus.publishOrders(orders(1, 2));
         await started.promise;
 
         let closed = false;
@@ -160,21 +184,18 @@ export function describeOrderBus(label: string, makeFresh: () => Promise<OrderBu
         });
         await sleep(QUIET_MS);
         expect(closed).toBe(false);
-        await bus.publishOrder(order(2));
+        await bus.publishOrders(orders(3, 2));
         release.resolve();
         await closing;
         expect(finished).toBe(true);
 
-        const seen: string[] = [];
-        await bus.consumeOrders(async (message) => {
-          seen.push(message.uuid);
-        });
+        const seen = await recordOrders();
         await waitFor(() => seen.length >= 1);
         await sleep(QUIET_MS);
-        expect(seen).toEqual([order(2).uuid]);
+        expect(seen.map(([batch]) => batch)).toEqual([orders(3, 2)]);
       });
 
-      it('prefetch bounds the messages a consumer holds at once', async () => {
+      it('prefetch bounds the batch messages a consumer holds at once', async () => {
         const release = deferred();
         let inHand = 0;
         let most = 0;
@@ -189,7 +210,7 @@ export function describeOrderBus(label: string, makeFresh: () => Promise<OrderBu
           },
           { prefetch: 3 },
         );
-        await Promise.all(Array.from({ length: 10 }, (_, i) => bus.publishOrder(order(i))));
+        await Promise.all(Array.from({ length: 10 }, (_, i) => bus.publishOrders(orders(i * 10, 4))));
 
         await waitFor(() => inHand === 3);
         await sleep(QUIET_MS);
@@ -201,47 +222,69 @@ export function describeOrderBus(label: string, makeFresh: () => Promise<OrderBu
     });
 
     describe('broadcasts', () => {
-      it('every result reaches every subscriber of both processes, as separate copies; a closed subscription gets no more', async () => {
+      it('every result batch reaches every subscriber of both processes, as separate copies; a closed subscription gets no more', async () => {
         const peer = await otherProcess();
-        const a: SeckillResult[] = [];
-        const b: SeckillResult[] = [];
-        const c: SeckillResult[] = [];
-        const subA = await bus.subscribeResults((r) => {
-          a.push(r);
-          r.uuid = 'changed-by-a';
+        const a: SeckillResult[][] = [];
+        const b: SeckillResult[][] = [];
+        const c: SeckillResult[][] = [];
+        const subA = await bus.subscribeResults((rs) => {
+          a.push(rs);
+          rs[0]!.uuid = 'changed-by-a';
+          rs.push(result('added-by-a', 'FAIL'));
         });
-        await bus.subscribeResults((r) => b.push(r));
-        await peer.subscribeResults((r) => c.push(r));
+        await bus.subscribeResults((rs) => b.push(rs));
+        await peer.subscribeResults((rs) => c.push(rs));
 
-        const success = result('u-success', 'SUCCESS');
-        const fail = result('u-fail', 'FAIL');
-        await peer.publishResult(success);
-        await bus.publishResult(fail);
+        const successes = [result('u-s1', 'SUCCESS'), result('u-s2', 'SUCCESS')];
+        const fails = [result('u-fail', 'FAIL')];
+        await peer.publishResults(successes);
+        await bus.publishResults(fails);
         await waitFor(() => a.length === 2 && b.length === 2 && c.length === 2);
-        expect(b).toEqual([success, fail]);
-        expect(c).toEqual([success, fail]);
+        expect(b).toEqual([successes, fails]);
+        expect(c).toEqual([successes, fails]);
 
         await subA.close();
-        const late = result('u-late', 'SUCCESS');
-        await bus.publishResult(late);
+        const late = [result('u-late', 'SUCCESS')];
+        await bus.publishResults(late);
         await waitFor(() => b.length === 3 && c.length === 3);
         await sleep(QUIET_MS);
         expect(a).toHaveLength(2);
         expect(c[2]).toEqual(late);
       });
 
-      it('a stock-again broadcast reaches every process', async () => {
+      it('a mixed batch reaches every subscriber of both processes as exactly two calls, its SUCCESS and its FAIL results in order; an empty one delivers nothing', async () => {
         const peer = await otherProcess();
-        const here: number[] = [];
-        const there: number[] = [];
-        await bus.subscribeStockAgain((id) => here.push(id));
-        await peer.subscribeStockAgain((id) => there.push(id));
+        const here: SeckillResult[][] = [];
+        const there: SeckillResult[][] = [];
+        await bus.subscribeResults((rs) => here.push(rs));
+        await peer.subscribeResults((rs) => there.push(rs));
 
-        await bus.broadcastStockAgain(42);
-        await peer.broadcastStockAgain(43);
-        await waitFor(() => here.length === 2 && there.length === 2);
-        expect(here).toEqual([42, 43]);
-        expect(there).toEqual([42, 43]);
+        const [s1, f1, s2, f2, s3] = [result('s1', 'SUCCESS'), result('f1', 'FAIL'), result('s2', 'SUCCESS'), result('f2', 'FAIL'), result('s3', 'SUCCESS')];
+        await bus.publishResults([]);
+        await bus.publishResults([s1, f1, s2, f2, s3]);
+        await waitFor(() => here.length >= 2 && there.length >= 2);
+        await sleep(QUIET_MS);
+        for (const calls of [here, there]) {
+          expect(calls).toHaveLength(2);
+          expect(calls).toContainEqual([s1, s2, s3]);
+          expect(calls).toContainEqual([f1, f2]);
+        }
+      });
+
+      it('a stock-again broadcast reaches every process as one call with its good ids; an empty one delivers nothing', async () => {
+        const peer = await otherProcess();
+        const here: number[][] = [];
+        const there: number[][] = [];
+        await bus.subscribeStockAgain((ids) => here.push(ids));
+        await peer.subscribeStockAgain((ids) => there.push(ids));
+
+        await bus.broadcastStockAgain([1, 2, 3]);
+        await peer.broadcastStockAgain([]);
+        await peer.broadcastStockAgain([43]);
+        await waitFor(() => here.length >= 2 && there.length >= 2);
+        await sleep(QUIET_MS);
+        expect(here).toEqual([[1, 2, 3], [43]]);
+        expect(there).toEqual([[1, 2, 3], [43]]);
       });
     });
 
@@ -261,43 +304,59 @@ export function describeOrderBus(label: string, makeFresh: () => Promise<OrderBu
     });
 
     describe('pay timeouts', () => {
-      it('a SUCCESS reaches one of two competing timeout consumers after the pay timeout; a FAIL never does', async () => {
+      it('a SUCCESS batch reaches one of two competing timeout consumers after the pay timeout; a FAIL batch never does', async () => {
         const peer = await otherProcess();
-        const got: string[] = [];
-        await bus.consumeTimeouts(async (r) => {
-          got.push(r.uuid);
-        });
-        await peer.consumeTimeouts(async (r) => {
-          got.push(r.uuid);
-        });
-        await bus.publishResult(result('due-1', 'SUCCESS'));
-        await bus.publishResult(result('never', 'FAIL'));
-        await peer.publishResult(result('due-2', 'SUCCESS'));
+        const got: SeckillResult[][] = [];
+        const onTimeout = async (rs: SeckillResult[]): Promise<void> => {
+          got.push(rs);
+        };
+        await bus.consumeTimeouts(onTimeout);
+        await peer.consumeTimeouts(onTimeout);
+        await bus.publishResults([result('due-1', 'SUCCESS')]);
+        await bus.publishResults([result('never', 'FAIL')]);
+        await peer.publishResults([result('due-2', 'SUCCESS'), result('due-3', 'SUCCESS')]);
         expect(got).toEqual([]); // not before its time
-        await waitFor(() => got.length === 2);
+        await waitFor(() => got.length >= 2);
         await sleep(QUIET_MS);
-        expect(got.sort()).toEqual(['due-1', 'due-2']);
+        expect(got).toHaveLength(2);
+        expect(got).toContainEqual([result('due-1', 'SUCCESS')]);
+        expect(got).toContainEqual([result('due-2', 'SUCCESS'), result('due-3', 'SUCCESS')]);
       });
 
-      it('a timeout handler that fails sees the message again (at-least-once), then its success is final', async () => {
-        const attempts: number[] = [];
-        await bus.consumeTimeouts(async (_r, delivery) => {
-          attempts.push(delivery.attempt);
+      it('of a mixed batch, only its SUCCESS results reach consumeTimeouts, as one delivery, once the pay timeout has passed', async () => {
+        const got: [SeckillResult[], Delivery, number][] = [];
+        const publishedAt = Date.now();
+        await bus.consumeTimeouts(async (rs, delivery) => {
+          got.push([rs, delivery, Date.now() - publishedAt]);
+        });
+        await bus.publishResults([result('s1', 'SUCCESS'), result('f1', 'FAIL'), result('s2', 'SUCCESS')]);
+
+        await waitFor(() => got.length >= 1);
+        await sleep(QUIET_MS);
+        expect(got.map(([rs, delivery]) => [rs, delivery])).toEqual([[[result('s1', 'SUCCESS'), result('s2', 'SUCCESS')], FIRST]]);
+        expect(got[0]![2]).toBeGreaterThanOrEqual(CONTRACT_PAY_TIMEOUT_MS - 25); // timers may fire a few ms early
+      });
+
+      it('a timeout handler that fails sees the whole batch again (at-least-once), then its success is final', async () => {
+        const seen: [SeckillResult[], number][] = [];
+        await bus.consumeTimeouts(async (rs, delivery) => {
+          seen.push([rs, delivery.attempt]);
           if (delivery.attempt === 1) throw new Error('database down');
         });
-        await bus.publishResult(result('due', 'SUCCESS'));
-        await waitFor(() => attempts.length === 2);
+        const due = [result('due-1', 'SUCCESS'), result('due-2', 'SUCCESS')];
+        await bus.publishResults(due);
+        await waitFor(() => seen.length >= 2);
         await sleep(QUIET_MS);
-        expect(attempts).toEqual([1, 2]);
+        expect(seen).toEqual([[due, 1], [due, 2]]);
       });
     });
 
     describe('close', () => {
       it('after close every publish and subscribe rejects, and closing again is fine', async () => {
         await bus.close();
-        await expect(bus.publishOrder(order(1))).rejects.toThrow();
-        await expect(bus.publishResult(result('u', 'SUCCESS'))).rejects.toThrow();
-        await expect(bus.broadcastStockAgain(1)).rejects.toThrow();
+        await expect(bus.publishOrders([order(1)])).rejects.toThrow();
+        await expect(bus.publishResults([result('u', 'SUCCESS')])).rejects.toThrow();
+        await expect(bus.broadcastStockAgain([1])).rejects.toThrow();
         await expect(bus.raiseAlert(alert(1))).rejects.toThrow();
         await expect(bus.consumeOrders(async () => undefined)).rejects.toThrow();
         await expect(bus.subscribeResults(() => undefined)).rejects.toThrow();
@@ -311,7 +370,12 @@ export function order(i: number): OrderMessage {
   return { uuid: `uuid-${String(i).padStart(6, '0')}`, userId: 1000 + i, seckillGoodId: 1 + (i % 3), reservedAt: 1_700_000_000_000 + i };
 }
 
-function result(uuid: string, status: 'SUCCESS' | 'FAIL'): SeckillResult {
+/** `count` orders numbered from `from`: a batch. */
+export function orders(from: number, count: number): OrderMessage[] {
+  return Array.from({ length: count }, (_, i) => order(from + i));
+}
+
+export function result(uuid: string, status: 'SUCCESS' | 'FAIL'): SeckillResult {
   return status === 'SUCCESS'
     ? { uuid, userId: 7, seckillGoodId: 3, status, orderNo: `NO-${uuid}` }
     : { uuid, userId: 7, seckillGoodId: 3, status, reason: 'SOLD_OUT' };

@@ -2,8 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { connect } from 'amqplib';
 import { describe, expect, it } from 'vitest';
 import { SERVICE_URLS, servicesAvailable } from '../../../test/support/services.ts';
-import type { Delivery, SeckillResult } from '../../core/ports.ts';
-import { CONTRACT_MAX_ATTEMPTS, CONTRACT_PAY_TIMEOUT_MS, deferred, describeOrderBus, order, waitFor, type OrderBusFixture } from './order-bus.contract.ts';
+import type { Delivery, OrderMessage, SeckillResult } from '../../core/ports.ts';
+import {
+  CONTRACT_MAX_ATTEMPTS,
+  CONTRACT_PAY_TIMEOUT_MS,
+  deferred,
+  describeOrderBus,
+  order,
+  result,
+  sleep,
+  waitFor,
+  type OrderBusFixture,
+} from './order-bus.contract.ts';
 import { createRabbitOrderBus, type RabbitOrderBus } from './rabbitmq-order-bus.ts';
 import { deleteTopology, topologyNames } from './rabbitmq-topology.ts';
 
@@ -37,8 +47,65 @@ async function freshRabbit(): Promise<OrderBusFixture & { bus: RabbitOrderBus }>
   };
 }
 
+/** Publish a body the way a process of the previous release did: one lone JSON object (or number) per message. */
+async function publishRaw(exchange: string, routingKey: string, body: unknown): Promise<void> {
+  const raw = await connect(url);
+  try {
+    const channel = await raw.createConfirmChannel();
+    channel.publish(exchange, routingKey, Buffer.from(JSON.stringify(body)), { persistent: true, contentType: 'application/json' });
+    await channel.waitForConfirms();
+  } finally {
+    await raw.close();
+  }
+}
+
 describe.skipIf(!up)('RabbitOrderBus', () => {
   describeOrderBus('RabbitOrderBus', freshRabbit);
+
+  describe('messages left by the previous release (a lone object per message)', () => {
+    it('a lone order on the pending queue is delivered as a batch of one', async () => {
+      const fx = await freshRabbit();
+      try {
+        const seen: [OrderMessage[], Delivery][] = [];
+        await fx.bus.consumeOrders(async (batch, delivery) => {
+          seen.push([batch, delivery]);
+        });
+        await publishRaw('', fx.bus.names.pendingQueue, order(1));
+        await waitFor(() => seen.length >= 1);
+        await sleep(250);
+        expect(seen).toEqual([[[order(1)], { attempt: 1, redelivered: false }]]);
+      } finally {
+        await fx.cleanup();
+      }
+    });
+
+    it('a lone due result, dead order, result and good id are read as batches of one on every other hop', async () => {
+      const fx = await freshRabbit();
+      const { bus } = fx;
+      try {
+        const due: SeckillResult[][] = [];
+        const results: SeckillResult[][] = [];
+        const stock: number[][] = [];
+        await bus.consumeTimeouts(async (batch) => {
+          due.push(batch);
+        });
+        await bus.subscribeResults((rs) => results.push(rs));
+        await bus.subscribeStockAgain((ids) => stock.push(ids));
+
+        await publishRaw('', bus.names.timeoutQueue, result('due', 'SUCCESS'));
+        await publishRaw('', bus.names.deadQueue, order(2));
+        await publishRaw(bus.names.resultExchange, 'Order.fail', result('old', 'FAIL'));
+        await publishRaw(bus.names.stockAgainExchange, '', 7);
+        await waitFor(() => due.length >= 1 && results.length >= 1 && stock.length >= 1);
+        expect(due).toEqual([[result('due', 'SUCCESS')]]);
+        expect(results).toEqual([[result('old', 'FAIL')]]);
+        expect(stock).toEqual([[7]]);
+        expect(await bus.takeDeadOrders(10)).toEqual([order(2)]);
+      } finally {
+        await fx.cleanup();
+      }
+    });
+  });
 
   describe('connection loss', () => {
     it('a dropped connection reconnects, and consumers and subscribers keep receiving', async () => {
@@ -46,24 +113,26 @@ describe.skipIf(!up)('RabbitOrderBus', () => {
       const { bus } = fx;
       try {
         const orders: { uuid: string; redelivered: boolean }[] = [];
-        const results: SeckillResult[] = [];
-        const stock: number[] = [];
-        await bus.consumeOrders(async (m, delivery) => {
-          orders.push({ uuid: m.uuid, redelivered: delivery.redelivered });
+        const results: SeckillResult[][] = [];
+        const stock: number[][] = [];
+        await bus.consumeOrders(async (batch, delivery) => {
+          for (const m of batch) orders.push({ uuid: m.uuid, redelivered: delivery.redelivered });
         });
-        await bus.subscribeResults((r) => results.push(r));
-        await bus.subscribeStockAgain((id) => stock.push(id));
-        await bus.publishOrder(order(1));
+        await bus.subscribeResults((rs) => results.push(rs));
+        await bus.subscribeStockAgain((ids) => stock.push(ids));
+        await bus.publishOrders([order(1)]);
         await waitFor(() => orders.length === 1);
 
         bus.simulateConnectionLoss({ outageMs: 300 });
         expect(bus.isConnected()).toBe(false);
         await bus.whenConnected();
 
-        await bus.publishOrder(order(2));
-        await bus.publishResult({ uuid: 'u2', userId: 1, seckillGoodId: 1, status: 'SUCCESS', orderNo: 'N2' });
-        await bus.broadcastStockAgain(5);
+        await bus.publishOrders([order(2)]);
+        await bus.publishResults([result('u2', 'SUCCESS')]);
+        await bus.broadcastStockAgain([5]);
         await waitFor(() => orders.some((o) => o.uuid === order(2).uuid) && results.length === 1 && stock.length === 1);
+        expect(results).toEqual([[result('u2', 'SUCCESS')]]);
+        expect(stock).toEqual([[5]]);
         // At-least-once, not exactly-once: the ack of order 1 is sent after its handler resolved, and amqplib
         // only writes it to the socket on a later tick. When the publish confirm and the delivery arrive in one
         // socket read (a loaded broker batches them), the waitFor above returns and the socket is destroyed with
@@ -81,14 +150,14 @@ describe.skipIf(!up)('RabbitOrderBus', () => {
       try {
         bus.simulateConnectionLoss({ outageMs: 1000 });
         const started = Date.now();
-        await expect(bus.publishOrder(order(1))).rejects.toMatchObject({ code: 'UNAVAILABLE' });
-        await expect(bus.publishResult({ uuid: 'u', userId: 1, seckillGoodId: 1, status: 'FAIL', reason: 'SOLD_OUT' })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
-        await expect(bus.broadcastStockAgain(1)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+        await expect(bus.publishOrders([order(1)])).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+        await expect(bus.publishResults([result('u', 'FAIL')])).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+        await expect(bus.broadcastStockAgain([1])).rejects.toMatchObject({ code: 'UNAVAILABLE' });
         await expect(bus.raiseAlert({ kind: 'k', message: 'm', at: new Date().toISOString() })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
         expect(Date.now() - started).toBeLessThan(100);
 
         await bus.whenConnected();
-        await bus.publishOrder(order(2));
+        await bus.publishOrders([order(2)]);
       } finally {
         await fx.cleanup();
       }
@@ -98,7 +167,7 @@ describe.skipIf(!up)('RabbitOrderBus', () => {
       const fx = await freshRabbit();
       const { bus } = fx;
       try {
-        const publishes = Array.from({ length: 2000 }, (_, i) => bus.publishOrder(order(i)));
+        const publishes = Array.from({ length: 2000 }, (_, i) => bus.publishOrders([order(i)]));
         bus.simulateConnectionLoss({ outageMs: 200 });
         const settled = await Promise.allSettled(publishes);
         const rejected = settled.filter((s) => s.status === 'rejected');
@@ -123,7 +192,7 @@ describe.skipIf(!up)('RabbitOrderBus', () => {
             await release.promise; // finishes after its connection is gone: the ack cannot be sent
           }
         });
-        await bus.publishOrder(order(1));
+        await bus.publishOrders([order(1)]);
         await firstStarted.promise;
 
         bus.simulateConnectionLoss();
@@ -141,8 +210,8 @@ describe.skipIf(!up)('RabbitOrderBus', () => {
       const { bus } = fx;
       try {
         const orders: string[] = [];
-        await bus.consumeOrders(async (m) => {
-          orders.push(m.uuid);
+        await bus.consumeOrders(async (batch) => {
+          orders.push(...batch.map((m) => m.uuid));
         });
         const admin = await connect(url);
         await (await admin.createChannel()).deleteQueue(bus.names.pendingQueue);
@@ -150,7 +219,7 @@ describe.skipIf(!up)('RabbitOrderBus', () => {
 
         await waitFor(async () => {
           await bus.whenConnected();
-          return bus.publishOrder(order(1)).then(
+          return bus.publishOrders([order(1)]).then(
             () => true,
             () => false,
           );

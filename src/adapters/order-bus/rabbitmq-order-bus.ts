@@ -20,6 +20,7 @@ import type {
   SeckillResult,
   Subscription,
 } from '../../core/ports.ts';
+import { asBatch, groupResults } from './batches.ts';
 import { openLink, silentLogger, unavailable, type Attachment, type BusLogger, type Link } from './rabbitmq-link.ts';
 import { RESULT_ROUTING_KEYS, topologyNames, type TopologyNames } from './rabbitmq-topology.ts';
 
@@ -77,21 +78,30 @@ export async function createRabbitOrderBus(options: RabbitOrderBusOptions): Prom
 
   return {
     names,
-    publishOrder: (message) => link.publish('', names.pendingQueue, json(message), { toQueue: true }),
+    publishOrders: async (messages) => {
+      if (messages.length > 0) await link.publish('', names.pendingQueue, json(messages), { toQueue: true });
+    },
     consumeOrders: (handler, opts) =>
       subscribe(workConsumer(link, names, ORDERS, handler, { prefetch: opts?.prefetch ?? DEFAULT_PREFETCH, maxAttempts, logger })),
     consumeTimeouts: (handler, opts) =>
       subscribe(workConsumer(link, names, TIMEOUTS, handler, { prefetch: opts?.prefetch ?? DEFAULT_PREFETCH, maxAttempts, logger })),
-    publishResult: (result) =>
-      link.publish(names.resultExchange, result.status === 'SUCCESS' ? RESULT_ROUTING_KEYS.SUCCESS : RESULT_ROUTING_KEYS.FAIL, json(result)),
+    publishResults: async (results) => {
+      await Promise.all(
+        [...groupResults(results)].map(([status, group]) =>
+          link.publish(names.resultExchange, status === 'SUCCESS' ? RESULT_ROUTING_KEYS.SUCCESS : RESULT_ROUTING_KEYS.FAIL, json(group)),
+        ),
+      );
+    },
     subscribeResults: (handler) =>
-      subscribe(broadcastSubscriber(link, names.resultExchange, RESULT_ROUTING_KEYS.ALL, parseJson<SeckillResult>, handler, logger)),
-    broadcastStockAgain: (seckillGoodId) => link.publish(names.stockAgainExchange, '', json(seckillGoodId)),
+      subscribe(broadcastSubscriber(link, names.resultExchange, RESULT_ROUTING_KEYS.ALL, parseBatch<SeckillResult>, handler, logger)),
+    broadcastStockAgain: async (seckillGoodIds) => {
+      if (seckillGoodIds.length > 0) await link.publish(names.stockAgainExchange, '', json(seckillGoodIds));
+    },
     subscribeStockAgain: (handler) =>
-      subscribe(broadcastSubscriber(link, names.stockAgainExchange, '', parseGoodId, handler, logger)),
+      subscribe(broadcastSubscriber(link, names.stockAgainExchange, '', parseGoodIds, handler, logger)),
     raiseAlert: (alert) => link.publish('', names.alertQueue, json(alert), { toQueue: true }),
     takeAlerts: (max) => take<Alert>(link, names.alertQueue, max, logger),
-    takeDeadOrders: (max) => take<OrderMessage>(link, names.deadQueue, max, logger),
+    takeDeadOrders: async (max) => (await take(link, names.deadQueue, max, logger, parseBatch<OrderMessage>)).flat(),
     isConnected: () => link.isConnected(),
     whenConnected: () => link.whenConnected(),
     simulateConnectionLoss: (opts) => link.simulateConnectionLoss(opts?.outageMs ?? 0),
@@ -112,7 +122,7 @@ function workConsumer<T>(
   link: Link,
   names: TopologyNames,
   work: WorkQueue,
-  handler: Handler<T>,
+  handler: Handler<T[]>,
   opts: { prefetch: number; maxAttempts: number; logger: BusLogger },
 ): Subscription & Attachment {
   const { logger, maxAttempts } = opts;
@@ -122,9 +132,9 @@ function workConsumer<T>(
 
   async function handle(channel: Channel, msg: ConsumeMessage): Promise<void> {
     const attempt = attemptOf(msg);
-    let message: T;
+    let message: T[];
     try {
-      message = parseJson<T>(msg.content);
+      message = parseBatch<T>(msg.content);
     } catch (err) {
       return retryOrDeadLetter(channel, msg, maxAttempts, err); // unreadable: no attempt can help
     }
@@ -232,7 +242,7 @@ function broadcastSubscriber<T>(
 }
 
 /** basic.get up to `max` messages, then ack them all; unreadable ones are logged and dropped. */
-async function take<T>(link: Link, queue: string, max: number, logger: BusLogger): Promise<T[]> {
+async function take<T>(link: Link, queue: string, max: number, logger: BusLogger, parse: (body: Buffer) => T = parseJson<T>): Promise<T[]> {
   const channel = await link.openChannel(link.model(), `take from ${queue}`);
   try {
     const out: T[] = [];
@@ -242,7 +252,7 @@ async function take<T>(link: Link, queue: string, max: number, logger: BusLogger
       if (!msg) break;
       last = msg;
       try {
-        out.push(parseJson<T>(msg.content));
+        out.push(parse(msg.content));
       } catch (err) {
         logger.error({ queue, content: msg.content.toString('utf8').slice(0, 500), err: describe(err) }, 'unreadable message dropped');
       }
@@ -272,10 +282,16 @@ function parseJson<T>(body: Buffer): T {
   return JSON.parse(body.toString('utf8')) as T;
 }
 
-function parseGoodId(body: Buffer): number {
-  const id: unknown = parseJson(body);
-  if (typeof id !== 'number' || !Number.isSafeInteger(id)) throw new Error(`not a good id: ${body.toString('utf8').slice(0, 50)}`);
-  return id;
+function parseBatch<T>(body: Buffer): T[] {
+  return asBatch<T>(parseJson(body));
+}
+
+function parseGoodIds(body: Buffer): number[] {
+  const ids = parseBatch<unknown>(body);
+  if (!ids.every((id): id is number => typeof id === 'number' && Number.isSafeInteger(id))) {
+    throw new Error(`not good ids: ${body.toString('utf8').slice(0, 50)}`);
+  }
+  return ids;
 }
 
 function describe(err: unknown): string {

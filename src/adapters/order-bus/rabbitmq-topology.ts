@@ -1,15 +1,17 @@
 /**
  * The RabbitMQ topology of the sale, owned by the order bus and asserted on every (re)connect.
+ * Every message is a JSON array: a batch of order requests, of results of one status, of good ids.
  *
- *   order.pending        durable queue, competing consumers (the worker)
+ *   order.pending        durable queue of order batches, competing consumers (the worker)
  *   order.pending.dead   durable queue: order messages that failed `maxAttempts` times
  *   order-result         topic exchange, routing keys Order.success / Order.fail
  *   sold-out-sign        fanout exchange: "good N has stock again" (body: the good id)
  *   alert                durable queue: problems an operator must look at
  *
  *   order.delay.<ttl>ms  durable queue bound to Order.success, x-message-ttl = the pay timeout,
- *                        dead-lettering (through the default exchange) into order.timeout
- *   order.timeout        durable queue, competing consumers: due pay timeouts (a SUCCESS result)
+ *                        dead-lettering (through the default exchange) into order.timeout: one message
+ *                        per decided batch, carrying its orders
+ *   order.timeout        durable queue, competing consumers: due pay timeouts (a SUCCESS batch)
  *   order.timeout.dead   durable queue: timeout messages that failed `maxAttempts` times
  *
  * The TTL is in the delay queue's name because a queue's arguments cannot change: after a new pay

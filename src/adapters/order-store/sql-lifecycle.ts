@@ -20,18 +20,21 @@ export async function applyTransitionInDb(
   orderNos: readonly string[],
   t: Transition,
   now: Date,
-  payment?: PaymentRecord,
+  opts: { payment?: PaymentRecord; onlyDueBy?: Date } = {},
 ): Promise<Order[]> {
+  const { payment, onlyDueBy } = opts;
   if (orderNos.length === 0 && !payment) return [];
-  const stamp = t.stamps ? `, ${STAMPS[t.stamps]} = $4` : '';
+  const params: unknown[] = [[...orderNos].sort(), t.to, t.from];
+  const stamp = t.stamps ? `, ${STAMPS[t.stamps]} = $${params.push(now)}` : '';
+  const due = onlyDueBy ? ` AND pay_deadline <= $${params.push(onlyDueBy)}` : '';
   return db.transaction(async (tx) => {
     if (payment) await insertPayment(tx, payment);
     // Sorted, so two transactions changing overlapping sets lock rows in the same order.
     const changed = await tx.query<{ order_no: string; seckill_good_id: number }>(
       `UPDATE orders SET status = $2${stamp}
-        WHERE order_no = ANY($1::text[]) AND status = ANY($3::text[])
+        WHERE order_no = ANY($1::text[]) AND status = ANY($3::text[])${due}
         RETURNING order_no, seckill_good_id`,
-      [[...orderNos].sort(), t.to, t.from, ...(t.stamps ? [now] : [])],
+      params,
     );
     if (changed.length === 0) return [];
     if (t.returnsStock) {

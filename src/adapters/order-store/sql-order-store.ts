@@ -69,7 +69,7 @@ export function createSqlOrderStore(db: Database): OrderStore {
       return { stock: good.stock, orders };
     },
 
-    applyTransition: (orderNos, transition, now, payment) => applyTransitionInDb(db, orderNos, transition, now, payment),
+    applyTransition: (orderNos, transition, now, opts) => applyTransitionInDb(db, orderNos, transition, now, opts),
     recordPayment: (payment) => recordPaymentInDb(db, payment),
     overdueOrders: (now, limit) => overdueOrdersInDb(db, now, limit),
     decideFail: (message, reason) => decideFailInDb(db, message, reason),

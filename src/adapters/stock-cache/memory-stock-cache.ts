@@ -39,26 +39,33 @@ export function createMemoryStockCache(): StockCache {
       return { kind: 'RESERVED', stockLeft: good.stock };
     },
 
-    async release(seckillGoodId, uuid) {
+    async release(seckillGoodId, uuids) {
       const good = goods.get(seckillGoodId);
-      const held = good?.reservations.get(uuid);
-      if (!good || !held) return false;
-      good.reservations.delete(uuid);
-      good.stock += 1;
-      good.buyers.delete(held.userId);
-      return true;
+      if (!good) return 0;
+      let released = 0;
+      for (const uuid of uuids) {
+        const held = good.reservations.get(uuid);
+        if (!held) continue;
+        good.reservations.delete(uuid);
+        good.stock += 1;
+        good.buyers.delete(held.userId);
+        released++;
+      }
+      return released;
     },
 
-    async settle(seckillGoodId, uuid) {
-      goods.get(seckillGoodId)?.reservations.delete(uuid);
+    async settle(seckillGoodId, uuids) {
+      const reservations = goods.get(seckillGoodId)?.reservations;
+      if (reservations) for (const uuid of uuids) reservations.delete(uuid);
     },
 
-    async restock(seckillGoodId, userId) {
-      // A good that is not loaded stays so: the next load from the database counts the unit.
+    async restock(seckillGoodId, userIds) {
+      // A good that is not loaded stays so: the next load from the database counts the units.
       const good = goods.get(seckillGoodId);
-      if (!good) return;
-      good.stock += 1;
-      good.buyers.delete(userId);
+      if (!good) return 0;
+      good.stock += userIds.length;
+      for (const userId of userIds) good.buyers.delete(userId);
+      return userIds.length;
     },
 
     async load(seckillGoodId, stock, buyers, { onlyIfMissing, ifUnchangedFrom }) {

@@ -61,8 +61,8 @@ const SCRIPTS = {
 /** The scripts above as client commands (ioredis defineCommand). Keys first, then ARGV. */
 interface ScriptCommands {
   seckillReserve(stock: string, buyers: string, resv: string, userId: number, uuid: string, now: number): Promise<number>;
-  seckillRelease(stock: string, buyers: string, resv: string, uuid: string): Promise<number>;
-  seckillRestock(stock: string, buyers: string, userId: number): Promise<number>;
+  seckillRelease(stock: string, buyers: string, resv: string, ...uuids: string[]): Promise<number>;
+  seckillRestock(stock: string, buyers: string, ...userIds: number[]): Promise<number>;
   seckillLoad(stock: string, buyers: string, resv: string, staging: string, ...argv: (string | number)[]): Promise<number>;
   seckillRead(stock: string, resv: string): Promise<[string | null, number]>;
 }
@@ -166,18 +166,21 @@ export function createRedisStockCache(options: RedisStockCacheOptions): StockCac
       return toOutcome(code);
     },
 
-    async release(seckillGoodId, uuid) {
+    async release(seckillGoodId, uuids) {
+      if (uuids.length === 0) return 0;
       const k = keysOf(seckillGoodId);
-      return (await client.seckillRelease(k.stock, k.buyers, k.resv, uuid).catch(unavailable)) === 1;
+      return client.seckillRelease(k.stock, k.buyers, k.resv, ...uuids).catch(unavailable);
     },
 
-    async settle(seckillGoodId, uuid) {
-      await client.hdel(keysOf(seckillGoodId).resv, uuid).catch(unavailable);
+    async settle(seckillGoodId, uuids) {
+      if (uuids.length === 0) return;
+      await client.hdel(keysOf(seckillGoodId).resv, ...uuids).catch(unavailable);
     },
 
-    async restock(seckillGoodId, userId) {
+    async restock(seckillGoodId, userIds) {
+      if (userIds.length === 0) return 0;
       const k = keysOf(seckillGoodId);
-      await client.seckillRestock(k.stock, k.buyers, userId).catch(unavailable);
+      return client.seckillRestock(k.stock, k.buyers, ...userIds).catch(unavailable);
     },
 
     async load(seckillGoodId, stock, buyers, { onlyIfMissing, ifUnchangedFrom }) {

@@ -117,25 +117,25 @@ export function describeStockCache(label: string, makeFresh: MakeFreshStockCache
       it('a reservation released → the unit returns and the buyer may reserve again', async () => {
         await load(1);
         await cache.reserve(GOOD, 1, 'uuid-1', T0);
-        expect(await cache.release(GOOD, 'uuid-1')).toBe(true);
+        expect(await cache.release(GOOD, ['uuid-1'])).toBe(1);
         expect(await cache.read(GOOD)).toEqual({ preStock: 1, inFlight: 0 });
         expect(await cache.reservations(GOOD)).toEqual([]);
         expect(await cache.reserve(GOOD, 1, 'uuid-1b', T0)).toEqual({ kind: 'RESERVED', stockLeft: 0 });
       });
 
-      it('released twice → the second is a no-op answering false', async () => {
+      it('released twice → the second is a no-op answering 0', async () => {
         await load(5);
         await cache.reserve(GOOD, 1, 'uuid-1', T0);
         await cache.reserve(GOOD, 2, 'uuid-2', T0);
-        expect(await cache.release(GOOD, 'uuid-1')).toBe(true);
-        expect(await cache.release(GOOD, 'uuid-1')).toBe(false);
+        expect(await cache.release(GOOD, ['uuid-1'])).toBe(1);
+        expect(await cache.release(GOOD, ['uuid-1'])).toBe(0);
         expect(await cache.read(GOOD)).toEqual({ preStock: 4, inFlight: 1 });
       });
 
-      it('an unknown uuid, or a good not loaded → false, nothing changes', async () => {
-        expect(await cache.release(GOOD, 'uuid-none')).toBe(false);
+      it('an unknown uuid, or a good not loaded → 0, nothing changes', async () => {
+        expect(await cache.release(GOOD, ['uuid-none'])).toBe(0);
         await load(5, [3]);
-        expect(await cache.release(GOOD, 'uuid-none')).toBe(false);
+        expect(await cache.release(GOOD, ['uuid-none'])).toBe(0);
         expect(await cache.read(GOOD)).toEqual({ preStock: 5, inFlight: 0 });
         expect(await cache.reserve(GOOD, 3, 'uuid-3', T0)).toEqual({ kind: 'DUPLICATE' });
       });
@@ -143,9 +143,30 @@ export function describeStockCache(label: string, makeFresh: MakeFreshStockCache
       it('the same reservation released many times at once → the unit returns once', async () => {
         await load(5);
         await cache.reserve(GOOD, 1, 'uuid-1', T0);
-        const released = await Promise.all(range(50).map(() => cache.release(GOOD, 'uuid-1')));
+        const released = await Promise.all(range(50).map(() => cache.release(GOOD, ['uuid-1'])));
         expect(released.filter(Boolean)).toHaveLength(1);
         expect(await cache.read(GOOD)).toEqual({ preStock: 5, inFlight: 0 });
+      });
+
+      it('a batch of held, unknown and repeated uuids → each held unit returns once, in one step', async () => {
+        await load(10);
+        for (const i of range(6, 0)) await cache.reserve(GOOD, i + 1, `uuid-${i}`, T0);
+        expect(await cache.release(GOOD, ['uuid-0', 'uuid-1', 'uuid-none', 'uuid-1', 'uuid-2'])).toBe(3);
+        expect(await cache.read(GOOD)).toEqual({ preStock: 7, inFlight: 3 });
+        expect((await cache.reservations(GOOD)).map((r) => r.uuid)).toEqual(['uuid-3', 'uuid-4', 'uuid-5']);
+        // The released buyers may buy again; the others still hold their units.
+        expect(await cache.reserve(GOOD, 2, 'uuid-1b', T0)).toMatchObject({ kind: 'RESERVED' });
+        expect(await cache.reserve(GOOD, 4, 'uuid-3b', T0)).toEqual({ kind: 'DUPLICATE' });
+        expect(await cache.release(GOOD, [])).toBe(0);
+      });
+
+      it('overlapping batches released at once → every unit returns exactly once', async () => {
+        await load(300);
+        const uuids = range(300, 0).map((i) => `uuid-${i}`);
+        await Promise.all(uuids.map((uuid, i) => cache.reserve(GOOD, i + 1, uuid, T0)));
+        const released = await Promise.all(range(10, 0).map((k) => cache.release(GOOD, uuids.slice(k * 20, k * 20 + 100))));
+        expect(released.reduce((a, b) => a + b, 0)).toBe(280);
+        expect(await cache.read(GOOD)).toEqual({ preStock: 280, inFlight: 20 });
       });
     });
 
@@ -153,7 +174,7 @@ export function describeStockCache(label: string, makeFresh: MakeFreshStockCache
       it('a settled reservation → unit stays taken, buyer stays known, no longer in flight', async () => {
         await load(5);
         await cache.reserve(GOOD, 1, 'uuid-1', T0);
-        await cache.settle(GOOD, 'uuid-1');
+        await cache.settle(GOOD, ['uuid-1']);
         expect(await cache.read(GOOD)).toEqual({ preStock: 4, inFlight: 0 });
         expect(await cache.reservations(GOOD)).toEqual([]);
         expect(await cache.reserve(GOOD, 1, 'uuid-1b', T0)).toEqual({ kind: 'DUPLICATE' });
@@ -164,26 +185,38 @@ export function describeStockCache(label: string, makeFresh: MakeFreshStockCache
       it('settled twice, or unknown, or release after settle → no change', async () => {
         await load(5);
         await cache.reserve(GOOD, 1, 'uuid-1', T0);
-        await cache.settle(GOOD, 'uuid-1');
-        await cache.settle(GOOD, 'uuid-1');
-        await cache.settle(GOOD, 'uuid-none');
-        await cache.settle(7, 'uuid-none');
-        expect(await cache.release(GOOD, 'uuid-1')).toBe(false);
+        await cache.settle(GOOD, ['uuid-1']);
+        await cache.settle(GOOD, ['uuid-1']);
+        await cache.settle(GOOD, ['uuid-none']);
+        await cache.settle(7, ['uuid-none']);
+        expect(await cache.release(GOOD, ['uuid-1'])).toBe(0);
         expect(await cache.read(GOOD)).toEqual({ preStock: 4, inFlight: 0 });
       });
 
       it('a closed order restocked after settle → the unit returns and the buyer may reserve again', async () => {
         await load(1);
         await cache.reserve(GOOD, 1, 'uuid-1', T0);
-        await cache.settle(GOOD, 'uuid-1');
+        await cache.settle(GOOD, ['uuid-1']);
         expect(await cache.reserve(GOOD, 2, 'uuid-2', T0)).toEqual({ kind: 'SOLD_OUT' });
-        await cache.restock(GOOD, 1);
+        await cache.restock(GOOD, [1]);
         expect(await cache.read(GOOD)).toEqual({ preStock: 1, inFlight: 0 });
         expect(await cache.reserve(GOOD, 1, 'uuid-1c', T0)).toEqual({ kind: 'RESERVED', stockLeft: 0 });
       });
 
+      it('a batch settled, then its closed orders restocked in one call → every unit and buyer returns', async () => {
+        await load(4);
+        for (const i of range(4, 0)) await cache.reserve(GOOD, i + 1, `uuid-${i}`, T0);
+        await cache.settle(GOOD, ['uuid-0', 'uuid-1', 'uuid-2', 'uuid-3', 'uuid-none']);
+        expect(await cache.read(GOOD)).toEqual({ preStock: 0, inFlight: 0 });
+        expect(await cache.restock(GOOD, [1, 3])).toBe(2);
+        expect(await cache.read(GOOD)).toEqual({ preStock: 2, inFlight: 0 });
+        expect(await cache.reserve(GOOD, 3, 'uuid-3b', T0)).toMatchObject({ kind: 'RESERVED' });
+        expect(await cache.reserve(GOOD, 2, 'uuid-2b', T0)).toEqual({ kind: 'DUPLICATE' });
+        expect(await cache.restock(GOOD, [])).toBe(0);
+      });
+
       it('restock of a good not loaded → it stays not loaded (no half-loaded good)', async () => {
-        await cache.restock(GOOD, 1);
+        await cache.restock(GOOD, [1]);
         expect(await cache.read(GOOD)).toEqual({ preStock: null, inFlight: 0 });
         expect(await cache.load(GOOD, 3, [], { onlyIfMissing: true })).toBe(true);
         expect(await cache.read(GOOD)).toEqual({ preStock: 3, inFlight: 0 });
@@ -225,7 +258,7 @@ export function describeStockCache(label: string, makeFresh: MakeFreshStockCache
         expect(await cache.reserve(GOOD, 3, 'uuid-3', T0)).toEqual({ kind: 'DUPLICATE' });
         expect(await cache.reserve(GOOD, 1, 'uuid-1', T0)).toEqual({ kind: 'RESERVED', stockLeft: 4 });
         // The kept reservation still releases into the new stock.
-        expect(await cache.release(GOOD, 'uuid-2')).toBe(true);
+        expect(await cache.release(GOOD, ['uuid-2'])).toBe(1);
         expect(await cache.read(GOOD)).toEqual({ preStock: 5, inFlight: 1 });
       });
 
@@ -268,7 +301,7 @@ export function describeStockCache(label: string, makeFresh: MakeFreshStockCache
         expect(await cache.reserve(GOOD, 1, 'uuid-1', T0)).toMatchObject({ kind: 'RESERVED' });
         expect(await cas(9, [], 5)).toBe(false); // stock moved to 4
         expect(await cas(9, [], 4)).toBe(false); // a reservation is in flight
-        await cache.settle(GOOD, 'uuid-1');
+        await cache.settle(GOOD, ['uuid-1']);
         expect(await cas(9, [], 4)).toBe(true);
         expect(await cache.read(GOOD)).toEqual({ preStock: 9, inFlight: 0 });
       });
@@ -312,8 +345,8 @@ export function describeStockCache(label: string, makeFresh: MakeFreshStockCache
         await cache.reserve(GOOD, 2, 'uuid-2', T0 + 2);
         await cache.reserve(GOOD, 3, 'uuid-3', T0 + 3);
         expect(await cache.reservationOf(GOOD, 'uuid-1')).toEqual({ uuid: 'uuid-1', userId: 1, at: T0 + 1 });
-        await cache.settle(GOOD, 'uuid-2');
-        await cache.release(GOOD, 'uuid-3');
+        await cache.settle(GOOD, ['uuid-2']);
+        await cache.release(GOOD, ['uuid-3']);
         expect(await cache.reservationOf(GOOD, 'uuid-2')).toBeNull();
         expect(await cache.reservationOf(GOOD, 'uuid-3')).toBeNull();
         expect(await cache.reservationOf(GOOD, 'uuid-none')).toBeNull();
@@ -329,7 +362,7 @@ export function describeStockCache(label: string, makeFresh: MakeFreshStockCache
         await cache.forget(1);
         expect(await cache.read(1)).toEqual({ preStock: null, inFlight: 0 });
         expect(await cache.reservations(1)).toEqual([]);
-        expect(await cache.release(1, 'uuid-2')).toBe(false);
+        expect(await cache.release(1, ['uuid-2'])).toBe(0);
         expect(await cache.read(2)).toEqual({ preStock: 5, inFlight: 0 });
         await cache.forget(3);
       });
@@ -337,7 +370,7 @@ export function describeStockCache(label: string, makeFresh: MakeFreshStockCache
       it('a cache flush → NOT_LOADED; a load onlyIfMissing from the database → sales resume', async () => {
         await load(5);
         await cache.reserve(GOOD, 1, 'uuid-1', T0);
-        await cache.settle(GOOD, 'uuid-1');
+        await cache.settle(GOOD, ['uuid-1']);
         await cache.forget(GOOD);
         expect(await cache.reserve(GOOD, 2, 'uuid-2', T0)).toEqual({ kind: 'NOT_LOADED' });
         // The database still has 4 units and buyer 1's order.

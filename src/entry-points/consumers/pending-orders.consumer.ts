@@ -1,8 +1,9 @@
 /**
- * Consumes the pending queue. Deliveries that arrive together are decided together: one database
- * batch per round (the store groups them by good), so a hot good costs one stock UPDATE per batch
- * instead of one per order. Each delivery is acked (its handler resolves) only after its batch is
- * committed and its result published.
+ * Consumes the pending queue. Each delivery is a batch of order requests (one api process's orders of a
+ * few milliseconds); deliveries that arrive together are decided together, whole, up to `batchSize`
+ * orders per database batch (the store groups them by good), so a hot good costs one stock UPDATE per
+ * batch instead of one per order. Each delivery is acked (its handler resolves) only after its batch is
+ * committed and its results published.
  *
  * Up to `concurrency` batches run at once. One at a time, a batch's stages (transaction, cache settles,
  * result publishes and their confirms) ran back to back and the process mostly waited. Measured with
@@ -19,7 +20,7 @@ import type { OrderBus, OrderMessage, Subscription } from '../../core/ports.ts';
 import type { Metrics } from '../metrics.ts';
 
 interface Waiting {
-  message: OrderMessage;
+  messages: OrderMessage[];
   resolve: () => void;
   reject: (e: unknown) => void;
 }
@@ -33,20 +34,35 @@ export async function consumePendingOrders(
   let running = 0;
   let scheduled = false;
 
+  let waitingOrders = 0;
+
+  /** Whole deliveries, oldest first, up to `batchSize` orders (at least one delivery, however large). */
+  function takeBatch(): Waiting[] {
+    let n = 0;
+    let count = 0;
+    while (count < waiting.length && (count === 0 || n + waiting[count]!.messages.length <= opts.batchSize)) {
+      n += waiting[count]!.messages.length;
+      count++;
+    }
+    waitingOrders -= n;
+    return waiting.splice(0, count);
+  }
+
   async function drain(): Promise<void> {
     running++;
     try {
       while (waiting.length > 0) {
-        const batch = waiting.splice(0, opts.batchSize);
+        const batch = takeBatch();
+        const messages = batch.flatMap((w) => w.messages);
         try {
-          const summary = await createOrders(deps, batch.map((w) => w.message));
-          deps.metrics.batchSize.observe(batch.length);
+          const summary = await createOrders(deps, messages);
+          deps.metrics.batchSize.observe(messages.length);
           for (const r of summary.results) deps.metrics.ordersProcessed.inc({ status: r.status, repeat: 'false' });
           if (summary.repeats > 0) deps.metrics.ordersProcessed.inc({ status: 'ANY', repeat: 'true' }, summary.repeats);
-          deps.logger.debug({ batch: batch.length, created: summary.created, failed: summary.failed, repeats: summary.repeats }, 'batch decided');
+          deps.logger.debug({ batch: messages.length, deliveries: batch.length, created: summary.created, failed: summary.failed, repeats: summary.repeats }, 'batch decided');
           for (const w of batch) w.resolve();
         } catch (err) {
-          deps.logger.warn({ err, batch: batch.length }, 'batch failed; its messages will be redelivered');
+          deps.logger.warn({ err, batch: messages.length, deliveries: batch.length }, 'batch failed; its messages will be redelivered');
           for (const w of batch) w.reject(err);
         }
       }
@@ -62,13 +78,14 @@ export async function consumePendingOrders(
    */
   function startBatches(): void {
     scheduled = false;
-    while (waiting.length > 0 && running < concurrency && (running === 0 || waiting.length >= opts.batchSize)) void drain();
+    while (waiting.length > 0 && running < concurrency && (running === 0 || waitingOrders >= opts.batchSize)) void drain();
   }
 
   return deps.bus.consumeOrders(
-    (message) =>
+    (messages) =>
       new Promise<void>((resolve, reject) => {
-        waiting.push({ message, resolve, reject });
+        waiting.push({ messages, resolve, reject });
+        waitingOrders += messages.length;
         // Let the deliveries already in the socket buffer join this batch before it starts.
         if (!scheduled) {
           scheduled = true;

@@ -126,7 +126,9 @@ export async function startResultPushServer(deps: ResultPushDeps, opts: ResultPu
   }, Math.min(keepMs, 5_000));
   prune.unref();
 
-  const subscription: Subscription = await deps.bus.subscribeResults(onResult);
+  const subscription: Subscription = await deps.bus.subscribeResults((results) => {
+    for (const result of results) onResult(result);
+  });
 
   const wss = new WebSocketServer({ host: opts.host, port: opts.port, maxPayload: 1024, clientTracking: true });
   await new Promise<void>((resolve, reject) => {

@@ -1,0 +1,115 @@
+/**
+ * The api's side of batches on the bus: accepted reservations are gathered for at most `maxWaitMs` (or
+ * until `maxOrders` are waiting) and published as ONE confirmed message.
+ *
+ * - A caller's promise settles only with the publish that covers its order, so QUEUED keeps meaning
+ *   "on the queue".
+ * - A publish that failed gives back every unit of its batch (one cache call per good) BEFORE any caller
+ *   hears of the failure: no buyer is told "nothing was taken" while its unit is still held.
+ * - A publish whose confirm did not come in time may still reach the queue: its units are NOT given back
+ *   (the worker may yet make them orders). The callers hear UNAVAILABLE; the reconciler decides any
+ *   reservation whose message never arrives, so nothing stays held for good.
+ * - A repeated request republishes without owning its unit (`releaseOnFailure: false`): its first
+ *   publish may be on its way, so a failure here gives nothing back.
+ */
+import { SeckillError } from './errors.ts';
+import type { OrderBus, OrderMessage, StockCache } from './ports.ts';
+
+export interface OrderBatcherDeps {
+  bus: Pick<OrderBus, 'publishOrders'>;
+  cache: Pick<StockCache, 'release'>;
+  /** A batch whose units could not be given back after a failed publish (the reconciler will). */
+  onReleaseFailed?: (err: unknown, messages: readonly OrderMessage[]) => void;
+}
+
+export interface OrderBatcherOptions {
+  /** Publish as soon as this many orders wait. */
+  maxOrders: number;
+  /** Publish at the latest this long after the first order of a batch arrived (0: at the end of this event-loop turn). */
+  maxWaitMs: number;
+}
+
+export interface OrderBatcher {
+  /** Resolves once a confirmed publish covers this order; rejects with UNAVAILABLE otherwise. */
+  publish(message: OrderMessage, opts: { releaseOnFailure: boolean }): Promise<void>;
+  /** Publish what waits now; resolves when every batch published so far has settled. */
+  flush(): Promise<void>;
+}
+
+interface Waiting {
+  message: OrderMessage;
+  releaseOnFailure: boolean;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+export function createOrderBatcher(deps: OrderBatcherDeps, opts: OrderBatcherOptions): OrderBatcher {
+  const maxOrders = Math.max(1, opts.maxOrders);
+  let waiting: Waiting[] = [];
+  let timer: ReturnType<typeof setTimeout> | ReturnType<typeof setImmediate> | null = null;
+  const inFlight = new Set<Promise<void>>();
+
+  function cancelTimer(): void {
+    if (timer === null) return;
+    if (opts.maxWaitMs > 0) clearTimeout(timer as ReturnType<typeof setTimeout>);
+    else clearImmediate(timer as ReturnType<typeof setImmediate>);
+    timer = null;
+  }
+
+  function send(): void {
+    cancelTimer();
+    if (waiting.length === 0) return;
+    const batch = waiting;
+    waiting = [];
+    const done: Promise<void> = publishBatch(batch).finally(() => inFlight.delete(done));
+    inFlight.add(done);
+  }
+
+  async function publishBatch(batch: Waiting[]): Promise<void> {
+    try {
+      await deps.bus.publishOrders(batch.map((w) => w.message));
+    } catch (cause) {
+      const unconfirmed = (cause as SeckillError | undefined)?.details as { unconfirmed?: boolean } | undefined;
+      if (!unconfirmed?.unconfirmed) await releaseUnits(batch.filter((w) => w.releaseOnFailure).map((w) => w.message));
+      const error = new SeckillError(
+        'UNAVAILABLE',
+        unconfirmed?.unconfirmed
+          ? 'The order queue did not confirm in time; send the same request again to learn its outcome.'
+          : 'The order queue is unavailable; nothing was taken from stock.',
+        { cause },
+      );
+      for (const w of batch) w.reject(error);
+      return;
+    }
+    for (const w of batch) w.resolve();
+  }
+
+  async function releaseUnits(messages: OrderMessage[]): Promise<void> {
+    const byGood = new Map<number, string[]>();
+    for (const m of messages) {
+      let uuids = byGood.get(m.seckillGoodId);
+      if (!uuids) byGood.set(m.seckillGoodId, (uuids = []));
+      uuids.push(m.uuid);
+    }
+    await Promise.all(
+      [...byGood].map(([goodId, uuids]) =>
+        // If even this fails, the reservations stay recorded by uuid and the reconciler gives them back.
+        deps.cache.release(goodId, uuids).catch((err: unknown) => deps.onReleaseFailed?.(err, messages.filter((m) => m.seckillGoodId === goodId))),
+      ),
+    );
+  }
+
+  return {
+    publish(message, { releaseOnFailure }) {
+      return new Promise<void>((resolve, reject) => {
+        waiting.push({ message, releaseOnFailure, resolve, reject });
+        if (waiting.length >= maxOrders) send();
+        else if (timer === null) timer = opts.maxWaitMs > 0 ? setTimeout(send, opts.maxWaitMs) : setImmediate(send);
+      });
+    },
+    async flush() {
+      send();
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    },
+  };
+}
