@@ -18,15 +18,16 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startHello, type HelloServer } from './lib/baselines.ts';
 import { logDir, ROOT } from './lib/children.ts';
-import type { CpuUse } from './lib/cpu.ts';
+import { peakRss, resetPeakRss, type CpuUse } from './lib/cpu.ts';
 import { printChecks, type Check } from './lib/invariants.ts';
 import type { LoadResult } from './lib/load.ts';
-import { median, renderPlot, renderTable, type Row } from './lib/report.ts';
+import { median, peakRssRows, renderPlot, renderTable, type Row } from './lib/report.ts';
 import { acceptThenDrain, burst, endToEnd, helloBaseline, warmUp, type ScenarioContext } from './lib/scenarios.ts';
 import { adminToken, seedBuyers } from './lib/seed.ts';
+import { sockets, socketsRows, type SocketsResult } from './lib/sockets-scenario.ts';
 import { startStack, type Mode, type Stack } from './lib/stack.ts';
 
-const SCENARIOS = ['baseline', 'burst', 'accept', 'hot', 'e2e'] as const;
+const SCENARIOS = ['baseline', 'burst', 'accept', 'hot', 'e2e', 'sockets'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const HELP = `npm run bench -- [options]
@@ -40,6 +41,7 @@ const HELP = `npm run bench -- [options]
   --one-per-tx N             orders of the one-order-per-transaction baseline (default 3000)
   --e2e-requests N           requests in the end-to-end scenario (default 2 × units)
   --sockets N                result sockets opened for a sample of buyers (default 2000)
+  --push-sockets N           sockets of one buyer opened on one push process, scenario sockets (default 10000)
   --connections N            autocannon connections = raw publish concurrency (default 100)
   --workers N                worker processes, services mode (default 1)
   --worker-env K=V           a setting of every worker child, repeatable (e.g. WORKER_CONCURRENCY=4)
@@ -56,6 +58,9 @@ interface RunRecord {
   accept?: { load: LoadResult; rawRate?: number; cpu: CpuUse };
   hot?: { rate: number; seconds: number; orders: number; onePerTxRate?: number; dbStageRate?: number; workers: number; cpu: CpuUse };
   e2e?: { seconds: number; resultsPerSecond: number; pushLagMs: number; queued: number; sockets: number; sampledQueued: number; cpu: CpuUse };
+  sockets?: SocketsResult;
+  /** Peak RSS (VmHWM) of each child during the run, MiB. */
+  peakRssMiB?: Record<string, number>;
   checks: (Check & { scenario: string })[];
 }
 
@@ -72,6 +77,7 @@ function parse() {
       'one-per-tx': { type: 'string', default: '3000' },
       'e2e-requests': { type: 'string' },
       sockets: { type: 'string', default: '2000' },
+      'push-sockets': { type: 'string', default: '10000' },
       connections: { type: 'string', default: '100' },
       workers: { type: 'string', default: '1' },
       'worker-env': { type: 'string', multiple: true, default: [] },
@@ -116,6 +122,7 @@ function parse() {
     onePerTx: Math.min(int('one-per-tx', values['one-per-tx']), buyers),
     e2eRequests: values['e2e-requests'] ? int('e2e-requests', values['e2e-requests'], 1) : Math.min(2 * units, buyers),
     sockets: int('sockets', values.sockets),
+    pushSockets: int('push-sockets', values['push-sockets'], 1),
     connections: int('connections', values.connections, 1),
     workers: int('workers', values.workers, 1),
     workerEnv: kv(values['worker-env']),
@@ -170,6 +177,8 @@ async function main() {
       log(`\nrun ${run}/${opts.runs}`);
       const rc: ScenarioContext = { ...ctx, tag: `r${run}${randomBytes(2).toString('hex')}` };
       const rec: RunRecord = { run, checks: [] };
+      const children = () => new Map([...stack!.processes(), ...(hello?.child.proc.pid ? [[hello.child.proc.pid, 'hello-world'] as [number, string]] : [])]);
+      resetPeakRss(children());
       const note = (scenario: string, checks: Check[]) => {
         printChecks(scenario, checks, log);
         rec.checks.push(...checks.map((c) => ({ ...c, scenario })));
@@ -207,6 +216,11 @@ async function main() {
         note('accept', accept.checks);
         note('hot good', hot.checks);
       }
+      if (want('sockets')) {
+        rec.sockets = await sockets(rc, { count: opts.pushSockets });
+        note('sockets', rec.sockets.checks);
+      }
+      rec.peakRssMiB = { ...peakRss(children()), ...(rec.sockets?.barePeakRssMiB ? { 'bare ws': rec.sockets.barePeakRssMiB } : {}) };
       records.push(rec);
     }
   } finally {
@@ -311,6 +325,7 @@ function tableRows(records: RunRecord[], mode: Mode, want: (s: Scenario) => bool
     const lag = median(e2es.map((r) => r.e2e!.pushLagMs));
     rows.push(row({ scenario: 'end to end', metric: 'last push after last QUEUED', unit: 'ms', runs: e2es.map((r) => r.e2e!.pushLagMs), target: '≤ 2000 ms', ...(services ? { met: lag <= 2000 } : {}) }));
   }
+  rows.push(...socketsRows(pick((r) => r.sockets)), ...peakRssRows(pick((r) => r.peakRssMiB)));
   return rows;
 }
 

@@ -119,3 +119,32 @@ export function formatCpu(use: CpuUse, ops?: { count: number; unit: string }): s
     .map(([g, c]) => `${g} ${c.toFixed(2)}${ops && g !== 'other' ? ` (${Math.round(per[g]!)} µs/${ops.unit}, ${Math.round(100 * (use.sysShare[g] ?? 0))}% sys)` : ''}`)
     .join(', ');
 }
+
+/**
+ * Peak resident memory (VmHWM, MiB) of each process, by group (the largest when a group has several).
+ * The kernel keeps the peak since the process started, or since `resetPeakRss`.
+ */
+export function peakRss(children: Map<number, string>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [pid, group] of children) {
+    let kb: number;
+    try {
+      kb = Number(/^VmHWM:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+    } catch {
+      continue;
+    }
+    if (Number.isFinite(kb)) out[group] = Math.max(out[group] ?? 0, kb / 1024);
+  }
+  return out;
+}
+
+/** Starts the peak over from the current size ("5" into clear_refs, Linux ≥ 4.0), so each run has its own. */
+export function resetPeakRss(children: Map<number, string>): void {
+  for (const pid of children.keys()) {
+    try {
+      fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    } catch {
+      /* not Linux, or not ours */
+    }
+  }
+}

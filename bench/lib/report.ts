@@ -20,6 +20,15 @@ export interface Row {
   runs: number[];
 }
 
+/** One row per process: its peak RSS (VmHWM) in each run, MiB. */
+export function peakRssRows(perRun: readonly Record<string, number>[]): Row[] {
+  const groups = [...new Set(perRun.flatMap((r) => Object.keys(r)))].sort();
+  return groups.map((g) => {
+    const runs = perRun.map((r) => r[g]).filter((v): v is number => v !== undefined);
+    return { scenario: 'peak RSS', metric: g, unit: 'MiB', value: median(runs), runs };
+  });
+}
+
 const fmt = (x: number, unit = ''): string => {
   if (!Number.isFinite(x)) return 'n/a';
   const s = Math.abs(x) >= 100 ? Math.round(x).toLocaleString('en-US') : Math.abs(x) >= 10 ? x.toFixed(1) : x.toFixed(2);

@@ -270,6 +270,8 @@ export interface OrderStore {
   ): Promise<{ result: SeckillResult; created: boolean }[]>;
   /** The stored result of a uuid, if the worker has decided it. */
   getResult(uuid: string): Promise<SeckillResult | null>;
+  /** The stored results of those uuids that have one, in one read (any order; unknown uuids are left out). */
+  getResults(uuids: readonly string[]): Promise<SeckillResult[]>;
   listOrders(userId: number): Promise<Order[]>;
   getOrder(orderNo: string): Promise<Order | null>;
   stats(seckillGoodId: number): Promise<GoodStats | null>;

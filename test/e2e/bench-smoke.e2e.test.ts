@@ -16,6 +16,7 @@ import { startHello, type HelloServer } from '../../bench/lib/baselines.ts';
 import type { Check } from '../../bench/lib/invariants.ts';
 import { acceptThenDrain, burst, endToEnd, helloBaseline, type ScenarioContext } from '../../bench/lib/scenarios.ts';
 import { adminToken, seedBuyers } from '../../bench/lib/seed.ts';
+import { sockets } from '../../bench/lib/sockets-scenario.ts';
 import { startStack, type Mode, type Stack } from '../../bench/lib/stack.ts';
 import { servicesAvailable } from '../support/services.ts';
 
@@ -63,6 +64,13 @@ describe.each<Mode>(['embedded', 'services'])('bench scenarios, tiny (%s)', (mod
   it.skipIf(skip)('end to end: every sampled QUEUED buyer hears its result over WebSocket', async () => {
     const r = await endToEnd(ctx, { units: 20, requests: 100, sockets: 30 });
     expect(r.sampledQueued).toBeGreaterThan(0);
+    expectAllPass(r.checks);
+  });
+
+  it.skipIf(skip)('sockets: one buyer’s result sockets are all held by the push process and by the bare ws server', async () => {
+    const r = await sockets(ctx, { count: 60, inFlight: 10 });
+    expect(r.push.held).toBe(60);
+    expect(r.bare.held).toBe(60);
     expectAllPass(r.checks);
   });
 

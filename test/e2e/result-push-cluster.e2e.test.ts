@@ -137,6 +137,84 @@ describe.each<Mode>(['embedded', 'services'])('result push across processes and 
     }
   });
 
+  /** Orders for these buyers, returned once the worker has stored every result. */
+  const decided = async (buyers: readonly Buyer[], goodId: number) => {
+    const uuids = buyers.map(() => newUuid());
+    for (const [i, buyer] of buyers.entries()) expect((await order(buyer, goodId, uuids[i]!)).status).toBe(200);
+    for (let i = 0; i < 500 && (await app.adapters.store.getResults(uuids)).length < uuids.length; i++) await new Promise((r) => setTimeout(r, 20));
+    const stored = await app.adapters.store.getResults(uuids);
+    expect(stored).toHaveLength(uuids.length);
+    return uuids.map((u) => stored.find((r) => r.uuid === u)!);
+  };
+  const deaf: Pick<OrderBus, 'subscribeResults'> = { subscribeResults: async () => ({ close: async () => undefined }) };
+
+  it.skipIf(skip)('a socket connecting for a result decided before its push server started gets it from the database', async () => {
+    const goodId = await newSale(2);
+    const [first, second] = await makeBuyers(app, 2);
+    const [a1, a2] = await decided([first!, second!], goodId);
+    // Started afterwards and deaf to the broadcast, with no recheck in the test's time: only the read at connect can answer.
+    const push = await startResultPushServer(
+      { signer: app.signer, clock: systemClock, bus: deaf, store: app.adapters.store, logger: silent, metrics: createMetrics() },
+      { host: '127.0.0.1', port: 0, recheckMs: 600_000 },
+    );
+    try {
+      const [mine, theirs, notMine] = [
+        watch(`${pushUrl(push)}/${a1!.uuid}?token=${first!.token}`),
+        watch(`${pushUrl(push)}/${a2!.uuid}?token=${second!.token}`),
+        watch(`${pushUrl(push)}/${a1!.uuid}?token=${second!.token}`),
+      ];
+      expect(await mine.done).toEqual({ code: 1000, frames: [{ uuid: a1!.uuid, status: 'SUCCESS', orderNo: a1!.orderNo, seckillGoodId: goodId }] });
+      expect(await theirs.done).toEqual({ code: 1000, frames: [{ uuid: a2!.uuid, status: 'SUCCESS', orderNo: a2!.orderNo, seckillGoodId: goodId }] });
+      expect(await notMine.done).toEqual({ code: 4403, frames: [] });
+    } finally {
+      await push.close();
+    }
+  });
+
+  it.skipIf(skip)('many sockets connecting at once cost a bounded number of database reads, each uuid asked once', async () => {
+    const goodId = await newSale(3);
+    const buyers = await makeBuyers(app, 3);
+    const stored = await decided(buyers, goodId);
+    // The first read is held until every socket is open: whatever connects meanwhile must wait and share reads.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const reads: string[][] = [];
+    const store = {
+      async getResults(uuids: readonly string[]) {
+        reads.push([...uuids]);
+        if (reads.length === 1) await held;
+        return app.adapters.store.getResults(uuids);
+      },
+    };
+    const push = await startResultPushServer(
+      { signer: app.signer, clock: systemClock, bus: deaf, store, logger: silent, metrics: createMetrics() },
+      { host: '127.0.0.1', port: 0, recheckMs: 600_000 },
+    );
+    try {
+      const N = 1200;
+      const waiting = Array.from({ length: N }, () => newUuid());
+      const quiet = waiting.map((u) => watch(`${pushUrl(push)}/${u}?token=${buyers[0]!.token}`));
+      const answered = stored.map((r, i) => watch(`${pushUrl(push)}/${r.uuid}?token=${buyers[i]!.token}`));
+      await Promise.all([...quiet, ...answered].map((w) => w.opened));
+      release();
+      const results = await Promise.all(answered.map((w) => w.done));
+      results.forEach(({ frames, code }, i) => {
+        expect(code).toBe(1000);
+        expect(frames).toEqual([{ uuid: stored[i]!.uuid, status: 'SUCCESS', orderNo: stored[i]!.orderNo, seckillGoodId: goodId }]);
+      });
+      for (let i = 0; i < 500 && reads.flat().length < N + stored.length; i++) await new Promise((r) => setTimeout(r, 10));
+      const asked = reads.flat();
+      expect(asked).toHaveLength(N + stored.length);
+      expect(new Set(asked).size).toBe(N + stored.length);
+      // One read in flight at a time, 500 uuids at most per read: the held one, then the rest in ⌈1203 / 500⌉.
+      expect(reads.length).toBeLessThanOrEqual(1 + Math.ceil((N + stored.length) / 500));
+      // The quiet ones are all still held (the answered ones may still be closing).
+      expect(push.socketCount()).toBeGreaterThanOrEqual(N);
+    } finally {
+      await push.close();
+    }
+  });
+
   it.skipIf(skip)(
     'a thousand concurrent sockets on loopback each receive exactly their own result',
     async () => {
@@ -196,7 +274,7 @@ async function pushOnlyRate(app: TestApp, n: number): Promise<{ perSecond: numbe
       return { close: async () => undefined };
     },
   };
-  const noStore = { getResult: async () => null };
+  const noStore = { getResults: async () => [] };
   const push = await startResultPushServer(
     { signer: app.signer, clock: systemClock, bus, store: noStore, logger: silent, metrics: createMetrics() },
     { host: '127.0.0.1', port: 0 },

@@ -383,6 +383,17 @@ export function describeOrderStore(label: string, makeDb: MakeDb): void {
         expect(await store.getResult('no-such-uuid')).toBeNull();
         expect(await store.listOrders(987_654_321)).toEqual([]);
       });
+
+      it('getResults → the stored results of the uuids that have one, in one read; none asked → none', async () => {
+        const good = await newGood({ stock: 1 });
+        const [a, b] = await newBuyers(2);
+        const [ma, mb] = [message(a!, good.id), message(b!, good.id)];
+        const decided = (await store.createOrders([ma, mb], opts())).map((x) => x.result);
+        const found = await store.getResults([mb.uuid, 'no-such-uuid', ma.uuid, mb.uuid]);
+        expect([...found].sort((x, y) => x.uuid.localeCompare(y.uuid))).toEqual([...decided].sort((x, y) => x.uuid.localeCompare(y.uuid)));
+        expect(await store.getResults(['no-such-uuid'])).toEqual([]);
+        expect(await store.getResults([])).toEqual([]);
+      });
     });
   });
 }

@@ -44,6 +44,12 @@ export function createSqlOrderStore(db: Database): OrderStore {
       return row ? resultFromRow(row) : null;
     },
 
+    async getResults(uuids) {
+      if (uuids.length === 0) return [];
+      const rows = await db.query<ResultRow>(`SELECT ${RESULT_COLUMNS} FROM seckill_results WHERE uuid = ANY($1::text[])`, [uuids]);
+      return rows.map(resultFromRow);
+    },
+
     async listOrders(userId) {
       const rows = await db.query<OrderRow>(
         `${SELECT_ORDERS} WHERE o.user_id = $1 ORDER BY o.created_at DESC, o.order_no DESC`,

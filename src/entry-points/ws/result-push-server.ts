@@ -5,6 +5,10 @@
  * every push process receives every result (its own subscription to the result broadcast), keeps it for
  * `keepMs` to replay to a socket that connects late, and falls back to the stored result in the database.
  * A result is only ever sent to a socket of the buyer who made the request (4403 otherwise).
+ *
+ * Connecting is meant to be cheap, since a sale opens thousands of sockets in a second: a result seen on the
+ * broadcast is answered from memory, and the database is asked only about uuids it has not seen, many per
+ * read (stored-result-lookup.ts).
  */
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
@@ -12,6 +16,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { TokenSigner } from '../../core/credentials.ts';
 import type { Clock, OrderBus, OrderStore, SeckillResult, Subscription } from '../../core/ports.ts';
 import type { Metrics } from '../metrics.ts';
+import { createStoredResultLookup } from './stored-result-lookup.ts';
 
 export const CLOSE = { DONE: 1000, BAD_REQUEST: 4400, UNAUTHORIZED: 4401, FORBIDDEN: 4403 } as const;
 
@@ -22,7 +27,7 @@ export interface ResultPushDeps {
   signer: TokenSigner;
   clock: Clock;
   bus: Pick<OrderBus, 'subscribeResults'>;
-  store: Pick<OrderStore, 'getResult'>;
+  store: Pick<OrderStore, 'getResults'>;
   logger: Logger;
   metrics: Metrics;
 }
@@ -35,6 +40,8 @@ export interface ResultPushOptions {
   heartbeatMs?: number;
   /** How often a socket still waiting asks the database again (covers a broadcast this process missed). */
   recheckMs?: number;
+  /** How long a connect waits for others to share its database read. */
+  lookupWindowMs?: number;
 }
 
 export interface ResultPushServer {
@@ -59,28 +66,67 @@ export const pushFrame = (r: SeckillResult) =>
     seckillGoodId: r.seckillGoodId,
   });
 
-/** `/{uuid}?token=…` → its parts; null for anything else (bad percent-encoding included: never a throw). */
+/**
+ * `/{uuid}?token=…` → its parts; null for anything else (bad percent-encoding included: never a throw).
+ * Read by hand: `new URL` per handshake was a visible share of a connect's CPU.
+ */
 export function parseTarget(rawUrl: string | undefined): { uuid: string; token: string } | null {
-  let url: URL;
-  let uuid: string;
+  const url = rawUrl ?? '/';
+  if (url.charCodeAt(0) !== 0x2f) return null;
+  const hash = url.indexOf('#');
+  const end = hash < 0 ? url.length : hash;
+  const q = url.indexOf('?');
+  const query = q >= 0 && q < end ? q : -1;
+  const rawPath = url.slice(1, query < 0 ? end : query);
+  const uuid = rawPath.includes('%') ? decodeStrict(rawPath) : rawPath;
+  if (uuid === null || !UUID.test(uuid)) return null;
+  return { uuid, token: query < 0 ? '' : tokenParam(url.slice(query + 1, end)) };
+}
+
+function decodeStrict(text: string): string | null {
   try {
-    url = new URL(rawUrl ?? '/', 'ws://push');
-    uuid = decodeURIComponent(url.pathname.slice(1));
+    return decodeURIComponent(text);
   } catch {
     return null;
   }
-  if (!UUID.test(uuid)) return null;
-  return { uuid, token: url.searchParams.get('token') ?? '' };
 }
+
+/** The first `token` parameter, decoded as a form value (`+` is a space); an undecodable one stays as sent and fails verification. */
+function tokenParam(query: string): string {
+  for (const pair of query.split('&')) {
+    if (!pair.startsWith('token=')) continue;
+    const value = pair.slice(6);
+    if (!value.includes('%') && !value.includes('+')) return value;
+    const spaced = value.replace(/\+/g, ' ');
+    return decodeStrict(spaced) ?? spaced;
+  }
+  return '';
+}
+
+const ignore = () => undefined;
 
 export async function startResultPushServer(deps: ResultPushDeps, opts: ResultPushOptions): Promise<ResultPushServer> {
   const keepMs = opts.keepMs ?? 60_000;
   const listeners = new Map<string, Set<Listener>>();
   const recent = new Map<string, { result: SeckillResult; at: number }>();
-  const alive = new WeakMap<WebSocket, boolean>();
+  const alive = new WeakSet<WebSocket>();
+  // One handler for every socket instead of a closure per connection.
+  function markAlive(this: WebSocket): void {
+    alive.add(this);
+  }
   /** uuid → when the database was last asked for it on behalf of the sockets waiting for it. */
   const checkedAt = new Map<string, number>();
   const recheckMs = opts.recheckMs ?? 5_000;
+  const lookup = createStoredResultLookup({
+    store: deps.store,
+    windowMs: opts.lookupWindowMs ?? 20,
+    wanted: (uuid) => listeners.has(uuid),
+    found: (stored) => {
+      for (const listener of listeners.get(stored.uuid) ?? []) deliver(listener, stored);
+    },
+    // The sockets keep waiting: the push, or the next recheck, answers them.
+    failed: (err, uuids) => deps.logger.warn({ err, uuids: uuids.length }, 'could not read stored results; waiting for the push'),
+  });
 
   function deliver(listener: Listener, result: SeckillResult): void {
     if (listener.done) return;
@@ -106,6 +152,7 @@ export async function startResultPushServer(deps: ResultPushDeps, opts: ResultPu
     else draining = false;
   }
 
+  // Kept to one result per call, so that a bus delivering several per message needs only a loop around it.
   function onResult(result: SeckillResult): void {
     recent.set(result.uuid, { result, at: deps.clock.now().getTime() });
     if (!listeners.has(result.uuid)) return;
@@ -139,7 +186,7 @@ export async function startResultPushServer(deps: ResultPushDeps, opts: ResultPu
   // A handler that throws here would take the whole process down (in embedded mode: api and worker too).
   wss.on('error', (err) => deps.logger.error({ err }, 'result push server error'));
   wss.on('connection', (socket: WebSocket, request: IncomingMessage) => {
-    socket.on('error', () => undefined);
+    socket.on('error', ignore);
     try {
       onConnection(socket, request);
     } catch (err) {
@@ -152,7 +199,8 @@ export async function startResultPushServer(deps: ResultPushDeps, opts: ResultPu
     const target = parseTarget(request.url);
     if (!target) return socket.close(CLOSE.BAD_REQUEST, 'the path must be /{uuid}');
     const { uuid, token } = target;
-    const claims = deps.signer.verify(token, deps.clock.now());
+    const now = deps.clock.now();
+    const claims = deps.signer.verify(token, now);
     if (!claims) return socket.close(CLOSE.UNAUTHORIZED, 'log in first');
 
     const listener: Listener = { socket, userId: claims.userId, done: false };
@@ -160,8 +208,8 @@ export async function startResultPushServer(deps: ResultPushDeps, opts: ResultPu
     if (!set) listeners.set(uuid, (set = new Set()));
     set.add(listener);
     deps.metrics.wsSockets.inc();
-    alive.set(socket, true);
-    socket.on('pong', () => alive.set(socket, true));
+    alive.add(socket);
+    socket.on('pong', markAlive);
     socket.on('close', () => {
       deps.metrics.wsSockets.dec();
       set.delete(listener);
@@ -174,46 +222,34 @@ export async function startResultPushServer(deps: ResultPushDeps, opts: ResultPu
     // Registered first, then look back: a result landing in between is delivered once either way.
     const kept = recent.get(uuid);
     if (kept) return deliver(listener, kept.result);
-    checkedAt.set(uuid, deps.clock.now().getTime());
-    deps.store.getResult(uuid).then(
-      (stored) => stored && deliver(listener, stored),
-      (err) => deps.logger.warn({ err, uuid }, 'could not read a stored result; waiting for the push'),
-    );
+    // Not seen on the broadcast: decided before this process subscribed, more than keepMs ago, or not yet.
+    // A second socket for the same uuid shares the read already asked for.
+    if (!checkedAt.has(uuid)) {
+      checkedAt.set(uuid, now.getTime());
+      lookup.ask(uuid);
+    }
   }
 
   // A result published while this process's subscription was reconnecting never reaches it, but the
-  // worker stores every result before publishing it: sockets still waiting ask the database again, a
-  // bounded number of uuids per round so that thousands of waiting sockets cannot flood it.
-  let sweeping = false;
-  const recheck = setInterval(async () => {
-    if (sweeping) return;
-    sweeping = true;
-    try {
-      const now = deps.clock.now().getTime();
-      const due: string[] = [];
-      for (const uuid of listeners.keys()) {
-        if (now - (checkedAt.get(uuid) ?? 0) >= recheckMs) due.push(uuid);
-        if (due.length >= 200) break;
-      }
-      for (const uuid of due) {
-        if (!listeners.has(uuid)) continue;
-        checkedAt.set(uuid, now);
-        const stored = await deps.store.getResult(uuid).catch(() => null);
-        if (stored) for (const listener of listeners.get(uuid) ?? []) deliver(listener, stored);
-      }
-    } finally {
-      sweeping = false;
+  // worker stores every result before publishing it: sockets still waiting ask the database again, in
+  // the same batched reads as the connects.
+  const recheck = setInterval(() => {
+    const now = deps.clock.now().getTime();
+    for (const uuid of listeners.keys()) {
+      if (now - (checkedAt.get(uuid) ?? 0) < recheckMs) continue;
+      checkedAt.set(uuid, now);
+      lookup.ask(uuid);
     }
   }, recheckMs);
   recheck.unref();
 
   const heartbeat = setInterval(() => {
     for (const socket of wss.clients) {
-      if (!alive.get(socket)) {
+      if (!alive.has(socket)) {
         socket.terminate();
         continue;
       }
-      alive.set(socket, false);
+      alive.delete(socket);
       socket.ping();
     }
   }, opts.heartbeatMs ?? 30_000);
@@ -228,6 +264,7 @@ export async function startResultPushServer(deps: ResultPushDeps, opts: ResultPu
       clearInterval(heartbeat);
       clearInterval(prune);
       clearInterval(recheck);
+      lookup.close();
       await subscription.close();
       for (const socket of wss.clients) socket.close(1001, 'server shutting down');
       await new Promise<void>((resolve) => wss.close(() => resolve()));
