@@ -37,6 +37,7 @@ import { registerWebRoutes } from './entry-points/http/web.routes.ts';
 import { createMetrics, type Metrics } from './entry-points/metrics.ts';
 import { startResultPushServer } from './entry-points/ws/result-push-server.ts';
 import { demoSales } from './demo.ts';
+import { untilUp } from './until-up.ts';
 
 export interface Adapters {
   db: Database;
@@ -72,14 +73,9 @@ async function openAdapters(config: Config, logger: Logger): Promise<Adapters> {
     const bus = createMemoryOrderBus({ payTimeoutMs: config.payTimeoutMs });
     return { db, store: createSqlOrderStore(db), users: createSqlUserStore(db), cache: createMemoryStockCache(), bus, payments: createSimulatedPaymentProvider() };
   }
-  const db = await createPgDatabase({
-    url: config.databaseUrl,
-    max: config.databasePoolSize,
-    connectTimeoutMs: config.deadlines.databaseConnectMs,
-    statementTimeoutMs: config.deadlines.databaseStatementMs,
-    ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
-    onIdleError: (err) => logger.warn({ err }, 'database connection lost'),
-  });
+  // Each service is waited for (with a log line per attempt), so processes may start in any order.
+  const waiting = { logger: logger.child({ component: 'start' }), deadlineMs: config.startupTimeoutMs };
+  const db = await untilUp('PostgreSQL', () => openPg(config, logger), waiting);
   const cache = createRedisStockCache({
     url: config.redisUrl,
     keyPrefix: config.redisKeyPrefix,
@@ -92,15 +88,46 @@ async function openAdapters(config: Config, logger: Logger): Promise<Adapters> {
     },
     onError: (err) => logger.warn({ err: err.message }, 'redis connection problem'),
   });
-  const bus = await createRabbitOrderBus({
-    url: config.amqpUrl,
-    prefix: config.amqpPrefix,
-    payTimeoutMs: config.payTimeoutMs,
-    confirmTimeoutMs: config.deadlines.amqpConfirmMs,
-    logger: logger.child({ component: 'bus' }),
+  try {
+    await untilUp('Redis', () => cache.ping(), waiting);
+    const bus = await untilUp(
+      'RabbitMQ',
+      () =>
+        createRabbitOrderBus({
+          url: config.amqpUrl,
+          prefix: config.amqpPrefix,
+          payTimeoutMs: config.payTimeoutMs,
+          confirmTimeoutMs: config.deadlines.amqpConfirmMs,
+          logger: logger.child({ component: 'bus' }),
+          connectRetries: 1,
+        }),
+      waiting,
+    );
+    // The simulated provider stands in for a real one (Alipay, WeChat Pay …) behind the PaymentProvider port.
+    return { db, store: createSqlOrderStore(db), users: createSqlUserStore(db), cache, bus, payments: createSimulatedPaymentProvider() };
+  } catch (err) {
+    await Promise.allSettled([cache.close(), db.close()]);
+    throw err;
+  }
+}
+
+/** A pool that has answered once (a pool alone connects lazily and would hide a database that is down). */
+async function openPg(config: Config, logger: Logger): Promise<Database> {
+  const db = await createPgDatabase({
+    url: config.databaseUrl,
+    max: config.databasePoolSize,
+    connectTimeoutMs: config.deadlines.databaseConnectMs,
+    statementTimeoutMs: config.deadlines.databaseStatementMs,
+    ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
+    onIdleError: (err) => logger.warn({ err }, 'database connection lost'),
   });
-  // The simulated provider stands in for a real one (Alipay, WeChat Pay …) behind the PaymentProvider port.
-  return { db, store: createSqlOrderStore(db), users: createSqlUserStore(db), cache, bus, payments: createSimulatedPaymentProvider() };
+  try {
+    await db.query('SELECT 1');
+    return db;
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    throw err;
+  }
 }
 
 /** Embedded mode keeps generated secrets in the data folder, so tokens and the admin password survive restarts. */
@@ -214,6 +241,7 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
         {
           logger: log('http'),
           bodyLimitBytes: config.bodyLimitBytes,
+          healthChecks: { db: () => db.query('SELECT 1'), cache: () => cache.ping(), bus: () => bus.ping() },
           requestTimeoutMs: config.deadlines.httpRequestMs,
           keepAliveTimeoutMs: config.deadlines.httpKeepAliveMs,
           mode: config.mode,

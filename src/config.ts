@@ -55,6 +55,7 @@ const schema = z.object({
   AMQP_CONFIRM_TIMEOUT_MS: int(100, 120_000).default(5000),
   HTTP_REQUEST_TIMEOUT_MS: int(1000, 600_000).default(15_000),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: int(1000, 600_000).default(65_000),
+  STARTUP_TIMEOUT_MS: int(0, 24 * 3_600_000).default(300_000),
   LOG_FORMAT: z.enum(['pretty', 'json']).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -96,6 +97,8 @@ export type Config = Readonly<{
   /** Coalesce the Redis commands issued in one event-loop turn into one write (ioredis enableAutoPipelining). */
   redisAutoPipelining: boolean;
   bodyLimitBytes: number;
+  /** How long start-up waits for PostgreSQL, Redis and RabbitMQ to come up (services mode). */
+  startupTimeoutMs: number;
   /** Deadlines of calls that leave the process: a missed one is UNAVAILABLE, never a hang. */
   deadlines: Readonly<{
     redisCommandMs: number;
@@ -162,6 +165,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     workerConcurrency: e.WORKER_CONCURRENCY,
     redisAutoPipelining: e.REDIS_AUTO_PIPELINING,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    startupTimeoutMs: e.STARTUP_TIMEOUT_MS,
     deadlines: Object.freeze({
       redisCommandMs: e.REDIS_COMMAND_TIMEOUT_MS,
       databaseConnectMs: e.DATABASE_CONNECT_TIMEOUT_MS,

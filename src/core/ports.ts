@@ -119,6 +119,8 @@ export interface StockCache {
   reservationOf(seckillGoodId: number, uuid: string): Promise<Reservation | null>;
   /** Drop everything of one good (an admin deletes a sale; tests). */
   forget(seckillGoodId: number): Promise<void>;
+  /** Resolves when the cache answers (health checks, start-up); rejects UNAVAILABLE otherwise. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -185,6 +187,8 @@ export interface OrderBus {
   takeAlerts(max: number): Promise<Alert[]>;
   /** Read (and remove) up to `max` dead-lettered order batches, as their order requests; operators and tests. */
   takeDeadOrders(max: number): Promise<OrderMessage[]>;
+  /** Resolves when the bus is connected and listening (health checks); rejects UNAVAILABLE otherwise. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -177,7 +177,8 @@ describe('admin', () => {
 
 describe('the rest of the surface', () => {
   it('health names the mode, unknown routes are JSON 404s, metrics are Prometheus text', async () => {
-    expect((await api('GET', '/api/health')).body).toEqual({ status: 'ok', mode: 'embedded' });
+    expect((await api('GET', '/api/health')).body).toEqual({ status: 'ok', mode: 'embedded', checks: { db: 'ok', cache: 'ok', bus: 'ok' } });
+    expect((await api('GET', '/api/ready')).body).toEqual({ status: 'ready' });
     expectError(await api('GET', '/api/nope'), 404, 'NOT_FOUND');
     expectError(await api('GET', '/api/seckill/goods/abc'), 400, 'INVALID_INPUT');
     const metrics = await api('GET', '/metrics');

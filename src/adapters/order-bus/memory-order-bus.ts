@@ -255,6 +255,9 @@ function connect(broker: Broker, options: MemoryOrderBusOptions): MemoryOrderBus
       return connect(broker, { ...options, ...opts });
     },
     pendingCount: () => broker.orders.pending.length,
+    async ping() {
+      ensureOpen();
+    },
     async close() {
       if (closed) return;
       closed = true;

@@ -352,8 +352,10 @@ export function describeOrderBus(label: string, makeFresh: () => Promise<OrderBu
     });
 
     describe('close', () => {
-      it('after close every publish and subscribe rejects, and closing again is fine', async () => {
+      it('after close every publish and subscribe rejects, ping included, and closing again is fine', async () => {
+        await bus.ping();
         await bus.close();
+        await expect(bus.ping()).rejects.toMatchObject({ code: 'UNAVAILABLE' });
         await expect(bus.publishOrders([order(1)])).rejects.toThrow();
         await expect(bus.publishResults([result('u', 'SUCCESS')])).rejects.toThrow();
         await expect(bus.broadcastStockAgain([1])).rejects.toThrow();

@@ -103,6 +103,9 @@ export async function createRabbitOrderBus(options: RabbitOrderBusOptions): Prom
     takeAlerts: (max) => take<Alert>(link, names.alertQueue, max, logger),
     takeDeadOrders: async (max) => (await take(link, names.deadQueue, max, logger, parseBatch<OrderMessage>)).flat(),
     isConnected: () => link.isConnected(),
+    ping: async () => {
+      if (!link.isConnected()) throw unavailable('RabbitMQ is not connected; reconnecting.');
+    },
     whenConnected: () => link.whenConnected(),
     simulateConnectionLoss: (opts) => link.simulateConnectionLoss(opts?.outageMs ?? 0),
     close: () => link.close(),

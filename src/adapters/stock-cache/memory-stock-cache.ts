@@ -104,6 +104,8 @@ export function createMemoryStockCache(): StockCache {
       goods.delete(seckillGoodId);
     },
 
+    async ping() {},
+
     async close() {},
   };
 }

@@ -240,6 +240,10 @@ export function createRedisStockCache(options: RedisStockCacheOptions): StockCac
       await client.del(k.stock, k.buyers, k.resv).catch(unavailable);
     },
 
+    async ping() {
+      await client.ping().catch(unavailable);
+    },
+
     async close() {
       if (!owned || closed) return;
       closed = true;

@@ -113,6 +113,10 @@ export function describeStockCache(label: string, makeFresh: MakeFreshStockCache
       });
     });
 
+    it('a working cache answers ping', async () => {
+      await expect(cache.ping()).resolves.toBeUndefined();
+    });
+
     describe('release', () => {
       it('a reservation released → the unit returns and the buyer may reserve again', async () => {
         await load(1);

@@ -114,6 +114,15 @@ const components = {
   },
 };
 
+const HEALTH = {
+  type: 'object',
+  properties: {
+    status: { enum: ['ok', 'degraded'] },
+    mode: { enum: ['embedded', 'services'] },
+    checks: { type: 'object', additionalProperties: { enum: ['ok', 'down'] } },
+  },
+};
+
 export function openApiDocument() {
   const orderNo = pathParam('orderNo', { type: 'string', pattern: '^[A-Za-z0-9]{1,40}$' });
   const goodId = pathParam('id', { type: 'integer', minimum: 1 });
@@ -122,7 +131,21 @@ export function openApiDocument() {
     info: { title: 'seckill', version: '1', description: 'Flash-sale api. The human-readable contract is API.md; this document follows it.' },
     components,
     paths: {
-      '/api/health': { get: { summary: 'Health and mode', responses: { 200: json({ type: 'object', properties: { status: { const: 'ok' }, mode: { enum: ['embedded', 'services'] } } }) } } },
+      '/api/health': {
+        get: {
+          summary: 'Health, mode and each dependency (db, cache, bus); 503 "degraded" names the ones down',
+          responses: {
+            200: json(HEALTH),
+            503: json(HEALTH),
+          },
+        },
+      },
+      '/api/ready': {
+        get: {
+          summary: 'Readiness for load balancers: 200 while serving, 503 while draining',
+          responses: { 200: json({ type: 'object', properties: { status: { const: 'ready' } } }), 503: json({ type: 'object', properties: { status: { const: 'draining' } } }) },
+        },
+      },
       '/api/config': { get: { summary: 'Where the result socket is (for the browser)', responses: { 200: json({ type: 'object', properties: { wsUrl: { type: ['string', 'null'] }, mode: { type: 'string' } } }) } } },
       '/api/openapi.json': { get: { summary: 'This document', responses: { 200: json({ type: 'object' }) } } },
       '/api/auth/register': { post: { summary: 'Register a buyer', requestBody: body(RegisterBody), responses: { 201: json(ref('Session'), 'Created'), ...errors(400, 409, 413) } } },

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.ts';
 import { answerClientError, handleError, sendError } from './http-errors.ts';
 import { openApiDocument } from './openapi.ts';
+import { registerHealthRoutes } from './health.routes.ts';
 import { registerRoutes, type RouteDeps } from './routes.ts';
 
 export interface HttpServerOptions {
@@ -15,6 +16,8 @@ export interface HttpServerOptions {
   keepAliveTimeoutMs?: number;
   mode: 'embedded' | 'services';
   metrics: Metrics;
+  /** Dependencies named in /api/health; each resolves when it answers. */
+  healthChecks?: Record<string, () => Promise<unknown>>;
   /** Extra routes (static front end …) registered after the api. */
   extend?: (app: FastifyInstance) => Promise<void> | void;
 }
@@ -55,7 +58,7 @@ export async function buildHttpServer(deps: RouteDeps, opts: HttpServerOptions):
   });
   app.decorate('apiRoutes', apiRoutes);
 
-  app.get('/api/health', async () => ({ status: 'ok', mode: opts.mode }));
+  registerHealthRoutes(app, { mode: opts.mode, checks: opts.healthChecks ?? {} });
   const openApi = openApiDocument();
   app.get('/api/openapi.json', async () => openApi);
   app.get('/metrics', async (_req, reply) => {

@@ -1,0 +1,76 @@
+/**
+ * Services that are down at start or go down later (services mode). A proxy in front of Redis or
+ * PostgreSQL stands in for the outage, so the shared services keep running for the other suites.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { apiClient, bootTestApp, newUuid, type TestApp } from '../support/app.ts';
+import { makeBuyers } from '../support/buyers.ts';
+import { SERVICE_URLS, servicesAvailable } from '../support/services.ts';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
+
+const up = await servicesAvailable('postgres', 'redis', 'rabbitmq');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const target = (url: string, port: number) => ({ host: new URL(url).hostname || '127.0.0.1', port: Number(new URL(url).port) || port });
+
+describe.skipIf(!up)('outages (services)', () => {
+  const proxies: TcpProxy[] = [];
+  const apps: TestApp[] = [];
+  afterAll(async () => {
+    for (const app of apps) await app.destroy();
+    for (const p of proxies) await p.close();
+  });
+
+  it('a process started while PostgreSQL is down waits for it, then serves', async () => {
+    const pg = await startTcpProxy(target(SERVICE_URLS.postgres, 5432), { up: false });
+    proxies.push(pg);
+    const booting = bootTestApp('services', { DATABASE_URL: pg.url(SERVICE_URLS.postgres) });
+    let booted = false;
+    void booting.then(() => (booted = true), () => undefined);
+    await sleep(1500);
+    expect(booted).toBe(false);
+    pg.up();
+    const app = await booting;
+    apps.push(app);
+    expect((await apiClient(app.httpUrl)('GET', '/api/health')).body).toMatchObject({ status: 'ok', checks: { db: 'ok', cache: 'ok', bus: 'ok' } });
+  }, 60_000);
+
+  it('Redis down: health names the cache, a buy answers 503 at once and takes nothing; back up, all is well', async () => {
+    const redis = await startTcpProxy(target(SERVICE_URLS.redis, 6379), { up: true });
+    proxies.push(redis);
+    const app = await bootTestApp('services', { REDIS_URL: redis.url(SERVICE_URLS.redis), REDIS_COMMAND_TIMEOUT_MS: '500' });
+    apps.push(app);
+    const api = apiClient(app.httpUrl);
+    const admin = (await api('POST', '/api/auth/login', { body: { phone: '13800000000', password: 'admin-pass-123' } })).body.token;
+    const now = Date.now();
+    const good = (
+      await api('POST', '/api/admin/seckill/goods', {
+        token: admin,
+        body: { name: 'Outage good', price: 100, seckillPrice: 1, stock: 10, startAt: new Date(now - 1000).toISOString(), endAt: new Date(now + 3_600_000).toISOString() },
+      })
+    ).body.id;
+    const [buyer, other] = await makeBuyers(app, 2);
+
+    redis.down();
+    const health = await api('GET', '/api/health');
+    expect(health.status).toBe(503);
+    expect(health.body).toMatchObject({ status: 'degraded', checks: { db: 'ok', cache: 'down', bus: 'ok' } });
+    const started = Date.now();
+    const refused = await api('POST', '/api/seckill/orders', { token: buyer!.token, body: { seckillGoodId: good, uuid: newUuid() } });
+    expect(refused.status).toBe(503);
+    expect(refused.body.error.code).toBe('UNAVAILABLE');
+    expect(Date.now() - started).toBeLessThan(10_000); // the command deadline, not ioredis' retries
+
+    redis.up();
+    for (let i = 0; i < 100 && (await api('GET', '/api/health')).status !== 200; i++) await sleep(100);
+    expect((await api('GET', '/api/health')).status).toBe(200);
+    const bought = await api('POST', '/api/seckill/orders', { token: other!.token, body: { seckillGoodId: good, uuid: newUuid() } });
+    expect(bought.status).toBe(200);
+    let stats: any;
+    for (let i = 0; i < 100; i++) {
+      stats = (await api('GET', `/api/admin/seckill/goods/${good}/stats`, { token: admin })).body;
+      if (stats.queued === 0 && stats.orders.UNPAID === 1) break;
+      await sleep(50);
+    }
+    expect(stats).toMatchObject({ stock: 9, preStock: 9, queued: 0, orders: { UNPAID: 1 } });
+  }, 60_000);
+});
