@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.ts';
 
 describe('config', () => {
-  it('an empty environment gives the embedded defaults of API.md', () => {
+  it('an empty environment gives the embedded defaults of docs/api.md', () => {
     const c = loadConfig({});
     expect(c).toMatchObject({ mode: 'embedded', port: 8080, wsPort: 8085, dataDir: './.seckill-data', payTimeoutMs: 900_000, adminPhone: '13800000000' });
     expect(c.roles).toEqual(['api', 'worker', 'ws']);

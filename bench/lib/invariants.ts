@@ -1,5 +1,5 @@
 /**
- * The invariants of API.md, checked on one sale after a scenario, at rest:
+ * The invariants of docs/api.md, checked on one sale after a scenario, at rest:
  *  1. never oversold: live orders ≤ initial stock, database stock ≥ 0 (and stock + live = initial);
  *  2. at most one live order per buyer;
  *  3. every QUEUED answer has exactly one result, and nothing else has one (a SUCCESS has its order);

@@ -1,6 +1,6 @@
 /**
  * The scenarios of issue 5, each a function of a started stack, so `npm run bench` and the smoke test run
- * the very same code (the smoke test with tiny sizes). Every scenario ends with the invariants of API.md on
+ * the very same code (the smoke test with tiny sizes). Every scenario ends with the invariants of docs/api.md on
  * its own sale; none of them asserts a time.
  */
 import { rawConfirmedPublish, onePerTransaction, type OnePerTxResult, type RawPublishResult } from './baselines.ts';

@@ -1,5 +1,5 @@
 /**
- * Result sockets for a sample of buyers, opened before they press the button (API.md allows it, so no
+ * Result sockets for a sample of buyers, opened before they press the button (docs/api.md allows it, so no
  * result can be missed). Records every frame with its arrival time.
  */
 import WebSocket from 'ws';

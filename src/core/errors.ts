@@ -1,4 +1,4 @@
-/** Stable error codes of the public contract (API.md). Messages are for people; codes are for programs. */
+/** Stable error codes of the public contract (docs/api.md). Messages are for people; codes are for programs. */
 export type ErrorCode =
   | 'INVALID_INPUT'
   | 'UNAUTHORIZED'

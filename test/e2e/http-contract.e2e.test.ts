@@ -56,6 +56,22 @@ describe('accounts', () => {
     expectError(await api('POST', '/api/auth/register', { body: { phone: '13912340000', password: 'password-123' } }), 409, 'PHONE_TAKEN');
   });
 
+  it('a NUL or other control character in any text field is INVALID_INPUT naming the field, never a 500', async () => {
+    const nul = (s: string) => `${s}\u0000x`;
+    for (const [url, body, field, token] of [
+      ['/api/auth/register', { phone: '13912349999', password: 'password-123', nickname: nul('nick') }, 'nickname', undefined],
+      ['/api/auth/register', { phone: '13912349998', password: nul('password-123') }, 'password', undefined],
+      ['/api/auth/login', { phone: nul('1391234'), password: 'password-123' }, 'phone', undefined],
+      ['/api/auth/login', { phone: '13912340000', password: 'pass\u0007word-123' }, 'password', undefined],
+      ['/api/admin/seckill/goods', { name: nul('good'), price: 1, seckillPrice: 1, stock: 1, startAt: iso(-1000), endAt: iso(HOUR) }, 'name', admin],
+      ['/api/admin/seckill/goods', { name: 'good', title: nul('t'), price: 1, seckillPrice: 1, stock: 1, startAt: iso(-1000), endAt: iso(HOUR) }, 'title', admin],
+    ] as const) {
+      const r = await api('POST', url, { body, ...(token ? { token } : {}) });
+      expectError(r, 400, 'INVALID_INPUT');
+      expect(r.body.error.details.fields).toContain(field);
+    }
+  });
+
   it('wrong credentials and missing or forged tokens are 401', async () => {
     expectError(await api('POST', '/api/auth/login', { body: { phone: '13912340000', password: 'wrong-password' } }), 401, 'UNAUTHORIZED');
     expectError(await api('POST', '/api/auth/login', { body: { phone: '13000000000', password: 'password-123' } }), 401, 'UNAUTHORIZED');

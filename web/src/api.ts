@@ -1,4 +1,4 @@
-/** The shop's HTTP client: API.md's shapes, its error body, and the signed-in session. */
+/** The shop's HTTP client: docs/api.md's shapes, its error body, and the signed-in session. */
 import { createStore } from './store.ts';
 
 export type Role = 'user' | 'admin';

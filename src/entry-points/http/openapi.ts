@@ -128,7 +128,7 @@ export function openApiDocument() {
   const goodId = pathParam('id', { type: 'integer', minimum: 1 });
   return {
     openapi: '3.1.0',
-    info: { title: 'seckill', version: '1', description: 'Flash-sale api. The human-readable contract is API.md; this document follows it.' },
+    info: { title: 'seckill', version: '1.1', description: 'Flash-sale api. The human-readable contract is docs/api.md; this document follows it.' },
     components,
     paths: {
       '/api/health': {

@@ -1,4 +1,4 @@
-/** Domain values → the JSON shapes of API.md. */
+/** Domain values → the JSON shapes of docs/api.md. */
 import type { Order, SeckillGood, SeckillResult, User } from '../../core/ports.ts';
 
 export const userJson = (u: User) => ({ id: u.id, phone: u.phone, nickname: u.nickname, role: u.role });

@@ -1,4 +1,4 @@
-/** The routes of API.md. Each handler: authenticate, validate, call one use case, present. */
+/** The routes of docs/api.md. Each handler: authenticate, validate, call one use case, present. */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { IdParams, LoginBody, NewGoodBody, OrderNoParams, RegisterBody, SeckillOrderBody, TakeAlertsQuery, UuidParams, id } from './schemas.ts';

@@ -1,21 +1,23 @@
 /** Request schemas of the api (zod): validation in the routes, and the OpenAPI document's request shapes. */
 import { z } from 'zod';
 
+/** Text without control characters (NUL …): PostgreSQL refuses NUL in text, and none belongs in a name. */
+const text = () => z.string().regex(/^[^\u0000-\u001F\u007F]*$/, 'no control characters');
 const phone = z.string().regex(/^1\d{10}$/, 'an 11-digit mobile number starting with 1');
-const password = z.string().min(8, 'at least 8 characters').max(128);
+const password = text().min(8, 'at least 8 characters').max(128);
 export const id = z.coerce.number().int().positive().max(2 ** 31 - 1);
 export const UUID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
 const requestId = z.string().regex(UUID_PATTERN, '8-64 characters of A-Z a-z 0-9 _ -');
 const cents = z.number().int().min(0).max(1_000_000_000);
 const isoTime = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
 
-export const RegisterBody = z.object({ phone, password, nickname: z.string().trim().min(1).max(32).optional() });
-export const LoginBody = z.object({ phone: z.string().max(32), password: z.string().max(128) });
+export const RegisterBody = z.object({ phone, password, nickname: text().trim().min(1).max(32).optional() });
+export const LoginBody = z.object({ phone: text().max(32), password: text().max(128) });
 export const SeckillOrderBody = z.object({ seckillGoodId: z.number().int().positive().max(2 ** 31 - 1), uuid: requestId });
 export const NewGoodBody = z.object({
-  name: z.string().trim().min(1).max(100),
-  title: z.string().trim().max(200).default(''),
-  imageUrl: z.string().trim().max(500).default(''),
+  name: text().trim().min(1).max(100),
+  title: text().trim().max(200).default(''),
+  imageUrl: text().trim().max(500).default(''),
   price: cents,
   seckillPrice: cents,
   stock: z.number().int().min(0).max(1_000_000),
