@@ -11,7 +11,7 @@ import { randomFillSync } from 'node:crypto';
 import type { Clock, OrderBus, OrderMessage, OrderStore, SeckillResult, StockCache } from './ports.ts';
 
 export interface CreateOrdersDeps {
-  store: Pick<OrderStore, 'createOrders'>;
+  store: Pick<OrderStore, 'createOrders' | 'liveOrderNos'>;
   cache: Pick<StockCache, 'settle' | 'release'>;
   bus: Pick<OrderBus, 'publishResults' | 'broadcastStockAgain' | 'raiseAlert'>;
   clock: Clock;
@@ -70,6 +70,10 @@ export async function createOrders(deps: CreateOrdersDeps, messages: readonly Or
   });
   const summary: CreateOrdersSummary = { created: 0, failed: 0, repeats: 0, results: [] };
   const perGood = new Map<number, CacheWork>();
+  // A uuid sent again after its order was closed (bought, cancelled, pressed again) holds a fresh unit
+  // that no order owns: that unit goes back. Only repeats are looked up, so a hot batch reads nothing more.
+  const repeatedOrders = outcomes.flatMap(({ result, created }) => (!created && result.status === 'SUCCESS' && result.orderNo ? [result.orderNo] : []));
+  const live = repeatedOrders.length > 0 ? await deps.store.liveOrderNos(repeatedOrders) : new Set<string>();
   const conflicts: OrderMessage[] = [];
 
   outcomes.forEach(({ result, created }, i) => {
@@ -80,7 +84,8 @@ export async function createOrders(deps: CreateOrdersDeps, messages: readonly Or
     let work = perGood.get(message.seckillGoodId);
     if (!work) perGood.set(message.seckillGoodId, (work = { settle: [], release: [] }));
     // The unit this uuid holds in the cache goes back exactly once (release is keyed by uuid).
-    if (result.status === 'SUCCESS' && result.seckillGoodId === message.seckillGoodId) work.settle.push(message.uuid);
+    const ownsUnit = result.status === 'SUCCESS' && result.seckillGoodId === message.seckillGoodId && (created || live.has(result.orderNo!));
+    if (ownsUnit) work.settle.push(message.uuid);
     else work.release.push(message.uuid);
     // A uuid reused for another good or buyer keeps its first outcome; its stray reservation is released above.
     if (result.reason === 'UUID_CONFLICT') conflicts.push(message);

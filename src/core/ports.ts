@@ -262,6 +262,8 @@ export interface OrderStore {
   listGoods(): Promise<SeckillGood[]>;
   /** Users holding a live (UNPAID or PAID) order of this good. */
   liveBuyers(seckillGoodId: number): Promise<number[]>;
+  /** Those of these orders that are live (UNPAID or PAID); unknown order numbers are left out. */
+  liveOrderNos(orderNos: readonly string[]): Promise<Set<string>>;
   /**
    * Turn queued requests into orders. For each message, in one transaction with the others where it can:
    * stock - 1 only if > 0, insert an UNPAID order, record the result. Idempotent on uuid: a uuid that

@@ -119,7 +119,8 @@ describe.each<Mode>(['embedded', 'services'])('worker deciding several batches a
 
     let inFlight = 0;
     let mostAtOnce = 0;
-    const store: Pick<OrderStore, 'createOrders'> = {
+    const store: Pick<OrderStore, 'createOrders' | 'liveOrderNos'> = {
+      liveOrderNos: app.adapters.store.liveOrderNos,
       async createOrders(msgs, opts) {
         mostAtOnce = Math.max(mostAtOnce, ++inFlight);
         try {

@@ -39,9 +39,9 @@ describe.each<Mode>(['embedded', 'services'])('worker faults (%s)', (mode) => {
     await bus.close();
   }
 
-  function startWorker(bus: OrderBus, store: Pick<OrderStore, 'createOrders'> = app.adapters.store) {
+  function startWorker(bus: OrderBus, store: Partial<Pick<OrderStore, 'createOrders'>> = {}) {
     return consumePendingOrders(
-      { store, cache: app.adapters.cache, bus, clock, payTimeoutMs: 60_000, logger: silent, metrics: createMetrics() },
+      { store: { createOrders: app.adapters.store.createOrders, liveOrderNos: app.adapters.store.liveOrderNos, ...store }, cache: app.adapters.cache, bus, clock, payTimeoutMs: 60_000, logger: silent, metrics: createMetrics() },
       { prefetch: 100, batchSize: 50 },
     );
   }

@@ -9,6 +9,7 @@ import type { Database } from '../database/database.ts';
 import { migrate } from '../database/migrate.ts';
 import { createSqlOrderStore } from './sql-order-store.ts';
 import { createSqlUserStore } from './sql-user-store.ts';
+import { CANCEL } from '../../core/order-lifecycle.ts';
 
 export type MakeDb = () => Promise<{ db: Database; cleanup: () => Promise<void> }>;
 
@@ -393,6 +394,16 @@ export function describeOrderStore(label: string, makeDb: MakeDb): void {
         expect([...found].sort((x, y) => x.uuid.localeCompare(y.uuid))).toEqual([...decided].sort((x, y) => x.uuid.localeCompare(y.uuid)));
         expect(await store.getResults(['no-such-uuid'])).toEqual([]);
         expect(await store.getResults([])).toEqual([]);
+      });
+
+      it('liveOrderNos → the UNPAID and PAID ones of the given orders; closed and unknown ones left out', async () => {
+        const good = await newGood({ stock: 3 });
+        const buyers = await newBuyers(3);
+        const made = await store.createOrders(buyers.map((u) => message(u, good.id)), opts());
+        const [a, b, c] = made.map((x) => x.result.orderNo!);
+        await store.applyTransition([b!], CANCEL, new Date());
+        expect(await store.liveOrderNos([a!, b!, c!, 'NO-SUCH-ORDER'])).toEqual(new Set([a, c]));
+        expect(await store.liveOrderNos([])).toEqual(new Set());
       });
     });
   });

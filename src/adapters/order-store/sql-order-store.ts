@@ -37,6 +37,15 @@ export function createSqlOrderStore(db: Database): OrderStore {
       return rows.map((row) => row.user_id);
     },
 
+    async liveOrderNos(orderNos) {
+      if (orderNos.length === 0) return new Set();
+      const rows = await db.query<{ order_no: string }>(
+        `SELECT order_no FROM orders WHERE order_no = ANY($1::text[]) AND status IN ('UNPAID', 'PAID')`,
+        [orderNos],
+      );
+      return new Set(rows.map((row) => row.order_no));
+    },
+
     createOrders: (messages, opts) => createOrdersInDb(db, messages, opts),
 
     async getResult(uuid) {
