@@ -11,7 +11,6 @@
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import pino from 'pino';
-import { z } from 'zod';
 import { createPgliteDatabase } from '../../src/adapters/database/pglite-database.ts';
 import { migrate } from '../../src/adapters/database/migrate.ts';
 import { createMemoryOrderBus } from '../../src/adapters/order-bus/memory-order-bus.ts';
@@ -27,7 +26,8 @@ import { placeOrder } from '../../src/core/place-order.ts';
 import { createRateLimiter } from '../../src/core/rate-limit.ts';
 import { createSoldOutSigns } from '../../src/core/sold-out-signs.ts';
 import { makeAuthenticate } from '../../src/entry-points/http/auth.ts';
-import { parseInput, sendError } from '../../src/entry-points/http/http-errors.ts';
+import { parseInput, sendError, sendRateLimited } from '../../src/entry-points/http/http-errors.ts';
+import { SeckillOrderBody } from '../../src/entry-points/http/schemas.ts';
 import { buildHttpServer } from '../../src/entry-points/http/server.ts';
 import { registerWebRoutes } from '../../src/entry-points/http/web.routes.ts';
 import { createMetrics } from '../../src/entry-points/metrics.ts';
@@ -63,7 +63,6 @@ const good = await createSale({ store, cache, catalog }, {
 const rateLimiter = createRateLimiter(clock, { perSecond: 5, burst: 10 });
 const authenticate = makeAuthenticate(signer, clock);
 const placeDeps = { catalog, signs, cache, orders: createOrderBatcher({ bus, cache }, { maxOrders: 500, maxWaitMs: 2 }), store, clock };
-const Body = z.object({ seckillGoodId: z.number().int().positive().max(2 ** 31 - 1), uuid: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/) });
 
 function metricsHook(app: FastifyInstance) {
   app.addHook('onResponse', async (req, reply) => {
@@ -93,8 +92,12 @@ export async function buildVariant(variant: string): Promise<FastifyInstance> {
   if (variant === 'handler') {
     app.post('/api/seckill/orders', async (req, reply) => {
       const claims = authenticate(req);
-      if (rateLimiter.take(claims.userId) > 0) return sendError(reply, 'RATE_LIMITED', 'slow down');
-      const body = parseInput(Body, req.body);
+      const wait = rateLimiter.take(claims.userId);
+      if (wait > 0) {
+        metrics.seckillRequests.inc({ outcome: 'RATE_LIMITED' });
+        return sendRateLimited(reply, wait);
+      }
+      const body = parseInput(SeckillOrderBody, req.body);
       const outcome = await placeOrder(placeDeps, { userId: claims.userId, ...body });
       metrics.seckillRequests.inc({ outcome: outcome.kind === 'ACCEPTED' ? 'QUEUED' : outcome.code });
       if (outcome.kind === 'REJECTED') return sendError(reply, outcome.code, outcome.message);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createTokenSigner, hashPassword, verifyPassword } from './credentials.ts';
+import { createTokenSigner, hashPassword, rememberVerifiedTokens, verifyPassword, type TokenSigner } from './credentials.ts';
 
 describe('passwords', () => {
   it('a hashed password verifies, a wrong one does not, and two hashes of one password differ', async () => {
@@ -30,5 +30,71 @@ describe('tokens', () => {
     expect(signer.verify(forged, now)).toBeNull();
     expect(createTokenSigner('t'.repeat(32), 60).verify(token, now)).toBeNull();
     for (const junk of ['', '.', 'abc', 'a.b', token + 'x']) expect(signer.verify(junk, now)).toBeNull();
+  });
+});
+
+describe('remembered tokens', () => {
+  const now = new Date('2026-01-01T00:00:00Z');
+  const signer = createTokenSigner('s'.repeat(32), 60);
+  const counting = (): TokenSigner & { verifications: number } => {
+    const c = { verifications: 0, sign: signer.sign, verify: (t: string, at: Date) => (c.verifications++, signer.verify(t, at)) };
+    return c;
+  };
+
+  it('a token that verified is answered from memory, with the same claims', () => {
+    const inner = counting();
+    const tokens = rememberVerifiedTokens(inner);
+    const { token } = signer.sign({ userId: 7, role: 'user' }, now);
+    expect(tokens.verify(token, now)).toEqual(signer.verify(token, now));
+    expect(tokens.verify(token, now)).toMatchObject({ userId: 7, role: 'user' });
+    expect(inner.verifications).toBe(1);
+  });
+
+  it('a remembered token is refused once it expires', () => {
+    const tokens = rememberVerifiedTokens(signer);
+    const { token } = signer.sign({ userId: 7, role: 'user' }, now);
+    expect(tokens.verify(token, now)).not.toBeNull();
+    expect(tokens.verify(token, new Date(now.getTime() + 59_999))).not.toBeNull();
+    expect(tokens.verify(token, new Date(now.getTime() + 60_000))).toBeNull();
+    expect(tokens.verify(token, new Date(now.getTime() + 120_000))).toBeNull();
+  });
+
+  it('a remembered token with any one character changed is refused', () => {
+    const tokens = rememberVerifiedTokens(signer);
+    const { token } = signer.sign({ userId: 7, role: 'user' }, now);
+    expect(tokens.verify(token, now)).not.toBeNull();
+    for (let i = 0; i < token.length; i++) {
+      const changed = token.slice(0, i) + (token[i] === 'A' ? 'B' : 'A') + token.slice(i + 1);
+      // A changed last character can decode to the same signature bytes (base64url's spare bits).
+      if (signer.verify(changed, now)) continue;
+      expect(tokens.verify(changed, now)).toBeNull();
+    }
+    expect(tokens.verify(token + 'x', now)).toBeNull();
+  });
+
+  it('a refused token is not remembered', () => {
+    const inner = counting();
+    const tokens = rememberVerifiedTokens(inner);
+    const { token } = signer.sign({ userId: 7, role: 'user' }, now);
+    const later = new Date(now.getTime() + 60_000);
+    expect(tokens.verify(token, later)).toBeNull();
+    expect(tokens.verify(token, later)).toBeNull();
+    expect(inner.verifications).toBe(2);
+  });
+
+  it('memory is bounded: past the limit the least recently used token is verified again', () => {
+    const inner = counting();
+    const tokens = rememberVerifiedTokens(inner, 2);
+    const [a, b, c] = [1, 2, 3].map((userId) => signer.sign({ userId, role: 'user' }, now).token);
+    tokens.verify(a!, now);
+    tokens.verify(b!, now);
+    tokens.verify(a!, now); // a is now the most recently used
+    tokens.verify(c!, now); // b goes
+    expect(inner.verifications).toBe(3);
+    tokens.verify(a!, now);
+    tokens.verify(c!, now);
+    expect(inner.verifications).toBe(3);
+    expect(tokens.verify(b!, now)).toMatchObject({ userId: 2 });
+    expect(inner.verifications).toBe(4);
   });
 });

@@ -74,3 +74,30 @@ export function createTokenSigner(secret: string, ttlSeconds: number): TokenSign
     },
   };
 }
+
+/**
+ * Remembers tokens that verified, by their exact text, so a buyer pressing again costs a Map lookup
+ * instead of an HMAC. Only verified tokens are kept, so a token differing in any character is a miss and is
+ * verified in full. Expiry is checked again on every hit. At most `maxEntries`, least recently used first out.
+ */
+export function rememberVerifiedTokens(signer: TokenSigner, maxEntries = 100_000): TokenSigner {
+  const verified = new Map<string, Readonly<TokenClaims>>();
+  return {
+    sign: (claims, now) => signer.sign(claims, now),
+    verify(token, now) {
+      const known = verified.get(token);
+      if (known) {
+        verified.delete(token);
+        if (known.exp * 1000 <= now.getTime()) return null;
+        verified.set(token, known);
+        return known;
+      }
+      const claims = signer.verify(token, now);
+      if (!claims) return null;
+      if (verified.size >= maxEntries) verified.delete(verified.keys().next().value!);
+      const frozen = Object.freeze(claims);
+      verified.set(token, frozen);
+      return frozen;
+    },
+  };
+}

@@ -11,7 +11,7 @@ import { placeOrder, type PlaceOrderDeps } from '../../core/place-order.ts';
 import type { RateLimiter } from '../../core/rate-limit.ts';
 import type { OrderBus, OrderStore, StockCache, UserStore } from '../../core/ports.ts';
 import { requireAdmin, type Authenticate } from './auth.ts';
-import { parseInput, sendError } from './http-errors.ts';
+import { parseInput, sendError, sendRateLimited } from './http-errors.ts';
 import type { Metrics } from '../metrics.ts';
 import { goodJson, orderJson, resultJson, userJson } from './presenters.ts';
 
@@ -64,7 +64,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     const wait = deps.rateLimiter?.take(claims.userId) ?? 0;
     if (wait > 0) {
       deps.metrics.seckillRequests.inc({ outcome: 'RATE_LIMITED' });
-      throw new SeckillError('RATE_LIMITED', 'Too many requests; wait a moment and press again.', { details: { retryAfterSeconds: wait } });
+      return sendRateLimited(reply, wait);
     }
     const body = parseInput(SeckillOrderBody, req.body);
     const outcome = await placeOrder(deps.placeOrder, { userId: claims.userId, ...body });
