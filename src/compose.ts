@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { ensureAccount } from './core/accounts.ts';
 import { createGoodsCatalog } from './core/catalog.ts';
-import { createTokenSigner, type TokenSigner } from './core/credentials.ts';
+import { createTokenSigner, rememberVerifiedTokens, type TokenSigner } from './core/credentials.ts';
 import { createSale } from './core/goods.ts';
 import type { Clock, OrderBus, OrderStore, StockCache, Subscription, UserStore } from './core/ports.ts';
 import { createOrderBatcher } from './core/order-batcher.ts';
@@ -192,7 +192,8 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
 
     if (config.roles.includes('ws')) {
       const push = await startResultPushServer(
-        { signer, clock, bus, store, logger: log('ws'), metrics },
+        // A buyer's page opens a socket per press with one token: remembered like the api does.
+        { signer: rememberVerifiedTokens(signer, 20_000), clock, bus, store, logger: log('ws'), metrics },
         { host: config.host, port: config.wsPort },
       );
       closers.push(() => push.close());

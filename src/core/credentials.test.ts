@@ -31,6 +31,19 @@ describe('tokens', () => {
     expect(createTokenSigner('t'.repeat(32), 60).verify(token, now)).toBeNull();
     for (const junk of ['', '.', 'abc', 'a.b', token + 'x']) expect(signer.verify(junk, now)).toBeNull();
   });
+
+  it('only the exact spelling of a signature verifies (no second spelling through spare base64url bits)', () => {
+    const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    // 32 bytes in base64url leave 2 spare bits in the last character: 3 other characters decode to the same bytes.
+    for (let userId = 1; userId <= 20; userId++) {
+      const { token } = signer.sign({ userId, role: 'user' }, now);
+      const last = token.at(-1)!;
+      for (const c of ALPHABET) {
+        if (c === last) continue;
+        expect(signer.verify(token.slice(0, -1) + c, now)).toBeNull();
+      }
+    }
+  });
 });
 
 describe('remembered tokens', () => {

@@ -59,8 +59,10 @@ export function createTokenSigner(secret: string, ttlSeconds: number): TokenSign
       const dot = token.indexOf('.');
       if (dot <= 0 || token.length > 512) return null;
       const payload = token.slice(0, dot);
-      const given = Buffer.from(token.slice(dot + 1), 'base64url');
-      const expected = Buffer.from(mac(payload), 'base64url');
+      // The signature's text is compared, not its decoded bytes: base64url decoding ignores the spare bits
+      // of the last character, so decoding would accept several spellings of one signature.
+      const given = Buffer.from(token.slice(dot + 1), 'latin1');
+      const expected = Buffer.from(mac(payload), 'latin1');
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
       let body: { u?: unknown; r?: unknown; e?: unknown };
       try {
