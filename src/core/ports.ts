@@ -165,7 +165,9 @@ export interface OrderBus {
   /**
    * Take order batches (competing consumers: each message goes to one of them). At-least-once:
    * a message may be delivered more than once. A rejected handler causes a redelivery; after
-   * `maxAttempts` the message goes to the dead-letter queue instead.
+   * `maxAttempts` the message goes to the dead-letter queue instead. A handler that rejects with an
+   * infrastructure failure (SeckillError UNAVAILABLE) is retried after a growing wait and that does not count
+   * as an attempt: a database outage delays orders, it never dead-letters them.
    */
   consumeOrders(handler: Handler<OrderMessage[]>, opts?: { prefetch?: number }): Promise<Subscription>;
   /**
@@ -187,6 +189,11 @@ export interface OrderBus {
   takeAlerts(max: number): Promise<Alert[]>;
   /** Read (and remove) up to `max` dead-lettered order batches, as their order requests; operators and tests. */
   takeDeadOrders(max: number): Promise<OrderMessage[]>;
+  /**
+   * Put up to `max` dead-lettered order batches back on the pending queue as new messages (attempt 1),
+   * each removed from the dead-letter queue only once its copy is confirmed. Returns the orders replayed.
+   */
+  replayDeadOrders(max: number): Promise<number>;
   /** Resolves when the bus is connected and listening (health checks); rejects UNAVAILABLE otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

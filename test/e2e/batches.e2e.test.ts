@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OrderMessage, SeckillResult } from '../../src/core/ports.ts';
 import { apiClient, bootTestApp, mapLimit, newUuid, type ApiClient, type Mode, type TestApp } from '../support/app.ts';
 import { makeBuyers, type Buyer } from '../support/buyers.ts';
+import { adminSales, waitFor } from '../support/sales.ts';
 import { servicesAvailable } from '../support/services.ts';
 
 const servicesUp = await servicesAvailable('postgres', 'redis', 'rabbitmq');
@@ -34,28 +35,7 @@ describe.each<Mode>(['embedded', 'services'])('batches on the bus (%s)', (mode) 
     await app?.destroy();
   });
 
-  async function sale(stock: number): Promise<number> {
-    const now = Date.now();
-    const r = await api('POST', '/api/admin/seckill/goods', {
-      token: admin,
-      body: { name: 'Batch good', price: 2000, seckillPrice: 990, stock, startAt: new Date(now - 1000).toISOString(), endAt: new Date(now + 3_600_000).toISOString() },
-    });
-    expect(r.status).toBe(201);
-    return r.body.id;
-  }
-
-  const stats = async (id: number) => (await api('GET', `/api/admin/seckill/goods/${id}/stats`, { token: admin })).body;
-
-  async function waitFor<T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const v = await get();
-      if (ok(v)) return v;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
-      await sleep(25);
-    }
-  }
-  const atRest = (id: number) => waitFor('the good at rest', () => stats(id), (s) => s.queued === 0 && s.preStock === s.stock);
+  const { sale, stats, atRest } = adminSales((...args) => api(...args), () => admin, 'Batch good');
 
   /** Every buyer presses buy once, all at once; returns each answer with its uuid. */
   async function press(buyers: Buyer[], goodId: number) {

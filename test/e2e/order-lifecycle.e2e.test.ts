@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeOrders } from '../../src/core/close-orders.ts';
 import { makeOrderNo } from '../../src/core/create-orders.ts';
 import { apiClient, bootTestApp, mapLimit, newUuid, type ApiClient, type Mode, type TestApp } from '../support/app.ts';
+import { adminSales, waitFor } from '../support/sales.ts';
 import { servicesAvailable } from '../support/services.ts';
 
 const servicesUp = await servicesAvailable('postgres', 'redis', 'rabbitmq');
@@ -27,24 +28,7 @@ describe.each<Mode>(['embedded', 'services'])('order lifecycle (%s)', (mode) => 
     });
   }
 
-  async function sale(stock: number): Promise<number> {
-    const now = Date.now();
-    const r = await api('POST', '/api/admin/seckill/goods', {
-      token: admin,
-      body: { name: 'Lifecycle good', price: 2000, seckillPrice: 990, stock, startAt: new Date(now - 1000).toISOString(), endAt: new Date(now + 3_600_000).toISOString() },
-    });
-    return r.body.id;
-  }
-
-  async function waitFor<T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const v = await get();
-      if (ok(v)) return v;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
-      await sleep(25);
-    }
-  }
+  const { sale, stats, atRest } = adminSales((...args) => api(...args), () => admin, 'Lifecycle good');
 
   /** Win one unit and wait for the order. */
   async function buy(token: string, goodId: number): Promise<string> {
@@ -56,8 +40,6 @@ describe.each<Mode>(['embedded', 'services'])('order lifecycle (%s)', (mode) => 
     return result.body.orderNo;
   }
 
-  const stats = async (id: number) => (await api('GET', `/api/admin/seckill/goods/${id}/stats`, { token: admin })).body;
-  const atRest = (id: number) => waitFor('the good at rest', () => stats(id), (s) => s.queued === 0 && s.preStock === s.stock);
 
   beforeAll(async () => {
     if (skip) return;

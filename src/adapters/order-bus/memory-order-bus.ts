@@ -4,7 +4,9 @@
  * - Every message is a batch (an array), as on RabbitMQ: order requests, results, goods with stock again.
  * - Orders: one queue, competing consumers served round robin, each with at most `prefetch` messages in
  *   hand. A message leaves the queue only when its handler resolves; a rejection puts it back at the tail
- *   with attempt + 1 and redelivered = true, and after `maxAttempts` it goes to the dead list.
+ *   with attempt + 1 and redelivered = true, and after `maxAttempts` it goes to the dead list. A rejection
+ *   for an infrastructure failure (UNAVAILABLE) keeps the message in hand for a growing wait, then puts it
+ *   back with the same attempt (see retry-policy.ts).
  * - Every message is a JSON copy: no caller shares objects with another.
  * - Delivery is always asynchronous, never inside the publish call.
  * - `duplicateNext(n)` (or `duplicateDeliveries`) delivers the next n order messages twice, as a broker may.
@@ -22,6 +24,7 @@ import type {
 } from '../../core/ports.ts';
 import { SeckillError } from '../../core/errors.ts';
 import { groupResults } from './batches.ts';
+import { createBackoff, isInfrastructureFailure, type Backoff } from './retry-policy.ts';
 
 export interface MemoryOrderBusOptions {
   /** Deliveries of one order message before it is dead-lettered. Default 5. */
@@ -32,6 +35,8 @@ export interface MemoryOrderBusOptions {
   onSubscriberError?: (err: unknown) => void;
   /** A SUCCESS result reaches the timeout consumers this long after it is published. Default 15 min. */
   payTimeoutMs?: number;
+  /** Waits between retries after infrastructure failures. Default 200 ms growing to 10 s. */
+  retryBackoff?: { firstMs?: number; maxMs?: number };
 }
 
 export interface MemoryOrderBus extends OrderBus {
@@ -53,6 +58,7 @@ interface Queued {
 
 interface Consumer {
   handler: Handler<unknown>;
+  backoff: Backoff;
   /** Runs the handler in the process (bus) that owns this consumer. */
   deliver(item: Queued): void;
   prefetch: number;
@@ -128,14 +134,21 @@ function connect(broker: Broker, options: MemoryOrderBusOptions): MemoryOrderBus
     const work: Promise<void> = Promise.resolve()
       .then(() => consumer.handler(JSON.parse(item.body), delivery))
       .then(
-        () => settle(unacked, null),
-        () => settle(unacked, item.attempt >= maxAttempts ? 'dead' : 'retry'),
+        () => {
+          consumer.backoff.reset();
+          settle(unacked, null);
+        },
+        async (err: unknown) => {
+          if (!isInfrastructureFailure(err)) return settle(unacked, item.attempt >= maxAttempts ? 'dead' : 'retry');
+          await new Promise((r) => setTimeout(r, consumer.backoff.next()));
+          settle(unacked, 'again');
+        },
       )
       .finally(() => consumer.work.delete(work));
     consumer.work.add(work);
   }
 
-  function settle(unacked: Unacked, failure: 'retry' | 'dead' | null): void {
+  function settle(unacked: Unacked, failure: 'retry' | 'again' | 'dead' | null): void {
     if (unacked.settled) return; // this process died meanwhile: the message is already back in the queue
     unacked.settled = true;
     myUnacked.delete(unacked);
@@ -143,6 +156,7 @@ function connect(broker: Broker, options: MemoryOrderBusOptions): MemoryOrderBus
     const { item, queue } = unacked;
     if (failure === 'dead') queue.dead.push(item.body);
     if (failure === 'retry') queue.pending.push({ body: item.body, attempt: item.attempt + 1, redelivered: true });
+    if (failure === 'again') queue.pending.push({ body: item.body, attempt: item.attempt, redelivered: true });
     schedulePump(queue);
   }
 
@@ -150,6 +164,7 @@ function connect(broker: Broker, options: MemoryOrderBusOptions): MemoryOrderBus
     ensureOpen();
     const consumer: Consumer = {
       handler: handler as Handler<unknown>,
+      backoff: createBackoff(options.retryBackoff),
       deliver: (item) => deliver(queue, consumer, item),
       prefetch: Math.max(1, opts?.prefetch ?? DEFAULT_PREFETCH),
       inHand: 0,
@@ -247,6 +262,13 @@ function connect(broker: Broker, options: MemoryOrderBusOptions): MemoryOrderBus
     },
     async takeDeadOrders(max) {
       return take<OrderMessage[]>(broker.orders.dead, max).flat();
+    },
+    async replayDeadOrders(max) {
+      ensureOpen();
+      const batches = broker.orders.dead.splice(0, Math.max(0, max));
+      for (const body of batches) broker.orders.pending.push({ body, attempt: 1, redelivered: false });
+      if (batches.length > 0) schedulePump(broker.orders);
+      return batches.reduce((n, body) => n + (JSON.parse(body) as unknown[]).length, 0);
     },
     duplicateNext(n) {
       broker.duplicatesLeft += n;

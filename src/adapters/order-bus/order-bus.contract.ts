@@ -10,6 +10,7 @@
  * `cleanup` closes every bus it made (closing twice is fine) and removes what the test left behind.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SeckillError } from '../../core/errors.ts';
 import type { Alert, Delivery, OrderBus, OrderMessage, SeckillResult } from '../../core/ports.ts';
 
 export interface OrderBusFixture {
@@ -21,6 +22,8 @@ export interface OrderBusFixture {
 export const CONTRACT_MAX_ATTEMPTS = 3;
 /** Fixtures make their buses with this pay timeout, so timeout tests finish quickly. */
 export const CONTRACT_PAY_TIMEOUT_MS = 300;
+/** Fixtures make their buses with these waits after an infrastructure failure, so outage tests finish quickly. */
+export const CONTRACT_RETRY_BACKOFF = { firstMs: 10, maxMs: 50 };
 
 /** Long enough for a broker to deliver something that should not be delivered. */
 const QUIET_MS = 250;
@@ -138,6 +141,46 @@ export function describeOrderBus(label: string, makeFresh: () => Promise<OrderBu
         expect(taken).toHaveLength(2);
         for (const batch of batches) expect(taken).toContainEqual(batch);
         expect([...attempts.values()]).toEqual([[1, 2, 3], [1, 2, 3]]);
+        expect(await bus.takeDeadOrders(10)).toEqual([]);
+      });
+
+      it('a handler failing for an outage (UNAVAILABLE) is retried after waits, past maxAttempts, never dead-lettered, its attempt unchanged', async () => {
+        const seen: number[] = [];
+        const failures = CONTRACT_MAX_ATTEMPTS + 2;
+        await bus.consumeOrders(async (_batch, delivery) => {
+          seen.push(delivery.attempt);
+          if (seen.length <= failures) throw new SeckillError('UNAVAILABLE', 'The database is unavailable.');
+        });
+        await bus.publishOrders(orders(1, 3));
+        await waitFor(() => seen.length >= failures + 1, 15_000);
+        await sleep(QUIET_MS);
+        expect(seen).toEqual(Array(failures + 1).fill(1));
+        expect(await bus.takeDeadOrders(10)).toEqual([]);
+      });
+
+      it('dead-lettered batches replayed: back on the queue whole, as attempt 1, counted in orders; the dead queue is empty after', async () => {
+        let fail = true;
+        const lastAttempt = new Map<string, number>();
+        const handled: [OrderMessage[], number][] = [];
+        await bus.consumeOrders(async (batch, delivery) => {
+          if (fail) {
+            lastAttempt.set(batch[0]!.uuid, delivery.attempt);
+            throw new Error('bad content, until fixed');
+          }
+          handled.push([batch, delivery.attempt]);
+        });
+        await bus.publishOrders(orders(1, 3));
+        await bus.publishOrders(orders(4, 2));
+        await waitFor(() => [...lastAttempt.values()].filter((a) => a === CONTRACT_MAX_ATTEMPTS).length === 2);
+        await sleep(QUIET_MS); // the last failures reach the dead-letter queue
+        fail = false; // the operator fixed the cause, then replays
+        const replayed = await bus.replayDeadOrders(10);
+        await waitFor(() => handled.length === 2);
+        await sleep(QUIET_MS);
+        expect(replayed).toBe(5);
+        expect(handled.map(([b]) => b).sort((a, b) => b.length - a.length)).toEqual([orders(1, 3), orders(4, 2)]);
+        expect(handled.every(([, attempt]) => attempt === 1)).toBe(true);
+        expect(await bus.replayDeadOrders(10)).toBe(0);
         expect(await bus.takeDeadOrders(10)).toEqual([]);
       });
 

@@ -6,6 +6,7 @@ import type { Delivery, OrderMessage, SeckillResult } from '../../core/ports.ts'
 import {
   CONTRACT_MAX_ATTEMPTS,
   CONTRACT_PAY_TIMEOUT_MS,
+  CONTRACT_RETRY_BACKOFF,
   deferred,
   describeOrderBus,
   order,
@@ -27,7 +28,7 @@ async function freshRabbit(): Promise<OrderBusFixture & { bus: RabbitOrderBus }>
   const prefix = `${filePrefix}${++namespaces}.`;
   const buses: RabbitOrderBus[] = [];
   const make = async (): Promise<RabbitOrderBus> => {
-    const bus = await createRabbitOrderBus({ url, prefix, maxAttempts: CONTRACT_MAX_ATTEMPTS, payTimeoutMs: CONTRACT_PAY_TIMEOUT_MS });
+    const bus = await createRabbitOrderBus({ url, prefix, maxAttempts: CONTRACT_MAX_ATTEMPTS, payTimeoutMs: CONTRACT_PAY_TIMEOUT_MS, retryBackoff: CONTRACT_RETRY_BACKOFF });
     buses.push(bus);
     return bus;
   };

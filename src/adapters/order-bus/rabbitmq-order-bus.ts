@@ -4,7 +4,9 @@
  *
  * Order delivery is at-least-once: a message is acked only after its handler resolved. A handler that
  * rejects gets the message again through a confirmed republish carrying `x-attempt` + 1 (then the original
- * is acked); after `maxAttempts` the message goes to the dead-letter queue instead. A connection lost with
+ * is acked); after `maxAttempts` the message goes to the dead-letter queue instead. A rejection for an
+ * infrastructure failure (UNAVAILABLE: the database down …) is not an attempt: the message is held for a
+ * growing wait, then handed back to the broker unchanged (see retry-policy.ts). A connection lost with
  * handlers in hand simply lets the broker hand those messages out again.
  *
  * `close()` drops the connection at once, like a crashed process: messages in hand go back to the queue.
@@ -21,6 +23,7 @@ import type {
   Subscription,
 } from '../../core/ports.ts';
 import { asBatch, groupResults } from './batches.ts';
+import { createBackoff, isInfrastructureFailure } from './retry-policy.ts';
 import { openLink, silentLogger, unavailable, type Attachment, type BusLogger, type Link } from './rabbitmq-link.ts';
 import { RESULT_ROUTING_KEYS, topologyNames, type TopologyNames } from './rabbitmq-topology.ts';
 
@@ -36,6 +39,8 @@ export interface RabbitOrderBusOptions {
   /** Deliveries of one order message before it is dead-lettered. Default 5. */
   maxAttempts?: number;
   logger?: BusLogger;
+  /** Waits between retries after infrastructure failures. Default 200 ms growing to 10 s. */
+  retryBackoff?: { firstMs?: number; maxMs?: number };
   /** A publish not confirmed by then rejects with UNAVAILABLE. Default 5 s. */
   confirmTimeoutMs?: number;
   /** Connection attempts at start before `createRabbitOrderBus` rejects. Default 5 (about 3 s). */
@@ -58,6 +63,7 @@ const LAST_ERROR_HEADER = 'x-last-error';
 export async function createRabbitOrderBus(options: RabbitOrderBusOptions): Promise<RabbitOrderBus> {
   const names = topologyNames(options.prefix ?? 'seckill.', options.payTimeoutMs);
   const maxAttempts = options.maxAttempts ?? 5;
+  const retryBackoff = options.retryBackoff;
   const logger = options.logger ?? silentLogger;
   const link = await openLink({ url: options.url, names, logger, connectRetries: options.connectRetries ?? 5, ...(options.confirmTimeoutMs ? { confirmTimeoutMs: options.confirmTimeoutMs } : {}) });
 
@@ -82,9 +88,9 @@ export async function createRabbitOrderBus(options: RabbitOrderBusOptions): Prom
       if (messages.length > 0) await link.publish('', names.pendingQueue, json(messages), { toQueue: true });
     },
     consumeOrders: (handler, opts) =>
-      subscribe(workConsumer(link, names, ORDERS, handler, { prefetch: opts?.prefetch ?? DEFAULT_PREFETCH, maxAttempts, logger })),
+      subscribe(workConsumer(link, names, ORDERS, handler, { prefetch: opts?.prefetch ?? DEFAULT_PREFETCH, maxAttempts, logger, retryBackoff })),
     consumeTimeouts: (handler, opts) =>
-      subscribe(workConsumer(link, names, TIMEOUTS, handler, { prefetch: opts?.prefetch ?? DEFAULT_PREFETCH, maxAttempts, logger })),
+      subscribe(workConsumer(link, names, TIMEOUTS, handler, { prefetch: opts?.prefetch ?? DEFAULT_PREFETCH, maxAttempts, logger, retryBackoff })),
     publishResults: async (results) => {
       await Promise.all(
         [...groupResults(results)].map(([status, group]) =>
@@ -102,6 +108,7 @@ export async function createRabbitOrderBus(options: RabbitOrderBusOptions): Prom
     raiseAlert: (alert) => link.publish('', names.alertQueue, json(alert), { toQueue: true }),
     takeAlerts: (max) => take<Alert>(link, names.alertQueue, max, logger),
     takeDeadOrders: async (max) => (await take(link, names.deadQueue, max, logger, parseBatch<OrderMessage>)).flat(),
+    replayDeadOrders: (max) => replay(link, names, max),
     isConnected: () => link.isConnected(),
     ping: async () => {
       if (!link.isConnected()) throw unavailable('RabbitMQ is not connected; reconnecting.');
@@ -126,9 +133,10 @@ function workConsumer<T>(
   names: TopologyNames,
   work: WorkQueue,
   handler: Handler<T[]>,
-  opts: { prefetch: number; maxAttempts: number; logger: BusLogger },
+  opts: { prefetch: number; maxAttempts: number; logger: BusLogger; retryBackoff?: { firstMs?: number; maxMs?: number } },
 ): Subscription & Attachment {
   const { logger, maxAttempts } = opts;
+  const backoff = createBackoff(opts.retryBackoff);
   let closed = false;
   let live: { channel: Channel; consumerTag: string } | null = null;
   const inHand = new Set<Promise<void>>();
@@ -146,9 +154,23 @@ function workConsumer<T>(
     try {
       await handler(message, delivery);
     } catch (err) {
+      if (isInfrastructureFailure(err)) return retryLater(channel, msg, attempt, err);
       return retryOrDeadLetter(channel, msg, attempt, err);
     }
+    backoff.reset();
     ackQuietly(channel, msg);
+  }
+
+  /** Held while the dependency is down (this also slows the consumer down), then back to the broker as it was. */
+  async function retryLater(channel: Channel, msg: ConsumeMessage, attempt: number, err: unknown): Promise<void> {
+    const waitMs = backoff.next();
+    logger.warn({ attempt, waitMs, err: describe(err) }, `${work.what} handler hit an outage; retrying after a wait (not counted as an attempt)`);
+    await new Promise((r) => setTimeout(r, waitMs));
+    try {
+      channel.nack(msg, false, true);
+    } catch {
+      // The channel went with its connection: the broker redelivers anyway.
+    }
   }
 
   async function retryOrDeadLetter(channel: Channel, msg: ConsumeMessage, attempt: number, err: unknown): Promise<void> {
@@ -264,6 +286,32 @@ async function take<T>(link: Link, queue: string, max: number, logger: BusLogger
     return out;
   } finally {
     // close waits for close-ok, so the ack above has reached the broker when this returns
+    await link.closeChannel(channel);
+  }
+}
+
+/** Dead order batches back to the pending queue, each acked (removed) only after its copy is confirmed. */
+async function replay(link: Link, names: TopologyNames, max: number): Promise<number> {
+  const channel = await link.openChannel(link.model(), 'replay dead orders');
+  let orders = 0;
+  try {
+    for (let i = 0; i < max; i++) {
+      const msg = await channel.get(names.deadQueue, { noAck: false });
+      if (!msg) break;
+      let count = 0;
+      try {
+        count = parseBatch<unknown>(msg.content).length;
+      } catch {
+        // Unreadable: it stays dead (the broker takes it back when this channel closes).
+        continue;
+      }
+      await link.publish('', names.pendingQueue, msg.content, { toQueue: true });
+      channel.ack(msg);
+      orders += count;
+    }
+    return orders;
+  } finally {
+    // Close waits for close-ok: the acks above have reached the broker; anything unacked goes back to the dead queue.
     await link.closeChannel(channel);
   }
 }

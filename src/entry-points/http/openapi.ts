@@ -187,6 +187,14 @@ export function openApiDocument() {
           responses: { 200: json({ type: 'object', properties: { items: { type: 'array', items: { type: 'object' } } } }), ...errors(400, 401, 403) },
         },
       },
+      '/api/admin/dead-orders/replay': {
+        post: {
+          summary: 'Send dead-lettered order batches (failed on their own content) back to the pending queue; answers the orders replayed',
+          security: auth,
+          parameters: [{ name: 'max', in: 'query', required: false, description: 'batch messages at most', schema: { type: 'integer', minimum: 1, maximum: 10000, default: 100 } }],
+          responses: { 200: json({ type: 'object', properties: { replayed: { type: 'integer' } }, required: ['replayed'] }), ...errors(400, 401, 403, 503) },
+        },
+      },
       '/api/admin/seckill/goods/{id}/stats': { get: { summary: 'Live figures of a sale', security: auth, parameters: [goodId], responses: { 200: json(ref('SaleStats')), ...errors(401, 403, 404) } } },
     },
   };

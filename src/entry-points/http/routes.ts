@@ -1,7 +1,7 @@
 /** The routes of docs/api.md. Each handler: authenticate, validate, call one use case, present. */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { IdParams, LoginBody, NewGoodBody, OrderNoParams, RegisterBody, SeckillOrderBody, TakeAlertsQuery, UuidParams, id } from './schemas.ts';
+import { IdParams, LoginBody, NewGoodBody, OrderNoParams, RegisterBody, SeckillOrderBody, ReplayQuery, TakeAlertsQuery, UuidParams, id } from './schemas.ts';
 import { login, register, type AccountsDeps } from '../../core/accounts.ts';
 import type { GoodsCatalog } from '../../core/catalog.ts';
 import { SeckillError } from '../../core/errors.ts';
@@ -25,7 +25,7 @@ export interface RouteDeps {
   cache: Pick<StockCache, 'reservationOf'>;
   users: Pick<UserStore, 'findById'>;
   catalog: GoodsCatalog;
-  alerts: Pick<OrderBus, 'takeAlerts'>;
+  alerts: Pick<OrderBus, 'takeAlerts' | 'replayDeadOrders'>;
   metrics: Metrics;
   /** Per-buyer limit on seckill requests; absent = no limit. */
   rateLimiter?: RateLimiter;
@@ -140,6 +140,14 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     requireAdmin(authenticate(req));
     const { max } = parseInput(TakeAlertsQuery, req.query);
     return { items: await deps.alerts.takeAlerts(max) };
+  });
+
+  // Order batches that failed on their own content went to the dead-letter queue; once the cause is fixed
+  // an operator sends them back to work. Safe to repeat: the worker is idempotent per uuid.
+  app.post('/api/admin/dead-orders/replay', async (req) => {
+    requireAdmin(authenticate(req));
+    const { max } = parseInput(ReplayQuery, req.query);
+    return { replayed: await deps.alerts.replayDeadOrders(max) };
   });
 
   app.get('/api/admin/seckill/goods/:id/stats', async (req) => {

@@ -28,3 +28,4 @@ export const IdParams = z.object({ id });
 export const UuidParams = z.object({ uuid: requestId });
 export const OrderNoParams = z.object({ orderNo: z.string().regex(/^[A-Za-z0-9]{1,40}$/) });
 export const TakeAlertsQuery = z.object({ max: z.coerce.number().int().min(1).max(500).default(50) });
+export const ReplayQuery = z.object({ max: z.coerce.number().int().min(1).max(10_000).default(100) });
