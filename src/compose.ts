@@ -85,6 +85,9 @@ async function openAdapters(config: Config, logger: Logger): Promise<Adapters> {
       commandTimeout: config.deadlines.redisCommandMs,
       connectTimeout: Math.max(1000, config.deadlines.redisCommandMs),
       maxRetriesPerRequest: 1,
+      // While Redis is unreachable a command fails at once: queued, it could still run after its caller
+      // heard 503 (a reservation nobody publishes, held until the reconciler's grace period ends).
+      enableOfflineQueue: false,
     },
     onError: (err) => logger.warn({ err: err.message }, 'redis connection problem'),
   });

@@ -149,6 +149,14 @@ describe('admin', () => {
     expectError(await api('GET', `/api/admin/seckill/goods/${goodId}/stats`, { token: buyer }), 403, 'FORBIDDEN');
   });
 
+  it('dead-order replay is admin only, validates max, and answers how many orders went back (none here)', async () => {
+    expectError(await api('POST', '/api/admin/dead-orders/replay', { token: buyer }), 403, 'FORBIDDEN');
+    expectError(await api('POST', '/api/admin/dead-orders/replay?max=0', { token: admin }), 400, 'INVALID_INPUT');
+    const r = await api('POST', '/api/admin/dead-orders/replay?max=10', { token: admin });
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual({ replayed: 0 });
+  });
+
   it('an operator takes the alerts the system raised, oldest first, and they are gone afterwards', async () => {
     const at = new Date().toISOString();
     await app.adapters.bus.raiseAlert({ kind: 'CACHE_RESTOCK_FAILED', message: 'redis down', seckillGoodId: goodId, at });

@@ -34,6 +34,43 @@ describe.skipIf(!up)('outages (services)', () => {
     expect((await apiClient(app.httpUrl)('GET', '/api/health')).body).toMatchObject({ status: 'ok', checks: { db: 'ok', cache: 'ok', bus: 'ok' } });
   }, 60_000);
 
+  it('PostgreSQL down under a sale: orders wait (retried, never dead-lettered or expired) and are all made once it is back', async () => {
+    const pg = await startTcpProxy(target(SERVICE_URLS.postgres, 5432), { up: true });
+    proxies.push(pg);
+    const app = await bootTestApp('services', { DATABASE_URL: pg.url(SERVICE_URLS.postgres), DATABASE_CONNECT_TIMEOUT_MS: '500' });
+    apps.push(app);
+    const api = apiClient(app.httpUrl);
+    const admin = (await api('POST', '/api/auth/login', { body: { phone: '13800000000', password: 'admin-pass-123' } })).body.token;
+    const now = Date.now();
+    const good = (
+      await api('POST', '/api/admin/seckill/goods', {
+        token: admin,
+        body: { name: 'Outage good', price: 100, seckillPrice: 1, stock: 30, startAt: new Date(now - 1000).toISOString(), endAt: new Date(now + 3_600_000).toISOString() },
+      })
+    ).body.id;
+    const [early, ...buyers] = await makeBuyers(app, 21);
+    // One order before the outage: the sale is in the api's memory, as during any running sale.
+    expect((await api('POST', '/api/seckill/orders', { token: early!.token, body: { seckillGoodId: good, uuid: newUuid() } })).status).toBe(200);
+
+    pg.down();
+    const uuids = buyers.map(() => newUuid());
+    const answers = await Promise.all(buyers.map((b, i) => api('POST', '/api/seckill/orders', { token: b.token, body: { seckillGoodId: good, uuid: uuids[i] } })));
+    expect(answers.map((a) => a.status)).toEqual(Array(20).fill(200));
+    expect((await api('GET', '/api/health')).body.checks.db).toBe('down');
+    await sleep(3000); // several failed attempts of the worker's batch
+    pg.up();
+
+    let stored: (unknown | null)[] = [];
+    for (let i = 0; i < 200; i++) {
+      stored = await Promise.all(uuids.map((u) => app.adapters.store.getResult(u).catch(() => null)));
+      if (stored.every((r) => r !== null)) break;
+      await sleep(100);
+    }
+    expect(stored.every((r) => (r as { status?: string } | null)?.status === 'SUCCESS')).toBe(true);
+    expect(await app.adapters.bus.takeDeadOrders(100)).toEqual([]);
+    expect(await app.adapters.store.stats(good)).toMatchObject({ stock: 9, orders: { UNPAID: 21 } });
+  }, 60_000);
+
   it('Redis down: health names the cache, a buy answers 503 at once and takes nothing; back up, all is well', async () => {
     const redis = await startTcpProxy(target(SERVICE_URLS.redis, 6379), { up: true });
     proxies.push(redis);

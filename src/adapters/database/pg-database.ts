@@ -110,6 +110,10 @@ export async function createPgDatabase(opts: PgDatabaseOptions): Promise<PgDatab
 
   async function transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     const client: PoolClient = await withUnavailable(() => pool.connect());
+    // A checked-out client between two statements has no query to fail: pg emits the lost connection as an
+    // 'error' event, which would crash the process without a listener. The next statement fails instead.
+    const onLost = (): void => undefined;
+    client.on('error', onLost);
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
@@ -126,6 +130,7 @@ export async function createPgDatabase(opts: PgDatabaseOptions): Promise<PgDatab
       }
       throw asUnavailable(err);
     } finally {
+      client.off('error', onLost);
       client.release(broken);
     }
   }
