@@ -18,7 +18,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startHello, type HelloServer } from './lib/baselines.ts';
 import { logDir, ROOT } from './lib/children.ts';
-import { peakRss, resetPeakRss, type CpuUse } from './lib/cpu.ts';
+import { cpuPerOp, peakRss, resetPeakRss, type CpuUse } from './lib/cpu.ts';
 import { printChecks, type Check } from './lib/invariants.ts';
 import type { LoadResult } from './lib/load.ts';
 import { median, peakRssRows, renderPlot, renderTable, type Row } from './lib/report.ts';
@@ -283,13 +283,23 @@ function tableRows(records: RunRecord[], mode: Mode, want: (s: Scenario) => bool
   }
   const accepts = records.filter((r) => r.accept);
   if (want('accept') && accepts.length) {
-    const withRaw = accepts.filter((r) => r.accept!.rawRate !== undefined);
-    const ratio = withRaw.length ? median(withRaw.map((r) => r.accept!.load.rps / r.accept!.rawRate!)) : undefined;
+    const withHello = accepts.filter((r) => r.hello);
+    const helloRatio = withHello.length ? median(withHello.map((r) => r.accept!.load.rps / r.hello!.rps)) : undefined;
     rows.push(row({
       scenario: 'accept', metric: 'req/s (all QUEUED)', unit: 'req/s', runs: accepts.map((r) => r.accept!.load.rps),
-      ...(withRaw.length ? { baseline: { name: 'raw confirmed publish', value: median(withRaw.map((r) => r.accept!.rawRate!)), unit: 'msg/s' } } : {}),
-      ...(ratio !== undefined ? { ratio, target: '≥ 0.7×', met: ratio >= 0.7 } : {}),
+      ...(helloRatio !== undefined
+        ? { baseline: { name: 'hello-world', value: median(withHello.map((r) => r.hello!.rps)), unit: 'req/s' }, ratio: helloRatio, target: '≥ 0.6×', ...(services ? { met: helloRatio >= 0.6 } : {}) }
+        : {}),
     }));
+    // The per-message publish, printed for reference: with batches it is no longer the accept path's limit.
+    const withRaw = accepts.filter((r) => r.accept!.rawRate !== undefined);
+    if (withRaw.length) {
+      rows.push(row({
+        scenario: 'accept', metric: 'vs raw confirmed publish', unit: '×', runs: withRaw.map((r) => r.accept!.load.rps / r.accept!.rawRate!),
+        baseline: { name: 'raw confirmed publish', value: median(withRaw.map((r) => r.accept!.rawRate!)), unit: 'msg/s' },
+        ratio: median(withRaw.map((r) => r.accept!.load.rps / r.accept!.rawRate!)),
+      }));
+    }
     rows.push(row({ scenario: 'accept', metric: 'p99 latency', unit: 'ms', runs: accepts.map((r) => r.accept!.load.latencyMs.p99) }));
   }
   const hots = records.filter((r) => r.hot);
@@ -299,13 +309,23 @@ function tableRows(records: RunRecord[], mode: Mode, want: (s: Scenario) => bool
     const rate = median(hots.map((r) => r.hot!.rate));
     rows.push(row({
       scenario: 'hot good', metric: `orders/s (${hots[0]!.hot!.workers} worker)`, unit: 'orders/s', runs: hots.map((r) => r.hot!.rate),
-      target: '≥ 30k/s', ...(services ? { met: rate >= 30_000 } : {}),
+      target: '≥ 20k/s', ...(services ? { met: rate >= 20_000 } : {}),
     }));
     if (ratio !== undefined) {
       rows.push(row({
         scenario: 'hot good', metric: 'vs one order per transaction', unit: '×', runs: withBase.map((r) => r.hot!.rate / r.hot!.onePerTxRate!), value: ratio,
         baseline: { name: 'one per tx', value: median(withBase.map((r) => r.hot!.onePerTxRate!)), unit: 'orders/s' },
-        ratio, target: '≥ 15×', ...(services ? { met: ratio >= 15 } : {}),
+        ratio, target: '≥ 25×', ...(services ? { met: ratio >= 25 } : {}),
+      }));
+    }
+    // CPU µs per order of each process during the drain (the broker's is the one batches exist for).
+    for (const group of ['rabbitmq', 'worker', 'postgres', 'ws']) {
+      const per = hots.map((r) => cpuPerOp(r.hot!.cpu, r.hot!.orders)[group]).filter((v): v is number => v !== undefined);
+      if (per.length === 0) continue;
+      const us = median(per);
+      rows.push(row({
+        scenario: 'hot good', metric: `CPU per order: ${group}`, unit: 'µs', runs: per,
+        ...(group === 'rabbitmq' ? { target: '≤ 15 µs', ...(services ? { met: us <= 15 } : {}) } : {}),
       }));
     }
   }
@@ -315,12 +335,13 @@ function tableRows(records: RunRecord[], mode: Mode, want: (s: Scenario) => bool
     rows.push(row({
       scenario: 'hot good', metric: 'database stage alone, orders/s', unit: 'orders/s', runs: withDb.map((r) => r.hot!.dbStageRate!),
       baseline: { name: 'one per tx', value: median(withDb.map((r) => r.hot!.onePerTxRate!)), unit: 'orders/s' },
-      ratio: dbRatio, target: '(≥ 30k/s, ≥ 15×)',
+      ratio: dbRatio,
     }));
   }
   const e2es = records.filter((r) => r.e2e);
   if (want('e2e') && e2es.length) {
-    rows.push(row({ scenario: 'end to end', metric: 'first request → last push', unit: 's', runs: e2es.map((r) => r.e2e!.seconds) }));
+    const e2eSeconds = median(e2es.map((r) => r.e2e!.seconds));
+    rows.push(row({ scenario: 'end to end', metric: 'first request → last push', unit: 's', runs: e2es.map((r) => r.e2e!.seconds), target: '≤ 2.0 s', ...(services ? { met: e2eSeconds <= 2 } : {}) }));
     rows.push(row({ scenario: 'end to end', metric: 'results/s', unit: '/s', runs: e2es.map((r) => r.e2e!.resultsPerSecond) }));
     const lag = median(e2es.map((r) => r.e2e!.pushLagMs));
     rows.push(row({ scenario: 'end to end', metric: 'last push after last QUEUED', unit: 'ms', runs: e2es.map((r) => r.e2e!.pushLagMs), target: '≤ 2000 ms', ...(services ? { met: lag <= 2000 } : {}) }));
