@@ -78,8 +78,6 @@ describe('remembered tokens', () => {
     expect(tokens.verify(token, now)).not.toBeNull();
     for (let i = 0; i < token.length; i++) {
       const changed = token.slice(0, i) + (token[i] === 'A' ? 'B' : 'A') + token.slice(i + 1);
-      // A changed last character can decode to the same signature bytes (base64url's spare bits).
-      if (signer.verify(changed, now)) continue;
       expect(tokens.verify(changed, now)).toBeNull();
     }
     expect(tokens.verify(token + 'x', now)).toBeNull();
