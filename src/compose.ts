@@ -186,7 +186,7 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
       const timeouts = await consumeOrderTimeouts({ store, cache, bus, clock, logger: log('timeouts') }, { prefetch: 100 });
       closers.push(() => timeouts.close());
       const reconciler = startReconciler(
-        { store, cache, bus, clock, graceMs: config.reconcileGraceMs, logger: log('reconciler'), metrics },
+        { store, cache, bus, clock, payments, graceMs: config.reconcileGraceMs, logger: log('reconciler'), metrics },
         { intervalMs: config.reconcileIntervalMs },
       );
       app.reconciler = reconciler;

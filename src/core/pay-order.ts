@@ -1,7 +1,10 @@
 /**
  * Paying and cancelling an order, as its buyer.
  *
- * Pay: charge (idempotent per order) → one transaction records the charge and moves UNPAID → PAID.
+ * Pay: a payment intent is written first, then the charge (idempotent per order), then one transaction
+ * records the charge and moves UNPAID → PAID, then the intent is settled. A process that dies between the
+ * charge and the record leaves the intent open: the reconciler asks the provider and finishes it
+ * (settleCharge below), so no charge is ever taken and recorded nowhere.
  * If the order closed in the meantime (the pay timeout won the race) the charge is refunded, the
  * refund recorded, the order marked REFUNDED, and the buyer told ORDER_CLOSED with refunded: true.
  * Paying twice charges once: the second call finds the order PAID.
@@ -9,10 +12,10 @@
 import { closeOrders, type CloseOrdersDeps } from './close-orders.ts';
 import { SeckillError } from './errors.ts';
 import { PAY, REFUND, chargeKey, isClosed, refundKey } from './order-lifecycle.ts';
-import type { Order, OrderStore, PaymentProvider } from './ports.ts';
+import type { Clock, Order, OrderStore, PaymentProvider } from './ports.ts';
 
 export interface PayOrderDeps extends CloseOrdersDeps {
-  store: CloseOrdersDeps['store'] & Pick<OrderStore, 'getOrder' | 'recordPayment'>;
+  store: CloseOrdersDeps['store'] & Pick<OrderStore, 'getOrder' | 'recordPayment' | 'openPaymentIntent' | 'settlePaymentIntent'>;
   payments: PaymentProvider;
 }
 
@@ -33,23 +36,50 @@ export async function payOrder(deps: PayOrderDeps, req: { userId: number; orderN
   if (order.status === 'PAID') return order;
   if (isClosed(order.status)) throw closedError(order, false);
 
-  const { paymentId } = await deps.payments.charge({
-    idempotencyKey: chargeKey(order.orderNo),
-    orderNo: order.orderNo,
-    userId: order.userId,
-    amount: order.seckillPrice,
-  });
-  const charge = { orderNo: order.orderNo, kind: 'CHARGE' as const, amount: order.seckillPrice, providerRef: paymentId, idempotencyKey: chargeKey(order.orderNo) };
-  const [paid] = await deps.store.applyTransition([order.orderNo], PAY, deps.clock.now(), { payment: charge });
-  if (paid) return paid;
+  const idempotencyKey = chargeKey(order.orderNo);
+  await deps.store.openPaymentIntent({ orderNo: order.orderNo, amount: order.seckillPrice, idempotencyKey });
+  const { paymentId } = await deps.payments.charge({ idempotencyKey, orderNo: order.orderNo, userId: order.userId, amount: order.seckillPrice });
+  const settled = await settleCharge(deps, order, paymentId);
+  if (settled.status === 'PAID') return settled.order;
+  throw closedError(settled.order, true);
+}
 
-  // Lost the race. A concurrent pay of the same order may have won with this same charge: then it is paid.
-  const now = (await deps.store.getOrder(order.orderNo))!;
-  if (now.status === 'PAID') return now;
-  const { refundId } = await deps.payments.refund({ idempotencyKey: refundKey(order.orderNo), paymentId, amount: order.seckillPrice });
-  await deps.store.recordPayment({ orderNo: order.orderNo, kind: 'REFUND', amount: order.seckillPrice, providerRef: refundId, idempotencyKey: refundKey(order.orderNo) });
-  const [refunded] = await deps.store.applyTransition([order.orderNo], REFUND, deps.clock.now());
-  throw closedError(refunded ?? now, true);
+export interface SettleChargeDeps {
+  store: Pick<OrderStore, 'applyTransition' | 'getOrder' | 'recordPayment' | 'settlePaymentIntent'>;
+  payments: Pick<PaymentProvider, 'refund'>;
+  clock: Clock;
+}
+
+/**
+ * A charge was taken for this order: record it and pay the order or, when the order closed in the meantime
+ * (the pay timeout or a cancel won the race), refund it and mark the order REFUNDED. Then settle the intent.
+ * Idempotent: every step is keyed by the order (charge and refund keys, conditional transitions).
+ */
+export async function settleCharge(
+  deps: SettleChargeDeps,
+  order: Pick<Order, 'orderNo' | 'seckillPrice'>,
+  paymentId: string,
+): Promise<{ status: 'PAID' | 'REFUNDED'; order: Order }> {
+  const { orderNo, seckillPrice: amount } = order;
+  const charge = { orderNo, kind: 'CHARGE' as const, amount, providerRef: paymentId, idempotencyKey: chargeKey(orderNo) };
+  const [paid] = await deps.store.applyTransition([orderNo], PAY, deps.clock.now(), { payment: charge });
+  let outcome: { status: 'PAID' | 'REFUNDED'; order: Order };
+  if (paid) {
+    outcome = { status: 'PAID', order: paid };
+  } else {
+    // Lost the race. A concurrent pay of the same order may have won with this same charge: then it is paid.
+    const current = (await deps.store.getOrder(orderNo))!;
+    if (current.status === 'PAID') {
+      outcome = { status: 'PAID', order: current };
+    } else {
+      const { refundId } = await deps.payments.refund({ idempotencyKey: refundKey(orderNo), paymentId, amount });
+      await deps.store.recordPayment({ orderNo, kind: 'REFUND', amount, providerRef: refundId, idempotencyKey: refundKey(orderNo) });
+      const [refunded] = await deps.store.applyTransition([orderNo], REFUND, deps.clock.now());
+      outcome = { status: 'REFUNDED', order: refunded ?? current };
+    }
+  }
+  await deps.store.settlePaymentIntent(orderNo, deps.clock.now());
+  return outcome;
 }
 
 export async function cancelOrder(deps: PayOrderDeps, req: { userId: number; orderNo: string }): Promise<Order> {

@@ -303,6 +303,12 @@ export interface OrderStore {
   ): Promise<Order[]>;
   /** Record a payment outside a transition (a refund); idempotent on its key. */
   recordPayment(payment: PaymentRecord): Promise<void>;
+  /** Note, before charging, that a charge of this order may be taken (idempotent per order). */
+  openPaymentIntent(intent: PaymentIntent): Promise<void>;
+  /** The charge's outcome is recorded (paid, or refunded): the intent needs no more care. Idempotent. */
+  settlePaymentIntent(orderNo: string, now: Date): Promise<void>;
+  /** Intents still open that were opened at or before `openedBy`, oldest first. */
+  openPaymentIntents(openedBy: Date, limit: number): Promise<PaymentIntent[]>;
   /** UNPAID orders whose pay deadline is at or before `now`, oldest deadline first. */
   overdueOrders(now: Date, limit: number): Promise<Order[]>;
   /**
@@ -312,9 +318,17 @@ export interface OrderStore {
   decideFail(message: Pick<OrderMessage, 'uuid' | 'userId' | 'seckillGoodId'>, reason: FailReason): Promise<SeckillResult>;
 }
 
+export interface PaymentIntent {
+  orderNo: string;
+  amount: number;
+  idempotencyKey: string;
+}
+
 export interface PaymentProvider {
   /** Take money. The same idempotency key charges once and answers the same payment. */
   charge(req: { idempotencyKey: string; orderNo: string; userId: number; amount: number }): Promise<{ paymentId: string }>;
+  /** The charge taken under this idempotency key, if any (a reconciler asks after a crash). */
+  findCharge(idempotencyKey: string): Promise<{ paymentId: string; amount: number } | null>;
   /** Give a charge back. The same idempotency key refunds once. */
   refund(req: { idempotencyKey: string; paymentId: string; amount: number }): Promise<{ refundId: string }>;
 }

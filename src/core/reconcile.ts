@@ -6,15 +6,22 @@
  * 2. Reservations older than the grace period are settled by what the database decided; one the database
  *    never heard of (the api died between reserve and publish, or its message was lost) is decided FAIL
  *    (EXPIRED) in the database first — so a late message can no longer make it an order — then released.
+ * 0. Payment intents left open past the grace period (the process died between a charge and its record)
+ *    are finished from what the provider says: no charge → the intent is closed; a charge → recorded, and
+ *    the order paid, or refunded when it closed meanwhile (settleCharge).
  * 3. A good with nothing in flight gets its cache pre-stock (and buyers) reset to the database's, if they
  *    differ. The reset is a compare-and-set in the cache: refused if anything touched the good since it
  *    was read, because the database read could then be older than the cache.
  */
 import { closeOrders, type CloseOrdersDeps } from './close-orders.ts';
-import type { Alert, OrderBus, OrderStore, SeckillResult, StockCache } from './ports.ts';
+import { settleCharge } from './pay-order.ts';
+import type { Alert, OrderBus, OrderStore, PaymentProvider, SeckillResult, StockCache } from './ports.ts';
 
 export interface ReconcileDeps extends CloseOrdersDeps {
-  store: CloseOrdersDeps['store'] & Pick<OrderStore, 'overdueOrders' | 'listGoods' | 'getResult' | 'decideFail' | 'liveBuyers' | 'getGood'>;
+  store: CloseOrdersDeps['store'] &
+    Pick<OrderStore, 'overdueOrders' | 'listGoods' | 'getResult' | 'decideFail' | 'liveBuyers' | 'getGood'> &
+    Pick<OrderStore, 'getOrder' | 'recordPayment' | 'openPaymentIntents' | 'settlePaymentIntent'>;
+  payments: Pick<PaymentProvider, 'findCharge' | 'refund'>;
   cache: CloseOrdersDeps['cache'] & Pick<StockCache, 'reservations' | 'settle' | 'release' | 'read' | 'load'>;
   bus: CloseOrdersDeps['bus'] & Pick<OrderBus, 'publishResults'>;
   /** A reservation younger than this is left alone: its message may still be on its way. */
@@ -24,6 +31,9 @@ export interface ReconcileDeps extends CloseOrdersDeps {
 }
 
 export interface ReconcileReport {
+  /** Open payment intents finished: charges recorded (paid or refunded), and intents with no charge closed. */
+  paymentsSettled: number;
+  paymentsAbandoned: number;
   timedOut: number;
   reservationsSettled: number;
   reservationsReleased: number;
@@ -35,11 +45,27 @@ export interface ReconcileReport {
 
 export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
   const started = deps.clock.now().getTime();
-  const report: ReconcileReport = { timedOut: 0, reservationsSettled: 0, reservationsReleased: 0, reservationsExpired: 0, stockResynced: 0, alerts: 0, ms: 0 };
+  const report: ReconcileReport = { paymentsSettled: 0, paymentsAbandoned: 0, timedOut: 0, reservationsSettled: 0, reservationsReleased: 0, reservationsExpired: 0, stockResynced: 0, alerts: 0, ms: 0 };
   const alert = async (a: Omit<Alert, 'at'>) => {
     report.alerts++;
     await deps.bus.raiseAlert({ ...a, at: deps.clock.now().toISOString() }).catch(() => undefined);
   };
+
+  // 0. Payment intents left open.
+  for (const intent of await deps.store.openPaymentIntents(new Date(deps.clock.now().getTime() - deps.graceMs), 200)) {
+    try {
+      const charge = await deps.payments.findCharge(intent.idempotencyKey);
+      if (!charge) {
+        await deps.store.settlePaymentIntent(intent.orderNo, deps.clock.now());
+        report.paymentsAbandoned++;
+        continue;
+      }
+      await settleCharge(deps, { orderNo: intent.orderNo, seckillPrice: intent.amount }, charge.paymentId);
+      report.paymentsSettled++;
+    } catch (err) {
+      await alert({ kind: 'PAYMENT_REPAIR_FAILED', message: String(err), orderNo: intent.orderNo });
+    }
+  }
 
   // 1. Overdue orders, a page per transaction, until none is left.
   const pageSize = deps.pageSize ?? 500;

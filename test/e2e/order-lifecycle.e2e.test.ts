@@ -78,6 +78,69 @@ describe.each<Mode>(['embedded', 'services'])('order lifecycle (%s)', (mode) => 
     expect((await api('POST', `/api/orders/${orderNo}/cancel`, { token: other!.token })).status).toBe(404);
   });
 
+  /** The next PAY transition fails as if the process died right after the provider charged. */
+  function dieAfterNextCharge(): () => void {
+    const store = app.adapters.store;
+    const original = store.applyTransition;
+    let armed = true;
+    store.applyTransition = async (orderNos, transition, now, opts) => {
+      if (armed && transition.name === 'pay') {
+        armed = false;
+        throw new Error('process died after the charge');
+      }
+      return original(orderNos, transition, now, opts);
+    };
+    return () => void (store.applyTransition = original);
+  }
+
+  it.skipIf(skip)('a charge taken and then lost with its process is found by the reconciler: recorded, the order paid', async () => {
+    const goodId = await sale(1);
+    const [b] = await buyers(1);
+    const orderNo = await buy(b!.token, goodId);
+    const before = app.adapters.payments.totals();
+    const restore = dieAfterNextCharge();
+    try {
+      expect((await api('POST', `/api/orders/${orderNo}/pay`, { token: b!.token })).status).toBe(500);
+    } finally {
+      restore();
+    }
+    expect(app.adapters.payments.totals().charges).toBe(before.charges + 1);
+    expect((await api('GET', `/api/orders/${orderNo}`, { token: b!.token })).body.status).toBe('UNPAID');
+    await sleep(600); // past the reconciler's grace period (500 ms here)
+    const report = await app.reconciler!.runNow();
+    expect(report.paymentsSettled).toBe(1);
+    expect((await api('GET', `/api/orders/${orderNo}`, { token: b!.token })).body.status).toBe('PAID');
+    // Paying again charges nothing more; a second reconciler run finds nothing open.
+    expect((await api('POST', `/api/orders/${orderNo}/pay`, { token: b!.token })).body.status).toBe('PAID');
+    expect(app.adapters.payments.totals().charges).toBe(before.charges + 1);
+    expect((await app.reconciler!.runNow()).paymentsSettled).toBe(0);
+  });
+
+  it.skipIf(skip)('a lost charge of an order cancelled meanwhile is refunded by the reconciler; an intent never charged is closed', async () => {
+    const goodId = await sale(2);
+    const [b, c] = await buyers(2);
+    const orderNo = await buy(b!.token, goodId);
+    const before = app.adapters.payments.totals();
+    const restore = dieAfterNextCharge();
+    try {
+      expect((await api('POST', `/api/orders/${orderNo}/pay`, { token: b!.token })).status).toBe(500);
+    } finally {
+      restore();
+    }
+    expect((await api('POST', `/api/orders/${orderNo}/cancel`, { token: b!.token })).body.status).toBe('CANCELLED');
+    // An intent whose charge never happened (the process died before asking the provider).
+    const other = await buy(c!.token, goodId);
+    await app.adapters.store.openPaymentIntent({ orderNo: other, amount: 990, idempotencyKey: `charge:${other}` });
+    await sleep(600);
+    const report = await app.reconciler!.runNow();
+    expect(report).toMatchObject({ paymentsSettled: 1, paymentsAbandoned: 1 });
+    expect((await api('GET', `/api/orders/${orderNo}`, { token: b!.token })).body.status).toBe('REFUNDED');
+    expect((await api('GET', `/api/orders/${other}`, { token: c!.token })).body.status).toBe('UNPAID');
+    const after = app.adapters.payments.totals();
+    expect(after.refunds).toBe(before.refunds + 1);
+    expect(after.charged - after.refunded).toBe(before.charged - before.refunded);
+  });
+
   it.skipIf(skip)('buy, cancel, then the same uuid again: its stored result stands, no second order, no unit hidden', async () => {
     const goodId = await sale(2);
     const [b, c] = await buyers(2);

@@ -396,6 +396,21 @@ export function describeOrderStore(label: string, makeDb: MakeDb): void {
         expect(await store.getResults([])).toEqual([]);
       });
 
+      it('payment intents: opened once per order, listed while open and old enough, gone once settled', async () => {
+        const good = await newGood({ stock: 2 });
+        const buyers = await newBuyers(2);
+        const [a, b] = (await store.createOrders(buyers.map((u) => message(u, good.id)), opts())).map((x) => x.result.orderNo!);
+        const intent = (orderNo: string) => ({ orderNo, amount: 990, idempotencyKey: `charge:${orderNo}` });
+        await Promise.all([store.openPaymentIntent(intent(a!)), store.openPaymentIntent(intent(a!)), store.openPaymentIntent(intent(b!))]);
+        const later = new Date(Date.now() + 60_000);
+        const ours = async () => (await store.openPaymentIntents(later, 1000)).filter((i) => i.orderNo === a || i.orderNo === b);
+        expect((await ours()).sort((x, y) => x.orderNo.localeCompare(y.orderNo))).toEqual([intent(a!), intent(b!)].sort((x, y) => x.orderNo.localeCompare(y.orderNo)));
+        expect((await store.openPaymentIntents(new Date(Date.now() - 60_000), 1000)).filter((i) => i.orderNo === a)).toEqual([]);
+        await store.settlePaymentIntent(a!, new Date());
+        await store.settlePaymentIntent(a!, new Date());
+        expect(await ours()).toEqual([intent(b!)]);
+      });
+
       it('liveOrderNos → the UNPAID and PAID ones of the given orders; closed and unknown ones left out', async () => {
         const good = await newGood({ stock: 3 });
         const buyers = await newBuyers(3);

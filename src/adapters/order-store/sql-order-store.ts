@@ -86,6 +86,23 @@ export function createSqlOrderStore(db: Database): OrderStore {
 
     applyTransition: (orderNos, transition, now, opts) => applyTransitionInDb(db, orderNos, transition, now, opts),
     recordPayment: (payment) => recordPaymentInDb(db, payment),
+    async openPaymentIntent(intent) {
+      await db.query(
+        `INSERT INTO payment_intents (order_no, amount_cents, idempotency_key) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+        [intent.orderNo, intent.amount, intent.idempotencyKey],
+      );
+    },
+    async settlePaymentIntent(orderNo, now) {
+      await db.query(`UPDATE payment_intents SET status = 'SETTLED', settled_at = $2 WHERE order_no = $1 AND status = 'OPEN'`, [orderNo, now]);
+    },
+    async openPaymentIntents(openedBy, limit) {
+      const rows = await db.query<{ order_no: string; amount_cents: number; idempotency_key: string }>(
+        `SELECT order_no, amount_cents, idempotency_key FROM payment_intents
+          WHERE status = 'OPEN' AND created_at <= $1 ORDER BY created_at LIMIT $2`,
+        [openedBy, limit],
+      );
+      return rows.map((r) => ({ orderNo: r.order_no, amount: r.amount_cents, idempotencyKey: r.idempotency_key }));
+    },
     overdueOrders: (now, limit) => overdueOrdersInDb(db, now, limit),
     decideFail: (message, reason) => decideFailInDb(db, message, reason),
   };

@@ -28,6 +28,10 @@ export function createSimulatedPaymentProvider(): SimulatedPaymentProvider {
       await provider.beforeCharge?.();
       return { paymentId: entry.paymentId };
     },
+    async findCharge(idempotencyKey) {
+      const known = charges.get(idempotencyKey);
+      return known ? { paymentId: known.paymentId, amount: known.amount } : null;
+    },
     async refund({ idempotencyKey, amount }) {
       const known = refunds.get(idempotencyKey);
       if (known) return { refundId: known.refundId };
