@@ -13,6 +13,7 @@ import { createGoodsCatalog } from './core/catalog.ts';
 import { createTokenSigner, rememberVerifiedTokens, type TokenSigner } from './core/credentials.ts';
 import { createSale } from './core/goods.ts';
 import type { Clock, OrderBus, OrderStore, StockCache, Subscription, UserStore } from './core/ports.ts';
+import { dedupeAlerts } from './core/alert-dedup.ts';
 import { createOrderBatcher } from './core/order-batcher.ts';
 import { createRateLimiter } from './core/rate-limit.ts';
 import { createSoldOutSigns } from './core/sold-out-signs.ts';
@@ -178,15 +179,18 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
     const app: RunningApp = { config, adapters, signer, metrics, ...(admin ? { admin } : {}), stop };
 
     if (config.roles.includes('worker')) {
+      // One outage must not flood the alert queue with copies of one problem.
+      const alerts = dedupeAlerts(bus, clock);
+      const workerBus: OrderBus = { ...bus, raiseAlert: alerts.raiseAlert };
       const sub = await consumePendingOrders(
-        { store, cache, bus, clock, payTimeoutMs: config.payTimeoutMs, logger: log('worker'), metrics },
+        { store, cache, bus: workerBus, clock, payTimeoutMs: config.payTimeoutMs, logger: log('worker'), metrics },
         { prefetch: config.workerPrefetch, batchSize: config.workerBatchSize, concurrency: config.workerConcurrency },
       );
       closers.push(() => sub.close());
-      const timeouts = await consumeOrderTimeouts({ store, cache, bus, clock, logger: log('timeouts') }, { prefetch: 100 });
+      const timeouts = await consumeOrderTimeouts({ store, cache, bus: workerBus, clock, logger: log('timeouts') }, { prefetch: 100 });
       closers.push(() => timeouts.close());
       const reconciler = startReconciler(
-        { store, cache, bus, clock, payments, graceMs: config.reconcileGraceMs, logger: log('reconciler'), metrics },
+        { store, cache, bus: workerBus, clock, payments, graceMs: config.reconcileGraceMs, logger: log('reconciler'), metrics },
         { intervalMs: config.reconcileIntervalMs },
       );
       app.reconciler = reconciler;

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Delivery, OrderMessage } from '../../core/ports.ts';
 import { createMemoryOrderBus, type MemoryOrderBus } from './memory-order-bus.ts';
-import { CONTRACT_MAX_ATTEMPTS, CONTRACT_PAY_TIMEOUT_MS, CONTRACT_RETRY_BACKOFF, describeOrderBus, order, orders, result, sleep, waitFor } from './order-bus.contract.ts';
+import { CONTRACT_ALERT_QUEUE_MAX, CONTRACT_MAX_ATTEMPTS, CONTRACT_PAY_TIMEOUT_MS, CONTRACT_RETRY_BACKOFF, describeOrderBus, order, orders, result, sleep, waitFor } from './order-bus.contract.ts';
 
 describeOrderBus('MemoryOrderBus', async () => {
-  const buses: MemoryOrderBus[] = [createMemoryOrderBus({ maxAttempts: CONTRACT_MAX_ATTEMPTS, payTimeoutMs: CONTRACT_PAY_TIMEOUT_MS, retryBackoff: CONTRACT_RETRY_BACKOFF })];
+  const buses: MemoryOrderBus[] = [createMemoryOrderBus({ maxAttempts: CONTRACT_MAX_ATTEMPTS, payTimeoutMs: CONTRACT_PAY_TIMEOUT_MS, retryBackoff: CONTRACT_RETRY_BACKOFF, alertQueueMax: CONTRACT_ALERT_QUEUE_MAX })];
   const bus = buses[0]!;
   return {
     bus,

@@ -35,6 +35,8 @@ export interface MemoryOrderBusOptions {
   onSubscriberError?: (err: unknown) => void;
   /** A SUCCESS result reaches the timeout consumers this long after it is published. Default 15 min. */
   payTimeoutMs?: number;
+  /** Alerts kept at most (the oldest dropped). Default 10,000. */
+  alertQueueMax?: number;
   /** Waits between retries after infrastructure failures. Default 200 ms growing to 10 s. */
   retryBackoff?: { firstMs?: number; maxMs?: number };
 }
@@ -256,6 +258,8 @@ function connect(broker: Broker, options: MemoryOrderBusOptions): MemoryOrderBus
     async raiseAlert(alert: Alert) {
       ensureOpen();
       broker.alerts.push(JSON.stringify(alert));
+      const over = broker.alerts.length - (options.alertQueueMax ?? 10_000);
+      if (over > 0) broker.alerts.splice(0, over);
     },
     async takeAlerts(max) {
       return take<Alert>(broker.alerts, max);

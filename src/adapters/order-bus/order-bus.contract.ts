@@ -24,6 +24,8 @@ export const CONTRACT_MAX_ATTEMPTS = 3;
 export const CONTRACT_PAY_TIMEOUT_MS = 300;
 /** Fixtures make their buses with these waits after an infrastructure failure, so outage tests finish quickly. */
 export const CONTRACT_RETRY_BACKOFF = { firstMs: 10, maxMs: 50 };
+/** Fixtures make their buses with this alert queue bound. */
+export const CONTRACT_ALERT_QUEUE_MAX = 20;
 
 /** Long enough for a broker to deliver something that should not be delivered. */
 const QUIET_MS = 250;
@@ -332,6 +334,12 @@ export function describeOrderBus(label: string, makeFresh: () => Promise<OrderBu
     });
 
     describe('alerts', () => {
+      it(`the alert queue keeps the newest ${CONTRACT_ALERT_QUEUE_MAX}: older ones are dropped, never a growing backlog`, async () => {
+        for (let i = 1; i <= CONTRACT_ALERT_QUEUE_MAX + 5; i++) await bus.raiseAlert(alert(i));
+        const kept = await bus.takeAlerts(1000);
+        expect(kept.map((a) => a.seckillGoodId)).toEqual(Array.from({ length: CONTRACT_ALERT_QUEUE_MAX }, (_, i) => i + 6));
+      });
+
       it('alerts raised by any process are kept until taken, oldest first, at most max at a time', async () => {
         const peer = await otherProcess();
         expect(await bus.takeAlerts(10)).toEqual([]);

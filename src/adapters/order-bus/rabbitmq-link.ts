@@ -11,7 +11,7 @@ import type { Duplex } from 'node:stream';
 import { connect } from 'amqplib';
 import type { Channel, ChannelModel, ConfirmChannel, Options, RecoveringChannelModel } from 'amqplib';
 import { SeckillError } from '../../core/errors.ts';
-import { assertTopology, type TopologyNames } from './rabbitmq-topology.ts';
+import { assertAlertQueue, assertTopology, type TopologyNames } from './rabbitmq-topology.ts';
 
 /** The subset of a pino logger the bus uses. */
 export interface BusLogger {
@@ -142,6 +142,7 @@ export async function openLink(opts: LinkOptions): Promise<Link> {
     admin.on('error', () => undefined);
     await assertTopology(admin, names);
     await closeChannel(admin);
+    await assertAlertQueue(model, names);
 
     const pub = await model.createConfirmChannel();
     watchChannel(model, pub, 'publish');

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { SERVICE_URLS, servicesAvailable } from '../../../test/support/services.ts';
 import type { Delivery, OrderMessage, SeckillResult } from '../../core/ports.ts';
 import {
+  CONTRACT_ALERT_QUEUE_MAX,
   CONTRACT_MAX_ATTEMPTS,
   CONTRACT_PAY_TIMEOUT_MS,
   CONTRACT_RETRY_BACKOFF,
@@ -28,7 +29,7 @@ async function freshRabbit(): Promise<OrderBusFixture & { bus: RabbitOrderBus }>
   const prefix = `${filePrefix}${++namespaces}.`;
   const buses: RabbitOrderBus[] = [];
   const make = async (): Promise<RabbitOrderBus> => {
-    const bus = await createRabbitOrderBus({ url, prefix, maxAttempts: CONTRACT_MAX_ATTEMPTS, payTimeoutMs: CONTRACT_PAY_TIMEOUT_MS, retryBackoff: CONTRACT_RETRY_BACKOFF });
+    const bus = await createRabbitOrderBus({ url, prefix, maxAttempts: CONTRACT_MAX_ATTEMPTS, payTimeoutMs: CONTRACT_PAY_TIMEOUT_MS, retryBackoff: CONTRACT_RETRY_BACKOFF, alertQueueMax: CONTRACT_ALERT_QUEUE_MAX });
     buses.push(bus);
     return bus;
   };

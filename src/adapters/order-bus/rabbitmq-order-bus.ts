@@ -39,6 +39,8 @@ export interface RabbitOrderBusOptions {
   /** Deliveries of one order message before it is dead-lettered. Default 5. */
   maxAttempts?: number;
   logger?: BusLogger;
+  /** Alerts kept at most (the oldest dropped), for an alert queue this bus creates. Default 10,000. */
+  alertQueueMax?: number;
   /** Waits between retries after infrastructure failures. Default 200 ms growing to 10 s. */
   retryBackoff?: { firstMs?: number; maxMs?: number };
   /** A publish not confirmed by then rejects with UNAVAILABLE. Default 5 s. */
@@ -61,7 +63,7 @@ const ATTEMPT_HEADER = 'x-attempt';
 const LAST_ERROR_HEADER = 'x-last-error';
 
 export async function createRabbitOrderBus(options: RabbitOrderBusOptions): Promise<RabbitOrderBus> {
-  const names = topologyNames(options.prefix ?? 'seckill.', options.payTimeoutMs);
+  const names = topologyNames(options.prefix ?? 'seckill.', options.payTimeoutMs, options.alertQueueMax);
   const maxAttempts = options.maxAttempts ?? 5;
   const retryBackoff = options.retryBackoff;
   const logger = options.logger ?? silentLogger;

@@ -6,7 +6,8 @@
  *   order.pending.dead   durable queue: order messages that failed `maxAttempts` times
  *   order-result         topic exchange, routing keys Order.success / Order.fail
  *   sold-out-sign        fanout exchange: "good N has stock again" (body: the good id)
- *   alert                durable queue: problems an operator must look at
+ *   alert                durable queue: problems an operator must look at; at most `alertQueueMax`,
+ *                        the oldest dropped (arguments set when this creates it, see assertAlertQueue)
  *
  *   order.delay.<ttl>ms  durable queue bound to Order.success, x-message-ttl = the pay timeout,
  *                        dead-lettering (through the default exchange) into order.timeout: one message
@@ -22,7 +23,7 @@
  * Subscribers' queues (results, stock-again) are anonymous, exclusive and auto-delete; they are made
  * per subscription, not here.
  */
-import type { Channel } from 'amqplib';
+import type { Channel, ChannelModel } from 'amqplib';
 
 export interface TopologyNames {
   pendingQueue: string;
@@ -34,11 +35,12 @@ export interface TopologyNames {
   timeoutQueue: string;
   timeoutDeadQueue: string;
   payTimeoutMs: number;
+  alertQueueMax: number;
 }
 
 export const RESULT_ROUTING_KEYS = { SUCCESS: 'Order.success', FAIL: 'Order.fail', ALL: 'Order.*' } as const;
 
-export function topologyNames(prefix: string, payTimeoutMs = 15 * 60_000): TopologyNames {
+export function topologyNames(prefix: string, payTimeoutMs = 15 * 60_000, alertQueueMax = 10_000): TopologyNames {
   return {
     pendingQueue: `${prefix}order.pending`,
     deadQueue: `${prefix}order.pending.dead`,
@@ -49,6 +51,7 @@ export function topologyNames(prefix: string, payTimeoutMs = 15 * 60_000): Topol
     timeoutQueue: `${prefix}order.timeout`,
     timeoutDeadQueue: `${prefix}order.timeout.dead`,
     payTimeoutMs,
+    alertQueueMax,
   };
 }
 
@@ -56,7 +59,6 @@ export function topologyNames(prefix: string, payTimeoutMs = 15 * 60_000): Topol
 export async function assertTopology(channel: Channel, names: TopologyNames): Promise<void> {
   await channel.assertQueue(names.pendingQueue, { durable: true });
   await channel.assertQueue(names.deadQueue, { durable: true });
-  await channel.assertQueue(names.alertQueue, { durable: true });
   await channel.assertExchange(names.resultExchange, 'topic', { durable: true });
   await channel.assertExchange(names.stockAgainExchange, 'fanout', { durable: true });
   await channel.assertQueue(names.timeoutQueue, { durable: true });
@@ -68,7 +70,31 @@ export async function assertTopology(channel: Channel, names: TopologyNames): Pr
   await channel.bindQueue(names.delayQueue, names.resultExchange, RESULT_ROUTING_KEYS.SUCCESS);
 }
 
-/** Removes everything `assertTopology` made (tests; tearing down a namespace). */
+/**
+ * The alert queue, bounded when this creates it. A queue's arguments cannot change, so one made by an older
+ * release (unbounded) is left as it is rather than declared with other arguments, which the broker would
+ * refuse by closing the channel. Two processes creating it at once declare the same arguments.
+ */
+export async function assertAlertQueue(model: ChannelModel, names: TopologyNames): Promise<void> {
+  const probe = await model.createChannel();
+  probe.on('error', () => undefined);
+  try {
+    await probe.checkQueue(names.alertQueue);
+    await probe.close();
+    return;
+  } catch {
+    // Not found: the broker closed the probe channel.
+  }
+  const channel = await model.createChannel();
+  channel.on('error', () => undefined);
+  await channel.assertQueue(names.alertQueue, {
+    durable: true,
+    arguments: { 'x-max-length': names.alertQueueMax, 'x-overflow': 'drop-head' },
+  });
+  await channel.close();
+}
+
+/** Removes everything `assertTopology` and `assertAlertQueue` made (tests; tearing down a namespace). */
 export async function deleteTopology(channel: Channel, names: TopologyNames): Promise<void> {
   await channel.deleteQueue(names.pendingQueue);
   await channel.deleteQueue(names.deadQueue);
