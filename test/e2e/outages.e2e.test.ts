@@ -50,10 +50,13 @@ describe.skipIf(!up)('outages (services)', () => {
     ).body.id;
     const [early, ...buyers] = await makeBuyers(app, 21);
     // One order before the outage: the sale is in the api's memory, as during any running sale.
-    expect((await api('POST', '/api/seckill/orders', { token: early!.token, body: { seckillGoodId: good, uuid: newUuid() } })).status).toBe(200);
+    const earlyUuid = newUuid();
+    expect((await api('POST', '/api/seckill/orders', { token: early!.token, body: { seckillGoodId: good, uuid: earlyUuid } })).status).toBe(200);
 
     pg.down();
     const uuids = buyers.map(() => newUuid());
+    // The early order may still be in the worker's hands when the database goes: it waits too.
+    const all = [earlyUuid, ...uuids];
     const answers = await Promise.all(buyers.map((b, i) => api('POST', '/api/seckill/orders', { token: b.token, body: { seckillGoodId: good, uuid: uuids[i] } })));
     expect(answers.map((a) => a.status)).toEqual(Array(20).fill(200));
     expect((await api('GET', '/api/health')).body.checks.db).toBe('down');
@@ -62,7 +65,7 @@ describe.skipIf(!up)('outages (services)', () => {
 
     let stored: (unknown | null)[] = [];
     for (let i = 0; i < 200; i++) {
-      stored = await Promise.all(uuids.map((u) => app.adapters.store.getResult(u).catch(() => null)));
+      stored = await Promise.all(all.map((u) => app.adapters.store.getResult(u).catch(() => null)));
       if (stored.every((r) => r !== null)) break;
       await sleep(100);
     }
@@ -105,7 +108,8 @@ describe.skipIf(!up)('outages (services)', () => {
     let stats: any;
     for (let i = 0; i < 100; i++) {
       stats = (await api('GET', `/api/admin/seckill/goods/${good}/stats`, { token: admin })).body;
-      if (stats.queued === 0 && stats.orders.UNPAID === 1) break;
+      // Stock and order counts are two reads: wait until both show the commit.
+      if (stats.queued === 0 && stats.orders.UNPAID === 1 && stats.stock === 9) break;
       await sleep(50);
     }
     expect(stats).toMatchObject({ stock: 9, preStock: 9, queued: 0, orders: { UNPAID: 1 } });
