@@ -319,7 +319,7 @@ function tableRows(records: RunRecord[], mode: Mode, want: (s: Scenario) => bool
       }));
     }
     // CPU µs per order of each process during the drain (the broker's is the one batches exist for).
-    for (const group of ['rabbitmq', 'worker', 'postgres', 'ws']) {
+    for (const group of services ? ['rabbitmq', 'worker', 'postgres', 'ws'] : []) {
       const per = hots.map((r) => cpuPerOp(r.hot!.cpu, r.hot!.orders)[group]).filter((v): v is number => v !== undefined);
       if (per.length === 0) continue;
       const us = median(per);

@@ -1,0 +1,22 @@
+/** Message bodies on the sale's RabbitMQ topology: JSON, batches (a lone object from an older publisher is a batch of one). */
+import { asBatch } from './batches.ts';
+
+export function parseJson<T>(body: Buffer): T {
+  return JSON.parse(body.toString('utf8')) as T;
+}
+
+export function parseBatch<T>(body: Buffer): T[] {
+  return asBatch<T>(parseJson(body));
+}
+
+export function parseGoodIds(body: Buffer): number[] {
+  const ids = parseBatch<unknown>(body);
+  if (!ids.every((id): id is number => typeof id === 'number' && Number.isSafeInteger(id))) {
+    throw new Error(`not good ids: ${body.toString('utf8').slice(0, 50)}`);
+  }
+  return ids;
+}
+
+export function describe(err: unknown): string {
+  return (err instanceof Error ? `${err.name}: ${err.message}` : String(err)).slice(0, 500);
+}
