@@ -87,9 +87,10 @@ export async function createOrders(deps: CreateOrdersDeps, messages: readonly Or
     const ownsUnit = result.status === 'SUCCESS' && result.seckillGoodId === message.seckillGoodId && (created || live.has(result.orderNo!));
     if (ownsUnit) work.settle.push(message.uuid);
     else work.release.push(message.uuid);
-    // A uuid reused for another good or buyer keeps its first outcome; its stray reservation is released above.
+    // A uuid reused for another good or buyer keeps its first outcome; the request that reused it ends in
+    // FAIL UUID_CONFLICT (pushed to its buyer, readable by them) and its stray reservation is released above.
     if (result.reason === 'UUID_CONFLICT') conflicts.push(message);
-    else summary.results.push(result);
+    summary.results.push(result);
   });
 
   // One cache call per good and kind for the whole batch.

@@ -283,6 +283,11 @@ export interface OrderStore {
   ): Promise<{ result: SeckillResult; created: boolean }[]>;
   /** The stored result of a uuid, if the worker has decided it. */
   getResult(uuid: string): Promise<SeckillResult | null>;
+  /**
+   * The FAIL UUID_CONFLICT outcome of a request this buyer sent under a uuid that another request (another
+   * buyer's, or this buyer's for another good) had already used; null when there is none. Newest first.
+   */
+  conflictOf(uuid: string, userId: number): Promise<SeckillResult | null>;
   /** The stored results of those uuids that have one, in one read (any order; unknown uuids are left out). */
   getResults(uuids: readonly string[]): Promise<SeckillResult[]>;
   listOrders(userId: number): Promise<Order[]>;

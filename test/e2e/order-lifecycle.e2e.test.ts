@@ -3,6 +3,7 @@
  * a payment that lands after the timeout (refunded), and hundreds of pay/timeout and pay/cancel races.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { closeOrders } from '../../src/core/close-orders.ts';
 import { makeOrderNo } from '../../src/core/create-orders.ts';
 import { apiClient, bootTestApp, mapLimit, newUuid, type ApiClient, type Mode, type TestApp } from '../support/app.ts';
@@ -139,6 +140,38 @@ describe.each<Mode>(['embedded', 'services'])('order lifecycle (%s)', (mode) => 
     const after = app.adapters.payments.totals();
     expect(after.refunds).toBe(before.refunds + 1);
     expect(after.charged - after.refunded).toBe(before.charged - before.refunded);
+  });
+
+  it.skipIf(skip)('a uuid reused by another buyer, or on another good: that request ends FAIL UUID_CONFLICT, readable by its buyer; the first result stands', async () => {
+    const [g1, g2] = [await sale(3), await sale(3)];
+    const [a, b] = await buyers(2);
+    const uuid = newUuid();
+    expect((await api('POST', '/api/seckill/orders', { token: a!.token, body: { seckillGoodId: g1, uuid } })).status).toBe(200);
+    const first = await waitFor('the result', () => api('GET', `/api/seckill/results/${uuid}?seckillGoodId=${g1}`, { token: a!.token }), (x) => x.body.status !== 'QUEUED');
+    expect(first.body.status).toBe('SUCCESS');
+
+    // Another buyer sends the same uuid. Its result socket closes 4403 at once (the uuid is another buyer's),
+    // so the page reads the outcome from the results endpoint.
+    const closed = await new Promise<{ code: number; frames: number }>((resolve) => {
+      const socket = new WebSocket(`${app.wsUrl}/${uuid}?token=${b!.token}`);
+      let frames = 0;
+      socket.on('message', () => frames++);
+      socket.on('close', (code) => resolve({ code, frames }));
+    });
+    expect(closed).toEqual({ code: 4403, frames: 0 });
+    expect((await api('POST', '/api/seckill/orders', { token: b!.token, body: { seckillGoodId: g1, uuid } })).status).toBe(200);
+    const theirs = await waitFor('their result', () => api('GET', `/api/seckill/results/${uuid}?seckillGoodId=${g1}`, { token: b!.token }), (x) => x.status === 200 && x.body.status !== 'QUEUED');
+    expect(theirs.body).toEqual({ uuid, status: 'FAIL', reason: 'UUID_CONFLICT' });
+
+    // The first buyer sends it again for another good: that request fails the same way; the first stands.
+    expect((await api('POST', '/api/seckill/orders', { token: a!.token, body: { seckillGoodId: g2, uuid } })).status).toBe(200);
+    const again = await waitFor('the result', () => api('GET', `/api/seckill/results/${uuid}?seckillGoodId=${g2}`, { token: a!.token }), (x) => x.body.status !== 'QUEUED' && x.body.reason === 'UUID_CONFLICT');
+    expect(again.body).toEqual({ uuid, status: 'FAIL', reason: 'UUID_CONFLICT' });
+    expect((await api('GET', `/api/seckill/results/${uuid}?seckillGoodId=${g1}`, { token: a!.token })).body).toEqual(first.body);
+    // Nothing held: the refused requests' units came back.
+    expect(await atRest(g1)).toMatchObject({ stock: 2, preStock: 2 });
+    expect(await atRest(g2)).toMatchObject({ stock: 3, preStock: 3 });
+    await buy(b!.token, g1);
   });
 
   it.skipIf(skip)('buy, cancel, then the same uuid again: its stored result stands, no second order, no unit hidden', async () => {

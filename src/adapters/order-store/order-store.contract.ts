@@ -259,7 +259,7 @@ export function describeOrderStore(label: string, makeDb: MakeDb): void {
         expect(answer!.result.reason).toBe('DUPLICATE_ORDER');
       });
 
-      it('a stored uuid sent for another buyer → FAIL UUID_CONFLICT, not stored, created false', async () => {
+      it('a stored uuid sent for another buyer → FAIL UUID_CONFLICT, kept apart for that buyer (conflictOf), created false', async () => {
         const good = await newGood();
         const [a, b] = await newBuyers(2);
         const m = message(a!, good.id);
@@ -270,6 +270,11 @@ export function describeOrderStore(label: string, makeDb: MakeDb): void {
           result: { uuid: m.uuid, userId: b!, seckillGoodId: good.id, status: 'FAIL', reason: 'UUID_CONFLICT' },
         });
         expect(await store.getResult(m.uuid)).toEqual(first!.result);
+        expect(await store.conflictOf(m.uuid, b!)).toEqual(clash!.result);
+        expect(await store.conflictOf(m.uuid, a!)).toBeNull();
+        // Delivered again: still one conflict, the same answer.
+        expect((await store.createOrders([{ ...m, userId: b! }], opts()))[0]).toEqual(clash);
+        expect(await store.conflictOf('no-such-uuid', b!)).toBeNull();
       });
 
       it('one uuid under two buyers in one call → the first decides, the other gets UUID_CONFLICT (either order)', async () => {

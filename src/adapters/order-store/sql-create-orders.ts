@@ -30,7 +30,7 @@ export interface Created {
   result: SeckillResult;
   /**
    * This call decided and stored the result (a new SUCCESS with its order, or a new FAIL). false for a
-   * result stored before, a repeat of a uuid within the call, and UUID_CONFLICT (never stored).
+   * result stored before, a repeat of a uuid within the call, and UUID_CONFLICT (kept apart, see conflictOf).
    */
   created: boolean;
 }
@@ -60,13 +60,25 @@ export async function createOrdersInDb(
   for (const group of groupByGood(firsts).values()) {
     for (const [uuid, decision] of await createGroup(db, group, opts)) decisions.set(uuid, decision);
   }
-  return messages.map((message, index) => {
+  const outcomes = messages.map((message, index) => {
     const { stored, decidedNow } = decisions.get(message.uuid)!;
     // Only the occurrence that made the decision "created" it; a repeat (in this call or a later one)
     // gets the stored result, or UUID_CONFLICT when it is another request under the same uuid.
     if (decidedNow && firstIndexOf.get(message.uuid) === index) return { result: stored, created: true };
     return answerFromStored(stored, message);
   });
+  await recordConflicts(db, outcomes.filter((o) => o.result.reason === 'UUID_CONFLICT').map((o) => o.result));
+  return outcomes;
+}
+
+/** The outcome of a request that reused another's uuid, kept so its buyer can read it (idempotent). */
+async function recordConflicts(db: Database, conflicts: SeckillResult[]): Promise<void> {
+  if (conflicts.length === 0) return;
+  await db.query(
+    `INSERT INTO seckill_conflicts (uuid, user_id, seckill_good_id)
+     SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[]) ON CONFLICT DO NOTHING`,
+    [conflicts.map((c) => c.uuid), conflicts.map((c) => c.userId), conflicts.map((c) => c.seckillGoodId)],
+  );
 }
 
 function dedupeByUuid(messages: readonly OrderMessage[]) {

@@ -53,6 +53,14 @@ export function createSqlOrderStore(db: Database): OrderStore {
       return row ? resultFromRow(row) : null;
     },
 
+    async conflictOf(uuid, userId) {
+      const [row] = await db.query<{ seckill_good_id: number }>(
+        `SELECT seckill_good_id FROM seckill_conflicts WHERE uuid = $1 AND user_id = $2 ORDER BY created_at DESC LIMIT 1`,
+        [uuid, userId],
+      );
+      return row ? { uuid, userId, seckillGoodId: row.seckill_good_id, status: 'FAIL', reason: 'UUID_CONFLICT' } : null;
+    },
+
     async getResults(uuids) {
       if (uuids.length === 0) return [];
       const rows = await db.query<ResultRow>(`SELECT ${RESULT_COLUMNS} FROM seckill_results WHERE uuid = ANY($1::text[])`, [uuids]);

@@ -21,7 +21,7 @@ export interface RouteDeps {
   goods: GoodsDeps;
   placeOrder: PlaceOrderDeps;
   orders: PayOrderDeps;
-  store: Pick<OrderStore, 'getResult' | 'listOrders' | 'getOrder'>;
+  store: Pick<OrderStore, 'getResult' | 'conflictOf' | 'listOrders' | 'getOrder'>;
   cache: Pick<StockCache, 'reservationOf'>;
   users: Pick<UserStore, 'findById'>;
   catalog: GoodsCatalog;
@@ -30,6 +30,9 @@ export interface RouteDeps {
   /** Per-buyer limit on seckill requests; absent = no limit. */
   rateLimiter?: RateLimiter;
 }
+
+/** A stored result that belongs to another buyer: answered like a missing one (nothing leaks). */
+const FOREIGN = Symbol('foreign');
 
 export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   const { authenticate } = deps;
@@ -81,13 +84,19 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     const claims = authenticate(req);
     const { uuid } = parseInput(UuidParams, req.params);
     const query = parseInput(z.object({ seckillGoodId: id.optional() }), req.query);
+    const forGood = (r: { seckillGoodId: number }) => !query.seckillGoodId || r.seckillGoodId === query.seckillGoodId;
+    /** This buyer's outcome under this uuid; FOREIGN when the uuid's result is another buyer's and none is theirs. */
     const decided = async () => {
       const result = await deps.store.getResult(uuid);
-      if (result && result.userId !== claims.userId) throw notFound('result');
-      return result && resultJson(result);
+      if (!result) return null;
+      if (result.userId === claims.userId && forGood(result)) return resultJson(result);
+      // The uuid was used before: this buyer's request under it (another buyer's uuid, or another good) ended in UUID_CONFLICT.
+      const conflict = await deps.store.conflictOf(uuid, claims.userId);
+      if (conflict && forGood(conflict)) return resultJson(conflict);
+      return result.userId === claims.userId ? resultJson(result) : FOREIGN;
     };
     const first = await decided();
-    if (first) return first;
+    if (first && first !== FOREIGN) return first;
     // Not decided yet: it is QUEUED if this buyer's reservation is still in the cache.
     const goodIds = query.seckillGoodId ? [query.seckillGoodId] : (await deps.catalog.list()).map((g) => g.id);
     for (const goodId of goodIds) {
@@ -100,7 +109,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     // The worker stores the result before it clears the reservation, so a decision made between the two
     // reads above is visible now.
     const second = await decided();
-    if (second) return second;
+    if (second && second !== FOREIGN) return second;
     throw notFound('result');
   });
 

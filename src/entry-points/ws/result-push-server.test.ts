@@ -1,5 +1,10 @@
+import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { parseTarget } from './result-push-server.ts';
+import WebSocket from 'ws';
+import { createTokenSigner } from '../../core/credentials.ts';
+import type { OrderBus, SeckillResult, Subscription } from '../../core/ports.ts';
+import { createMetrics } from '../metrics.ts';
+import { parseTarget, startResultPushServer } from './result-push-server.ts';
 
 describe('parseTarget (the upgrade path, read without new URL)', () => {
   it('reads the uuid and the token, percent-encoded or not, as URLSearchParams would', () => {
@@ -18,5 +23,41 @@ describe('parseTarget (the upgrade path, read without new URL)', () => {
   it('anything but /{uuid} is null, bad percent-encoding included', () => {
     for (const url of [undefined, '', '/', 'abcdefgh', '//abcdefgh', '/abc/defgh', '/short', '/' + 'a'.repeat(65), '/%', '/%E0%A4%A', '/%zz?token=x', '//%%%', 'http://h/abcdefgh'])
       expect(parseTarget(url)).toBeNull();
+  });
+});
+
+describe('result push: a uuid reused by another buyer', () => {
+  it('the FAIL UUID_CONFLICT reaches the buyer who reused it; the first buyer keeps waiting for their own result', async () => {
+    const signer = createTokenSigner('p'.repeat(32), 3600);
+    let emit: (r: SeckillResult[]) => void = () => undefined;
+    const bus: Pick<OrderBus, 'subscribeResults'> = {
+      subscribeResults: async (handler): Promise<Subscription> => {
+        emit = handler;
+        return { close: async () => undefined };
+      },
+    };
+    const push = await startResultPushServer(
+      { signer, clock: { now: () => new Date() }, bus, store: { getResults: async () => [] }, logger: pino({ level: 'silent' }), metrics: createMetrics() },
+      { host: '127.0.0.1', port: 0 },
+    );
+    const open = (userId: number) => {
+      const socket = new WebSocket(`ws://127.0.0.1:${push.port}/uuid-shared-1?token=${signer.sign({ userId, role: 'user' }, new Date()).token}`);
+      const frames: unknown[] = [];
+      socket.on('message', (d) => frames.push(JSON.parse(String(d))));
+      const closed = new Promise<number>((resolve) => socket.on('close', resolve));
+      return { frames, closed, opened: new Promise((resolve) => socket.once('open', resolve)) };
+    };
+    try {
+      const [first, second] = [open(1), open(2)];
+      await Promise.all([first.opened, second.opened]);
+      emit([{ uuid: 'uuid-shared-1', userId: 2, seckillGoodId: 5, status: 'FAIL', reason: 'UUID_CONFLICT' }]);
+      expect(await second.closed).toBe(1000);
+      expect(second.frames).toEqual([{ uuid: 'uuid-shared-1', status: 'FAIL', reason: 'UUID_CONFLICT', seckillGoodId: 5 }]);
+      emit([{ uuid: 'uuid-shared-1', userId: 1, seckillGoodId: 5, status: 'SUCCESS', orderNo: 'N1' }]);
+      expect(await first.closed).toBe(1000);
+      expect(first.frames).toEqual([{ uuid: 'uuid-shared-1', status: 'SUCCESS', orderNo: 'N1', seckillGoodId: 5 }]);
+    } finally {
+      await push.close();
+    }
   });
 });

@@ -146,7 +146,11 @@ export async function startResultPushServer(deps: ResultPushDeps, opts: ResultPu
   let draining = false;
   function drain(): void {
     for (const result of outbox.splice(0, SENDS_PER_TURN)) {
-      for (const listener of listeners.get(result.uuid) ?? []) deliver(listener, result);
+      for (const listener of listeners.get(result.uuid) ?? []) {
+        // A reused uuid's FAIL is only for the buyer who reused it: it never closes the first buyer's socket.
+        if (result.reason === 'UUID_CONFLICT' && listener.userId !== result.userId) continue;
+        deliver(listener, result);
+      }
     }
     if (outbox.length > 0) setImmediate(drain);
     else draining = false;
@@ -154,7 +158,9 @@ export async function startResultPushServer(deps: ResultPushDeps, opts: ResultPu
 
   // Kept to one result per call, so that a bus delivering several per message needs only a loop around it.
   function onResult(result: SeckillResult): void {
-    recent.set(result.uuid, { result, at: deps.clock.now().getTime() });
+    // A request that reused a uuid does not replace that uuid's own result: it only goes to sockets waiting
+    // now (a late one gets 4403 from the uuid's result and reads its FAIL from the results endpoint).
+    if (result.reason !== 'UUID_CONFLICT') recent.set(result.uuid, { result, at: deps.clock.now().getTime() });
     if (!listeners.has(result.uuid)) return;
     outbox.push(result);
     if (!draining) {
