@@ -58,8 +58,11 @@ export interface RunningApp {
   httpUrl?: string;
   /** ws://host:port of the result push, when this process runs it. */
   wsUrl?: string;
-  /** The admin account's credentials when this start generated or set them (to print). */
-  admin?: { phone: string; password: string; generated: boolean };
+  /**
+   * The admin account. `password` only on the start that generated it (to print once); later starts say
+   * where it is kept, and a password from the environment is never echoed.
+   */
+  admin?: { phone: string; password?: string; source: 'generated now' | 'kept' | 'environment'; keptIn?: string };
   /** The reconciler, when this process runs the worker role. */
   reconciler?: ReconcilerJob;
   stop(): Promise<void>;
@@ -69,7 +72,9 @@ const systemClock: Clock = { now: () => new Date() };
 
 async function openAdapters(config: Config, logger: Logger): Promise<Adapters> {
   if (config.mode === 'embedded') {
-    await fs.mkdir(config.dataDir, { recursive: true });
+    // Password hashes and the token secret live here: readable by this user only.
+    await fs.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+    await fs.chmod(config.dataDir, 0o700);
     const db = await createPgliteDatabase({ dataDir: path.join(config.dataDir, 'pg') });
     const bus = createMemoryOrderBus({ payTimeoutMs: config.payTimeoutMs });
     return { db, store: createSqlOrderStore(db), users: createSqlUserStore(db), cache: createMemoryStockCache(), bus, payments: createSimulatedPaymentProvider() };
@@ -135,14 +140,14 @@ async function openPg(config: Config, logger: Logger): Promise<Database> {
 }
 
 /** Embedded mode keeps generated secrets in the data folder, so tokens and the admin password survive restarts. */
-async function keptSecret(config: Config, file: string, make: () => string): Promise<string> {
+async function keptSecret(config: Config, file: string, make: () => string): Promise<{ value: string; created: boolean; at: string }> {
   const at = path.join(config.dataDir, file);
   try {
-    return (await fs.readFile(at, 'utf8')).trim();
+    return { value: (await fs.readFile(at, 'utf8')).trim(), created: false, at };
   } catch {
     const value = make();
     await fs.writeFile(at, value + '\n', { mode: 0o600 });
-    return value;
+    return { value, created: true, at };
   }
 }
 
@@ -162,7 +167,7 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
     if (applied.length) log('db').info({ applied }, 'migrations applied');
 
     const tokenSecret =
-      config.tokenSecret ?? (await keptSecret(config, 'token-secret', () => randomBytes(32).toString('base64url')));
+      config.tokenSecret ?? (await keptSecret(config, 'token-secret', () => randomBytes(32).toString('base64url'))).value;
     const signer = createTokenSigner(tokenSecret, config.tokenTtlSeconds);
     const metrics = createMetrics({ defaults: true });
     const catalog = createGoodsCatalog(store, clock);
@@ -170,7 +175,7 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
 
     const admin = await ensureAdmin(config, users, logger);
     if (config.demo && config.roles.includes('api') && (await store.listGoods()).length === 0) {
-      for (const sale of demoSales(clock.now())) await createSale({ store, cache }, sale);
+      for (const sale of demoSales(clock.now())) await createSale({ store, cache }, sale, clock.now());
       log('demo').info('demo sales created');
     }
     // A cache that lost its data (restart, flush) is filled from the database; a loaded good is left alone.
@@ -277,17 +282,18 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
   }
 }
 
-async function ensureAdmin(config: Config, users: UserStore, logger: Logger) {
-  let password = config.adminPassword;
-  let generated = false;
-  if (!password) {
-    if (config.mode !== 'embedded') {
-      logger.warn('SECKILL_ADMIN_PASSWORD is not set: no admin account was created or updated');
-      return undefined;
-    }
-    password = await keptSecret(config, 'admin-password', () => randomBytes(9).toString('base64url'));
-    generated = true;
+async function ensureAdmin(config: Config, users: UserStore, logger: Logger): Promise<RunningApp['admin']> {
+  if (config.adminPassword) {
+    await ensureAccount({ users }, { phone: config.adminPhone, password: config.adminPassword, nickname: 'admin', role: 'admin' });
+    return { phone: config.adminPhone, source: 'environment' };
   }
-  await ensureAccount({ users }, { phone: config.adminPhone, password, nickname: 'admin', role: 'admin' });
-  return { phone: config.adminPhone, password, generated };
+  if (config.mode !== 'embedded') {
+    logger.warn('SECKILL_ADMIN_PASSWORD is not set: no admin account was created or updated');
+    return undefined;
+  }
+  const kept = await keptSecret(config, 'admin-password', () => randomBytes(12).toString('base64url'));
+  await ensureAccount({ users }, { phone: config.adminPhone, password: kept.value, nickname: 'admin', role: 'admin' });
+  return kept.created
+    ? { phone: config.adminPhone, password: kept.value, source: 'generated now', keptIn: kept.at }
+    : { phone: config.adminPhone, source: 'kept', keptIn: kept.at };
 }

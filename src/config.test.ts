@@ -20,6 +20,14 @@ describe('config', () => {
     }
   });
 
+  it('demo sales: on by default in the embedded mode only; an explicit setting wins in either mode', () => {
+    const secret = { SECKILL_TOKEN_SECRET: 'x'.repeat(32) };
+    expect(loadConfig({}).demo).toBe(true);
+    expect(loadConfig({ SECKILL_MODE: 'services', ...secret }).demo).toBe(false);
+    expect(loadConfig({ SECKILL_MODE: 'services', SECKILL_DEMO: 'true', ...secret }).demo).toBe(true);
+    expect(loadConfig({ SECKILL_DEMO: 'false' }).demo).toBe(false);
+  });
+
   it('services mode starts with a token secret and roles can be split', () => {
     const c = loadConfig({ SECKILL_MODE: 'services', SECKILL_TOKEN_SECRET: 'x'.repeat(32), SECKILL_ROLES: 'worker, ws' });
     expect(c.roles).toEqual(['worker', 'ws']);

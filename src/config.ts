@@ -37,7 +37,8 @@ const schema = z.object({
   SECKILL_ADMIN_PASSWORD: z.string().min(8).max(128).optional(),
   SECKILL_TOKEN_SECRET: z.string().min(32, 'at least 32 characters').optional(),
   SECKILL_TOKEN_TTL_S: int(60, 30 * 24 * 3600).default(24 * 3600),
-  SECKILL_DEMO: flag.default(true),
+  /** Default: demo sales in the embedded mode only (a real shop's empty database gets none). */
+  SECKILL_DEMO: flag.optional(),
   WORKER_PREFETCH: int(1, 10_000).default(100),
   SECKILL_RATE_LIMIT_PER_S: z.coerce.number().min(0).max(100_000).default(5),
   SECKILL_RATE_LIMIT_BURST: int(1, 100_000).default(10),
@@ -153,7 +154,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     adminPassword: e.SECKILL_ADMIN_PASSWORD,
     tokenSecret: e.SECKILL_TOKEN_SECRET,
     tokenTtlSeconds: e.SECKILL_TOKEN_TTL_S,
-    demo: e.SECKILL_DEMO,
+    demo: e.SECKILL_DEMO ?? e.SECKILL_MODE === 'embedded',
     workerPrefetch: e.WORKER_PREFETCH,
     rateLimitPerSecond: e.SECKILL_RATE_LIMIT_PER_S,
     rateLimitBurst: e.SECKILL_RATE_LIMIT_BURST,

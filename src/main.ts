@@ -30,9 +30,10 @@ function banner(app: RunningApp): string {
     lines.push(`  metrics:  ${app.httpUrl}/metrics`);
   }
   if (app.wsUrl) lines.push(`  results:  ${app.wsUrl}/{uuid}?token=…`);
-  if (app.admin) {
-    lines.push(`  admin:    phone ${app.admin.phone}  password ${app.admin.password}${app.admin.generated ? '  (generated, kept in the data folder)' : ''}`);
-  }
+  const admin = app.admin;
+  if (admin?.source === 'generated now') lines.push(`  admin:    phone ${admin.phone}  password ${admin.password}  (generated now; shown once, kept in ${admin.keptIn})`);
+  if (admin?.source === 'kept') lines.push(`  admin:    phone ${admin.phone}  password in ${admin.keptIn}`);
+  if (admin?.source === 'environment') lines.push(`  admin:    phone ${admin.phone}  password from SECKILL_ADMIN_PASSWORD`);
   if (app.config.mode === 'embedded') lines.push(`  data:     ${app.config.dataDir}`);
   lines.push('');
   return lines.join('\n');

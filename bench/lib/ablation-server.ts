@@ -59,7 +59,7 @@ const now = Date.now();
 const good = await createSale({ store, cache, catalog }, {
   name: 'sold out', title: '', imageUrl: '', price: 100, seckillPrice: 1, stock: 0,
   startAt: new Date(now - 60_000), endAt: new Date(now + 3_600_000),
-});
+}, new Date());
 const rateLimiter = createRateLimiter(clock, { perSecond: 5, burst: 10 });
 const authenticate = makeAuthenticate(signer, clock);
 const placeDeps = { catalog, signs, cache, orders: createOrderBatcher({ bus, cache }, { maxOrders: 500, maxWaitMs: 2 }), store, clock };

@@ -13,9 +13,12 @@ export interface GoodsDeps {
 /** A good whose `stock` is the cached pre-stock when the cache has it. */
 export type PublicGood = SeckillGood;
 
-export async function createSale(deps: GoodsDeps, input: NewSeckillGood): Promise<PublicGood> {
+export async function createSale(deps: GoodsDeps, input: NewSeckillGood, now: Date): Promise<PublicGood> {
   if (input.endAt <= input.startAt) {
     throw new SeckillError('INVALID_INPUT', 'endAt must be after startAt.', { details: { fields: ['endAt'] } });
+  }
+  if (input.endAt <= now) {
+    throw new SeckillError('INVALID_INPUT', 'endAt must be in the future: this sale would already be over.', { details: { fields: ['endAt'] } });
   }
   if (input.seckillPrice > input.price) {
     throw new SeckillError('INVALID_INPUT', 'seckillPrice may not exceed price.', { details: { fields: ['seckillPrice'] } });

@@ -102,7 +102,7 @@ describe.each<Mode>(['embedded', 'services'])('worker deciding several batches a
     const good = await createSale(app.adapters, {
       name: 'Concurrent batches', title: '', imageUrl: '', price: 100, seckillPrice: 1, stock: STOCK,
       startAt: new Date(now - 1000), endAt: new Date(now + 3_600_000),
-    });
+    }, new Date());
     // The cache admits more than the database holds (as after a resync race): 40 requests must end in FAIL.
     await app.adapters.cache.load(good.id, ADMITTED, [], { onlyIfMissing: false });
     const users = await app.adapters.db.query<{ id: number }>(

@@ -149,6 +149,20 @@ describe('admin', () => {
     expectError(await api('GET', `/api/admin/seckill/goods/${goodId}/stats`, { token: buyer }), 403, 'FORBIDDEN');
   });
 
+  it('a sale that is already over, or an image address that is not http(s) or a site path, is INVALID_INPUT', async () => {
+    const sale = (body: Record<string, unknown>) =>
+      api('POST', '/api/admin/seckill/goods', { token: admin, body: { name: 'G', price: 10, seckillPrice: 1, stock: 1, startAt: iso(-2 * HOUR), endAt: iso(HOUR), ...body } });
+    const over = await sale({ endAt: iso(-HOUR) });
+    expectError(over, 400, 'INVALID_INPUT');
+    expect(over.body.error.details.fields).toEqual(['endAt']);
+    for (const imageUrl of ['javascript:alert(1)', 'data:text/html,x', '//evil.example/x.png', 'ftp://x/y.png', 'img.png']) {
+      const r = await sale({ imageUrl });
+      expectError(r, 400, 'INVALID_INPUT');
+      expect(r.body.error.details.fields).toContain('imageUrl');
+    }
+    for (const imageUrl of ['https://cdn.example.com/a.png', 'http://localhost/a.png', '/images/keyboard.svg', '']) expect((await sale({ imageUrl })).status).toBe(201);
+  });
+
   it('dead-order replay is admin only, validates max, and answers how many orders went back (none here)', async () => {
     expectError(await api('POST', '/api/admin/dead-orders/replay', { token: buyer }), 403, 'FORBIDDEN');
     expectError(await api('POST', '/api/admin/dead-orders/replay?max=0', { token: admin }), 400, 'INVALID_INPUT');

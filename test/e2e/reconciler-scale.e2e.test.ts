@@ -30,7 +30,7 @@ describe.each<Mode>(['embedded', 'services'])('reconciler at scale (%s)', (mode)
     const good = await createSale({ store, cache }, {
       name: 'Scale good', title: '', imageUrl: '', price: 100, seckillPrice: 1, stock: N,
       startAt: new Date(Date.now() - 60_000), endAt: new Date(Date.now() + 3_600_000),
-    });
+    }, new Date());
     const tag = newUuid().slice(0, 6);
     const users = await db.query<{ id: number }>(
       `INSERT INTO users (phone, nickname, password_hash, role)

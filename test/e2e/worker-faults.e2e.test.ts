@@ -51,7 +51,7 @@ describe.each<Mode>(['embedded', 'services'])('worker faults (%s)', (mode) => {
     const good = await createSale(app.adapters, {
       name: 'Fault good', title: '', imageUrl: '', price: 1000, seckillPrice: 10, stock,
       startAt: new Date(now - 1000), endAt: new Date(now + 3_600_000),
-    });
+    }, new Date());
     const messages = [];
     for (const userId of buyers) {
       const uuid = newUuid();

@@ -141,7 +141,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.post('/api/admin/seckill/goods', async (req, reply) => {
     requireAdmin(authenticate(req));
     const body = parseInput(NewGoodBody, req.body);
-    return reply.code(201).send(goodJson(await createSale(deps.goods, body)));
+    return reply.code(201).send(goodJson(await createSale(deps.goods, body, deps.accounts.clock.now())));
   });
 
   // Taking alerts removes them from the alert queue (an operator acknowledges them), hence POST.

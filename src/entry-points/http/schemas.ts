@@ -17,7 +17,12 @@ export const SeckillOrderBody = z.object({ seckillGoodId: z.number().int().posit
 export const NewGoodBody = z.object({
   name: text().trim().min(1).max(100),
   title: text().trim().max(200).default(''),
-  imageUrl: text().trim().max(500).default(''),
+  // An http(s) address or a path on this site: anything else (javascript:, data:, //host) could run or leak in the page.
+  imageUrl: text()
+    .trim()
+    .max(500)
+    .regex(/^(https?:\/\/[^\s]+|\/(?!\/)[^\s]*)?$/i, 'an http(s) URL or a path starting with /')
+    .default(''),
   price: cents,
   seckillPrice: cents,
   stock: z.number().int().min(0).max(1_000_000),
