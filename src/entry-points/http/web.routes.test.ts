@@ -10,7 +10,7 @@ async function server(opts: Partial<WebRoutesOptions> & { webDir: string }): Pro
   const app = Fastify();
   app.setNotFoundHandler((req, reply) => sendError(reply, 'NOT_FOUND', `No route ${req.method} ${req.url}.`));
   app.get('/api/health', async () => ({ status: 'ok' }));
-  registerWebRoutes(app, { mode: 'embedded', wsPort: 8085, ...opts });
+  await registerWebRoutes(app, { mode: 'embedded', wsPort: 8085, ...opts });
   await app.ready();
   return app;
 }
@@ -91,5 +91,22 @@ describe('web routes', () => {
     expect(res.statusCode).toBe(503);
     expect(res.body).toContain('npm run build:web');
     await empty.close();
+  });
+
+  it('pages, assets and /api/config carry the browser hardening headers; /api/config is never cached', async () => {
+    for (const url of ['/', '/orders', '/assets/index-abc.js', '/api/config']) {
+      const r = await app.inject({ url });
+      expect(r.statusCode).toBe(200);
+      const csp = String(r.headers['content-security-policy']);
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(csp).toContain("script-src 'self'");
+      expect(csp).toContain('connect-src');
+      expect(r.headers['x-frame-options']).toBe('DENY');
+      expect(r.headers['x-content-type-options']).toBe('nosniff');
+      expect(r.headers['referrer-policy']).toBe('no-referrer');
+    }
+    expect((await app.inject({ url: '/api/config' })).headers['cache-control']).toBe('no-store');
+    // The api's own answers stay lean.
+    expect((await app.inject({ url: '/api/health' })).headers['content-security-policy']).toBeUndefined();
   });
 });

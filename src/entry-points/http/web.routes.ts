@@ -2,6 +2,7 @@
  * The browser front end: `GET /api/config` (where the result socket is) and the built shop from `web/dist`,
  * with a fallback to index.html for client-side routes. Unknown `/api/…` paths keep the JSON 404.
  */
+import helmet, { type FastifyHelmetOptions } from '@fastify/helmet';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,10 +46,48 @@ export function publicWsUrl(req: FastifyRequest, opts: Pick<WebRoutesOptions, 'w
   return `${req.protocol === 'https' ? 'wss' : 'ws'}://${host}:${opts.wsPort}`;
 }
 
-export function registerWebRoutes(app: FastifyInstance, opts: WebRoutesOptions): void {
+/**
+ * The page's security headers (helmet), only on the routes of this scope: the page, its assets and
+ * /api/config. The api's JSON answers on the hot path do not pay for them.
+ * - frame-ancestors 'none' (and X-Frame-Options): pay and cancel cannot be clickjacked;
+ * - connect-src ws: wss:: the result socket is on another port, so another origin;
+ * - img-src https: http:: sale images may live on a CDN (admin input allows http(s) or a site path);
+ * - no upgrade-insecure-requests: the shop also runs on plain http (locally, behind a TLS proxy).
+ */
+const HELMET: FastifyHelmetOptions = {
+  contentSecurityPolicy: {
+    directives: {
+      defaultSrc: ["'self'"],
+      scriptSrc: ["'self'"],
+      styleSrc: ["'self'", "'unsafe-inline'"],
+      imgSrc: ["'self'", 'data:', 'https:', 'http:'],
+      connectSrc: ["'self'", 'ws:', 'wss:'],
+      frameAncestors: ["'none'"],
+      objectSrc: ["'none'"],
+      baseUri: ["'self'"],
+      formAction: ["'self'"],
+      upgradeInsecureRequests: null,
+    },
+  },
+  frameguard: { action: 'deny' },
+  referrerPolicy: { policy: 'no-referrer' },
+};
+
+export async function registerWebRoutes(app: FastifyInstance, opts: WebRoutesOptions): Promise<void> {
+  await app.register(async (scope) => {
+    await scope.register(helmet, HELMET);
+    registerScopedWebRoutes(scope, opts);
+  });
+}
+
+function registerScopedWebRoutes(app: FastifyInstance, opts: WebRoutesOptions): void {
   const root = path.resolve(opts.webDir ?? DEFAULT_WEB_DIR);
 
-  app.get('/api/config', async (req) => ({ wsUrl: publicWsUrl(req, opts), mode: opts.mode }));
+  // Built from the request's Host when WS_PUBLIC_URL is unset: never stored by a shared cache.
+  app.get('/api/config', async (req, reply) => {
+    reply.header('Cache-Control', 'no-store');
+    return { wsUrl: publicWsUrl(req, opts), mode: opts.mode };
+  });
 
   async function sendFile(reply: FastifyReply, file: string, cache: string): Promise<boolean> {
     let body: Buffer;
