@@ -20,10 +20,35 @@ function session(deps: AccountsDeps, user: User): Session {
   return { user, token, expiresAt };
 }
 
+/**
+ * Passwords a guessing script tries first (the head of the public leaked-password lists, and the shapes
+ * people make from a phone number). One of these is refused, whatever its length.
+ */
+const COMMON_PASSWORDS = new Set([
+  '12345678', '123456789', '1234567890', '12345678910', '87654321', '11111111', '00000000', '88888888',
+  '66666666', '99999999', '11223344', '12341234', '123123123', '147258369', '1qaz2wsx', '1q2w3e4r',
+  '1q2w3e4r5t', 'qwertyui', 'qwertyuiop', 'qwerty123', 'asdfghjk', 'zxcvbnm1', 'password', 'password1',
+  'password123', 'passw0rd', 'p@ssw0rd', 'iloveyou', 'princess', 'sunshine', 'football', 'baseball',
+  'welcome1', 'admin123', 'administrator', 'abcd1234', 'abc12345', 'aa123456', 'a1234567', 'woaini1314',
+  '5201314520', 'qq123456', 'abcdefgh', 'letmein1', 'changeme', 'trustno1', 'superman', 'computer',
+]);
+
+/** A password a guessing script would not try first: not in the common list, not the phone number itself. */
+export function assertPasswordAcceptable(password: string, phone: string): void {
+  const lower = password.toLowerCase();
+  const digits = phone.replace(/\D/g, '');
+  if (COMMON_PASSWORDS.has(lower) || lower === digits || lower === digits.slice(-8) || /^(.)\1+$/.test(password)) {
+    throw new SeckillError('INVALID_INPUT', 'This password is too easy to guess; choose another.', {
+      details: { fields: ['password'], problems: [{ field: 'password', problem: 'too common' }] },
+    });
+  }
+}
+
 export async function register(
   deps: AccountsDeps,
   input: { phone: string; password: string; nickname?: string | undefined },
 ): Promise<Session> {
+  assertPasswordAcceptable(input.password, input.phone);
   const user = await deps.users.create({
     phone: input.phone,
     nickname: input.nickname ?? defaultNickname(input.phone),

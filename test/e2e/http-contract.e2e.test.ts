@@ -54,6 +54,9 @@ describe('accounts', () => {
     expectError(r, 400, 'INVALID_INPUT');
     expect(r.body.error.details.fields).toEqual(expect.arrayContaining(['phone', 'password']));
     expectError(await api('POST', '/api/auth/register', { body: { phone: '13912340000', password: 'password-123' } }), 409, 'PHONE_TAKEN');
+    const common = await api('POST', '/api/auth/register', { body: { phone: '13912340077', password: '12345678' } });
+    expectError(common, 400, 'INVALID_INPUT');
+    expect(common.body.error.details.fields).toEqual(['password']);
   });
 
   it('a NUL or other control character in any text field is INVALID_INPUT naming the field, never a 500', async () => {
