@@ -228,6 +228,7 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
       );
       // Runs after the HTTP server closed (closers run in reverse): the last batch is published, not dropped.
       closers.push(() => orderBatcher.flush());
+      if (config.mode === 'services' && !config.metricsToken) log('http').warn('METRICS_TOKEN is not set: /metrics is open to anyone who reaches this port');
       const goodsDeps = { store, cache, catalog };
       const rateLimiter =
         config.rateLimitPerSecond > 0 ? createRateLimiter(clock, { perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst }) : undefined;
@@ -255,6 +256,7 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
           logger: log('http'),
           bodyLimitBytes: config.bodyLimitBytes,
           healthChecks: { db: () => db.query('SELECT 1'), cache: () => cache.ping(), bus: () => bus.ping() },
+          metricsToken: config.metricsToken,
           requestTimeoutMs: config.deadlines.httpRequestMs,
           keepAliveTimeoutMs: config.deadlines.httpKeepAliveMs,
           mode: config.mode,

@@ -13,7 +13,7 @@ function makeLogger(config: Config) {
     {
       level: config.logLevel,
       base: { pid: process.pid, roles: config.roles.join(',') },
-      redact: { paths: ['password', '*.password', 'token', '*.token', 'req.headers.authorization', 'tokenSecret'], censor: '[redacted]' },
+      redact: { paths: ['password', '*.password', 'token', '*.token', 'req.headers.authorization', 'tokenSecret', 'metricsToken'], censor: '[redacted]' },
     },
     pretty ? prettyStdout() : undefined,
   );

@@ -32,4 +32,22 @@ describe('embedded start', () => {
     expect(second.admin).toEqual({ phone: admin.phone, source: 'kept', keptIn: path.join(dataDir, 'admin-password') });
     await second.destroy();
   }, 60_000);
+
+  it('with METRICS_TOKEN set, /metrics answers only its bearer token (401 in the error shape otherwise)', async () => {
+    const app = await bootTestApp('embedded', { METRICS_TOKEN: 'scrape-token-0123456789' });
+    try {
+      const api = apiClient(app.httpUrl);
+      const attempts: Record<string, string>[] = [{}, { authorization: 'Bearer wrong-token-0123456789' }, { authorization: 'Bearer scrape-token-01234567890' }];
+      for (const headers of attempts) {
+        const r = await api('GET', '/metrics', { headers });
+        expect(r.status).toBe(401);
+        expect(r.body).toMatchObject({ error: { code: 'UNAUTHORIZED' } });
+      }
+      const ok = await api('GET', '/metrics', { headers: { authorization: 'Bearer scrape-token-0123456789' } });
+      expect(ok.status).toBe(200);
+      expect(String(ok.body)).toContain('seckill_');
+    } finally {
+      await app.destroy();
+    }
+  }, 60_000);
 });

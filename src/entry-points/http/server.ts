@@ -1,4 +1,5 @@
 /** The HTTP api: fastify with our logger, one error translation, body limits, health and metrics. */
+import { timingSafeEqual } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.ts';
@@ -16,6 +17,8 @@ export interface HttpServerOptions {
   keepAliveTimeoutMs?: number;
   mode: 'embedded' | 'services';
   metrics: Metrics;
+  /** When set, GET /metrics answers only `Authorization: Bearer <this>` (Prometheus' bearer_token). */
+  metricsToken?: string | undefined;
   /** Dependencies named in /api/health; each resolves when it answers. */
   healthChecks?: Record<string, () => Promise<unknown>>;
   /** Extra routes (static front end …) registered after the api. */
@@ -61,7 +64,14 @@ export async function buildHttpServer(deps: RouteDeps, opts: HttpServerOptions):
   registerHealthRoutes(app, { mode: opts.mode, checks: opts.healthChecks ?? {} });
   const openApi = openApiDocument();
   app.get('/api/openapi.json', async () => openApi);
-  app.get('/metrics', async (_req, reply) => {
+  const metricsToken = opts.metricsToken ? Buffer.from(`Bearer ${opts.metricsToken}`) : null;
+  app.get('/metrics', async (req, reply) => {
+    if (metricsToken) {
+      const given = Buffer.from(req.headers.authorization ?? '');
+      if (given.length !== metricsToken.length || !timingSafeEqual(given, metricsToken)) {
+        return sendError(reply, 'UNAUTHORIZED', 'The metrics need their bearer token (METRICS_TOKEN).');
+      }
+    }
     reply.header('Content-Type', opts.metrics.registry.contentType);
     return opts.metrics.registry.metrics();
   });
