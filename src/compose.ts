@@ -206,7 +206,7 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
       const push = await startResultPushServer(
         // A buyer's page opens a socket per press with one token: remembered like the api does.
         { signer: rememberVerifiedTokens(signer, 20_000), clock, bus, store, logger: log('ws'), metrics },
-        { host: config.host, port: config.wsPort },
+        { host: config.host, port: config.wsPort, maxSocketsPerUser: config.wsMaxSocketsPerUser, waitMs: config.wsWaitMs },
       );
       closers.push(() => push.close());
       app.wsUrl = `ws://${config.host}:${push.port}`;

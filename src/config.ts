@@ -57,6 +57,8 @@ const schema = z.object({
   HTTP_REQUEST_TIMEOUT_MS: int(1000, 600_000).default(15_000),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: int(1000, 600_000).default(65_000),
   STARTUP_TIMEOUT_MS: int(0, 24 * 3_600_000).default(300_000),
+  WS_MAX_SOCKETS_PER_USER: int(1, 1_000_000).default(50),
+  WS_WAIT_MS: int(1000, 3_600_000).default(120_000),
   METRICS_TOKEN: z.string().min(16, 'at least 16 characters').max(256).optional(),
   LOG_FORMAT: z.enum(['pretty', 'json']).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -101,6 +103,9 @@ export type Config = Readonly<{
   bodyLimitBytes: number;
   /** How long start-up waits for PostgreSQL, Redis and RabbitMQ to come up (services mode). */
   startupTimeoutMs: number;
+  /** Result sockets one buyer may hold per push process, and how long one waits for its result. */
+  wsMaxSocketsPerUser: number;
+  wsWaitMs: number;
   /** Unset: /metrics is open (put it behind the network); set: it needs this bearer token. */
   metricsToken: string | undefined;
   /** Deadlines of calls that leave the process: a missed one is UNAVAILABLE, never a hang. */
@@ -171,6 +176,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     startupTimeoutMs: e.STARTUP_TIMEOUT_MS,
     metricsToken: e.METRICS_TOKEN,
+    wsMaxSocketsPerUser: e.WS_MAX_SOCKETS_PER_USER,
+    wsWaitMs: e.WS_WAIT_MS,
     deadlines: Object.freeze({
       redisCommandMs: e.REDIS_COMMAND_TIMEOUT_MS,
       databaseConnectMs: e.DATABASE_CONNECT_TIMEOUT_MS,

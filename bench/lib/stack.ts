@@ -84,6 +84,8 @@ function commonEnv(opts: StackOptions, secret: string): Record<string, string> {
     HOST: '127.0.0.1',
     PORT: '0',
     WS_PORT: '0',
+    // The sockets scenario opens 10,000 sockets of one buyer on one push process.
+    WS_MAX_SOCKETS_PER_USER: '1000000',
   };
 }
 

@@ -188,7 +188,7 @@ describe.each<Mode>(['embedded', 'services'])('result push across processes and 
     };
     const push = await startResultPushServer(
       { signer: app.signer, clock: systemClock, bus: deaf, store, logger: silent, metrics: createMetrics() },
-      { host: '127.0.0.1', port: 0, recheckMs: 600_000 },
+      { host: '127.0.0.1', port: 0, recheckMs: 600_000, maxSocketsPerUser: 10_000 },
     );
     try {
       const N = 1200;

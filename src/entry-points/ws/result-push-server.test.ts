@@ -61,3 +61,31 @@ describe('result push: a uuid reused by another buyer', () => {
     }
   });
 });
+
+describe('result push: limits per buyer', () => {
+  const signer = createTokenSigner('q'.repeat(32), 3600);
+  const quietBus: Pick<OrderBus, 'subscribeResults'> = { subscribeResults: async () => ({ close: async () => undefined }) };
+  const closeCode = (port: number, userId: number, uuid: string) =>
+    new Promise<number>((resolve) => {
+      const socket = new WebSocket(`ws://127.0.0.1:${port}/${uuid}?token=${signer.sign({ userId, role: 'user' }, new Date()).token}`);
+      socket.on('close', (code) => resolve(code));
+      socket.on('open', () => socket.emit('opened'));
+    });
+
+  it('a buyer past the socket cap is refused 4429 (others are not); a socket with no result closes 4408 after the wait', async () => {
+    const push = await startResultPushServer(
+      { signer, clock: { now: () => new Date() }, bus: quietBus, store: { getResults: async () => [] }, logger: pino({ level: 'silent' }), metrics: createMetrics() },
+      { host: '127.0.0.1', port: 0, maxSocketsPerUser: 2, waitMs: 1000, recheckMs: 200 },
+    );
+    try {
+      const held = [closeCode(push.port, 1, 'uuid-cap-0001'), closeCode(push.port, 1, 'uuid-cap-0002')];
+      await new Promise((r) => setTimeout(r, 200));
+      expect(await closeCode(push.port, 1, 'uuid-cap-0003')).toBe(4429);
+      const other = closeCode(push.port, 2, 'uuid-cap-0004');
+      // The held sockets, and the other buyer's, get no result and close 4408 once the wait is over.
+      expect(await Promise.all([...held, other])).toEqual([4408, 4408, 4408]);
+    } finally {
+      await push.close();
+    }
+  });
+});

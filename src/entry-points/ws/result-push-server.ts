@@ -18,7 +18,7 @@ import type { Clock, OrderBus, OrderStore, SeckillResult, Subscription } from '.
 import type { Metrics } from '../metrics.ts';
 import { createStoredResultLookup } from './stored-result-lookup.ts';
 
-export const CLOSE = { DONE: 1000, BAD_REQUEST: 4400, UNAUTHORIZED: 4401, FORBIDDEN: 4403 } as const;
+export const CLOSE = { DONE: 1000, BAD_REQUEST: 4400, UNAUTHORIZED: 4401, FORBIDDEN: 4403, NO_RESULT_YET: 4408, TOO_MANY: 4429 } as const;
 
 const UUID = /^[A-Za-z0-9_-]{8,64}$/;
 const SENDS_PER_TURN = 100;
@@ -42,6 +42,10 @@ export interface ResultPushOptions {
   recheckMs?: number;
   /** How long a connect waits for others to share its database read. */
   lookupWindowMs?: number;
+  /** Sockets one buyer may hold open on this process; more close 4429. Default 50. */
+  maxSocketsPerUser?: number;
+  /** A socket with no result after this long closes 4408 (the page then polls). Default 2 min. */
+  waitMs?: number;
 }
 
 export interface ResultPushServer {
@@ -55,6 +59,8 @@ interface Listener {
   socket: WebSocket;
   userId: number;
   done: boolean;
+  /** Epoch ms of the connect. */
+  since: number;
 }
 
 export const pushFrame = (r: SeckillResult) =>
@@ -117,6 +123,10 @@ export async function startResultPushServer(deps: ResultPushDeps, opts: ResultPu
   /** uuid → when the database was last asked for it on behalf of the sockets waiting for it. */
   const checkedAt = new Map<string, number>();
   const recheckMs = opts.recheckMs ?? 5_000;
+  const maxSocketsPerUser = opts.maxSocketsPerUser ?? 50;
+  const waitMs = opts.waitMs ?? 120_000;
+  /** Sockets held per buyer: one token cannot pin down the process with thousands of waiting sockets. */
+  const socketsOf = new Map<number, number>();
   const lookup = createStoredResultLookup({
     store: deps.store,
     windowMs: opts.lookupWindowMs ?? 20,
@@ -208,8 +218,11 @@ export async function startResultPushServer(deps: ResultPushDeps, opts: ResultPu
     const now = deps.clock.now();
     const claims = deps.signer.verify(token, now);
     if (!claims) return socket.close(CLOSE.UNAUTHORIZED, 'log in first');
+    const held = socketsOf.get(claims.userId) ?? 0;
+    if (held >= maxSocketsPerUser) return socket.close(CLOSE.TOO_MANY, 'too many result sockets');
+    socketsOf.set(claims.userId, held + 1);
 
-    const listener: Listener = { socket, userId: claims.userId, done: false };
+    const listener: Listener = { socket, userId: claims.userId, done: false, since: now.getTime() };
     let set = listeners.get(uuid);
     if (!set) listeners.set(uuid, (set = new Set()));
     set.add(listener);
@@ -218,6 +231,9 @@ export async function startResultPushServer(deps: ResultPushDeps, opts: ResultPu
     socket.on('pong', markAlive);
     socket.on('close', () => {
       deps.metrics.wsSockets.dec();
+      const left = (socketsOf.get(listener.userId) ?? 1) - 1;
+      if (left > 0) socketsOf.set(listener.userId, left);
+      else socketsOf.delete(listener.userId);
       set.delete(listener);
       if (set.size === 0 && listeners.get(uuid) === set) {
         listeners.delete(uuid);
@@ -241,6 +257,14 @@ export async function startResultPushServer(deps: ResultPushDeps, opts: ResultPu
   // the same batched reads as the connects.
   const recheck = setInterval(() => {
     const now = deps.clock.now().getTime();
+    for (const set of listeners.values()) {
+      for (const listener of set) {
+        if (!listener.done && now - listener.since >= waitMs) {
+          listener.done = true;
+          listener.socket.close(CLOSE.NO_RESULT_YET, 'no result yet; ask the results endpoint');
+        }
+      }
+    }
     for (const uuid of listeners.keys()) {
       if (now - (checkedAt.get(uuid) ?? 0) < recheckMs) continue;
       checkedAt.set(uuid, now);
