@@ -5,6 +5,7 @@
  * cache call returns the units and forgets the buyers (they may buy again), then one message tells every
  * api process which goods have stock again.
  */
+import { groupBy } from './group-by.ts';
 import { CANCEL, TIMEOUT } from './order-lifecycle.ts';
 import type { Clock, Order, OrderBus, OrderStore, StockCache } from './ports.ts';
 
@@ -24,25 +25,19 @@ export async function closeOrders(
   const now = deps.clock.now();
   const closed = await deps.store.applyTransition(orderNos, as === 'TIMEOUT' ? TIMEOUT : CANCEL, now, opts);
   // One cache call per good for all the orders closed here.
-  const buyersByGood = new Map<number, number[]>();
-  for (const order of closed) {
-    let buyers = buyersByGood.get(order.seckillGoodId);
-    if (!buyers) buyersByGood.set(order.seckillGoodId, (buyers = []));
-    buyers.push(order.userId);
-  }
   const goods: number[] = [];
   await Promise.all(
-    [...buyersByGood].map(async ([goodId, buyers]) => {
+    [...groupBy(closed, (o) => o.seckillGoodId)].map(async ([goodId, orders]) => {
       try {
-        await deps.cache.restock(goodId, buyers);
+        await deps.cache.restock(goodId, orders.map((o) => o.userId));
         goods.push(goodId);
       } catch (cause) {
         // The database has the units back; the cache will get them when the reconciler resyncs this good.
         await deps.bus.raiseAlert({
           kind: 'CACHE_RESTOCK_FAILED',
-          message: `Could not return the units of ${buyers.length} closed order(s) to the cache: ${String(cause)}`,
+          message: `Could not return the units of ${orders.length} closed order(s) to the cache: ${String(cause)}`,
           seckillGoodId: goodId,
-          details: { orderNos: closed.filter((o) => o.seckillGoodId === goodId).slice(0, 20).map((o) => o.orderNo) },
+          details: { orderNos: orders.slice(0, 20).map((o) => o.orderNo) },
           at: now.toISOString(),
         });
       }

@@ -13,6 +13,7 @@
  *   publish may be on its way, so a failure here gives nothing back.
  */
 import { SeckillError } from './errors.ts';
+import { groupBy } from './group-by.ts';
 import type { OrderBus, OrderMessage, StockCache } from './ports.ts';
 
 export interface OrderBatcherDeps {
@@ -46,18 +47,23 @@ interface Waiting {
 export function createOrderBatcher(deps: OrderBatcherDeps, opts: OrderBatcherOptions): OrderBatcher {
   const maxOrders = Math.max(1, opts.maxOrders);
   let waiting: Waiting[] = [];
-  let timer: ReturnType<typeof setTimeout> | ReturnType<typeof setImmediate> | null = null;
+  /** Cancels the pending send of the open batch; null while no batch is open. */
+  let cancelTimer: (() => void) | null = null;
   const inFlight = new Set<Promise<void>>();
 
-  function cancelTimer(): void {
-    if (timer === null) return;
-    if (opts.maxWaitMs > 0) clearTimeout(timer as ReturnType<typeof setTimeout>);
-    else clearImmediate(timer as ReturnType<typeof setImmediate>);
-    timer = null;
+  function startTimer(): void {
+    if (opts.maxWaitMs > 0) {
+      const timeout = setTimeout(send, opts.maxWaitMs);
+      cancelTimer = () => clearTimeout(timeout);
+    } else {
+      const immediate = setImmediate(send);
+      cancelTimer = () => clearImmediate(immediate);
+    }
   }
 
   function send(): void {
-    cancelTimer();
+    cancelTimer?.();
+    cancelTimer = null;
     if (waiting.length === 0) return;
     const batch = waiting;
     waiting = [];
@@ -85,16 +91,10 @@ export function createOrderBatcher(deps: OrderBatcherDeps, opts: OrderBatcherOpt
   }
 
   async function releaseUnits(messages: OrderMessage[]): Promise<void> {
-    const byGood = new Map<number, string[]>();
-    for (const m of messages) {
-      let uuids = byGood.get(m.seckillGoodId);
-      if (!uuids) byGood.set(m.seckillGoodId, (uuids = []));
-      uuids.push(m.uuid);
-    }
     await Promise.all(
-      [...byGood].map(([goodId, uuids]) =>
+      [...groupBy(messages, (m) => m.seckillGoodId)].map(([goodId, ofGood]) =>
         // If even this fails, the reservations stay recorded by uuid and the reconciler gives them back.
-        deps.cache.release(goodId, uuids).catch((err: unknown) => deps.onReleaseFailed?.(err, messages.filter((m) => m.seckillGoodId === goodId))),
+        deps.cache.release(goodId, ofGood.map((m) => m.uuid)).catch((err: unknown) => deps.onReleaseFailed?.(err, ofGood)),
       ),
     );
   }
@@ -104,7 +104,7 @@ export function createOrderBatcher(deps: OrderBatcherDeps, opts: OrderBatcherOpt
       return new Promise<void>((resolve, reject) => {
         waiting.push({ message, releaseOnFailure, resolve, reject });
         if (waiting.length >= maxOrders) send();
-        else if (timer === null) timer = opts.maxWaitMs > 0 ? setTimeout(send, opts.maxWaitMs) : setImmediate(send);
+        else if (cancelTimer === null) startTimer();
       });
     },
     async flush() {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeOrders } from '../../src/core/close-orders.ts';
 import { makeOrderNo } from '../../src/core/create-orders.ts';
 import { apiClient, bootTestApp, mapLimit, newUuid, type ApiClient, type Mode, type TestApp } from '../support/app.ts';
-import { adminSales, waitFor } from '../support/sales.ts';
+import { adminSales, buyAndWait, waitFor } from '../support/sales.ts';
 import { servicesAvailable } from '../support/services.ts';
 
 const servicesUp = await servicesAvailable('postgres', 'redis', 'rabbitmq');
@@ -30,16 +30,7 @@ describe.each<Mode>(['embedded', 'services'])('order lifecycle (%s)', (mode) => 
 
   const { sale, stats, atRest } = adminSales((...args) => api(...args), () => admin, 'Lifecycle good');
 
-  /** Win one unit and wait for the order. */
-  async function buy(token: string, goodId: number): Promise<string> {
-    const uuid = newUuid();
-    const r = await api('POST', '/api/seckill/orders', { token, body: { seckillGoodId: goodId, uuid } });
-    expect(r.status).toBe(200);
-    const result = await waitFor('the result', () => api('GET', `/api/seckill/results/${uuid}?seckillGoodId=${goodId}`, { token }), (x) => x.body.status !== 'QUEUED');
-    expect(result.body.status).toBe('SUCCESS');
-    return result.body.orderNo;
-  }
-
+  const buy = (token: string, goodId: number) => buyAndWait(api, token, goodId);
 
   beforeAll(async () => {
     if (skip) return;

@@ -12,6 +12,18 @@ const up = await servicesAvailable('postgres', 'redis', 'rabbitmq');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const target = (url: string, port: number) => ({ host: new URL(url).hostname || '127.0.0.1', port: Number(new URL(url).port) || port });
 
+/** An admin session on the app and a sale of `stock` units running now. */
+async function withSale(app: TestApp, stock: number) {
+  const api = apiClient(app.httpUrl);
+  const admin: string = (await api('POST', '/api/auth/login', { body: { phone: '13800000000', password: 'admin-pass-123' } })).body.token;
+  const now = Date.now();
+  const created = await api('POST', '/api/admin/seckill/goods', {
+    token: admin,
+    body: { name: 'Outage good', price: 100, seckillPrice: 1, stock, startAt: new Date(now - 1000).toISOString(), endAt: new Date(now + 3_600_000).toISOString() },
+  });
+  return { api, admin, good: created.body.id as number };
+}
+
 describe.skipIf(!up)('outages (services)', () => {
   const proxies: TcpProxy[] = [];
   const apps: TestApp[] = [];
@@ -39,15 +51,7 @@ describe.skipIf(!up)('outages (services)', () => {
     proxies.push(pg);
     const app = await bootTestApp('services', { DATABASE_URL: pg.url(SERVICE_URLS.postgres), DATABASE_CONNECT_TIMEOUT_MS: '500' });
     apps.push(app);
-    const api = apiClient(app.httpUrl);
-    const admin = (await api('POST', '/api/auth/login', { body: { phone: '13800000000', password: 'admin-pass-123' } })).body.token;
-    const now = Date.now();
-    const good = (
-      await api('POST', '/api/admin/seckill/goods', {
-        token: admin,
-        body: { name: 'Outage good', price: 100, seckillPrice: 1, stock: 30, startAt: new Date(now - 1000).toISOString(), endAt: new Date(now + 3_600_000).toISOString() },
-      })
-    ).body.id;
+    const { api, admin, good } = await withSale(app, 30);
     const [early, ...buyers] = await makeBuyers(app, 21);
     // One order before the outage: the sale is in the api's memory, as during any running sale.
     const earlyUuid = newUuid();
@@ -79,15 +83,7 @@ describe.skipIf(!up)('outages (services)', () => {
     proxies.push(redis);
     const app = await bootTestApp('services', { REDIS_URL: redis.url(SERVICE_URLS.redis), REDIS_COMMAND_TIMEOUT_MS: '500' });
     apps.push(app);
-    const api = apiClient(app.httpUrl);
-    const admin = (await api('POST', '/api/auth/login', { body: { phone: '13800000000', password: 'admin-pass-123' } })).body.token;
-    const now = Date.now();
-    const good = (
-      await api('POST', '/api/admin/seckill/goods', {
-        token: admin,
-        body: { name: 'Outage good', price: 100, seckillPrice: 1, stock: 10, startAt: new Date(now - 1000).toISOString(), endAt: new Date(now + 3_600_000).toISOString() },
-      })
-    ).body.id;
+    const { api, admin, good } = await withSale(app, 10);
     const [buyer, other] = await makeBuyers(app, 2);
 
     redis.down();

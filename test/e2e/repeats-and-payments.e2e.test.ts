@@ -4,8 +4,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { apiClient, bootTestApp, mapLimit, newUuid, type ApiClient, type Mode, type TestApp } from '../support/app.ts';
-import { adminSales, waitFor } from '../support/sales.ts';
+import { apiClient, bootTestApp, newUuid, type ApiClient, type Mode, type TestApp } from '../support/app.ts';
+import { makeBuyers } from '../support/buyers.ts';
+import { adminSales, buyAndWait, waitFor } from '../support/sales.ts';
 import { servicesAvailable } from '../support/services.ts';
 
 const servicesUp = await servicesAvailable('postgres', 'redis', 'rabbitmq');
@@ -16,27 +17,9 @@ describe.each<Mode>(['embedded', 'services'])('repeats and payments (%s)', (mode
   let app: TestApp;
   let api: ApiClient;
   let admin: string;
-  let phoneSeq = Math.floor(Math.random() * 1e7);
-
-  /** Buyers made directly (no scrypt), with real signed tokens. */
-  async function buyers(n: number): Promise<{ id: number; token: string }[]> {
-    return mapLimit(Array.from({ length: n }), 20, async () => {
-      const user = await app.adapters.users.create({ phone: `135${String(phoneSeq++).padStart(8, '0')}`, nickname: 'b', passwordHash: 'x', role: 'user' });
-      return { id: user!.id, token: app.signer.sign({ userId: user!.id, role: 'user' }, new Date()).token };
-    });
-  }
-
   const { sale, atRest } = adminSales((...args) => api(...args), () => admin, 'Repeat good');
-
-  /** Win one unit and wait for the order. */
-  async function buy(token: string, goodId: number): Promise<string> {
-    const uuid = newUuid();
-    const r = await api('POST', '/api/seckill/orders', { token, body: { seckillGoodId: goodId, uuid } });
-    expect(r.status).toBe(200);
-    const result = await waitFor('the result', () => api('GET', `/api/seckill/results/${uuid}?seckillGoodId=${goodId}`, { token }), (x) => x.body.status !== 'QUEUED');
-    expect(result.body.status).toBe('SUCCESS');
-    return result.body.orderNo;
-  }
+  const buyers = (n: number) => makeBuyers(app, n);
+  const buy = (token: string, goodId: number) => buyAndWait(api, token, goodId);
 
   beforeAll(async () => {
     if (skip) return;
@@ -49,19 +32,19 @@ describe.each<Mode>(['embedded', 'services'])('repeats and payments (%s)', (mode
     await app?.destroy();
   });
 
-  /** The next PAY transition fails as if the process died right after the provider charged. */
-  function dieAfterNextCharge(): () => void {
+  /** Pay, with the process dying right after the provider charged (the PAY transition never runs): a 500. */
+  async function payDyingAfterTheCharge(orderNo: string, token: string): Promise<void> {
     const store = app.adapters.store;
     const original = store.applyTransition;
-    let armed = true;
     store.applyTransition = async (orderNos, transition, now, opts) => {
-      if (armed && transition.name === 'pay') {
-        armed = false;
-        throw new Error('process died after the charge');
-      }
+      if (transition.name === 'pay') throw new Error('process died after the charge');
       return original(orderNos, transition, now, opts);
     };
-    return () => void (store.applyTransition = original);
+    try {
+      expect((await api('POST', `/api/orders/${orderNo}/pay`, { token })).status).toBe(500);
+    } finally {
+      store.applyTransition = original;
+    }
   }
 
   it.skipIf(skip)('a charge taken and then lost with its process is found by the reconciler: recorded, the order paid', async () => {
@@ -69,12 +52,7 @@ describe.each<Mode>(['embedded', 'services'])('repeats and payments (%s)', (mode
     const [b] = await buyers(1);
     const orderNo = await buy(b!.token, goodId);
     const before = app.adapters.payments.totals();
-    const restore = dieAfterNextCharge();
-    try {
-      expect((await api('POST', `/api/orders/${orderNo}/pay`, { token: b!.token })).status).toBe(500);
-    } finally {
-      restore();
-    }
+    await payDyingAfterTheCharge(orderNo, b!.token);
     expect(app.adapters.payments.totals().charges).toBe(before.charges + 1);
     expect((await api('GET', `/api/orders/${orderNo}`, { token: b!.token })).body.status).toBe('UNPAID');
     await sleep(600); // past the reconciler's grace period (500 ms here)
@@ -92,12 +70,7 @@ describe.each<Mode>(['embedded', 'services'])('repeats and payments (%s)', (mode
     const [b, c] = await buyers(2);
     const orderNo = await buy(b!.token, goodId);
     const before = app.adapters.payments.totals();
-    const restore = dieAfterNextCharge();
-    try {
-      expect((await api('POST', `/api/orders/${orderNo}/pay`, { token: b!.token })).status).toBe(500);
-    } finally {
-      restore();
-    }
+    await payDyingAfterTheCharge(orderNo, b!.token);
     expect((await api('POST', `/api/orders/${orderNo}/cancel`, { token: b!.token })).body.status).toBe('CANCELLED');
     // An intent whose charge never happened (the process died before asking the provider).
     const other = await buy(c!.token, goodId);

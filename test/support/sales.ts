@@ -1,4 +1,5 @@
 /** Sales made and watched through the admin api, for whole-app tests. */
+import { randomBytes } from 'node:crypto';
 import type { ApiClient } from './app.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -12,6 +13,15 @@ export async function waitFor<T>(what: string, get: () => Promise<T>, ok: (v: T)
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
     await sleep(25);
   }
+}
+
+/** Win one unit of a sale and wait for the order: its order number. */
+export async function buyAndWait(api: ApiClient, token: string, goodId: number, uuid = randomBytes(12).toString('base64url')): Promise<string> {
+  const r = await api('POST', '/api/seckill/orders', { token, body: { seckillGoodId: goodId, uuid } });
+  if (r.status !== 200) throw new Error(`buying failed: ${r.status} ${JSON.stringify(r.body)}`);
+  const result = await waitFor('the result', () => api('GET', `/api/seckill/results/${uuid}?seckillGoodId=${goodId}`, { token }), (x) => x.body.status !== 'QUEUED');
+  if (result.body.status !== 'SUCCESS') throw new Error(`the order failed: ${JSON.stringify(result.body)}`);
+  return result.body.orderNo;
 }
 
 export function adminSales(api: ApiClient, adminToken: () => string, name = 'Test good') {
