@@ -31,7 +31,7 @@ import { createRedisStockCache } from './adapters/stock-cache/redis-stock-cache.
 import { consumeOrderTimeouts } from './entry-points/consumers/order-timeouts.consumer.ts';
 import { consumePendingOrders } from './entry-points/consumers/pending-orders.consumer.ts';
 import { startReconciler, type ReconcilerJob } from './entry-points/jobs/reconciler.job.ts';
-import { createSimulatedPaymentProvider, type SimulatedPaymentProvider } from './adapters/payment/simulated-payment-provider.ts';
+import { createLedgerPaymentProvider, type SimulatedPaymentProvider } from './adapters/payment/simulated-payment-provider.ts';
 import { makeAuthenticate } from './entry-points/http/auth.ts';
 import { buildHttpServer } from './entry-points/http/server.ts';
 import { registerWebRoutes } from './entry-points/http/web.routes.ts';
@@ -77,7 +77,7 @@ async function openAdapters(config: Config, logger: Logger): Promise<Adapters> {
     await fs.chmod(config.dataDir, 0o700);
     const db = await createPgliteDatabase({ dataDir: path.join(config.dataDir, 'pg') });
     const bus = createMemoryOrderBus({ payTimeoutMs: config.payTimeoutMs });
-    return { db, store: createSqlOrderStore(db), users: createSqlUserStore(db), cache: createMemoryStockCache(), bus, payments: createSimulatedPaymentProvider() };
+    return { db, store: createSqlOrderStore(db), users: createSqlUserStore(db), cache: createMemoryStockCache(), bus, payments: createLedgerPaymentProvider(db) };
   }
   // Each service is waited for (with a log line per attempt), so processes may start in any order.
   const waiting = { logger: logger.child({ component: 'start' }), deadlineMs: config.startupTimeoutMs };
@@ -112,8 +112,9 @@ async function openAdapters(config: Config, logger: Logger): Promise<Adapters> {
         }),
       waiting,
     );
-    // The simulated provider stands in for a real one (Alipay, WeChat Pay …) behind the PaymentProvider port.
-    return { db, store: createSqlOrderStore(db), users: createSqlUserStore(db), cache, bus, payments: createSimulatedPaymentProvider() };
+    // The simulated provider stands in for a real one (Alipay, WeChat Pay …) behind the PaymentProvider port;
+    // its ledger is a table, so every process of the deployment sees the same charges.
+    return { db, store: createSqlOrderStore(db), users: createSqlUserStore(db), cache, bus, payments: createLedgerPaymentProvider(db) };
   } catch (err) {
     await Promise.allSettled([cache.close(), db.close()]);
     throw err;

@@ -51,9 +51,9 @@ describe.each<Mode>(['embedded', 'services'])('repeats and payments (%s)', (mode
     const goodId = await sale(1);
     const [b] = await buyers(1);
     const orderNo = await buy(b!.token, goodId);
-    const before = app.adapters.payments.totals();
+    const before = (await app.adapters.payments.totals());
     await payDyingAfterTheCharge(orderNo, b!.token);
-    expect(app.adapters.payments.totals().charges).toBe(before.charges + 1);
+    expect((await app.adapters.payments.totals()).charges).toBe(before.charges + 1);
     expect((await api('GET', `/api/orders/${orderNo}`, { token: b!.token })).body.status).toBe('UNPAID');
     await sleep(600); // past the reconciler's grace period (500 ms here)
     const report = await app.reconciler!.runNow();
@@ -61,7 +61,7 @@ describe.each<Mode>(['embedded', 'services'])('repeats and payments (%s)', (mode
     expect((await api('GET', `/api/orders/${orderNo}`, { token: b!.token })).body.status).toBe('PAID');
     // Paying again charges nothing more; a second reconciler run finds nothing open.
     expect((await api('POST', `/api/orders/${orderNo}/pay`, { token: b!.token })).body.status).toBe('PAID');
-    expect(app.adapters.payments.totals().charges).toBe(before.charges + 1);
+    expect((await app.adapters.payments.totals()).charges).toBe(before.charges + 1);
     expect((await app.reconciler!.runNow()).paymentsSettled).toBe(0);
   });
 
@@ -69,7 +69,7 @@ describe.each<Mode>(['embedded', 'services'])('repeats and payments (%s)', (mode
     const goodId = await sale(2);
     const [b, c] = await buyers(2);
     const orderNo = await buy(b!.token, goodId);
-    const before = app.adapters.payments.totals();
+    const before = (await app.adapters.payments.totals());
     await payDyingAfterTheCharge(orderNo, b!.token);
     expect((await api('POST', `/api/orders/${orderNo}/cancel`, { token: b!.token })).body.status).toBe('CANCELLED');
     // An intent whose charge never happened (the process died before asking the provider).
@@ -80,7 +80,7 @@ describe.each<Mode>(['embedded', 'services'])('repeats and payments (%s)', (mode
     expect(report).toMatchObject({ paymentsSettled: 1, paymentsAbandoned: 1 });
     expect((await api('GET', `/api/orders/${orderNo}`, { token: b!.token })).body.status).toBe('REFUNDED');
     expect((await api('GET', `/api/orders/${other}`, { token: c!.token })).body.status).toBe('UNPAID');
-    const after = app.adapters.payments.totals();
+    const after = (await app.adapters.payments.totals());
     expect(after.refunds).toBe(before.refunds + 1);
     expect(after.charged - after.refunded).toBe(before.charged - before.refunded);
   });

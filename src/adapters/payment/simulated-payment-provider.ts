@@ -2,28 +2,41 @@
  * The payment provider of the demo shop: accepts every charge, idempotent per key like a real provider
  * (a retried charge answers the first payment and takes no more money). A real provider plugs in
  * behind the same port (charge, refund, idempotency key).
+ *
+ * Two ledgers: in process memory (tests, the bench), and in a table of the shop's database, which the
+ * shop runs on so that every process of a deployment sees one provider, as it would a real one: a charge
+ * taken by an api process that then died is found by the reconciler in a worker process.
  */
 import { randomBytes } from 'node:crypto';
 import type { PaymentProvider } from '../../core/ports.ts';
+import type { Queryable } from '../database/database.ts';
+
+export interface ProviderTotals {
+  charged: number;
+  refunded: number;
+  charges: number;
+  refunds: number;
+}
 
 export interface SimulatedPaymentProvider extends PaymentProvider {
   /** Money taken and given back so far (cents), for operators and tests. */
-  totals(): { charged: number; refunded: number; charges: number; refunds: number };
-  /** Test hook: runs inside every charge before it completes (e.g. to let a pay timeout win the race). */
+  totals(): Promise<ProviderTotals>;
+  /** Test hook: runs inside every charge after the money is taken and before the call returns. */
   beforeCharge: (() => Promise<void>) | null;
 }
+
+const newRef = (prefix: string) => `${prefix}_${randomBytes(9).toString('base64url')}`;
 
 export function createSimulatedPaymentProvider(): SimulatedPaymentProvider {
   const charges = new Map<string, { paymentId: string; amount: number }>();
   const refunds = new Map<string, { refundId: string; amount: number }>();
-  const id = (prefix: string) => `${prefix}_${randomBytes(9).toString('base64url')}`;
   const provider: SimulatedPaymentProvider = {
     beforeCharge: null,
     async charge({ idempotencyKey, amount }) {
       const known = charges.get(idempotencyKey);
       if (known) return { paymentId: known.paymentId };
       // Reserve the key before any await, so two concurrent calls with one key charge once.
-      const entry = { paymentId: id('pay'), amount };
+      const entry = { paymentId: newRef('pay'), amount };
       charges.set(idempotencyKey, entry);
       await provider.beforeCharge?.();
       return { paymentId: entry.paymentId };
@@ -35,13 +48,58 @@ export function createSimulatedPaymentProvider(): SimulatedPaymentProvider {
     async refund({ idempotencyKey, amount }) {
       const known = refunds.get(idempotencyKey);
       if (known) return { refundId: known.refundId };
-      const entry = { refundId: id('rfd'), amount };
+      const entry = { refundId: newRef('rfd'), amount };
       refunds.set(idempotencyKey, entry);
       return { refundId: entry.refundId };
     },
-    totals() {
+    async totals() {
       const sum = (m: Map<string, { amount: number }>) => [...m.values()].reduce((a, e) => a + e.amount, 0);
       return { charged: sum(charges), refunded: sum(refunds), charges: charges.size, refunds: refunds.size };
+    },
+  };
+  return provider;
+}
+
+/** The same provider with its ledger in `simulated_provider_ledger` (migration 005): one row per idempotency key. */
+export function createLedgerPaymentProvider(db: Queryable): SimulatedPaymentProvider {
+  // The first writer of a key wins; every later call (a retry, a concurrent twin) answers that row.
+  const record = async (kind: 'CHARGE' | 'REFUND', idempotencyKey: string, amount: number): Promise<string> => {
+    const rows = await db.query<{ ref: string }>(
+      `WITH ins AS (
+         INSERT INTO simulated_provider_ledger (idempotency_key, kind, ref, amount_cents) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (idempotency_key) DO NOTHING RETURNING ref)
+       SELECT ref FROM ins UNION ALL SELECT ref FROM simulated_provider_ledger WHERE idempotency_key = $1`,
+      [idempotencyKey, kind, newRef(kind === 'CHARGE' ? 'pay' : 'rfd'), amount],
+    );
+    // A twin inserting the same key at the same instant: its row is visible once its INSERT has returned.
+    if (rows[0]) return rows[0].ref;
+    const again = await db.query<{ ref: string }>('SELECT ref FROM simulated_provider_ledger WHERE idempotency_key = $1', [idempotencyKey]);
+    if (!again[0]) throw new Error(`payment ledger: no row for ${idempotencyKey}`);
+    return again[0].ref;
+  };
+  const provider: SimulatedPaymentProvider = {
+    beforeCharge: null,
+    async charge({ idempotencyKey, amount }) {
+      const paymentId = await record('CHARGE', idempotencyKey, amount);
+      await provider.beforeCharge?.();
+      return { paymentId };
+    },
+    async findCharge(idempotencyKey) {
+      const rows = await db.query<{ ref: string; amount_cents: number }>(
+        `SELECT ref, amount_cents FROM simulated_provider_ledger WHERE idempotency_key = $1 AND kind = 'CHARGE'`,
+        [idempotencyKey],
+      );
+      return rows[0] ? { paymentId: rows[0].ref, amount: rows[0].amount_cents } : null;
+    },
+    async refund({ idempotencyKey, amount }) {
+      return { refundId: await record('REFUND', idempotencyKey, amount) };
+    },
+    async totals() {
+      const rows = await db.query<{ kind: string; n: number; cents: number }>(
+        `SELECT kind, COUNT(*)::int AS n, COALESCE(SUM(amount_cents), 0)::int AS cents FROM simulated_provider_ledger GROUP BY kind`,
+      );
+      const of = (kind: string) => rows.find((r) => r.kind === kind) ?? { n: 0, cents: 0 };
+      return { charged: of('CHARGE').cents, refunded: of('REFUND').cents, charges: of('CHARGE').n, refunds: of('REFUND').n };
     },
   };
   return provider;

@@ -1,0 +1,79 @@
+/**
+ * The behaviour suite of the PaymentProvider port, run on every adapter: the in-memory ledger and the
+ * database ledger on both engines. Keys are fresh per test, so suites never see each other.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SimulatedPaymentProvider } from './simulated-payment-provider.ts';
+
+export type MakeProvider = () => Promise<{ provider: SimulatedPaymentProvider; cleanup: () => Promise<void> }>;
+
+export function describePaymentProvider(label: string, make: MakeProvider): void {
+  describe(`PaymentProvider on ${label}`, () => {
+    let provider: SimulatedPaymentProvider;
+    let cleanup: (() => Promise<void>) | undefined;
+    const key = () => `charge:${randomUUID()}`;
+    const charge = (idempotencyKey: string, amount = 990) => provider.charge({ idempotencyKey, orderNo: idempotencyKey.slice(7), userId: 1, amount });
+
+    beforeAll(async () => {
+      ({ provider, cleanup } = await make());
+    });
+    afterAll(async () => {
+      await cleanup?.();
+    });
+
+    it('one key charges once: a retry answers the first payment', async () => {
+      const before = await provider.totals();
+      const k = key();
+      const first = await charge(k);
+      const again = await charge(k, 5000);
+      expect(again.paymentId).toBe(first.paymentId);
+      const after = await provider.totals();
+      expect(after.charges - before.charges).toBe(1);
+      expect(after.charged - before.charged).toBe(990);
+    });
+
+    it('one key charges once even when 20 calls race', async () => {
+      const before = await provider.totals();
+      const k = key();
+      const answers = await Promise.all(Array.from({ length: 20 }, () => charge(k)));
+      expect(new Set(answers.map((a) => a.paymentId)).size).toBe(1);
+      expect((await provider.totals()).charges - before.charges).toBe(1);
+    });
+
+    it('findCharge answers the charge taken under a key, and null for a key never charged', async () => {
+      const k = key();
+      expect(await provider.findCharge(k)).toBeNull();
+      const { paymentId } = await charge(k, 1234);
+      expect(await provider.findCharge(k)).toEqual({ paymentId, amount: 1234 });
+    });
+
+    it('one key refunds once, also when calls race; a refund is not a charge', async () => {
+      const k = key();
+      const { paymentId } = await charge(k);
+      const before = await provider.totals();
+      const refundKey = `refund:${k.slice(7)}`;
+      const answers = await Promise.all(Array.from({ length: 10 }, () => provider.refund({ idempotencyKey: refundKey, paymentId, amount: 990 })));
+      expect(new Set(answers.map((a) => a.refundId)).size).toBe(1);
+      const after = await provider.totals();
+      expect(after.refunds - before.refunds).toBe(1);
+      expect(after.refunded - before.refunded).toBe(990);
+      expect(after.charges).toBe(before.charges);
+      expect(await provider.findCharge(refundKey)).toBeNull();
+    });
+
+    it('the test hook runs after the money is taken', async () => {
+      const k = key();
+      let seen: unknown = 'not run';
+      provider.beforeCharge = async () => {
+        seen = await provider.findCharge(k);
+      };
+      try {
+        await charge(k, 77);
+      } finally {
+        provider.beforeCharge = null;
+      }
+      expect(seen).toMatchObject({ amount: 77 });
+    });
+  });
+}

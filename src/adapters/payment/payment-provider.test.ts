@@ -1,0 +1,12 @@
+import { createPgliteDatabase } from '../database/pglite-database.ts';
+import { migrate } from '../database/migrate.ts';
+import { describePaymentProvider } from './payment-provider.contract.ts';
+import { createLedgerPaymentProvider, createSimulatedPaymentProvider } from './simulated-payment-provider.ts';
+
+describePaymentProvider('process memory', async () => ({ provider: createSimulatedPaymentProvider(), cleanup: async () => undefined }));
+
+describePaymentProvider('the database ledger (PGlite)', async () => {
+  const db = await createPgliteDatabase();
+  await migrate(db);
+  return { provider: createLedgerPaymentProvider(db), cleanup: () => db.close() };
+});
