@@ -1,0 +1,62 @@
+/**
+ * The fault schedule of a chaos run, made from a seed alone (printed at the start, so a run can be
+ * replayed with --seed). Outages (RabbitMQ, Redis, PostgreSQL) take turns on one track, never two at
+ * once, so each one's effect can be told apart; kills, flushes and message faults fall at random moments
+ * over the same span, also inside outages.
+ */
+import type { Random } from './random.ts';
+
+export const OUTAGES = ['rabbitmq-restart', 'redis-outage', 'postgres-outage'] as const;
+export const INSTANT = ['kill-api', 'kill-worker', 'kill-ws', 'redis-flush', 'duplicate-delivery', 'lost-timeout'] as const;
+export type FaultKind = (typeof OUTAGES)[number] | (typeof INSTANT)[number];
+export const FAULT_KINDS: readonly FaultKind[] = [...OUTAGES, ...INSTANT];
+
+export interface PlannedFault {
+  /** Milliseconds after the schedule starts. */
+  atMs: number;
+  kind: FaultKind;
+  /** How long an outage lasts. */
+  downMs?: number;
+  /** Which variant: a process index for kills, a message kind for duplicates. */
+  variant?: number;
+}
+
+/** How long each outage keeps its service down: Redis at least 5 s, PostgreSQL at least 30 s. */
+const DOWN_MS: Record<(typeof OUTAGES)[number], [number, number]> = {
+  'rabbitmq-restart': [2000, 6000],
+  'redis-outage': [5000, 9000],
+  'postgres-outage': [30_000, 36_000],
+};
+/** What a restart costs on top of the time down (RabbitMQ's node takes seconds to boot). */
+const RESTART_MS: Record<(typeof OUTAGES)[number], number> = { 'rabbitmq-restart': 6000, 'redis-outage': 500, 'postgres-outage': 1000 };
+
+export function planFaults(random: Random, perKind: number, opts: { gapMs?: [number, number]; leadMs?: number } = {}): PlannedFault[] {
+  const [gapMin, gapMax] = opts.gapMs ?? [4000, 9000];
+  const outages: (typeof OUTAGES)[number][] = [];
+  for (const kind of OUTAGES) for (let i = 0; i < perKind; i++) outages.push(kind);
+  // Fisher–Yates with the seeded source: the order of outages is part of the replayable schedule.
+  for (let i = outages.length - 1; i > 0; i--) {
+    const j = random.int(0, i);
+    [outages[i], outages[j]] = [outages[j]!, outages[i]!];
+  }
+  const plan: PlannedFault[] = [];
+  let at = opts.leadMs ?? 3000;
+  for (const kind of outages) {
+    const [min, max] = DOWN_MS[kind];
+    const downMs = random.int(min, max);
+    plan.push({ atMs: at, kind, downMs });
+    at += downMs + RESTART_MS[kind] + random.int(gapMin, gapMax);
+  }
+  const span = at;
+  for (const kind of INSTANT) {
+    for (let i = 0; i < perKind; i++) plan.push({ atMs: random.int(opts.leadMs ?? 3000, span), kind, variant: random.int(0, 1_000_000) });
+  }
+  return plan.sort((a, b) => a.atMs - b.atMs);
+}
+
+/** One line per fault, for the report and for comparing two runs of one seed. */
+export function describePlan(plan: readonly PlannedFault[]): string {
+  return plan
+    .map((f) => `  ${(f.atMs / 1000).toFixed(1).padStart(7)} s  ${f.kind}${f.downMs ? ` (down ${(f.downMs / 1000).toFixed(1)} s)` : ''}`)
+    .join('\n');
+}
