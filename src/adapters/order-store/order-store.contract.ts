@@ -9,7 +9,7 @@ import type { Database } from '../database/database.ts';
 import { migrate } from '../database/migrate.ts';
 import { createSqlOrderStore } from './sql-order-store.ts';
 import { createSqlUserStore } from './sql-user-store.ts';
-import { CANCEL } from '../../core/order-lifecycle.ts';
+import { CANCEL, PAY, REFUND, TIMEOUT, chargeKey, refundKey } from '../../core/order-lifecycle.ts';
 
 export type MakeDb = () => Promise<{ db: Database; cleanup: () => Promise<void> }>;
 
@@ -358,6 +358,143 @@ export function describeOrderStore(label: string, makeDb: MakeDb): void {
           const mine = answers.filter((x) => x.result.uuid === m.uuid).map((x) => x.result);
           expect(mine).toEqual([await store.getResult(m.uuid), await store.getResult(m.uuid)]);
         }
+      });
+    });
+
+    describe('order lifecycle', () => {
+      async function ordersOf(n: number, stock = n) {
+        const good = await newGood({ stock });
+        const buyers = await newBuyers(n);
+        const made = await store.createOrders(buyers.map((u) => message(u, good.id)), opts());
+        return { good, orderNos: made.map((x) => x.result.orderNo!) };
+      }
+      const charge = (orderNo: string, amount = 9_900) => ({ orderNo, kind: 'CHARGE' as const, amount, providerRef: `pay_${orderNo}`, idempotencyKey: chargeKey(orderNo) });
+      const stockOf = async (id: number) => (await store.getGood(id))!.stock;
+      const paymentsOf = (orderNo: string) =>
+        db.query<{ kind: string; amount_cents: number }>('SELECT kind, amount_cents FROM payments WHERE order_no = $1 ORDER BY id', [orderNo]);
+
+      it('pay → PAID with paidAt and the charge recorded in the same transaction; stock unchanged', async () => {
+        const { good, orderNos: [o] } = await ordersOf(1, 3);
+        const at = new Date('2030-01-01T10:01:00.000Z');
+        const changed = await store.applyTransition([o!], PAY, at, { payment: charge(o!) });
+        expect(changed).toEqual([expect.objectContaining({ orderNo: o, status: 'PAID', paidAt: at })]);
+        expect(changed[0]!.closedAt).toBeUndefined();
+        expect(await paymentsOf(o!)).toEqual([{ kind: 'CHARGE', amount_cents: 9_900 }]);
+        expect(await stockOf(good.id)).toBe(2);
+      });
+
+      it('cancel and timeout → closed with closedAt, the unit back in stock; closing again changes nothing', async () => {
+        const { good, orderNos: [a, b] } = await ordersOf(2);
+        expect(await stockOf(good.id)).toBe(0);
+        const at = new Date('2030-01-01T10:02:00.000Z');
+        expect((await store.applyTransition([a!], CANCEL, at)).map((o) => [o.status, o.closedAt])).toEqual([['CANCELLED', at]]);
+        expect((await store.applyTransition([b!], TIMEOUT, at)).map((o) => o.status)).toEqual(['TIMEOUT']);
+        expect(await stockOf(good.id)).toBe(2);
+        expect(await store.applyTransition([a!, b!], CANCEL, at)).toEqual([]);
+        expect(await store.applyTransition([a!, b!], TIMEOUT, at)).toEqual([]);
+        expect(await stockOf(good.id)).toBe(2);
+      });
+
+      it('closing a batch returns exactly the orders it changed, and the stock of those only', async () => {
+        const { good, orderNos } = await ordersOf(6);
+        await store.applyTransition([orderNos[0]!], PAY, NOW, { payment: charge(orderNos[0]!) });
+        await store.applyTransition([orderNos[1]!], CANCEL, NOW);
+        const changed = await store.applyTransition([...orderNos, 'NO-SUCH-ORDER'], TIMEOUT, NOW);
+        expect(changed.map((o) => o.orderNo).sort()).toEqual(orderNos.slice(2).sort());
+        expect(await stockOf(good.id)).toBe(5);
+      });
+
+      it('onlyDueBy → only orders whose pay deadline has passed close', async () => {
+        const good = await newGood({ stock: 2 });
+        const [a, b] = await newBuyers(2);
+        const [early] = await store.createOrders([message(a!, good.id)], opts(NOW));
+        const [late] = await store.createOrders([message(b!, good.id)], opts(new Date(NOW.getTime() + 60_000)));
+        const dueBy = new Date(NOW.getTime() + PAY_TIMEOUT_MS + 1);
+        const changed = await store.applyTransition([early!.result.orderNo!, late!.result.orderNo!], TIMEOUT, dueBy, { onlyDueBy: dueBy });
+        expect(changed.map((o) => o.orderNo)).toEqual([early!.result.orderNo]);
+      });
+
+      it('pay racing cancel and timeout on one order, 30 times → exactly one winner each; stock adds up; each charge recorded once', async () => {
+        const { good, orderNos } = await ordersOf(30);
+        const outcomes = await Promise.all(
+          orderNos.map(async (o, i) => {
+            const contenders = shuffled([PAY, CANCEL, TIMEOUT], i).map((t) =>
+              store.applyTransition([o], t, NOW, t === PAY ? { payment: charge(o) } : {}).then((changed) => (changed.length ? t.to : null)),
+            );
+            return (await Promise.all(contenders)).filter(Boolean);
+          }),
+        );
+        expect(outcomes.every((w) => w.length === 1)).toBe(true);
+        const paid = outcomes.filter((w) => w[0] === 'PAID').length;
+        expect(await stockOf(good.id)).toBe(30 - paid);
+        const [row] = await db.query<{ n: number }>(
+          `SELECT count(*) AS n FROM payments WHERE order_no = ANY($1) AND kind = 'CHARGE'`,
+          [orderNos],
+        );
+        // The money was taken whichever transition won: each charge is recorded once (the pay use case refunds a loser).
+        expect(row!.n).toBe(30);
+      });
+
+      it('refund → only a closed order becomes REFUNDED; a payment is recorded once however often it is reported', async () => {
+        const { good, orderNos: [a, b] } = await ordersOf(2);
+        await store.applyTransition([a!], TIMEOUT, NOW);
+        await store.recordPayment(charge(a!));
+        await store.recordPayment(charge(a!));
+        const refund = { orderNo: a!, kind: 'REFUND' as const, amount: 9_900, providerRef: `rfd_${a}`, idempotencyKey: refundKey(a!) };
+        expect((await store.applyTransition([a!, b!], REFUND, NOW, { payment: refund })).map((o) => [o.orderNo, o.status])).toEqual([[a, 'REFUNDED']]);
+        await store.recordPayment(refund);
+        expect(await paymentsOf(a!)).toEqual([{ kind: 'CHARGE', amount_cents: 9_900 }, { kind: 'REFUND', amount_cents: 9_900 }]);
+        expect((await store.getOrder(b!))!.status).toBe('UNPAID');
+        expect(await stockOf(good.id)).toBe(1);
+      });
+
+      it('overdueOrders → UNPAID orders past their deadline, oldest deadline first, up to the limit', async () => {
+        const good = await newGood({ stock: 3 });
+        const [a, b, c] = await newBuyers(3);
+        const t0 = new Date('2031-06-01T00:00:00.000Z');
+        const at = (ms: number) => new Date(t0.getTime() + ms);
+        const [second] = await store.createOrders([message(a!, good.id)], opts(at(1000)));
+        const [first] = await store.createOrders([message(b!, good.id)], opts(at(0)));
+        const [paid] = await store.createOrders([message(c!, good.id)], opts(at(0)));
+        await store.applyTransition([paid!.result.orderNo!], PAY, at(10), { payment: charge(paid!.result.orderNo!) });
+        const ours = async (now: Date, limit: number) =>
+          (await store.overdueOrders(now, limit)).map((o) => o.orderNo).filter((no) => no === first!.result.orderNo || no === second!.result.orderNo);
+        expect(await ours(at(PAY_TIMEOUT_MS - 1), 10_000)).toEqual([]);
+        expect(await ours(at(PAY_TIMEOUT_MS + 1000), 10_000)).toEqual([first!.result.orderNo, second!.result.orderNo]);
+      });
+
+      it('decideFail and createOrders on one uuid → the first decision stands, whichever it is', async () => {
+        const good = await newGood({ stock: 5 });
+        const [a, b] = await newBuyers(2);
+        const failedFirst = message(a!, good.id);
+        const expired = await store.decideFail(failedFirst, 'EXPIRED');
+        expect(expired).toMatchObject({ uuid: failedFirst.uuid, status: 'FAIL', reason: 'EXPIRED' });
+        const [late] = await store.createOrders([failedFirst], opts());
+        expect(late).toEqual({ result: expired, created: false });
+        expect(await stockOf(good.id)).toBe(5);
+
+        const madeFirst = message(b!, good.id);
+        const [made] = await store.createOrders([madeFirst], opts());
+        expect(await store.decideFail(madeFirst, 'EXPIRED')).toEqual(made!.result);
+        expect((await store.getResult(madeFirst.uuid))!.status).toBe('SUCCESS');
+      });
+
+      it('decideFail racing createOrders on 40 uuids → one stored result each, and an order exactly for each SUCCESS', async () => {
+        const good = await newGood({ stock: 40 });
+        const buyers = await newBuyers(40);
+        const messages = buyers.map((u) => message(u, good.id));
+        const [fails, made] = await Promise.all([
+          Promise.all(messages.map((m) => store.decideFail(m, 'EXPIRED'))),
+          Promise.all(messages.map((m) => store.createOrders([m], opts()))),
+        ]);
+        for (let i = 0; i < messages.length; i++) {
+          const stored = await store.getResult(messages[i]!.uuid);
+          expect(stored).toEqual(fails[i]);
+          expect(made[i]![0]!.result).toEqual(stored);
+        }
+        const successes = fails.filter((r) => r.status === 'SUCCESS').length;
+        expect(await countOrders(good.id)).toBe(successes);
+        expect(await stockOf(good.id)).toBe(40 - successes);
       });
     });
 
