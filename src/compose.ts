@@ -15,6 +15,7 @@ import { createSale } from './core/goods.ts';
 import type { Clock, OrderBus, OrderStore, StockCache, Subscription, UserStore } from './core/ports.ts';
 import { dedupeAlerts } from './core/alert-dedup.ts';
 import { createOrderBatcher } from './core/order-batcher.ts';
+import { createOutageWatch } from './core/outage-watch.ts';
 import { createRateLimiter } from './core/rate-limit.ts';
 import { createSoldOutSigns } from './core/sold-out-signs.ts';
 import { loadGoodIntoCache } from './core/stock-sync.ts';
@@ -39,6 +40,9 @@ import { createMetrics, type Metrics } from './entry-points/metrics.ts';
 import { startResultPushServer } from './entry-points/ws/result-push-server.ts';
 import { demoSales } from './demo.ts';
 import { untilUp } from './until-up.ts';
+import { isSeckillError } from './core/errors.ts';
+
+const isUnavailable = (err: unknown) => isSeckillError(err) && err.code === 'UNAVAILABLE';
 
 export interface Adapters {
   db: Database;
@@ -164,7 +168,10 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
   closers.push(() => db.close(), () => cache.close(), () => bus.close());
 
   try {
-    const applied = await migrate(db);
+    const applied =
+      config.mode === 'services'
+        ? await untilUp('the database migrations', () => migrate(db), { logger: log('start'), deadlineMs: config.startupTimeoutMs, retryIf: isUnavailable })
+        : await migrate(db);
     if (applied.length) log('db').info({ applied }, 'migrations applied');
 
     const tokenSecret =
@@ -174,13 +181,21 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
     const catalog = createGoodsCatalog(store, clock);
     const signs = createSoldOutSigns(clock);
 
-    const admin = await ensureAdmin(config, users, logger);
-    if (config.demo && config.roles.includes('api') && (await store.listGoods()).length === 0) {
-      for (const sale of demoSales(clock.now())) await createSale({ store, cache }, sale, clock.now());
-      log('demo').info('demo sales created');
-    }
-    // A cache that lost its data (restart, flush) is filled from the database; a loaded good is left alone.
-    for (const good of await store.listGoods()) await loadGoodIntoCache({ store, cache }, good.id, { onlyIfMissing: true });
+    const prepareData = async () => {
+      const admin = await ensureAdmin(config, users, logger);
+      if (config.demo && config.roles.includes('api') && (await store.listGoods()).length === 0) {
+        for (const sale of demoSales(clock.now())) await createSale({ store, cache }, sale, clock.now());
+        log('demo').info('demo sales created');
+      }
+      // A cache that lost its data (restart, flush) is filled from the database; a loaded good is left alone.
+      for (const good of await store.listGoods()) await loadGoodIntoCache({ store, cache }, good.id, { onlyIfMissing: true });
+      return admin;
+    };
+    // A service that goes down between its first answer and these steps is waited for too; every step is idempotent.
+    const admin =
+      config.mode === 'services'
+        ? await untilUp('the start-up data', prepareData, { logger: log('start'), deadlineMs: config.startupTimeoutMs, retryIf: isUnavailable })
+        : await prepareData();
 
     const app: RunningApp = { config, adapters, signer, metrics, ...(admin ? { admin } : {}), stop };
 
@@ -188,15 +203,17 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
       // One outage must not flood the alert queue with copies of one problem.
       const alerts = dedupeAlerts(bus, clock);
       const workerBus: OrderBus = { ...bus, raiseAlert: alerts.raiseAlert };
+      // Outages this worker saw hold the reconciler back from expiring reservations whose messages are only late.
+      const outages = createOutageWatch(clock);
       const sub = await consumePendingOrders(
-        { store, cache, bus: workerBus, clock, payTimeoutMs: config.payTimeoutMs, logger: log('worker'), metrics },
+        { store, cache, bus: workerBus, clock, payTimeoutMs: config.payTimeoutMs, logger: log('worker'), metrics, outages },
         { prefetch: config.workerPrefetch, batchSize: config.workerBatchSize, concurrency: config.workerConcurrency },
       );
       closers.push(() => sub.close());
-      const timeouts = await consumeOrderTimeouts({ store, cache, bus: workerBus, clock, logger: log('timeouts') }, { prefetch: 100 });
+      const timeouts = await consumeOrderTimeouts({ store, cache, bus: workerBus, clock, logger: log('timeouts'), outages }, { prefetch: 100 });
       closers.push(() => timeouts.close());
       const reconciler = startReconciler(
-        { store, cache, bus: workerBus, clock, payments, graceMs: config.reconcileGraceMs, logger: log('reconciler'), metrics },
+        { store, cache, bus: workerBus, clock, payments, graceMs: config.reconcileGraceMs, logger: log('reconciler'), metrics, outages },
         { intervalMs: config.reconcileIntervalMs },
       );
       app.reconciler = reconciler;

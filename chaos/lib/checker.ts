@@ -130,6 +130,8 @@ export function check(s: Snapshot, h: History): CheckReport {
       queued,
       refused: h.requests.filter((r) => r.refused).length,
       retries: h.requests.reduce((a, r) => a + Math.max(0, r.answers.length - 1), 0),
+      /** Presses whose connection was cut (a killed api) and that were then answered QUEUED under the same uuid. */
+      queuedAfterCut: h.requests.filter((r) => r.queued && r.answers.some((a) => a.startsWith('network'))).length,
       results: s.results.length,
       fails: s.results.filter((r) => r.status === 'FAIL').length,
       orders: s.orders.length,

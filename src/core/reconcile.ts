@@ -6,6 +6,9 @@
  * 2. Reservations older than the grace period are settled by what the database decided; one the database
  *    never heard of (the api died between reserve and publish, or its message was lost) is decided FAIL
  *    (EXPIRED) in the database first — so a late message can no longer make it an order — then released.
+ *    Only once the pipeline has worked for a whole grace period, though: while the database or the broker
+ *    is down (or was, within the grace period) a queued message is late, not lost, and its buyer would
+ *    otherwise be told FAIL for a unit the worker is about to sell them (outage-watch.ts).
  * 0. Payment intents left open past the grace period (the process died between a charge and its record)
  *    are finished from what the provider says: no charge → the intent is closed; a charge → recorded, and
  *    the order paid, or refunded when it closed meanwhile (settleCharge).
@@ -14,6 +17,7 @@
  *    was read, because the database read could then be older than the cache.
  */
 import { closeOrders, type CloseOrdersDeps } from './close-orders.ts';
+import type { OutageWatch } from './outage-watch.ts';
 import { settleCharge } from './pay-order.ts';
 import type { Alert, OrderBus, OrderStore, PaymentProvider, SeckillResult, StockCache } from './ports.ts';
 
@@ -23,7 +27,9 @@ export interface ReconcileDeps extends CloseOrdersDeps {
     Pick<OrderStore, 'getOrder' | 'recordPayment' | 'openPaymentIntents' | 'settlePaymentIntent'>;
   payments: Pick<PaymentProvider, 'findCharge' | 'refund'>;
   cache: CloseOrdersDeps['cache'] & Pick<StockCache, 'reservations' | 'settle' | 'release' | 'read' | 'load'>;
-  bus: CloseOrdersDeps['bus'] & Pick<OrderBus, 'publishResults'>;
+  bus: CloseOrdersDeps['bus'] & Pick<OrderBus, 'publishResults' | 'ping'>;
+  /** Outages this process saw; without it every past moment counts as healthy. */
+  outages?: OutageWatch;
   /** A reservation younger than this is left alone: its message may still be on its way. */
   graceMs: number;
   /** Overdue orders closed per transaction. */
@@ -38,6 +44,8 @@ export interface ReconcileReport {
   reservationsSettled: number;
   reservationsReleased: number;
   reservationsExpired: number;
+  /** Reservations with no result left alone because an outage was seen within the grace period. */
+  expiriesDeferred: number;
   stockResynced: number;
   alerts: number;
   ms: number;
@@ -45,7 +53,7 @@ export interface ReconcileReport {
 
 export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
   const started = deps.clock.now().getTime();
-  const report: ReconcileReport = { paymentsSettled: 0, paymentsAbandoned: 0, timedOut: 0, reservationsSettled: 0, reservationsReleased: 0, reservationsExpired: 0, stockResynced: 0, alerts: 0, ms: 0 };
+  const report: ReconcileReport = { paymentsSettled: 0, paymentsAbandoned: 0, timedOut: 0, reservationsSettled: 0, reservationsReleased: 0, reservationsExpired: 0, expiriesDeferred: 0, stockResynced: 0, alerts: 0, ms: 0 };
   const alert = async (a: Omit<Alert, 'at'>) => {
     report.alerts++;
     await deps.bus.raiseAlert({ ...a, at: deps.clock.now().toISOString() }).catch(() => undefined);
@@ -78,9 +86,12 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
     if (overdue.length < pageSize) break;
   }
 
+  // A broker that does not answer now holds messages that cannot reach a worker: nothing expires this run.
+  if (deps.outages && !(await deps.bus.ping().then(() => true, () => false))) deps.outages.noteOutage();
   for (const good of await deps.store.listGoods()) {
     // 2. Stale reservations: decided one by one, then fixed in the cache and announced once per good.
     const cutoff = deps.clock.now().getTime() - deps.graceMs;
+    const mayExpire = !deps.outages || deps.outages.healthySince() <= cutoff;
     const settle: string[] = [];
     const release: string[] = [];
     const expired: SeckillResult[] = [];
@@ -89,6 +100,10 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
       try {
         let result: SeckillResult | null = await deps.store.getResult(r.uuid);
         if (!result) {
+          if (!mayExpire) {
+            report.expiriesDeferred++;
+            continue;
+          }
           result = await deps.store.decideFail({ uuid: r.uuid, userId: r.userId, seckillGoodId: good.id }, 'EXPIRED');
           if (result.reason === 'EXPIRED') {
             report.reservationsExpired++;

@@ -16,6 +16,8 @@
  */
 import type { Logger } from 'pino';
 import { createOrders, type CreateOrdersDeps } from '../../core/create-orders.ts';
+import { isSeckillError } from '../../core/errors.ts';
+import type { OutageWatch } from '../../core/outage-watch.ts';
 import type { OrderBus, OrderMessage, Subscription } from '../../core/ports.ts';
 import type { Metrics } from '../metrics.ts';
 
@@ -26,7 +28,7 @@ interface Waiting {
 }
 
 export async function consumePendingOrders(
-  deps: CreateOrdersDeps & { bus: Pick<OrderBus, 'consumeOrders'> & CreateOrdersDeps['bus']; logger: Logger; metrics: Metrics },
+  deps: CreateOrdersDeps & { bus: Pick<OrderBus, 'consumeOrders'> & CreateOrdersDeps['bus']; logger: Logger; metrics: Metrics; outages?: OutageWatch },
   opts: { prefetch: number; batchSize: number; concurrency?: number },
 ): Promise<Subscription> {
   const waiting: Waiting[] = [];
@@ -62,6 +64,7 @@ export async function consumePendingOrders(
           deps.logger.debug({ batch: messages.length, deliveries: batch.length, created: summary.created, failed: summary.failed, repeats: summary.repeats }, 'batch decided');
           for (const w of batch) w.resolve();
         } catch (err) {
+          if (isSeckillError(err) && err.code === 'UNAVAILABLE') deps.outages?.noteOutage();
           deps.logger.warn({ err, batch: messages.length, deliveries: batch.length }, 'batch failed; its messages will be redelivered');
           for (const w of batch) w.reject(err);
         }

@@ -19,7 +19,7 @@ export function startReconciler(deps: ReconcileDeps & { logger: Logger; metrics:
     running ??= reconcile(deps)
       .then((report) => {
         for (const kind of REPAIRS) if (report[kind] > 0) deps.metrics.reconcilerRepairs.inc({ kind }, report[kind]);
-        const repaired = REPAIRS.some((kind) => report[kind] > 0) || report.alerts > 0;
+        const repaired = REPAIRS.some((kind) => report[kind] > 0) || report.alerts > 0 || report.expiriesDeferred > 0;
         deps.logger[repaired ? 'info' : 'debug'](report, 'reconciler run');
         return report;
       })
@@ -30,7 +30,11 @@ export function startReconciler(deps: ReconcileDeps & { logger: Logger; metrics:
   }
 
   const tick = () =>
-    runNow().catch((err) => deps.logger.warn({ err }, 'reconciler run failed; will try again'));
+    runNow().catch((err) => {
+      // A run that could not finish saw some part of the pipeline down.
+      deps.outages?.noteOutage();
+      deps.logger.warn({ err }, 'reconciler run failed; will try again');
+    });
   void tick();
   const timer = setInterval(() => void (stopped ? undefined : tick()), opts.intervalMs);
   timer.unref();
