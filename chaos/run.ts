@@ -43,6 +43,7 @@ const seed = args.seed !== undefined ? Number(args.seed) : Math.floor(Math.rando
 const perKind = args.short ? 1 : 10;
 const buyerCount = Number(args.buyers ?? (args.short ? 120 : 200));
 const PAY_TIMEOUT_MS = 8000;
+const WAVE_MS = 75_000;
 const ADMIN = { phone: '13800000000', password: 'chaos-admin-Xk29-pw' };
 const TOKEN_SECRET = 'chaos-run-token-secret-0123456789abcdef';
 
@@ -99,12 +100,26 @@ async function main(): Promise<number> {
     const bases = apiPorts.map((p) => `http://127.0.0.1:${p}`);
     const client = shopClient(bases, () => random.int(0, 1_000_000));
     const adminToken = await loginAdmin(client);
-    const goods = await createSales(client, adminToken, buyerCount);
-    say(`sales: ${goods.map((g) => `#${g.id} ${g.stock} units${g.spare ? ' (units to spare)' : ''}`).join(', ')}`);
     const buyers = await registerBuyers(client, buyerCount);
-    say(`${buyers.length} buyers registered; buying starts`);
-
-    const run = startBuyers({ client, wsUrl: `ws://127.0.0.1:${wsPort}`, buyers, goodIds: goods.map((g) => g.id), random, payTimeoutMs: PAY_TIMEOUT_MS });
+    say(`${buyers.length} buyers registered`);
+    // Sales come in waves, as on a real site: buyers who paid are done with a sale, so a new wave keeps orders
+    // flowing while the faults fire. Each wave has two sales that sell out and one with more units than buyers.
+    const goods: Sale[] = [];
+    let current: Sale[] = [];
+    const openWave = async () => {
+      current = await createSales(client, adminToken, buyerCount, goods.length / 3 + 1);
+      goods.push(...current);
+      say(`wave ${goods.length / 3}: ${current.map((g) => `sale #${g.id} ${g.stock} units${g.spare ? ' (units to spare)' : ''}`).join(', ')}`);
+    };
+    await openWave();
+    const run = startBuyers({ client, wsUrl: `ws://127.0.0.1:${wsPort}`, buyers, goodIds: () => current.map((g) => g.id), random, payTimeoutMs: PAY_TIMEOUT_MS });
+    let waves = Promise.resolve();
+    const waveTimer = setInterval(() => {
+      // The admin api may be down at that moment (an outage): the wave opens when it answers.
+      waves = waves.then(() => openWave()).catch((err: unknown) => {
+        say(`could not open a wave yet: ${(err as Error).message}`);
+      });
+    }, WAVE_MS);
     const fired = await runSchedule(plan, {
       supervisor,
       services,
@@ -115,6 +130,8 @@ async function main(): Promise<number> {
       random,
       log: say,
     });
+    clearInterval(waveTimer);
+    await waves;
     say('schedule done; buyers finish what they started');
     await run.stop();
     say(`buyers done (${run.history.requests.length} presses); waiting for the system to settle`);
@@ -128,7 +145,7 @@ async function main(): Promise<number> {
       `  faults fired: ${FAULT_KINDS.map((k) => `${k} ${fired.filter((f) => f.kind === k && f.fired).length}`).join(', ')}`,
       `  restarts:     ${restarts}`,
       `  ${Object.entries(report.figures).map(([k, v]) => `${k} ${v}`).join(', ')}`,
-      `  per sale:     ${snapshot.goods.map((g) => `#${g.id}${g.spare ? ' spare' : ''}: ${g.initialStock - g.stock}/${g.initialStock} sold, stock ${g.stock}, pre-stock ${g.preStock}`).join('; ')}`,
+      `  sales:        ${describeSales(snapshot.goods.filter((g) => !g.spare))} that sell out; ${describeSales(snapshot.goods.filter((g) => g.spare))} with units to spare`,
       `  repairs:      ${Object.entries(repairs).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
       `  violations:   ${report.violations.length}`,
       ...report.violations.slice(0, 50).map((v) => `    - ${v}`),
@@ -146,6 +163,12 @@ async function main(): Promise<number> {
     else say(`logs and report kept in ${dir}`);
   }
   return exitCode;
+}
+
+function describeSales(goods: Snapshot['goods']): string {
+  const sold = goods.reduce((a, g) => a + g.initialStock - g.stock, 0);
+  const units = goods.reduce((a, g) => a + g.initialStock, 0);
+  return `${goods.length} (${goods.filter((g) => g.stock === 0).length} sold out; ${sold} of ${units} units held by live orders)`;
 }
 
 async function query<T>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
@@ -174,7 +197,7 @@ interface Sale {
   spare: boolean;
 }
 
-async function createSales(client: ReturnType<typeof shopClient>, token: string, buyers: number): Promise<Sale[]> {
+async function createSales(client: ReturnType<typeof shopClient>, token: string, buyers: number, wave: number): Promise<Sale[]> {
   const sizes = [
     { stock: Math.max(10, Math.round(buyers / 5)), spare: false },
     { stock: Math.max(5, Math.round(buyers / 12)), spare: false },
@@ -185,7 +208,7 @@ async function createSales(client: ReturnType<typeof shopClient>, token: string,
     const now = Date.now();
     const r = await client.call('POST', '/api/admin/seckill/goods', {
       token,
-      body: { name: `Chaos good ${i + 1}`, price: 2000 + i, seckillPrice: 990 + i * 10, stock: size.stock, startAt: new Date(now - 1000).toISOString(), endAt: new Date(now + 24 * 3_600_000).toISOString() },
+      body: { name: `Wave ${wave} good ${i + 1}`, price: 2000 + i, seckillPrice: 990 + i * 10, stock: size.stock, startAt: new Date(now - 1000).toISOString(), endAt: new Date(now + 24 * 3_600_000).toISOString() },
     });
     if (r.kind !== 'http' || r.status !== 201) throw new Error(`could not create a sale: ${JSON.stringify(r)}`);
     out.push({ id: Number(r.body.id), stock: size.stock, spare: size.spare });

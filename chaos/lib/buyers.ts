@@ -54,7 +54,8 @@ export interface BuyersOptions {
   client: ShopClient;
   wsUrl: string;
   buyers: Buyer[];
-  goodIds: number[];
+  /** The sales on now (the run opens new ones as it goes). */
+  goodIds: () => readonly number[];
   random: Random;
   payTimeoutMs: number;
   /** Share of presses that open a result socket first. */
@@ -178,8 +179,11 @@ export function startBuyers(opts: BuyersOptions): { history: History; stop(): Pr
     const owned = new Set<number>();
     await sleep(random.int(0, 2000));
     while (!stopped) {
-      const choices = opts.goodIds.filter((id) => !owned.has(id));
-      if (choices.length === 0) return;
+      const choices = opts.goodIds().filter((id) => !owned.has(id));
+      if (choices.length === 0) {
+        await sleep(1000);
+        continue;
+      }
       const goodId = random.pick(choices);
       const rec = await press(buyer, goodId);
       const success = rec.finals.find((f) => f.status === 'SUCCESS');
