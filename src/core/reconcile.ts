@@ -87,7 +87,13 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
     /** Reservations whose own request became an order: the unit stays taken only while that order is live. */
     const ordered = new Map<string, string>();
     const expired: SeckillResult[] = [];
-    for (const r of await deps.cache.reservations(good.id)) {
+    // A cache that cannot list them is alerted and the run goes on: one good's trouble (a cache shard down)
+    // must not stop the repairs of the others.
+    const held = await deps.cache.reservations(good.id).catch(async (err: unknown) => {
+      await alert({ kind: 'RESERVATION_REPAIR_FAILED', message: String(err), seckillGoodId: good.id });
+      return [];
+    });
+    for (const r of held) {
       if (r.at > cutoff) break; // oldest first
       try {
         let result: SeckillResult | null = await deps.store.getResult(r.uuid);
