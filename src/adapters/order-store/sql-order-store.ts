@@ -94,10 +94,10 @@ export function createSqlOrderStore(db: Database): OrderStore {
 
     applyTransition: (orderNos, transition, now, opts) => applyTransitionInDb(db, orderNos, transition, now, opts),
     recordPayment: (payment) => recordPaymentInDb(db, payment),
-    async openPaymentIntent(intent) {
+    async openPaymentIntent(intent, now) {
       await db.query(
-        `INSERT INTO payment_intents (order_no, amount_cents, idempotency_key) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
-        [intent.orderNo, intent.amount, intent.idempotencyKey],
+        `INSERT INTO payment_intents (order_no, amount_cents, idempotency_key, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+        [intent.orderNo, intent.amount, intent.idempotencyKey, now],
       );
     },
     async settlePaymentIntent(orderNo, now) {
