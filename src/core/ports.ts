@@ -309,7 +309,8 @@ export interface OrderStore {
   /** Record a payment outside a transition (a refund); idempotent on its key. */
   recordPayment(payment: PaymentRecord): Promise<void>;
   /**
-   * Note, before charging, that a charge of this order may be taken (idempotent per order). `now` is when it
+   * Note, before charging, that a charge of this order may be taken (one intent per order: opening an open
+   * one changes nothing; a settled one opens again, since a new charge may follow). `now` is when it
    * opened, on the same clock the reconciler measures the grace period with.
    */
   openPaymentIntent(intent: PaymentIntent, now: Date): Promise<void>;

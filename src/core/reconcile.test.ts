@@ -16,6 +16,7 @@ import {
 } from '../../test/support/in-process.ts';
 import { closeOrders } from './close-orders.ts';
 import { createOrders } from './create-orders.ts';
+import { payOrder } from './pay-order.ts';
 import { PAY, chargeKey } from './order-lifecycle.ts';
 import type { OrderStore, SeckillGood, StockCache } from './ports.ts';
 import { reconcile, type ReconcileDeps } from './reconcile.ts';
@@ -128,6 +129,28 @@ describe('reconciler, payment intents left open', () => {
     world.clock.advance(1);
     expect(await run()).toMatchObject({ paymentsSettled: 1 });
     expect(await statusOf(orderNo!)).toBe('PAID');
+  });
+
+  it('a payment tried again after its intent was abandoned opens the intent again: a charge taken and then lost is still found and recorded', async () => {
+    const world = newWorld(data.store);
+    const good = await newGood(data.store, world.clock.now(), { seckillPrice: 990 });
+    const [buyer] = await newBuyers(data.db, 1);
+    const [orderNo] = await ordersOf(world, good, [buyer!]);
+    const { run, payments } = reconcilerOf(world, [good]);
+    await payDiedAfterCharge(world, payments, orderNo!, buyer!, false);
+    world.clock.advance(GRACE_MS);
+    expect(await run()).toMatchObject({ paymentsAbandoned: 1 });
+
+    // The buyer pays again; this time the process dies after the money is taken, before it is recorded.
+    payments.beforeCharge = () => Promise.reject(new Error('process died'));
+    await expect(payOrder({ ...world, payments }, { userId: buyer!, orderNo: orderNo! })).rejects.toThrow('process died');
+    payments.beforeCharge = null;
+    expect(await isOpenIntent(orderNo!)).toBe(true);
+    world.clock.advance(GRACE_MS);
+
+    expect(await run()).toMatchObject({ paymentsSettled: 1 });
+    expect(await statusOf(orderNo!)).toBe('PAID');
+    expect(await payments.totals()).toMatchObject({ charges: 1, refunds: 0 });
   });
 });
 

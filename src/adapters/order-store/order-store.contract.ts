@@ -551,6 +551,11 @@ export function describeOrderStore(label: string, makeDb: MakeDb): void {
         await store.settlePaymentIntent(a!, new Date());
         await store.settlePaymentIntent(a!, new Date());
         expect(await ours()).toEqual([intent(b!)]);
+        // Settled (abandoned), then paid again: open again, as of its new opening.
+        const later = new Date(NOW.getTime() + 60_000);
+        await store.openPaymentIntent(intent(a!), later);
+        expect(await ours()).toEqual([intent(b!)]);
+        expect((await ours(later)).map((i) => i.orderNo).sort()).toEqual([a!, b!].sort());
       });
 
       it('liveOrderNos → the UNPAID and PAID ones of the given orders; closed and unknown ones left out', async () => {

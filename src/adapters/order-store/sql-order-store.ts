@@ -96,7 +96,11 @@ export function createSqlOrderStore(db: Database): OrderStore {
     recordPayment: (payment) => recordPaymentInDb(db, payment),
     async openPaymentIntent(intent, now) {
       await db.query(
-        `INSERT INTO payment_intents (order_no, amount_cents, idempotency_key, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+        // A settled intent (abandoned: no charge was found) opens again, or a charge taken now and then
+        // lost by a dying process would be looked for by no one.
+        `INSERT INTO payment_intents (order_no, amount_cents, idempotency_key, created_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (order_no) DO UPDATE SET status = 'OPEN', created_at = EXCLUDED.created_at, settled_at = NULL
+          WHERE payment_intents.status = 'SETTLED'`,
         [intent.orderNo, intent.amount, intent.idempotencyKey, now],
       );
     },
