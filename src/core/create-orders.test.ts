@@ -101,6 +101,20 @@ describe('creating orders (the worker)', () => {
     expect(await world.bus.takeAlerts(10)).toEqual([expect.objectContaining({ kind: 'UUID_CONFLICT', uuid, seckillGoodId: good.id })]);
   });
 
+  it('a uuid reused by the same buyer for another good → FAIL UUID_CONFLICT, the unit of that other good released', async () => {
+    const { world, good, messages } = await saleWithReservations(5, 1);
+    await createOrders(work(world), messages);
+    const other = await newGood(data.store, world.clock.now(), { stock: 5 });
+    await loadGood(world, other);
+    const { uuid, userId } = messages[0]!;
+    expect(await world.cache.reserve(other.id, userId, uuid, world.clock.now().getTime())).toMatchObject({ kind: 'RESERVED' });
+    const summary = await createOrders(work(world), [{ uuid, userId, seckillGoodId: other.id, reservedAt: 0 }]);
+    expect(summary.results).toEqual([{ uuid, userId, seckillGoodId: other.id, status: 'FAIL', reason: 'UUID_CONFLICT' }]);
+    expect(await world.cache.read(other.id)).toEqual({ preStock: 5, inFlight: 0 });
+    expect((await data.store.getGood(other.id))!.stock).toBe(5);
+    expect(await data.store.getResult(uuid)).toMatchObject({ seckillGoodId: good.id, status: 'SUCCESS' });
+  });
+
   it('a uuid sent again after its order closed → the stored SUCCESS is answered and the fresh unit goes back; while the order is live nothing goes back', async () => {
     const { world, good, messages } = await saleWithReservations(5, 1);
     const [made] = (await createOrders(work(world), messages)).results;
