@@ -37,7 +37,7 @@ export async function payOrder(deps: PayOrderDeps, req: { userId: number; orderN
   if (isClosed(order.status)) throw closedError(order, false);
 
   const idempotencyKey = chargeKey(order.orderNo);
-  await deps.store.openPaymentIntent({ orderNo: order.orderNo, amount: order.seckillPrice, idempotencyKey });
+  await deps.store.openPaymentIntent({ orderNo: order.orderNo, amount: order.seckillPrice, idempotencyKey }, deps.clock.now());
   const { paymentId } = await deps.payments.charge({ idempotencyKey, orderNo: order.orderNo, userId: order.userId, amount: order.seckillPrice });
   const settled = await settleCharge(deps, order, paymentId);
   if (settled.status === 'PAID') return settled.order;

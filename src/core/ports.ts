@@ -308,8 +308,12 @@ export interface OrderStore {
   ): Promise<Order[]>;
   /** Record a payment outside a transition (a refund); idempotent on its key. */
   recordPayment(payment: PaymentRecord): Promise<void>;
-  /** Note, before charging, that a charge of this order may be taken (idempotent per order). */
-  openPaymentIntent(intent: PaymentIntent): Promise<void>;
+  /**
+   * Note, before charging, that a charge of this order may be taken (one intent per order: opening an open
+   * one changes nothing; a settled one opens again, since a new charge may follow). `now` is when it
+   * opened, on the same clock the reconciler measures the grace period with.
+   */
+  openPaymentIntent(intent: PaymentIntent, now: Date): Promise<void>;
   /** The charge's outcome is recorded (paid, or refunded): the intent needs no more care. Idempotent. */
   settlePaymentIntent(orderNo: string, now: Date): Promise<void>;
   /** Intents still open that were opened at or before `openedBy`, oldest first. */

@@ -3,7 +3,8 @@
  * few seconds by workers; every step is conditional, so several reconcilers at once are safe.
  *
  * 1. Overdue UNPAID orders whose timeout message was lost are closed as TIMEOUT (unit back).
- * 2. Reservations older than the grace period are settled by what the database decided; one the database
+ * 2. Reservations older than the grace period are settled by what the database decided (kept taken only
+ *    for the buyer's own order, while it is live; released otherwise, as the worker does); one the database
  *    never heard of (the api died between reserve and publish, or its message was lost) is decided FAIL
  *    (EXPIRED) in the database first — so a late message can no longer make it an order — then released.
  *    Only once the pipeline has worked for a whole grace period, though: while the database or the broker
@@ -23,7 +24,7 @@ import type { Alert, OrderBus, OrderStore, PaymentProvider, SeckillResult, Stock
 
 export interface ReconcileDeps extends CloseOrdersDeps {
   store: CloseOrdersDeps['store'] &
-    Pick<OrderStore, 'overdueOrders' | 'listGoods' | 'getResult' | 'decideFail' | 'liveBuyers' | 'getGood'> &
+    Pick<OrderStore, 'overdueOrders' | 'listGoods' | 'getResult' | 'decideFail' | 'liveBuyers' | 'liveOrderNos' | 'getGood'> &
     Pick<OrderStore, 'getOrder' | 'recordPayment' | 'openPaymentIntents' | 'settlePaymentIntent'>;
   payments: Pick<PaymentProvider, 'findCharge' | 'refund'>;
   cache: CloseOrdersDeps['cache'] & Pick<StockCache, 'reservations' | 'settle' | 'release' | 'read' | 'load'>;
@@ -94,8 +95,16 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
     const mayExpire = !deps.outages || deps.outages.healthySince() <= cutoff;
     const settle: string[] = [];
     const release: string[] = [];
+    /** Reservations whose own request became an order: the unit stays taken only while that order is live. */
+    const ordered = new Map<string, string>();
     const expired: SeckillResult[] = [];
-    for (const r of await deps.cache.reservations(good.id)) {
+    // A cache that cannot list them is alerted and the run goes on: one good's trouble (a cache shard down)
+    // must not stop the repairs of the others.
+    const held = await deps.cache.reservations(good.id).catch(async (err: unknown) => {
+      await alert({ kind: 'RESERVATION_REPAIR_FAILED', message: String(err), seckillGoodId: good.id });
+      return [];
+    });
+    for (const r of held) {
       if (r.at > cutoff) break; // oldest first
       try {
         let result: SeckillResult | null = await deps.store.getResult(r.uuid);
@@ -110,14 +119,18 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
             expired.push(result);
           }
         }
-        if (result.status === 'SUCCESS' && result.seckillGoodId === good.id) settle.push(r.uuid);
+        // The worker's rule: a uuid reused by another buyer, or sent again after its order closed, holds a
+        // unit that no order owns, and that unit goes back.
+        if (result.status === 'SUCCESS' && result.seckillGoodId === good.id && result.userId === r.userId) ordered.set(r.uuid, result.orderNo!);
         else release.push(r.uuid);
       } catch (err) {
         await alert({ kind: 'RESERVATION_REPAIR_FAILED', message: String(err), seckillGoodId: good.id, uuid: r.uuid });
       }
     }
-    if (settle.length + release.length + expired.length > 0) {
+    if (ordered.size + release.length + expired.length > 0) {
       try {
+        const live = ordered.size > 0 ? await deps.store.liveOrderNos([...ordered.values()]) : new Set<string>();
+        for (const [uuid, orderNo] of ordered) (live.has(orderNo) ? settle : release).push(uuid);
         await deps.bus.publishResults(expired);
         await deps.cache.settle(good.id, settle);
         report.reservationsSettled += settle.length;
@@ -125,7 +138,7 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
         report.reservationsReleased += released;
         if (released > 0) await deps.bus.broadcastStockAgain([good.id]);
       } catch (err) {
-        await alert({ kind: 'RESERVATION_REPAIR_FAILED', message: String(err), seckillGoodId: good.id, details: { uuids: [...settle, ...release].slice(0, 20) } });
+        await alert({ kind: 'RESERVATION_REPAIR_FAILED', message: String(err), seckillGoodId: good.id, details: { uuids: [...ordered.keys(), ...release].slice(0, 20) } });
       }
     }
 

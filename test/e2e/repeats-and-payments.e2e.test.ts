@@ -74,7 +74,7 @@ describe.each<Mode>(['embedded', 'services'])('repeats and payments (%s)', (mode
     expect((await api('POST', `/api/orders/${orderNo}/cancel`, { token: b!.token })).body.status).toBe('CANCELLED');
     // An intent whose charge never happened (the process died before asking the provider).
     const other = await buy(c!.token, goodId);
-    await app.adapters.store.openPaymentIntent({ orderNo: other, amount: 990, idempotencyKey: `charge:${other}` });
+    await app.adapters.store.openPaymentIntent({ orderNo: other, amount: 990, idempotencyKey: `charge:${other}` }, new Date());
     await sleep(600);
     const report = await app.reconciler!.runNow();
     expect(report).toMatchObject({ paymentsSettled: 1, paymentsAbandoned: 1 });

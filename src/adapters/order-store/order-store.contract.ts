@@ -543,14 +543,19 @@ export function describeOrderStore(label: string, makeDb: MakeDb): void {
         const buyers = await newBuyers(2);
         const [a, b] = (await store.createOrders(buyers.map((u) => message(u, good.id)), opts())).map((x) => x.result.orderNo!);
         const intent = (orderNo: string) => ({ orderNo, amount: 990, idempotencyKey: `charge:${orderNo}` });
-        await Promise.all([store.openPaymentIntent(intent(a!)), store.openPaymentIntent(intent(a!)), store.openPaymentIntent(intent(b!))]);
-        const later = new Date(Date.now() + 60_000);
-        const ours = async () => (await store.openPaymentIntents(later, 1000)).filter((i) => i.orderNo === a || i.orderNo === b);
+        await Promise.all([store.openPaymentIntent(intent(a!), NOW), store.openPaymentIntent(intent(a!), NOW), store.openPaymentIntent(intent(b!), NOW)]);
+        const ours = async (openedBy = NOW) => (await store.openPaymentIntents(openedBy, 1000)).filter((i) => i.orderNo === a || i.orderNo === b);
         expect((await ours()).sort((x, y) => x.orderNo.localeCompare(y.orderNo))).toEqual([intent(a!), intent(b!)].sort((x, y) => x.orderNo.localeCompare(y.orderNo)));
-        expect((await store.openPaymentIntents(new Date(Date.now() - 60_000), 1000)).filter((i) => i.orderNo === a)).toEqual([]);
+        // Opened at NOW by the caller's clock, whatever the database's own clock says.
+        expect(await ours(new Date(NOW.getTime() - 1))).toEqual([]);
         await store.settlePaymentIntent(a!, new Date());
         await store.settlePaymentIntent(a!, new Date());
         expect(await ours()).toEqual([intent(b!)]);
+        // Settled (abandoned), then paid again: open again, as of its new opening.
+        const later = new Date(NOW.getTime() + 60_000);
+        await store.openPaymentIntent(intent(a!), later);
+        expect(await ours()).toEqual([intent(b!)]);
+        expect((await ours(later)).map((i) => i.orderNo).sort()).toEqual([a!, b!].sort());
       });
 
       it('liveOrderNos → the UNPAID and PAID ones of the given orders; closed and unknown ones left out', async () => {

@@ -94,10 +94,14 @@ export function createSqlOrderStore(db: Database): OrderStore {
 
     applyTransition: (orderNos, transition, now, opts) => applyTransitionInDb(db, orderNos, transition, now, opts),
     recordPayment: (payment) => recordPaymentInDb(db, payment),
-    async openPaymentIntent(intent) {
+    async openPaymentIntent(intent, now) {
       await db.query(
-        `INSERT INTO payment_intents (order_no, amount_cents, idempotency_key) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
-        [intent.orderNo, intent.amount, intent.idempotencyKey],
+        // A settled intent (abandoned: no charge was found) opens again, or a charge taken now and then
+        // lost by a dying process would be looked for by no one.
+        `INSERT INTO payment_intents (order_no, amount_cents, idempotency_key, created_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (order_no) DO UPDATE SET status = 'OPEN', created_at = EXCLUDED.created_at, settled_at = NULL
+          WHERE payment_intents.status = 'SETTLED'`,
+        [intent.orderNo, intent.amount, intent.idempotencyKey, now],
       );
     },
     async settlePaymentIntent(orderNo, now) {
