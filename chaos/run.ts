@@ -79,6 +79,8 @@ async function main(): Promise<number> {
     SECKILL_RATE_LIMIT_PER_S: '0',
     SECKILL_IP_RATE_LIMIT_PER_S: '0',
     SECKILL_AUTH_RATE_LIMIT_PER_MIN: '0',
+    // Each api process is one process here: the supervisor, not node:cluster, owns the processes.
+    SECKILL_API_PROCESSES: '1',
     // A wider window between a unit's reservation and its publish, so kills of an api process land in it.
     API_BATCH_MAX_WAIT_MS: '50',
     WS_PORT: String(wsPort),
