@@ -82,21 +82,22 @@ async function openAdapters(config: Config, logger: Logger): Promise<Adapters> {
   // Each service is waited for (with a log line per attempt), so processes may start in any order.
   const waiting = { logger: logger.child({ component: 'start' }), deadlineMs: config.startupTimeoutMs };
   const db = await untilUp('PostgreSQL', () => openPg(config, logger), waiting);
-  const cache = createRedisStockCache({
-    url: config.redisUrl,
-    keyPrefix: config.redisKeyPrefix,
-    redisOptions: {
-      enableAutoPipelining: config.redisAutoPipelining,
-      // A command that gets no answer in time fails (UNAVAILABLE) instead of waiting for a reconnect.
-      commandTimeout: config.deadlines.redisCommandMs,
-      connectTimeout: Math.max(1000, config.deadlines.redisCommandMs),
-      maxRetriesPerRequest: 1,
-      // While Redis is unreachable a command fails at once: queued, it could still run after its caller
-      // heard 503 (a reservation nobody publishes, held until the reconciler's grace period ends).
-      enableOfflineQueue: false,
-    },
-    onError: (err) => logger.warn({ err: err.message }, 'redis connection problem'),
-  });
+  const redisOptions = {
+    enableAutoPipelining: config.redisAutoPipelining,
+    // A command that gets no answer in time fails (UNAVAILABLE) instead of waiting for a reconnect.
+    commandTimeout: config.deadlines.redisCommandMs,
+    connectTimeout: Math.max(1000, config.deadlines.redisCommandMs),
+    maxRetriesPerRequest: 1,
+    // While Redis is unreachable a command fails at once: queued, it could still run after its caller
+    // heard 503 (a reservation nobody publishes, held until the reconciler's grace period ends).
+    enableOfflineQueue: false,
+  };
+  const onError = (err: Error) => logger.warn({ err: err.message }, 'redis connection problem');
+  const cache = createRedisStockCache(
+    config.redisClusterNodes
+      ? { clusterNodes: config.redisClusterNodes, displayReadsFromReplicas: config.redisReadFromReplicas, keyPrefix: config.redisKeyPrefix, redisOptions, onError }
+      : { url: config.redisUrl, keyPrefix: config.redisKeyPrefix, redisOptions, onError },
+  );
   try {
     await untilUp('Redis', () => cache.ping(), waiting);
     const bus = await untilUp(
