@@ -23,7 +23,7 @@ import { migrate } from './adapters/database/migrate.ts';
 import { createPgDatabase } from './adapters/database/pg-database.ts';
 import { createPgliteDatabase } from './adapters/database/pglite-database.ts';
 import { createMemoryOrderBus } from './adapters/order-bus/memory-order-bus.ts';
-import { createRabbitOrderBus } from './adapters/order-bus/rabbitmq-order-bus.ts';
+import { createRabbitOrderBus, QueueDeclarationConflict } from './adapters/order-bus/rabbitmq-order-bus.ts';
 import { createSqlOrderStore } from './adapters/order-store/sql-order-store.ts';
 import { createSqlUserStore } from './adapters/order-store/sql-user-store.ts';
 import { createMemoryStockCache } from './adapters/stock-cache/memory-stock-cache.ts';
@@ -108,10 +108,16 @@ async function openAdapters(config: Config, logger: Logger): Promise<Adapters> {
           prefix: config.amqpPrefix,
           payTimeoutMs: config.payTimeoutMs,
           confirmTimeoutMs: config.deadlines.amqpConfirmMs,
+          queueType: config.amqpQueueType,
           logger: logger.child({ component: 'bus' }),
           connectRetries: 1,
+        }).catch((err: unknown) => {
+          if (err instanceof QueueDeclarationConflict) {
+            throw new Error(`AMQP_QUEUE_TYPE=${config.amqpQueueType} does not match queue "${err.queue}" on the broker. ${err.message}`, { cause: err });
+          }
+          throw err;
         }),
-      waiting,
+      { ...waiting, isPermanent: (err) => err instanceof Error && err.cause instanceof QueueDeclarationConflict },
     );
     // The simulated provider stands in for a real one (Alipay, WeChat Pay …) behind the PaymentProvider port.
     return { db, store: createSqlOrderStore(db), users: createSqlUserStore(db), cache, bus, payments: createSimulatedPaymentProvider() };

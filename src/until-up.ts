@@ -10,6 +10,8 @@ export interface UntilUpOptions {
   deadlineMs: number;
   firstDelayMs?: number;
   maxDelayMs?: number;
+  /** An error no retry can cure (a setting that contradicts the service's state): rethrown at once. */
+  isPermanent?: (err: unknown) => boolean;
 }
 
 export async function untilUp<T>(what: string, attempt: () => Promise<T>, opts: UntilUpOptions): Promise<T> {
@@ -22,7 +24,7 @@ export async function untilUp<T>(what: string, attempt: () => Promise<T>, opts: 
       return value;
     } catch (err) {
       const waited = Date.now() - started;
-      if (waited + delay > opts.deadlineMs) throw err;
+      if (waited + delay > opts.deadlineMs || opts.isPermanent?.(err)) throw err;
       opts.logger.warn({ service: what, attempt: n, retryInMs: delay, err: (err as Error).message }, `${what} is not reachable yet; retrying`);
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(opts.maxDelayMs ?? 5000, delay * 2);
