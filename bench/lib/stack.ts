@@ -86,6 +86,8 @@ function commonEnv(opts: StackOptions, secret: string): Record<string, string> {
     WS_PORT: '0',
     // The sockets scenario opens 10,000 sockets of one buyer on one push process.
     WS_MAX_SOCKETS_PER_USER: '1000000',
+    // One api process unless a scenario asks for more (apiEnv); services mode would default to one per core.
+    SECKILL_API_PROCESSES: '1',
   };
 }
 
