@@ -1,6 +1,6 @@
 /**
  * The product's spine over real HTTP: 500 registered buyers race for 50 units, in each mode, and in
- * services mode once more on a private 3-master Redis Cluster.
+ * services mode once more on a private 3-master Redis Cluster with quorum queues.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, bootTestApp, mapLimit, newUuid, type ApiClient, type Mode, type TestApp } from '../support/app.ts';
@@ -15,7 +15,7 @@ const servicesUp = await servicesAvailable('postgres', 'redis', 'rabbitmq');
 const targets: { label: string; mode: Mode; redisCluster?: true }[] = [
   { label: 'embedded', mode: 'embedded' },
   { label: 'services', mode: 'services' },
-  { label: 'services on a Redis Cluster', mode: 'services', redisCluster: true },
+  { label: 'services on a Redis Cluster, quorum queues', mode: 'services', redisCluster: true },
 ];
 
 describe.each(targets)('hot path end to end ($label)', ({ label, mode, redisCluster }) => {
@@ -31,7 +31,7 @@ describe.each(targets)('hot path end to end ($label)', ({ label, mode, redisClus
   beforeAll(async () => {
     if (skip) return;
     if (redisCluster) cluster = await startRedisCluster({ masters: 3 });
-    app = await bootTestApp(mode, cluster ? { REDIS_CLUSTER_NODES: cluster.nodesSetting } : {});
+    app = await bootTestApp(mode, cluster ? { REDIS_CLUSTER_NODES: cluster.nodesSetting, AMQP_QUEUE_TYPE: 'quorum' } : {});
     api = apiClient(app.httpUrl);
     const login = await api('POST', '/api/auth/login', { body: { phone: '13800000000', password: 'admin-pass-123' } });
     expect(login.status).toBe(200);

@@ -29,6 +29,8 @@ export interface TestRedisCluster {
   commandCalls(node: RedisClusterNode): Promise<Map<string, number>>;
   /** The role of each node now: host:port → 'master' | 'slave'. */
   roles(): Promise<Map<string, 'master' | 'slave'>>;
+  /** Freeze a node (SIGSTOP: connected, but it answers nothing) until the returned function thaws it. */
+  freeze(node: RedisClusterNode): () => void;
   stop(): Promise<void>;
 }
 
@@ -161,6 +163,11 @@ export async function startRedisCluster(opts: { masters?: number; replicasPerMas
       nodes,
       nodesSetting: nodes.map((n) => `${n.host}:${n.port}`).join(','),
       roles,
+      freeze(node) {
+        const child = children[nodes.indexOf(node)]!;
+        child.kill('SIGSTOP');
+        return () => child.kill('SIGCONT');
+      },
       async commandCalls(node) {
         const calls = new Map<string, number>();
         for (const line of (await cli(node.port, 'info', 'commandstats')).split('\n')) {

@@ -1,8 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisClusterAvailable, startRedisCluster, type RedisClusterNode, type TestRedisCluster } from '../../../test/support/redis-cluster.ts';
+import { apiClient, bootTestApp } from '../../../test/support/app.ts';
+import { makeBuyers } from '../../../test/support/buyers.ts';
+import { adminSales, buyAndWait } from '../../../test/support/sales.ts';
+import { servicesAvailable } from '../../../test/support/services.ts';
 import type { StockCache } from '../../core/ports.ts';
 import { createRedisStockCache } from './redis-stock-cache.ts';
+
+const servicesUp = await servicesAvailable('postgres', 'rabbitmq');
 
 // 3 masters + 3 replicas: with displayReadsFromReplicas the displayed pre-stock is read from replicas,
 // and every reservation, release, settle, script and reservation lookup goes to a master.
@@ -76,6 +82,28 @@ describe.skipIf(!redisClusterAvailable())('RedisStockCache on a Redis Cluster wi
     expect(await callsSince(masters, m0, 'evalsha', 'eval')).toBeGreaterThanOrEqual(goods.length * 5);
     expect(await callsSince(masters, m0, 'hget')).toBeGreaterThanOrEqual(goods.length);
     await eventually(async () => expect([...(await cache.readStocks(goods)).values()]).toEqual(goods.map(() => 100)));
+  });
+  it.skipIf(!servicesUp)('the app with REDIS_READ_FROM_REPLICAS: the goods list and detail read replicas, a purchase shows there a moment later', async () => {
+    const app = await bootTestApp('services', { REDIS_CLUSTER_NODES: cluster.nodesSetting, REDIS_READ_FROM_REPLICAS: 'true' });
+    try {
+      const api = apiClient(app.httpUrl);
+      const admin = (await api('POST', '/api/auth/login', { body: { phone: '13800000000', password: 'admin-pass-123' } })).body.token as string;
+      const { sale, stats } = adminSales(api, () => admin);
+      const goodId = await sale(10);
+      const [buyer] = await makeBuyers(app, 1);
+      await buyAndWait(api, buyer!.token, goodId);
+      expect((await stats(goodId)).preStock).toBe(9); // read on the master: at once
+
+      const r0 = await snapshot(replicas);
+      // The page polls; a replica a moment behind shows 10 for a while, then 9.
+      await eventually(async () => {
+        expect((await api('GET', `/api/seckill/goods/${goodId}`)).body.stock).toBe(9);
+        expect((await api('GET', '/api/seckill/goods')).body.items.find((g: { id: number }) => g.id === goodId).stock).toBe(9);
+      });
+      expect(await callsSince(replicas, r0, 'get')).toBeGreaterThanOrEqual(2);
+    } finally {
+      await app.destroy();
+    }
   });
 });
 

@@ -58,6 +58,48 @@ describe.skipIf(!redisClusterAvailable())('RedisStockCache on a Redis Cluster (3
   });
 });
 
+describe.skipIf(!redisClusterAvailable())('RedisStockCache on a Redis Cluster: deadlines', () => {
+  it('a master that stops answering → its goods answer UNAVAILABLE after the command timeout, not a hang; the others keep working', async () => {
+    const cluster = await startRedisCluster({ masters: 3 });
+    const cache = createRedisStockCache({
+      clusterNodes: cluster.nodes,
+      keyPrefix: 'test:deadline:',
+      // What the app configures (compose.ts): a command deadline, no offline queue, one retry.
+      redisOptions: { enableOfflineQueue: false, commandTimeout: 300, maxRetriesPerRequest: 1 },
+    });
+    try {
+      await until(() => cache.ping());
+      const goods = Array.from({ length: 12 }, (_, i) => i + 1);
+      for (const id of goods) await cache.load(id, 5, [], { onlyIfMissing: false });
+      const admin = new Cluster(cluster.nodes);
+      await admin.ping(); // ready: its slot table is loaded
+      const frozenNode = cluster.nodes[0]!;
+      const onFrozen = new Set<number>();
+      for (const id of goods) {
+        const owner = admin.slots[slotOf(`test:deadline:{sg:${id}}:stock`)]?.[0];
+        if (owner === `${frozenNode.host}:${frozenNode.port}`) onFrozen.add(id);
+      }
+      admin.disconnect();
+      expect(onFrozen.size).toBeGreaterThan(0);
+      expect(onFrozen.size).toBeLessThan(goods.length);
+
+      const thaw = cluster.freeze(frozenNode);
+      try {
+        const outcomes = await Promise.allSettled(goods.map((id) => cache.reserve(id, 1, `u-${id}`, 1)));
+        outcomes.forEach((o, i) => {
+          if (onFrozen.has(goods[i]!)) expect(o).toMatchObject({ status: 'rejected', reason: { code: 'UNAVAILABLE' } });
+          else expect(o).toMatchObject({ status: 'fulfilled', value: { kind: 'RESERVED' } });
+        });
+      } finally {
+        thaw();
+      }
+    } finally {
+      await cache.close();
+      await cluster.stop();
+    }
+  });
+});
+
 async function until(check: () => Promise<unknown>): Promise<void> {
   for (let i = 0; ; i++) {
     try {
