@@ -6,7 +6,6 @@
  * by a cancel served by the other, and SIGTERM in the middle of a burst loses nothing.
  * Every child is killed at the end, also when a test fails. Asserts no times.
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -93,7 +92,9 @@ describe.skipIf(!servicesUp)('many processes in services mode', () => {
     await db?.close().catch(() => undefined);
     await dropRedisKeys(SERVICE_URLS.redis, names.redisPrefix).catch(() => undefined);
     await dropTopology(SERVICE_URLS.rabbitmq, names.amqpPrefix).catch(() => undefined);
-    if (!process.env.KEEP_LOGS) fs.rmSync(logDir, { recursive: true, force: true });
+    // KEEP_LOGS=1 keeps the children's logs (printed path) for a failed run.
+    if (process.env.KEEP_LOGS) console.info(`child logs kept in ${logDir}`);
+    else fs.rmSync(logDir, { recursive: true, force: true });
   }, 60_000);
 
   it(`${BUYERS} buyers over two api ports and two push processes: ${UNITS} orders, one result per QUEUED on its socket, invariants hold`, async () => {
@@ -226,18 +227,22 @@ function freePort(): Promise<number> {
   });
 }
 
-/** The api processes a forked primary runs now (its node children). */
+/** The api processes a forked primary runs now (its node children), read from /proc. */
 function forkedPids(primary: Child): number[] {
-  let out = '';
-  try {
-    out = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(primary.proc.pid)], { encoding: 'utf8' });
-  } catch {
-    return []; // no children (ps exits 1)
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // /proc/<pid>/stat: "pid (comm) state ppid …"; comm may hold spaces, so read after its ')'.
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid !== primary.proc.pid) continue;
+      if (fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('src/main.ts')) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
   }
-  return out
-    .split('\n')
-    .filter((l) => l.includes('src/main.ts'))
-    .map((l) => Number(l.trim().split(/\s+/)[0]));
+  return pids;
 }
 
 interface ResultSocket {
