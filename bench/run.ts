@@ -22,18 +22,19 @@ import { cpuPerOp, peakRss, resetPeakRss, type CpuUse } from './lib/cpu.ts';
 import { printChecks, type Check } from './lib/invariants.ts';
 import type { LoadResult } from './lib/load.ts';
 import { median, peakRssRows, renderPlot, renderTable, type Row } from './lib/report.ts';
-import { acceptThenDrain, burst, endToEnd, helloBaseline, warmUp, type ScenarioContext } from './lib/scenarios.ts';
+import { acceptThenDrain, apiProcesses, burst, endToEnd, helloBaseline, warmUp, type ScenarioContext } from './lib/scenarios.ts';
 import { adminToken, seedBuyers } from './lib/seed.ts';
 import { sockets, socketsRows, type SocketsResult } from './lib/sockets-scenario.ts';
 import { startStack, type Mode, type Stack } from './lib/stack.ts';
 
-const SCENARIOS = ['baseline', 'burst', 'accept', 'hot', 'e2e', 'sockets'] as const;
+const SCENARIOS = ['baseline', 'burst', 'accept', 'hot', 'e2e', 'sockets', 'apis'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const HELP = `npm run bench -- [options]
   --mode services|embedded   system under test (default services)
   --runs N                   repetitions; the table shows medians (default 3)
-  --scenarios LIST           of ${SCENARIOS.join(',')} (default all)
+  --scenarios LIST           of ${SCENARIOS.join(',')} (default all; apis = the burst on 1 vs 2 api
+                             processes forked on one port, services mode)
   --buyers N                 distinct buyers seeded (default 100000)
   --units N                  units on sale in the burst and end-to-end scenarios (default 10000)
   --burst-requests N         requests in the burst and its baseline (default: one per buyer)
@@ -59,6 +60,8 @@ interface RunRecord {
   hot?: { rate: number; seconds: number; orders: number; onePerTxRate?: number; dbStageRate?: number; workers: number; cpu: CpuUse };
   e2e?: { seconds: number; resultsPerSecond: number; pushLagMs: number; queued: number; sockets: number; sampledQueued: number; cpu: CpuUse };
   sockets?: SocketsResult;
+  /** The burst's req/s on one api process and on two forked on one port, same run. */
+  apis?: { one: number; two: number };
   /** Peak RSS (VmHWM) of each child during the run, MiB. */
   peakRssMiB?: Record<string, number>;
   checks: (Check & { scenario: string })[];
@@ -163,6 +166,9 @@ async function main() {
       needHello ? startHello(opts.profile.includes('hello') ? profileDir : undefined) : Promise.resolve(null),
       startStack({ mode: opts.mode, workers: opts.workers, workerEnv: opts.workerEnv, apiEnv: opts.apiEnv, profile: opts.profile, ...(profileDir ? { profileDir } : {}) }),
     ]);
+    // A second api child, two processes forked on one port, for the apis scenario.
+    const twoApisUrl = want('apis') && opts.mode === 'services' ? await stack.startApi({ SECKILL_API_PROCESSES: '2' }) : null;
+    if (want('apis') && !twoApisUrl) log('apis: skipped (embedded mode runs one process)');
     let t = performance.now();
     const buyers = await seedBuyers(stack.sql, stack.secret, opts.buyers);
     log(`seeded ${buyers.length} buyers with tokens in ${((performance.now() - t) / 1000).toFixed(1)} s`);
@@ -170,6 +176,8 @@ async function main() {
     if (opts.warmup > 0) {
       t = performance.now();
       await warmUp({ ...ctx, tag: `w${randomBytes(2).toString('hex')}` }, hello?.url ?? null, opts.warmup);
+      // The forked api processes too (round-robin spreads the warm-up over both).
+      if (twoApisUrl) await warmUp({ ...ctx, stack: { ...stack, apiUrl: twoApisUrl }, tag: `w${randomBytes(2).toString('hex')}` }, null, opts.warmup);
       log(`warmed up (${opts.warmup} requests each) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
     }
 
@@ -215,6 +223,12 @@ async function main() {
         };
         note('accept', accept.checks);
         note('hot good', hot.checks);
+      }
+      if (twoApisUrl) {
+        const a = await apiProcesses(rc, { units: opts.units, requests: opts.burstRequests, twoUrl: twoApisUrl, run });
+        rec.apis = { one: a.one.load.rps, two: a.two.load.rps };
+        note('apis, 1 process', a.one.checks);
+        note('apis, 2 processes', a.two.checks);
       }
       if (want('sockets')) {
         rec.sockets = await sockets(rc, { count: opts.pushSockets });
@@ -280,6 +294,12 @@ function tableRows(records: RunRecord[], mode: Mode, want: (s: Scenario) => bool
     rows.push(row({ scenario: 'burst', metric: 'p50 latency', unit: 'ms', runs: bursts.map((r) => r.burst!.load.latencyMs.p50) }));
     const p99 = median(bursts.map((r) => r.burst!.load.latencyMs.p99));
     rows.push(row({ scenario: 'burst', metric: 'p99 latency', unit: 'ms', runs: bursts.map((r) => r.burst!.load.latencyMs.p99), target: '< 50 ms', ...(services ? { met: p99 < 50 } : {}) }));
+  }
+  const apis = pick((r) => r.apis);
+  if (apis.length) {
+    rows.push(row({ scenario: 'api processes', metric: 'burst req/s, 1 process', unit: 'req/s', runs: apis.map((a) => a.one) }));
+    rows.push(row({ scenario: 'api processes', metric: 'burst req/s, 2 processes on one port', unit: 'req/s', runs: apis.map((a) => a.two) }));
+    rows.push(row({ scenario: 'api processes', metric: '2 vs 1 process', unit: '×', runs: apis.map((a) => a.two / a.one) }));
   }
   const accepts = records.filter((r) => r.accept);
   if (want('accept') && accepts.length) {

@@ -24,7 +24,7 @@ import { migrate } from './adapters/database/migrate.ts';
 import { createPgDatabase } from './adapters/database/pg-database.ts';
 import { createPgliteDatabase } from './adapters/database/pglite-database.ts';
 import { createMemoryOrderBus } from './adapters/order-bus/memory-order-bus.ts';
-import { createRabbitOrderBus } from './adapters/order-bus/rabbitmq-order-bus.ts';
+import { createRabbitOrderBus, QueueDeclarationConflict } from './adapters/order-bus/rabbitmq-order-bus.ts';
 import { createSqlOrderStore } from './adapters/order-store/sql-order-store.ts';
 import { createSqlUserStore } from './adapters/order-store/sql-user-store.ts';
 import { createMemoryStockCache } from './adapters/stock-cache/memory-stock-cache.ts';
@@ -86,21 +86,22 @@ async function openAdapters(config: Config, logger: Logger): Promise<Adapters> {
   // Each service is waited for (with a log line per attempt), so processes may start in any order.
   const waiting = { logger: logger.child({ component: 'start' }), deadlineMs: config.startupTimeoutMs };
   const db = await untilUp('PostgreSQL', () => openPg(config, logger), waiting);
-  const cache = createRedisStockCache({
-    url: config.redisUrl,
-    keyPrefix: config.redisKeyPrefix,
-    redisOptions: {
-      enableAutoPipelining: config.redisAutoPipelining,
-      // A command that gets no answer in time fails (UNAVAILABLE) instead of waiting for a reconnect.
-      commandTimeout: config.deadlines.redisCommandMs,
-      connectTimeout: Math.max(1000, config.deadlines.redisCommandMs),
-      maxRetriesPerRequest: 1,
-      // While Redis is unreachable a command fails at once: queued, it could still run after its caller
-      // heard 503 (a reservation nobody publishes, held until the reconciler's grace period ends).
-      enableOfflineQueue: false,
-    },
-    onError: (err) => logger.warn({ err: err.message }, 'redis connection problem'),
-  });
+  const redisOptions = {
+    enableAutoPipelining: config.redisAutoPipelining,
+    // A command that gets no answer in time fails (UNAVAILABLE) instead of waiting for a reconnect.
+    commandTimeout: config.deadlines.redisCommandMs,
+    connectTimeout: Math.max(1000, config.deadlines.redisCommandMs),
+    maxRetriesPerRequest: 1,
+    // While Redis is unreachable a command fails at once: queued, it could still run after its caller
+    // heard 503 (a reservation nobody publishes, held until the reconciler's grace period ends).
+    enableOfflineQueue: false,
+  };
+  const onError = (err: Error) => logger.warn({ err: err.message }, 'redis connection problem');
+  const cache = createRedisStockCache(
+    config.redisClusterNodes
+      ? { clusterNodes: config.redisClusterNodes, displayReadsFromReplicas: config.redisReadFromReplicas, keyPrefix: config.redisKeyPrefix, redisOptions, onError }
+      : { url: config.redisUrl, keyPrefix: config.redisKeyPrefix, redisOptions, onError },
+  );
   try {
     await untilUp('Redis', () => cache.ping(), waiting);
     const bus = await untilUp(
@@ -111,10 +112,16 @@ async function openAdapters(config: Config, logger: Logger): Promise<Adapters> {
           prefix: config.amqpPrefix,
           payTimeoutMs: config.payTimeoutMs,
           confirmTimeoutMs: config.deadlines.amqpConfirmMs,
+          queueType: config.amqpQueueType,
           logger: logger.child({ component: 'bus' }),
           connectRetries: 1,
+        }).catch((err: unknown) => {
+          if (err instanceof QueueDeclarationConflict) {
+            throw new Error(`AMQP_QUEUE_TYPE=${config.amqpQueueType} does not match queue "${err.queue}" on the broker. ${err.message}`, { cause: err });
+          }
+          throw err;
         }),
-      waiting,
+      { ...waiting, isPermanent: (err) => err instanceof Error && err.cause instanceof QueueDeclarationConflict },
     );
     // The simulated provider stands in for a real one (Alipay, WeChat Pay …) behind the PaymentProvider port;
     // its ledger is a table, so every process of the deployment sees the same charges.
@@ -170,7 +177,7 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
   try {
     const applied =
       config.mode === 'services'
-        ? await untilUp('the database migrations', () => migrate(db), { logger: log('start'), deadlineMs: config.startupTimeoutMs, retryIf: isUnavailable })
+        ? await untilUp('the database migrations', () => migrate(db), { logger: log('start'), deadlineMs: config.startupTimeoutMs, isPermanent: (err) => !isUnavailable(err) })
         : await migrate(db);
     if (applied.length) log('db').info({ applied }, 'migrations applied');
 
@@ -194,7 +201,7 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
     // A service that goes down between its first answer and these steps is waited for too; every step is idempotent.
     const admin =
       config.mode === 'services'
-        ? await untilUp('the start-up data', prepareData, { logger: log('start'), deadlineMs: config.startupTimeoutMs, retryIf: isUnavailable })
+        ? await untilUp('the start-up data', prepareData, { logger: log('start'), deadlineMs: config.startupTimeoutMs, isPermanent: (err) => !isUnavailable(err) })
         : await prepareData();
 
     const app: RunningApp = { config, adapters, signer, metrics, ...(admin ? { admin } : {}), stop };

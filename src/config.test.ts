@@ -32,4 +32,21 @@ describe('config', () => {
     const c = loadConfig({ SECKILL_MODE: 'services', SECKILL_TOKEN_SECRET: 'x'.repeat(32), SECKILL_ROLES: 'worker, ws' });
     expect(c.roles).toEqual(['worker', 'ws']);
   });
+
+  it('cluster, replica reads, queue type and api processes: parsed; the combinations that cannot work refused', () => {
+    const services = { SECKILL_MODE: 'services', SECKILL_TOKEN_SECRET: 'x'.repeat(32) };
+    const c = loadConfig({ ...services, REDIS_CLUSTER_NODES: '10.0.0.1:7000, redis-b:7001', REDIS_READ_FROM_REPLICAS: 'true', AMQP_QUEUE_TYPE: 'quorum', SECKILL_API_PROCESSES: '3' });
+    expect(c).toMatchObject({ redisReadFromReplicas: true, amqpQueueType: 'quorum', apiProcesses: 3 });
+    expect(c.redisClusterNodes).toEqual([{ host: '10.0.0.1', port: 7000 }, { host: 'redis-b', port: 7001 }]);
+    expect(loadConfig({})).toMatchObject({ redisClusterNodes: undefined, redisReadFromReplicas: false, amqpQueueType: 'classic', apiProcesses: 1 });
+    expect(loadConfig(services).apiProcesses).toBeGreaterThanOrEqual(1);
+    try {
+      loadConfig({ SECKILL_API_PROCESSES: '2', REDIS_READ_FROM_REPLICAS: 'true', AMQP_QUEUE_TYPE: 'stream', REDIS_CLUSTER_NODES: 'nohost' });
+      expect.unreachable();
+    } catch (e) {
+      const problems = (e as ConfigError).problems.join('\n');
+      for (const name of ['SECKILL_API_PROCESSES: must be 1 in embedded mode', 'AMQP_QUEUE_TYPE', 'REDIS_CLUSTER_NODES']) expect(problems).toContain(name);
+    }
+    expect(() => loadConfig({ REDIS_READ_FROM_REPLICAS: 'true' })).toThrow(/REDIS_READ_FROM_REPLICAS: needs REDIS_CLUSTER_NODES/);
+  });
 });

@@ -2,6 +2,7 @@
  * Settings, parsed once from the environment by one schema. Every bad setting is listed at once and
  * the process refuses to start. This is the only module that reads process.env.
  */
+import os from 'node:os';
 import { z } from 'zod';
 
 const ROLES = ['api', 'worker', 'ws'] as const;
@@ -29,8 +30,16 @@ const schema = z.object({
   DATABASE_POOL_SIZE: int(1, 200).default(10),
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   REDIS_KEY_PREFIX: z.string().max(64).default('seckill:'),
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .transform((s) => s.split(',').map((n) => n.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'host:port')).min(1))
+    .optional(),
+  REDIS_READ_FROM_REPLICAS: flag.default(false),
   AMQP_URL: z.string().default('amqp://guest:guest@127.0.0.1:5672'),
   AMQP_PREFIX: z.string().max(64).default('seckill.'),
+  AMQP_QUEUE_TYPE: z.enum(['classic', 'quorum']).default('classic'),
+  SECKILL_API_PROCESSES: int(1, 1024).optional(),
   SECKILL_DATA_DIR: z.string().min(1).default('./.seckill-data'),
   ORDER_PAY_TIMEOUT_MS: int(1000, 7 * 24 * 3600 * 1000).default(15 * 60 * 1000),
   SECKILL_ADMIN_PHONE: z.string().regex(/^1\d{10}$/, 'an 11-digit mobile number').default('13800000000'),
@@ -76,8 +85,16 @@ export type Config = Readonly<{
   databasePoolSize: number;
   redisUrl: string;
   redisKeyPrefix: string;
+  /** Seed nodes of a Redis Cluster; undefined: the one Redis at redisUrl. */
+  redisClusterNodes: readonly Readonly<{ host: string; port: number }>[] | undefined;
+  /** The displayed pre-stock is read from replicas (cluster only); reservations always go to masters. */
+  redisReadFromReplicas: boolean;
   amqpUrl: string;
   amqpPrefix: string;
+  /** Durable queues are declared classic or quorum (replicated); the type of an existing queue cannot change. */
+  amqpQueueType: 'classic' | 'quorum';
+  /** Api processes forked on one port by node:cluster (always 1 in embedded mode). */
+  apiProcesses: number;
   dataDir: string;
   payTimeoutMs: number;
   adminPhone: string;
@@ -131,6 +148,13 @@ export class ConfigError extends Error {
   }
 }
 
+const isOn = (v: string | undefined) => v === 'true' || v === '1' || v === 'yes';
+
+function hostPort(node: string): Readonly<{ host: string; port: number }> {
+  const colon = node.lastIndexOf(':');
+  return Object.freeze({ host: node.slice(0, colon), port: Number(node.slice(colon + 1)) });
+}
+
 /** Parse settings from an environment (process.env by default). Empty strings count as unset. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
@@ -139,6 +163,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   // Checked on the raw value too, so it is listed with the other problems rather than after them.
   if (present.SECKILL_MODE === 'services' && !present.SECKILL_TOKEN_SECRET) {
     problems.push('SECKILL_TOKEN_SECRET: required in services mode (every api process must verify the same tokens)');
+  }
+  if (present.SECKILL_MODE !== 'services' && Number(present.SECKILL_API_PROCESSES) > 1) {
+    problems.push('SECKILL_API_PROCESSES: must be 1 in embedded mode (its database runs inside the one process); use SECKILL_MODE=services for more');
+  }
+  if (isOn(present.REDIS_READ_FROM_REPLICAS) && !present.REDIS_CLUSTER_NODES) {
+    problems.push('REDIS_READ_FROM_REPLICAS: needs REDIS_CLUSTER_NODES (replicas are found through the cluster)');
   }
   if (!parsed.success || problems.length) throw new ConfigError(problems);
   const e = parsed.data;
@@ -154,8 +184,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databasePoolSize: e.DATABASE_POOL_SIZE,
     redisUrl: e.REDIS_URL,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
+    redisClusterNodes: e.REDIS_CLUSTER_NODES ? Object.freeze(e.REDIS_CLUSTER_NODES.map(hostPort)) : undefined,
+    redisReadFromReplicas: e.REDIS_READ_FROM_REPLICAS,
     amqpUrl: e.AMQP_URL,
     amqpPrefix: e.AMQP_PREFIX,
+    amqpQueueType: e.AMQP_QUEUE_TYPE,
+    apiProcesses: e.SECKILL_API_PROCESSES ?? (e.SECKILL_MODE === 'services' ? os.availableParallelism() : 1),
     dataDir: e.SECKILL_DATA_DIR,
     payTimeoutMs: e.ORDER_PAY_TIMEOUT_MS,
     adminPhone: e.SECKILL_ADMIN_PHONE,

@@ -1,8 +1,11 @@
 /**
  * Process entry: read settings, make the logger, start the roles, print where the shop is,
  * and drain on SIGINT/SIGTERM (stop taking requests, finish messages in hand, close connections).
+ * With SECKILL_API_PROCESSES > 1 the api role runs in forked processes on one port (api-processes.ts).
  */
+import cluster from 'node:cluster';
 import pino from 'pino';
+import { forkApiProcesses, isForkedApiProcess } from './api-processes.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { startApp, type RunningApp } from './compose.ts';
 import { prettyStdout } from './entry-points/log-format.ts';
@@ -51,20 +54,30 @@ async function main() {
     throw err;
   }
   const logger = makeLogger(config);
-  const app = await startApp(config, logger);
-  process.stdout.write(banner(app) + '\n');
+  // SECKILL_API_PROCESSES > 1: this process forks the api processes and runs only the other roles itself.
+  const forking = config.roles.includes('api') && config.apiProcesses > 1 && !isForkedApiProcess();
+  const ownRoles = forking ? config.roles.filter((r) => r !== 'api') : config.roles;
+  const app = ownRoles.length > 0 ? await startApp({ ...config, roles: ownRoles }, logger) : undefined;
+  // Forked after this process's own roles are up (migrations applied once, not raced by N processes).
+  const apiProcesses = forking ? forkApiProcesses(config.apiProcesses, logger) : undefined;
+  if (app && (!isForkedApiProcess() || cluster.worker?.id === 1)) process.stdout.write(banner(app) + '\n');
 
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'draining');
+    // The api processes drain first (up to 20 s each, at once), then this process's own roles.
+    const limitMs = apiProcesses ? 40_000 : 15_000;
     const force = setTimeout(() => {
-      logger.error('drain took longer than 15 s; exiting');
+      logger.error({ limitMs }, 'drain took too long; exiting');
       process.exit(1);
-    }, 15_000);
+    }, limitMs);
     force.unref();
-    app.stop().then(
+    (async () => {
+      await apiProcesses?.stop();
+      await app?.stop();
+    })().then(
       () => {
         logger.info('stopped');
         process.exit(0);

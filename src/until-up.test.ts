@@ -12,10 +12,10 @@ describe('untilUp', () => {
     expect(calls).toBe(3);
   });
 
-  it('throws at once a failure retryIf refuses (a bug is not an outage)', async () => {
+  it('throws at once a failure isPermanent names (a bug is not an outage)', async () => {
     let calls = 0;
     const bug = new TypeError('bug');
-    await expect(untilUp('thing', async () => (++calls, Promise.reject(bug)), { logger, deadlineMs: 5000, firstDelayMs: 1, retryIf: (e) => !(e instanceof TypeError) })).rejects.toBe(bug);
+    await expect(untilUp('thing', async () => (++calls, Promise.reject(bug)), { logger, deadlineMs: 5000, firstDelayMs: 1, isPermanent: (e) => e instanceof TypeError })).rejects.toBe(bug);
     expect(calls).toBe(1);
   });
 

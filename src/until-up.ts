@@ -10,8 +10,8 @@ export interface UntilUpOptions {
   deadlineMs: number;
   firstDelayMs?: number;
   maxDelayMs?: number;
-  /** Which failures are worth waiting out (default: all); any other is thrown at once. */
-  retryIf?: (err: unknown) => boolean;
+  /** An error no retry can cure (a setting that contradicts the service's state): rethrown at once. */
+  isPermanent?: (err: unknown) => boolean;
 }
 
 export async function untilUp<T>(what: string, attempt: () => Promise<T>, opts: UntilUpOptions): Promise<T> {
@@ -24,7 +24,7 @@ export async function untilUp<T>(what: string, attempt: () => Promise<T>, opts: 
       return value;
     } catch (err) {
       const waited = Date.now() - started;
-      if (waited + delay > opts.deadlineMs || (opts.retryIf && !opts.retryIf(err))) throw err;
+      if (waited + delay > opts.deadlineMs || opts.isPermanent?.(err)) throw err;
       opts.logger.warn({ service: what, attempt: n, retryInMs: delay, err: (err as Error).message }, `${what} is not reachable yet; retrying`);
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(opts.maxDelayMs ?? 5000, delay * 2);

@@ -53,14 +53,14 @@ export interface BurstResult {
   checks: Check[];
 }
 
-export async function burst(ctx: ScenarioContext, opts: { units: number; requests: number }): Promise<BurstResult> {
+export async function burst(ctx: ScenarioContext, opts: { units: number; requests: number; url?: string; label?: string }): Promise<BurstResult> {
   await ctx.stack.startWorkers();
   const sale = await createSale(ctx.stack, ctx.adminToken, `burst ${ctx.tag}`, opts.units);
   const uuidOf = uuidMaker(ctx.tag, sale.id);
   const cpu0 = cpuSnapshot(ctx.stack.processes());
-  const load = await runLoad({ url: ctx.stack.apiUrl, connections: ctx.connections, amount: opts.requests, buyers: ctx.buyers, seckillGoodId: sale.id, uuidOf });
+  const load = await runLoad({ url: opts.url ?? ctx.stack.apiUrl, connections: ctx.connections, amount: opts.requests, buyers: ctx.buyers, seckillGoodId: sale.id, uuidOf });
   const cpu = cpuBetween(cpu0, cpuSnapshot(ctx.stack.processes()));
-  ctx.log(`  burst: ${summary(load)}`);
+  ctx.log(`  ${opts.label ?? 'burst'}: ${summary(load)}`);
   ctx.log(`    cpu (cores): ${formatCpu(cpu, { count: load.requests, unit: 'req' })}`);
   const queued = load.acceptedBuyers.map(uuidOf);
   await waitAtRest(ctx.stack, ctx.adminToken, sale, queued.length);
@@ -71,6 +71,25 @@ export async function burst(ctx: ScenarioContext, opts: { units: number; request
     { name: 'every unit sold', ok: queued.length === Math.min(opts.units, distinct), detail: `${queued.length} QUEUED for ${opts.units} units` },
   ];
   return { sale, load, cpu, checks };
+}
+
+/**
+ * The same burst against one api process and against two forked on one port (SECKILL_API_PROCESSES=2), in
+ * one run, in alternating order from run to run. CPU is not split here: the forked processes are not the
+ * stack's children (their primary is).
+ */
+export async function apiProcesses(
+  ctx: ScenarioContext,
+  opts: { units: number; requests: number; twoUrl: string; run: number },
+): Promise<{ one: BurstResult; two: BurstResult }> {
+  const one = () => burst({ ...ctx, tag: `${ctx.tag}a1` }, { units: opts.units, requests: opts.requests, label: 'burst, 1 api process' });
+  const two = () => burst({ ...ctx, tag: `${ctx.tag}a2` }, { units: opts.units, requests: opts.requests, url: opts.twoUrl, label: 'burst, 2 api processes' });
+  if (opts.run % 2 === 1) {
+    const a = await one();
+    return { one: a, two: await two() };
+  }
+  const b = await two();
+  return { one: await one(), two: b };
 }
 
 // ---------------------------------------------------------------------------------------------------------

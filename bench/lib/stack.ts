@@ -59,6 +59,8 @@ export interface Stack {
   stopWorkers(): Promise<void>;
   /** Orders waiting in the pending queue, and the batch messages carrying them (services mode). */
   pendingCount(): Promise<{ orders: number; messages: number } | null>;
+  /** One more api child with these settings (services mode, e.g. SECKILL_API_PROCESSES=2): its address. */
+  startApi(env: Record<string, string>): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -86,6 +88,8 @@ function commonEnv(opts: StackOptions, secret: string): Record<string, string> {
     WS_PORT: '0',
     // The sockets scenario opens 10,000 sockets of one buyer on one push process.
     WS_MAX_SOCKETS_PER_USER: '1000000',
+    // One api process unless a scenario asks for more (apiEnv); services mode would default to one per core.
+    SECKILL_API_PROCESSES: '1',
   };
 }
 
@@ -178,6 +182,13 @@ async function startServices(opts: StackOptions): Promise<Stack> {
           await conn.close().catch(() => undefined);
         }
       },
+      async startApi(extra) {
+        const child = await start(`api${children.length}`, 'api', { ...opts.apiEnv, ...extra });
+        children.push(child);
+        const url = urlsFromBanner(await child.ready).httpUrl;
+        if (!url) throw new Error('could not read the extra api address from its banner');
+        return url;
+      },
       close: cleanup,
     };
     await stack.startWorkers();
@@ -238,6 +249,9 @@ async function startEmbedded(opts: StackOptions): Promise<Stack> {
       startWorkers: async () => undefined,
       stopWorkers: async () => undefined,
       pendingCount: async () => null,
+      startApi: async () => {
+        throw new Error('embedded mode runs one process: no second api');
+      },
       close,
     };
   } catch (err) {

@@ -39,7 +39,7 @@ export async function listSales(deps: GoodsDeps): Promise<PublicGood[]> {
 export async function getSale(deps: GoodsDeps, id: number): Promise<PublicGood> {
   const good = await deps.store.getGood(id);
   if (!good) throw new SeckillError('NOT_FOUND', `No seckill good ${id}.`);
-  const { preStock } = await deps.cache.read(id);
+  const preStock = (await deps.cache.readStocks([id])).get(id);
   return { ...good, stock: preStock ?? good.stock };
 }
 

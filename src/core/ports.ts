@@ -111,7 +111,10 @@ export interface StockCache {
   ): Promise<boolean>;
   /** Pre-stock and in-flight count of one good. */
   read(seckillGoodId: number): Promise<CachedGood>;
-  /** Pre-stock of many goods at once (null = not loaded). */
+  /**
+   * Pre-stock of many goods at once (null = not loaded), for display only (the goods list and detail): it may
+   * come from a replica a moment behind. Decisions use `reserve` and `read`, which always see the latest write.
+   */
   readStocks(seckillGoodIds: readonly number[]): Promise<Map<number, number | null>>;
   /** Reservations of a good not settled or released, oldest first. */
   reservations(seckillGoodId: number): Promise<Reservation[]>;

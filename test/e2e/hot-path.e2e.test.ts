@@ -1,8 +1,10 @@
 /**
- * The product's spine over real HTTP: 500 registered buyers race for 50 units, in each mode.
+ * The product's spine over real HTTP: 500 registered buyers race for 50 units, in each mode, and in
+ * services mode once more on a private 3-master Redis Cluster with quorum queues.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, bootTestApp, mapLimit, newUuid, type ApiClient, type Mode, type TestApp } from '../support/app.ts';
+import { redisClusterAvailable, startRedisCluster, type TestRedisCluster } from '../support/redis-cluster.ts';
 import { servicesAvailable } from '../support/services.ts';
 
 const BUYERS = 500;
@@ -10,8 +12,15 @@ const UNITS = 50;
 
 const servicesUp = await servicesAvailable('postgres', 'redis', 'rabbitmq');
 
-describe.each<Mode>(['embedded', 'services'])('hot path end to end (%s)', (mode) => {
-  const skip = mode === 'services' && !servicesUp;
+const targets: { label: string; mode: Mode; redisCluster?: true }[] = [
+  { label: 'embedded', mode: 'embedded' },
+  { label: 'services', mode: 'services' },
+  { label: 'services on a Redis Cluster, quorum queues', mode: 'services', redisCluster: true },
+];
+
+describe.each(targets)('hot path end to end ($label)', ({ label, mode, redisCluster }) => {
+  const skip = (mode === 'services' && !servicesUp) || (redisCluster && !redisClusterAvailable());
+  let cluster: TestRedisCluster | undefined;
   let app: TestApp;
   let api: ApiClient;
   let adminToken: string;
@@ -21,7 +30,8 @@ describe.each<Mode>(['embedded', 'services'])('hot path end to end (%s)', (mode)
 
   beforeAll(async () => {
     if (skip) return;
-    app = await bootTestApp(mode);
+    if (redisCluster) cluster = await startRedisCluster({ masters: 3 });
+    app = await bootTestApp(mode, cluster ? { REDIS_CLUSTER_NODES: cluster.nodesSetting, AMQP_QUEUE_TYPE: 'quorum' } : {});
     api = apiClient(app.httpUrl);
     const login = await api('POST', '/api/auth/login', { body: { phone: '13800000000', password: 'admin-pass-123' } });
     expect(login.status).toBe(200);
@@ -44,7 +54,11 @@ describe.each<Mode>(['embedded', 'services'])('hot path end to end (%s)', (mode)
   }, 180_000);
 
   afterAll(async () => {
-    await app?.destroy();
+    try {
+      await app?.destroy();
+    } finally {
+      await cluster?.stop();
+    }
   });
 
   it.skipIf(skip)(`${BUYERS} buyers pressing at once get exactly ${UNITS} QUEUED and the rest SOLD_OUT`, async () => {
@@ -69,7 +83,7 @@ describe.each<Mode>(['embedded', 'services'])('hot path end to end (%s)', (mode)
     const settledMs = performance.now() - started;
     expect(results.every((r) => r.status === 'SUCCESS' && typeof r.orderNo === 'string')).toBe(true);
     expect(new Set(results.map((r) => r.orderNo)).size).toBe(UNITS);
-    console.info(`[${mode}] ${BUYERS} buyers / ${UNITS} units: burst answered in ${burstMs.toFixed(0)} ms, all results in ${settledMs.toFixed(0)} ms`);
+    console.info(`[${label}] ${BUYERS} buyers / ${UNITS} units: burst answered in ${burstMs.toFixed(0)} ms, all results in ${settledMs.toFixed(0)} ms`);
 
     // Losers have no result; a result is only readable by its owner.
     const loser = answers.find((a) => a.status === 409)!;

@@ -17,19 +17,22 @@ import {
   type OrderBusFixture,
 } from './order-bus.contract.ts';
 import { createRabbitOrderBus, type RabbitOrderBus } from './rabbitmq-order-bus.ts';
-import { deleteTopology, topologyNames } from './rabbitmq-topology.ts';
+import { deleteTopology, QueueDeclarationConflict, topologyNames, type QueueType } from './rabbitmq-topology.ts';
 
 const url = SERVICE_URLS.rabbitmq;
 const up = await servicesAvailable('rabbitmq');
 const filePrefix = `test.${randomUUID().slice(0, 8)}.`;
 let namespaces = 0;
 
-/** A fresh namespace per test: its own prefix, torn down afterwards. */
-async function freshRabbit(): Promise<OrderBusFixture & { bus: RabbitOrderBus }> {
+/**
+ * A fresh namespace per test: its own prefix, torn down afterwards. Quorum namespaces get a delivery limit
+ * as small as the attempts, so an outage or a hand-counted retry that the broker counted would show.
+ */
+async function freshRabbit(queueType: QueueType = 'classic', deliveryLimit = CONTRACT_MAX_ATTEMPTS): Promise<OrderBusFixture & { bus: RabbitOrderBus }> {
   const prefix = `${filePrefix}${++namespaces}.`;
   const buses: RabbitOrderBus[] = [];
   const make = async (): Promise<RabbitOrderBus> => {
-    const bus = await createRabbitOrderBus({ url, prefix, maxAttempts: CONTRACT_MAX_ATTEMPTS, payTimeoutMs: CONTRACT_PAY_TIMEOUT_MS, retryBackoff: CONTRACT_RETRY_BACKOFF, alertQueueMax: CONTRACT_ALERT_QUEUE_MAX });
+    const bus = await createRabbitOrderBus({ url, prefix, maxAttempts: CONTRACT_MAX_ATTEMPTS, payTimeoutMs: CONTRACT_PAY_TIMEOUT_MS, retryBackoff: CONTRACT_RETRY_BACKOFF, alertQueueMax: CONTRACT_ALERT_QUEUE_MAX, queueType, deliveryLimit });
     buses.push(bus);
     return bus;
   };
@@ -62,7 +65,44 @@ async function publishRaw(exchange: string, routingKey: string, body: unknown): 
 }
 
 describe.skipIf(!up)('RabbitOrderBus', () => {
-  describeOrderBus('RabbitOrderBus', freshRabbit);
+  describeOrderBus('RabbitOrderBus, classic queues', () => freshRabbit('classic'));
+  describeOrderBus('RabbitOrderBus, quorum queues', () => freshRabbit('quorum'));
+
+  describe('quorum queues', () => {
+    it('a batch whose every consumer dies with it in hand is dead-lettered by the broker after the delivery limit, not looped', async () => {
+      const fx = await freshRabbit('quorum', 2);
+      const { bus } = fx;
+      try {
+        let deliveries = 0;
+        await bus.consumeOrders(async () => {
+          deliveries++;
+          bus.simulateConnectionLoss(); // the process "dies" before it can ack or count anything
+          await sleep(50);
+        });
+        await bus.publishOrders([order(1)]);
+        await waitFor(async () => (await peekDead(bus)) === 1, 20_000);
+        expect(deliveries).toBe(3); // the first delivery and two more: the limit
+        await bus.whenConnected();
+        expect(await bus.takeDeadOrders(10)).toEqual([order(1)]);
+      } finally {
+        await fx.cleanup();
+      }
+    });
+
+    it('a namespace made with classic queues refuses to start as quorum, naming the queue', async () => {
+      const fx = await freshRabbit('classic');
+      try {
+        const prefix = fx.bus.names.pendingQueue.slice(0, -'order.pending'.length);
+        const attempt = createRabbitOrderBus({ url, prefix, payTimeoutMs: CONTRACT_PAY_TIMEOUT_MS, queueType: 'quorum', connectRetries: 1 });
+        await expect(attempt).rejects.toBeInstanceOf(QueueDeclarationConflict);
+        await expect(attempt).rejects.toMatchObject({ queue: expect.stringMatching(/order\.(pending|pending\.dead)$/), queueType: 'quorum' });
+        // The classic bus is unharmed.
+        await fx.bus.publishOrders([order(1)]);
+      } finally {
+        await fx.cleanup();
+      }
+    });
+  });
 
   describe('messages left by the previous release (a lone object per message)', () => {
     it('a lone order on the pending queue is delivered as a batch of one', async () => {
@@ -233,3 +273,13 @@ describe.skipIf(!up)('RabbitOrderBus', () => {
     });
   });
 });
+
+/** Messages waiting in the dead queue, without taking them. */
+async function peekDead(bus: RabbitOrderBus): Promise<number> {
+  const admin = await connect(url);
+  try {
+    return (await (await admin.createChannel()).checkQueue(bus.names.deadQueue)).messageCount;
+  } finally {
+    await admin.close();
+  }
+}

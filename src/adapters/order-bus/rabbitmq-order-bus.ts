@@ -12,7 +12,7 @@
  * `close()` drops the connection at once, like a crashed process: messages in hand go back to the queue.
  * For a graceful stop, close the subscriptions first (they wait for the handlers in hand).
  */
-import type { Channel } from 'amqplib';
+import { connect, type Channel } from 'amqplib';
 import type {
   Alert,
   OrderBus,
@@ -23,10 +23,19 @@ import type {
 import { groupResults } from './batches.ts';
 import { openLink, silentLogger, unavailable, type Attachment, type BusLogger, type Link } from './rabbitmq-link.ts';
 import { describe, parseBatch, parseGoodIds, parseJson } from './rabbitmq-messages.ts';
-import { RESULT_ROUTING_KEYS, topologyNames, type TopologyNames } from './rabbitmq-topology.ts';
+import {
+  assertAlertQueue,
+  assertTopology,
+  QueueDeclarationConflict,
+  RESULT_ROUTING_KEYS,
+  topologyNames,
+  type QueueType,
+  type TopologyNames,
+} from './rabbitmq-topology.ts';
 import { ORDERS, TIMEOUTS, workConsumer } from './rabbitmq-work-consumer.ts';
 
 export type { BusLogger } from './rabbitmq-link.ts';
+export { QueueDeclarationConflict } from './rabbitmq-topology.ts';
 
 export interface RabbitOrderBusOptions {
   /** amqp://user:pass@host:5672/vhost */
@@ -42,6 +51,10 @@ export interface RabbitOrderBusOptions {
   alertQueueMax?: number;
   /** Waits between retries after infrastructure failures. Default 200 ms growing to 10 s. */
   retryBackoff?: { firstMs?: number; maxMs?: number };
+  /** Durable queues as classic or quorum queues (rabbitmq-topology.ts). Default classic. */
+  queueType?: QueueType;
+  /** Quorum work queues: deliveries without an ack before the broker dead-letters. Default 4 × maxAttempts, at least 20. */
+  deliveryLimit?: number;
   /** A publish not confirmed by then rejects with UNAVAILABLE. Default 5 s. */
   confirmTimeoutMs?: number;
   /** Connection attempts at start before `createRabbitOrderBus` rejects. Default 5 (about 3 s). */
@@ -60,8 +73,13 @@ export interface RabbitOrderBus extends OrderBus {
 export const DEFAULT_PREFETCH = 50;
 
 export async function createRabbitOrderBus(options: RabbitOrderBusOptions): Promise<RabbitOrderBus> {
-  const names = topologyNames(options.prefix ?? 'seckill.', options.payTimeoutMs, options.alertQueueMax);
   const maxAttempts = options.maxAttempts ?? 5;
+  const names = topologyNames(options.prefix ?? 'seckill.', options.payTimeoutMs, options.alertQueueMax, {
+    type: options.queueType ?? 'classic',
+    deliveryLimit: options.deliveryLimit ?? Math.max(20, 4 * maxAttempts),
+  });
+  // A queue declared before as another type would fail every (re)connect: refuse at once, naming the queue.
+  await checkDeclarations(options.url, names);
   const retryBackoff = options.retryBackoff;
   const logger = options.logger ?? silentLogger;
   const link = await openLink({ url: options.url, names, logger, connectRetries: options.connectRetries ?? 5, ...(options.confirmTimeoutMs ? { confirmTimeoutMs: options.confirmTimeoutMs } : {}) });
@@ -206,5 +224,30 @@ async function replay(link: Link, names: TopologyNames, max: number): Promise<nu
   } finally {
     // Close waits for close-ok: the acks above have reached the broker; anything unacked goes back to the dead queue.
     await link.closeChannel(channel);
+  }
+}
+
+/**
+ * Declares the topology once on a connection of its own. A broker that cannot be reached is left to the
+ * link's reconnects; a queue that exists with other arguments (another type) rejects with
+ * QueueDeclarationConflict, which no reconnect can cure.
+ */
+async function checkDeclarations(url: string, names: TopologyNames): Promise<void> {
+  let model;
+  try {
+    model = await connect(url, { timeout: 5000 });
+  } catch {
+    return;
+  }
+  model.on('error', () => undefined);
+  try {
+    const channel = await model.createChannel();
+    channel.on('error', () => undefined);
+    await assertTopology(channel, names);
+    await assertAlertQueue(model, names);
+  } catch (err) {
+    if (err instanceof QueueDeclarationConflict) throw err;
+  } finally {
+    await model.close().catch(() => undefined);
   }
 }

@@ -13,6 +13,8 @@ import { createBackoff, isInfrastructureFailure } from './retry-policy.ts';
 
 const ATTEMPT_HEADER = 'x-attempt';
 const LAST_ERROR_HEADER = 'x-last-error';
+/** On a copy republished after an outage (quorum queues): it was delivered before, though the broker's flag says not. */
+const RETRIED_HEADER = 'x-retried';
 
 /** A work queue with its dead-letter queue: the pending orders, and the due pay timeouts. */
 export interface WorkQueue {
@@ -45,7 +47,7 @@ export function workConsumer<T>(
       return retryOrDeadLetter(channel, msg, maxAttempts, err); // unreadable: no attempt can help
     }
     // A republished retry is a new AMQP message, so its redelivered flag is false; it was delivered before all the same.
-    const delivery: Delivery = { attempt, redelivered: msg.fields.redelivered || attempt > 1 };
+    const delivery: Delivery = { attempt, redelivered: msg.fields.redelivered || attempt > 1 || msg.properties.headers?.[RETRIED_HEADER] === true };
     try {
       await handler(message, delivery);
     } catch (err) {
@@ -56,11 +58,24 @@ export function workConsumer<T>(
     ackQuietly(channel, msg);
   }
 
-  /** Held while the dependency is down (this also slows the consumer down), then back to the broker as it was. */
+  /**
+   * Held while the dependency is down (this also slows the consumer down), then back to the broker as it was.
+   * A quorum queue counts a requeue as a delivery toward its x-delivery-limit, so there the message goes back
+   * as a confirmed copy (same headers, same attempt) and the original is acked: an outage never counts.
+   */
   async function retryLater(channel: Channel, msg: ConsumeMessage, attempt: number, err: unknown): Promise<void> {
     const waitMs = backoff.next();
     logger.warn({ attempt, waitMs, err: describe(err) }, `${work.what} handler hit an outage; retrying after a wait (not counted as an attempt)`);
     await new Promise((r) => setTimeout(r, waitMs));
+    if (names.queueType === 'quorum') {
+      try {
+        await link.publish('', work.queue(names), msg.content, { headers: { ...msg.properties.headers, [RETRIED_HEADER]: true }, toQueue: true });
+        ackQuietly(channel, msg);
+        return;
+      } catch {
+        // Not republished: requeue it (counted by the broker, far below its limit for a short outage).
+      }
+    }
     try {
       channel.nack(msg, false, true);
     } catch {

@@ -7,11 +7,12 @@
  *   `${keyPrefix}{sg:42}:buyers`  set of user ids holding a unit (reserved or ordered)
  *   `${keyPrefix}{sg:42}:resv`    hash uuid -> "userId:epochMs", reservations not yet settled
  * Each multi-key operation is one Lua script beside this file (its header states KEYS, ARGV, reply).
+ * With `clusterNodes` it runs on a Redis Cluster (see makeCluster for what may be read from replicas).
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Redis } from 'ioredis';
-import type { ChainableCommander, Cluster, RedisOptions } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
+import type { ChainableCommander, RedisOptions } from 'ioredis';
 import { SeckillError } from '../../core/errors.ts';
 import type { CachedGood, Reservation, ReserveOutcome, StockCache } from '../../core/ports.ts';
 import { assertLoadArgs, byAgeThenUuid } from './stock-cache-args.ts';
@@ -23,6 +24,18 @@ export type RedisStockCacheOptions = (
       /** Overrides of the client options (timeouts, retries, enableAutoPipelining, ...). */
       redisOptions?: RedisOptions;
       /** Connection errors of the client made here (ioredis reconnects by itself). */
+      onError?: (err: Error) => void;
+    }
+  | {
+      /** Redis Cluster: the adapter makes an ioredis Cluster client from these seed nodes and quits it on close(). */
+      clusterNodes: readonly { host: string; port: number }[];
+      /**
+       * The displayed pre-stock (readStocks) may be read from a replica of the good's master; every other
+       * command (reserve, release, settle, restock, load, read, reservations) goes to the master.
+       */
+      displayReadsFromReplicas?: boolean;
+      /** Per-node client options (timeouts, retries) and enableOfflineQueue / enableAutoPipelining for the cluster. */
+      redisOptions?: RedisOptions;
       onError?: (err: Error) => void;
     }
   | {
@@ -107,7 +120,7 @@ export function createRedisStockCache(options: RedisStockCacheOptions): StockCac
   const prefix = options.keyPrefix ?? 'seckill:';
   if (/[{}]/.test(prefix)) throw new RangeError(`keyPrefix must not contain braces: ${prefix}`);
 
-  const owned = 'url' in options;
+  const owned = 'url' in options || 'clusterNodes' in options;
   let raw: Redis | Cluster;
   if ('url' in options) {
     // Auto-pipelining is off unless the caller asks: ioredis keeps one auto-pipeline in flight per
@@ -119,6 +132,9 @@ export function createRedisStockCache(options: RedisStockCacheOptions): StockCac
     const made = new Redis(options.url, { enableAutoPipelining: false, ...options.redisOptions });
     if (options.onError) made.on('error', options.onError);
     raw = made;
+  } else if ('clusterNodes' in options) {
+    raw = makeCluster(options.clusterNodes, options.redisOptions ?? {}, options.displayReadsFromReplicas ?? false);
+    if (options.onError) raw.on('error', options.onError);
   } else {
     raw = options.client;
   }
@@ -252,6 +268,28 @@ export function createRedisStockCache(options: RedisStockCacheOptions): StockCac
       else client.disconnect();
     },
   };
+}
+
+/**
+ * The Cluster client keeps the standalone client's deadlines: a command timeout per node, no offline queue
+ * (a command while the cluster is unreachable fails at once instead of running after its caller heard 503).
+ *
+ * Replica reads: ioredis asks `scaleReads` only for read-only commands (GET, HGET, the read-only read.lua …);
+ * every script that writes is an EVALSHA, which is not read-only, so it always goes to the master. The
+ * function below sends only GET — which this adapter issues for the displayed pre-stock alone — to a
+ * replica, and keeps read.lua, HGET and HGETALL (the reconciler's and the result poll's reads, which must
+ * see the latest write) on the master. A slot without a replica is read from its master.
+ */
+function makeCluster(nodes: readonly { host: string; port: number }[], options: RedisOptions, displayReadsFromReplicas: boolean): Cluster {
+  const { enableOfflineQueue, enableAutoPipelining, ...nodeOptions } = options;
+  return new Cluster([...nodes], {
+    enableOfflineQueue: enableOfflineQueue ?? true,
+    enableAutoPipelining: enableAutoPipelining ?? false,
+    redisOptions: nodeOptions,
+    scaleReads: displayReadsFromReplicas
+      ? (clients: Redis[], command: { name: string }) => (command.name === 'get' && clients.length > 1 ? clients.slice(1) : clients[0])
+      : 'master',
+  });
 }
 
 /** The replies of a pipeline, or the first of its errors. */
