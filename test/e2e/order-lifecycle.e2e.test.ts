@@ -142,11 +142,18 @@ describe.each<Mode>(['embedded', 'services'])('order lifecycle (%s)', (mode) => 
     const deps = { store: app.adapters.store, cache: app.adapters.cache, bus: app.adapters.bus, clock: { now: () => new Date() } };
     const outcomes = await Promise.all(
       orders.map(async ({ orderNo, buyer }, i) => {
-        const pay = () => api('POST', `/api/orders/${orderNo}/pay`, { token: buyer.token });
+        // 503 means "not decided, send it again" (a loaded machine can run out of pooled connections in time).
+        const untilDecided = async (send: () => ReturnType<typeof api>) => {
+          for (let attempt = 1; ; attempt++) {
+            const r = await send();
+            if (r.status !== 503 || attempt === 10) return r;
+          }
+        };
+        const pay = () => untilDecided(() => api('POST', `/api/orders/${orderNo}/pay`, { token: buyer.token }));
         const close = () =>
           i % 2 === 0
             ? closeOrders(deps, [orderNo], 'TIMEOUT').then((c) => (c.length ? 200 : 409))
-            : api('POST', `/api/orders/${orderNo}/cancel`, { token: buyer.token }).then((r) => r.status);
+            : untilDecided(() => api('POST', `/api/orders/${orderNo}/cancel`, { token: buyer.token })).then((r) => r.status);
         // Which side is sent first alternates, so each side wins some races.
         const [p, c] = i % 4 < 2 ? await Promise.all([pay(), close()]) : await Promise.all([close(), pay()]).then(([c2, p2]) => [p2, c2] as const);
         return { pay: p.status, refunded: p.body?.error?.details?.refunded === true, close: c };
