@@ -143,7 +143,7 @@ describe.each<Mode>(['embedded', 'services'])('order lifecycle (%s)', (mode) => 
     const outcomes = await Promise.all(
       orders.map(async ({ orderNo, buyer }, i) => {
         // 503 means "not decided, send it again" (a loaded machine can run out of pooled connections in time).
-        const untilDecided = async (send: () => ReturnType<typeof api>) => {
+        const untilDecided = async (send: () => Promise<{ status: number; body: any }>) => {
           for (let attempt = 1; ; attempt++) {
             const r = await send();
             if (r.status !== 503 || attempt === 10) return r;
