@@ -6,7 +6,7 @@
 import type { Page, WebSocket as PageSocket } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, bootTestApp, newUuid, type ApiClient, type TestApp } from '../support/app.ts';
-import { chromiumAvailable, ensureWebBuilt, launchBrowser, screenshot, type Browser } from '../support/browser.ts';
+import { chromiumAvailable, ensureBuilt, launchBrowser, screenshot, type Browser } from '../support/browser.ts';
 import { makeBuyers } from '../support/buyers.ts';
 
 const available = chromiumAvailable();
@@ -32,7 +32,7 @@ describe.skipIf(!available)('the shop in Chromium', () => {
   };
 
   beforeAll(async () => {
-    await ensureWebBuilt();
+    ensureBuilt();
     app = await bootTestApp('embedded');
     api = apiClient(app.httpUrl);
     adminToken = (await api('POST', '/api/auth/login', { body: { phone: '13800000000', password: 'admin-pass-123' } })).body.token;
@@ -285,4 +285,5 @@ describe.skipIf(!available)('the shop in Chromium', () => {
       await admin.close();
     }
   }, 120_000);
+
 });
