@@ -286,4 +286,26 @@ describe.skipIf(!available)('the shop in Chromium', () => {
     }
   }, 120_000);
 
+  it('the api page at /docs lists the operations of the served document, with nothing refused by its policy', async () => {
+    const docs = await buyerBrowser.context.newPage();
+    const refused: string[] = [];
+    docs.on('console', (m) => {
+      if (m.type() === 'error') refused.push(m.text());
+    });
+    docs.on('pageerror', (err) => refused.push(err.message));
+    try {
+      await docs.goto(app.httpUrl + '/docs');
+      await docs.locator('.opblock').first().waitFor();
+      const paths = await docs.locator('.opblock-summary-path').allTextContents();
+      const documented = Object.keys((await api('GET', '/api/openapi.json')).body.paths);
+      for (const p of ['/api/seckill/orders', '/api/seckill/goods', '/api/orders/{orderNo}/pay', '/api/admin/alerts/take']) {
+        expect(documented).toContain(p);
+        expect(paths.map((t) => t.replace(/\u200b/g, ''))).toContain(p);
+      }
+      expect(refused).toEqual([]);
+      await screenshot(docs, '13-api-docs');
+    } finally {
+      await docs.close();
+    }
+  }, 60_000);
 });

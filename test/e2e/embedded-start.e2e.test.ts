@@ -120,6 +120,7 @@ describe('embedded start', () => {
       expect(page.status).toBe(200);
       expect(await page.text()).toContain('<div id="app">');
       expect((await api('GET', '/api/seckill/goods')).body.items.length).toBeGreaterThan(0);
+      expect((await fetch(shop + '/docs')).status).toBe(200);
     } finally {
       // The server drains and exits on SIGTERM; npm then exits with it.
       if (server) process.kill(server, 'SIGTERM');

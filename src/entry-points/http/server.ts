@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.ts';
 import { answerClientError, handleError, sendError } from './http-errors.ts';
 import { openApiDocument } from './openapi.ts';
+import { registerDocsRoutes } from './docs.routes.ts';
 import { registerHealthRoutes } from './health.routes.ts';
 import { registerRoutes, type RouteDeps } from './routes.ts';
 
@@ -64,6 +65,7 @@ export async function buildHttpServer(deps: RouteDeps, opts: HttpServerOptions):
   registerHealthRoutes(app, { mode: opts.mode, checks: opts.healthChecks ?? {} });
   const openApi = openApiDocument();
   app.get('/api/openapi.json', async () => openApi);
+  await registerDocsRoutes(app, openApi);
   const metricsToken = opts.metricsToken ? Buffer.from(`Bearer ${opts.metricsToken}`) : null;
   app.get('/metrics', async (req, reply) => {
     if (metricsToken) {
