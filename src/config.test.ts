@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, SETTINGS, loadConfig } from './config.ts';
 
 describe('config', () => {
   it('an empty environment gives the embedded defaults of docs/api.md', () => {
@@ -31,5 +32,11 @@ describe('config', () => {
   it('services mode starts with a token secret and roles can be split', () => {
     const c = loadConfig({ SECKILL_MODE: 'services', SECKILL_TOKEN_SECRET: 'x'.repeat(32), SECKILL_ROLES: 'worker, ws' });
     expect(c.roles).toEqual(['worker', 'ws']);
+  });
+
+  it('every setting is documented in docs/operations.md', () => {
+    const doc = readFileSync(new URL('../docs/operations.md', import.meta.url), 'utf8');
+    expect(SETTINGS.length).toBeGreaterThan(30);
+    expect(SETTINGS.filter((name) => !doc.includes('`' + name + '`'))).toEqual([]);
   });
 });

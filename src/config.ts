@@ -66,6 +66,9 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
+/** The name of every setting (docs/operations.md documents each, a test holds it to this list). */
+export const SETTINGS: readonly string[] = Object.keys(schema.shape);
+
 export type Config = Readonly<{
   mode: 'embedded' | 'services';
   roles: readonly ProcessRole[];
