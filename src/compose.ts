@@ -36,7 +36,8 @@ import { createLedgerPaymentProvider, type SimulatedPaymentProvider } from './ad
 import { makeAuthenticate } from './entry-points/http/auth.ts';
 import { buildHttpServer } from './entry-points/http/server.ts';
 import { registerWebRoutes } from './entry-points/http/web.routes.ts';
-import { createMetrics, type Metrics } from './entry-points/metrics.ts';
+import { createMetrics, reportQueueDepths, type Metrics } from './entry-points/metrics.ts';
+import { startMetricsServer } from './entry-points/metrics-server.ts';
 import { startResultPushServer } from './entry-points/ws/result-push-server.ts';
 import { demoSales } from './demo.ts';
 import { untilUp } from './until-up.ts';
@@ -62,6 +63,8 @@ export interface RunningApp {
   httpUrl?: string;
   /** ws://host:port of the result push, when this process runs it. */
   wsUrl?: string;
+  /** http://host:port of the metrics port (METRICS_PORT), when one is set. */
+  metricsUrl?: string;
   /**
    * The admin account. `password` only on the start that generated it (to print once); later starts say
    * where it is kept, and a password from the environment is never echoed.
@@ -225,6 +228,15 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
       );
       app.reconciler = reconciler;
       closers.push(() => reconciler.stop());
+      // The backlog the workers face (broker-wide: every worker process reports the same figures).
+      reportQueueDepths(metrics, () => bus.queueDepths());
+    }
+
+    if (config.metricsPort !== undefined) {
+      if (config.mode === 'services' && !config.metricsToken) log('metrics').warn('METRICS_TOKEN is not set: the metrics port is open to anyone who reaches it');
+      const server = await startMetricsServer({ registry: metrics.registry, token: config.metricsToken }, { host: config.host, port: config.metricsPort });
+      closers.push(() => server.close());
+      app.metricsUrl = `http://${config.host}:${server.port}`;
     }
 
     if (config.roles.includes('ws')) {

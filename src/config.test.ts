@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, SETTINGS, loadConfig } from './config.ts';
 
 describe('config', () => {
   it('an empty environment gives the embedded defaults of docs/api.md', () => {
@@ -48,5 +49,11 @@ describe('config', () => {
       for (const name of ['SECKILL_API_PROCESSES: must be 1 in embedded mode', 'AMQP_QUEUE_TYPE', 'REDIS_CLUSTER_NODES']) expect(problems).toContain(name);
     }
     expect(() => loadConfig({ REDIS_READ_FROM_REPLICAS: 'true' })).toThrow(/REDIS_READ_FROM_REPLICAS: needs REDIS_CLUSTER_NODES/);
+  });
+
+  it('every setting is documented in docs/operations.md', () => {
+    const doc = readFileSync(new URL('../docs/operations.md', import.meta.url), 'utf8');
+    expect(SETTINGS.length).toBeGreaterThan(30);
+    expect(SETTINGS.filter((name) => !doc.includes('`' + name + '`'))).toEqual([]);
   });
 });

@@ -69,9 +69,14 @@ const schema = z.object({
   WS_MAX_SOCKETS_PER_USER: int(1, 1_000_000).default(50),
   WS_WAIT_MS: int(1000, 3_600_000).default(120_000),
   METRICS_TOKEN: z.string().min(16, 'at least 16 characters').max(256).optional(),
+  /** A port of its own for GET /metrics (HOST), in whatever roles this process runs; unset: none. */
+  METRICS_PORT: int(0, 65535).optional(),
   LOG_FORMAT: z.enum(['pretty', 'json']).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
+
+/** The name of every setting (docs/operations.md documents each, a test holds it to this list). */
+export const SETTINGS: readonly string[] = Object.keys(schema.shape);
 
 export type Config = Readonly<{
   mode: 'embedded' | 'services';
@@ -125,6 +130,8 @@ export type Config = Readonly<{
   wsWaitMs: number;
   /** Unset: /metrics is open (put it behind the network); set: it needs this bearer token. */
   metricsToken: string | undefined;
+  /** Serve /metrics on this port as well (the only way to scrape a worker or ws process); undefined: no. */
+  metricsPort: number | undefined;
   /** Deadlines of calls that leave the process: a missed one is UNAVAILABLE, never a hang. */
   deadlines: Readonly<{
     redisCommandMs: number;
@@ -210,6 +217,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     startupTimeoutMs: e.STARTUP_TIMEOUT_MS,
     metricsToken: e.METRICS_TOKEN,
+    metricsPort: e.METRICS_PORT,
     wsMaxSocketsPerUser: e.WS_MAX_SOCKETS_PER_USER,
     wsWaitMs: e.WS_WAIT_MS,
     deadlines: Object.freeze({

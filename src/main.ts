@@ -32,6 +32,7 @@ function banner(app: RunningApp): string {
     lines.push(`  api:      ${app.httpUrl}/api/seckill/goods`);
     lines.push(`  metrics:  ${app.httpUrl}/metrics`);
   }
+  if (app.metricsUrl) lines.push(`  metrics:  ${app.metricsUrl}/metrics`);
   if (app.wsUrl) lines.push(`  results:  ${app.wsUrl}/{uuid}?token=…`);
   const admin = app.admin;
   if (admin?.source === 'generated now') lines.push(`  admin:    phone ${admin.phone}  password ${admin.password}  (generated now; shown once, kept in ${admin.keptIn})`);

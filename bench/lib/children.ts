@@ -2,7 +2,7 @@
  * Child processes of the benchmark: the product's roles (src/main.ts, one role set per child), the
  * embedded app (bench/lib/embedded-app.ts, one process that answers SQL over IPC) and the baselines.
  *
- * Every child runs TypeScript through tsx's loader, exactly like `npm start`. Its stdout/stderr go to a log
+ * Every child runs the sources through tsx's loader (the same code `npm start` runs compiled from dist/). Its stdout/stderr go to a log
  * file (the product logs JSON lines); readiness is the banner main.ts prints once every role is up.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';

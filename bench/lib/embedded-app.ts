@@ -1,5 +1,5 @@
 /**
- * The embedded app for the benchmark: exactly what `npm start` runs (startApp with every role), plus an
+ * The embedded app for the benchmark: what `npm start` runs (startApp with every role), from the sources, plus an
  * IPC door to its database. In embedded mode PGlite lives inside this process, so the bench can only
  * seed users and check invariants through it. Prints main.ts's banner when ready.
  */

@@ -146,6 +146,25 @@ export interface Subscription {
   close(): Promise<void>;
 }
 
+/**
+ * Messages waiting on the bus's durable queues, broker-wide (not only this process's): ready to be taken,
+ * not counting those in a consumer's hand. A message is a batch (of orders, or of results for pay timers).
+ */
+export interface QueueDepths {
+  /** Order batches not yet taken by a worker: a backlog grows here when the workers fall behind. */
+  pendingOrders: number;
+  /** Order batches that failed every attempt (replay them once their cause is fixed). */
+  deadOrders: number;
+  /** SUCCESS batches whose pay timeout has not passed yet. */
+  payTimers: number;
+  /** SUCCESS batches whose pay timeout has passed, not yet taken by a worker. */
+  dueTimeouts: number;
+  /** Timeout batches that failed every attempt. */
+  deadTimeouts: number;
+  /** Problems waiting for an operator. */
+  alerts: number;
+}
+
 export interface Alert {
   kind: string;
   message: string;
@@ -197,6 +216,8 @@ export interface OrderBus {
    * each removed from the dead-letter queue only once its copy is confirmed. Returns the orders replayed.
    */
   replayDeadOrders(max: number): Promise<number>;
+  /** How many messages wait on each durable queue (metrics); rejects UNAVAILABLE when the broker cannot say. */
+  queueDepths(): Promise<QueueDepths>;
   /** Resolves when the bus is connected and listening (health checks); rejects UNAVAILABLE otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

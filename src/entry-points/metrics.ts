@@ -1,5 +1,7 @@
 /** Prometheus metrics of one process (its own registry, so several apps can live in one test process). */
+import { timingSafeEqual } from 'node:crypto';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { QueueDepths } from '../core/ports.ts';
 
 export function createMetrics(opts: { defaults?: boolean } = {}) {
   const registry = new Registry();
@@ -41,3 +43,44 @@ export function createMetrics(opts: { defaults?: boolean } = {}) {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+const QUEUE_LABELS: Record<keyof QueueDepths, string> = {
+  pendingOrders: 'pending_orders',
+  deadOrders: 'dead_orders',
+  payTimers: 'pay_timers',
+  dueTimeouts: 'due_timeouts',
+  deadTimeouts: 'dead_timeouts',
+  alerts: 'alerts',
+};
+
+/**
+ * `seckill_bus_queue_messages{queue}`: messages (batches) waiting on each durable queue, read from the bus
+ * at every scrape. Broker-wide, so every process that reports it reports the same figure. When the bus
+ * cannot answer, the scrape still succeeds, without these samples.
+ */
+export function reportQueueDepths(metrics: Metrics, read: () => Promise<QueueDepths>): void {
+  new Gauge({
+    name: 'seckill_bus_queue_messages',
+    help: 'Messages waiting on each durable queue, broker-wide (pending_orders, dead_orders, pay_timers, due_timeouts, dead_timeouts, alerts)',
+    labelNames: ['queue'] as const,
+    registers: [metrics.registry],
+    async collect() {
+      this.reset();
+      let depths: QueueDepths;
+      try {
+        depths = await read();
+      } catch {
+        return;
+      }
+      for (const [key, label] of Object.entries(QUEUE_LABELS) as [keyof QueueDepths, string][]) this.set({ queue: label }, depths[key]);
+    },
+  });
+}
+
+/** True when a scrape may read the metrics: no token configured, or `Authorization: Bearer <token>` exactly. */
+export function metricsAllowed(token: string | undefined, authorization: string | undefined): boolean {
+  if (!token) return true;
+  const expected = Buffer.from(`Bearer ${token}`);
+  const given = Buffer.from(authorization ?? '');
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}

@@ -6,7 +6,7 @@
 import type { Page, WebSocket as PageSocket } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, bootTestApp, newUuid, type ApiClient, type TestApp } from '../support/app.ts';
-import { chromiumAvailable, ensureWebBuilt, launchBrowser, screenshot, type Browser } from '../support/browser.ts';
+import { chromiumAvailable, ensureBuilt, launchBrowser, screenshot, type Browser } from '../support/browser.ts';
 import { makeBuyers } from '../support/buyers.ts';
 
 const available = chromiumAvailable();
@@ -32,7 +32,7 @@ describe.skipIf(!available)('the shop in Chromium', () => {
   };
 
   beforeAll(async () => {
-    await ensureWebBuilt();
+    ensureBuilt();
     app = await bootTestApp('embedded');
     api = apiClient(app.httpUrl);
     adminToken = (await api('POST', '/api/auth/login', { body: { phone: '13800000000', password: 'admin-pass-123' } })).body.token;
@@ -285,4 +285,27 @@ describe.skipIf(!available)('the shop in Chromium', () => {
       await admin.close();
     }
   }, 120_000);
+
+  it('the api page at /docs lists the operations of the served document, with nothing refused by its policy', async () => {
+    const docs = await buyerBrowser.context.newPage();
+    const refused: string[] = [];
+    docs.on('console', (m) => {
+      if (m.type() === 'error') refused.push(m.text());
+    });
+    docs.on('pageerror', (err) => refused.push(err.message));
+    try {
+      await docs.goto(app.httpUrl + '/docs');
+      await docs.locator('.opblock').first().waitFor();
+      const paths = await docs.locator('.opblock-summary-path').allTextContents();
+      const documented = Object.keys((await api('GET', '/api/openapi.json')).body.paths);
+      for (const p of ['/api/seckill/orders', '/api/seckill/goods', '/api/orders/{orderNo}/pay', '/api/admin/alerts/take']) {
+        expect(documented).toContain(p);
+        expect(paths.map((t) => t.replace(/\u200b/g, ''))).toContain(p);
+      }
+      expect(refused).toEqual([]);
+      await screenshot(docs, '13-api-docs');
+    } finally {
+      await docs.close();
+    }
+  }, 60_000);
 });

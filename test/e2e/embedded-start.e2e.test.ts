@@ -1,9 +1,41 @@
-/** What the embedded default start leaves on disk and tells its operator. */
+/** What the embedded default start leaves on disk and tells its operator, and what `npm start` runs. */
+import { spawn } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { apiClient, bootTestApp } from '../support/app.ts';
+import { ensureBuilt } from '../support/browser.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** A process's descendants and their command lines (Linux /proc). */
+async function descendants(pid: number): Promise<{ pid: number; cmd: string }[]> {
+  const parents = new Map<number, number>();
+  for (const entry of await fs.readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // "pid (comm) state ppid …": comm may hold spaces, so read after its closing parenthesis.
+      const stat = await fs.readFile(`/proc/${entry}/stat`, 'utf8');
+      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  const found: { pid: number; cmd: string }[] = [];
+  const walk = async (of: number) => {
+    for (const [child, parent] of parents) {
+      if (parent !== of) continue;
+      const cmd = await fs.readFile(`/proc/${child}/cmdline`, 'utf8').then((c) => c.split('\0').join(' ').trim(), () => '');
+      found.push({ pid: child, cmd });
+      await walk(child);
+    }
+  };
+  await walk(pid);
+  return found;
+}
 
 describe('embedded start', () => {
   const dirs: string[] = [];
@@ -50,4 +82,50 @@ describe('embedded start', () => {
       await app.destroy();
     }
   }, 60_000);
+
+  it('`npm start` runs the compiled build with plain node, builds nothing when the build is fresh, and serves the shop', async () => {
+    ensureBuilt();
+    const stamp = path.join(ROOT, 'dist', '.build-stamp');
+    const builtAt = statSync(stamp).mtimeMs;
+    expect(JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts.start).toBe('node dist/main.js');
+
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'seckill-npm-start-'));
+    dirs.push(dataDir);
+    const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', SECKILL_DATA_DIR: dataDir, PORT: '0', WS_PORT: '0', LOG_LEVEL: 'warn', LOG_FORMAT: 'json' };
+    const npm = spawn('npm', ['start'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise((resolve) => npm.once('exit', resolve));
+    let out = '';
+    let server: number | undefined;
+    npm.stderr.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    try {
+      const banner = await new Promise<string>((resolve, reject) => {
+        npm.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString('utf8');
+          if (/seckill is running[\s\S]*\n\s*\n/.test(out)) resolve(out);
+        });
+        npm.once('exit', (code) => reject(new Error(`npm start exited (${code}):\n${out}`)));
+      });
+      const shop = /shop:\s+(http:\/\/\S+?)\/\s/.exec(banner)?.[1];
+      expect(shop).toBeDefined();
+
+      const processes = await descendants(npm.pid!);
+      server = processes.find((p) => /(^|\/)node dist\/main\.js$/.test(p.cmd))?.pid;
+      expect(processes.map((p) => p.cmd)).toContainEqual(expect.stringMatching(/(^|\/)node dist\/main\.js$/));
+      expect(processes.filter((p) => p.cmd.includes('tsx'))).toEqual([]);
+      expect(out).not.toContain('building the server');
+      expect(statSync(stamp).mtimeMs).toBe(builtAt);
+
+      const api = apiClient(shop!);
+      const page = await fetch(shop + '/');
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<div id="app">');
+      expect((await api('GET', '/api/seckill/goods')).body.items.length).toBeGreaterThan(0);
+      expect((await fetch(shop + '/docs')).status).toBe(200);
+    } finally {
+      // The server drains and exits on SIGTERM; npm then exits with it.
+      if (server) process.kill(server, 'SIGTERM');
+      else npm.kill('SIGTERM');
+      await exited;
+    }
+  }, 180_000);
 });

@@ -1,8 +1,9 @@
 /**
  * Chromium for browser tests: Debian's /usr/bin/chromium driven by playwright-core (no browser download),
- * a fresh profile per launch, the front end built when web/dist is missing or older than its sources,
+ * a fresh profile per launch, the build made when it is missing or older than its sources,
  * and screenshots kept under test-artifacts/screenshots/.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
@@ -11,8 +12,6 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const WEB = path.join(ROOT, 'web');
-const DIST = path.join(WEB, 'dist');
 export const SCREENSHOTS = path.join(ROOT, 'test-artifacts', 'screenshots');
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -25,22 +24,12 @@ export function chromiumAvailable(): boolean {
   return false;
 }
 
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    if (entry.name === 'dist' || entry.name === 'node_modules') continue;
-    const at = path.join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestSource(at) : fs.statSync(at).mtimeMs);
-  }
-  return newest;
-}
-
-/** Build web/ into web/dist unless the build is newer than every source file. */
-export async function ensureWebBuilt(): Promise<void> {
-  const index = path.join(DIST, 'index.html');
-  if (fs.existsSync(index) && fs.statSync(index).mtimeMs >= newestSource(WEB)) return;
-  const { build } = await import('vite');
-  await build({ root: WEB, configFile: path.join(WEB, 'vite.config.ts'), logLevel: 'warn' });
+/**
+ * Build dist/ and web/dist unless they are newer than every source, the way `npm start` does (one builder
+ * at a time per checkout, so test files that need the build may ask for it at once).
+ */
+export function ensureBuilt(): void {
+  execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs'), '--if-stale'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
 export interface Browser {

@@ -91,6 +91,8 @@ const workQueue = (): WorkQueue => ({ pending: [], consumers: [], nextConsumer: 
 interface Broker {
   orders: WorkQueue;
   timeouts: WorkQueue;
+  /** SUCCESS batches whose pay timer is running (the delay queue's length). */
+  payTimers: number;
   alerts: string[];
   resultSubscribers: Set<(body: string) => void>;
   stockSubscribers: Set<(body: string) => void>;
@@ -101,6 +103,7 @@ export function createMemoryOrderBus(options: MemoryOrderBusOptions = {}): Memor
   const broker: Broker = {
     orders: workQueue(),
     timeouts: workQueue(),
+    payTimers: 0,
     alerts: [],
     resultSubscribers: new Set(),
     stockSubscribers: new Set(),
@@ -236,7 +239,9 @@ function connect(broker: Broker, options: MemoryOrderBusOptions): MemoryOrderBus
         if (status !== 'SUCCESS') continue;
         // The delay queue: the broker (not this process) holds the timer, like a TTL queue would.
         const body = JSON.stringify(group);
+        broker.payTimers += 1;
         setTimeout(() => {
+          broker.payTimers -= 1;
           broker.timeouts.pending.push({ body, attempt: 1, redelivered: false });
           schedulePump(broker.timeouts);
         }, payTimeoutMs).unref();
@@ -281,6 +286,17 @@ function connect(broker: Broker, options: MemoryOrderBusOptions): MemoryOrderBus
       return connect(broker, { ...options, ...opts });
     },
     pendingCount: () => broker.orders.pending.length,
+    async queueDepths() {
+      ensureOpen();
+      return {
+        pendingOrders: broker.orders.pending.length,
+        deadOrders: broker.orders.dead.length,
+        payTimers: broker.payTimers,
+        dueTimeouts: broker.timeouts.pending.length,
+        deadTimeouts: broker.timeouts.dead.length,
+        alerts: broker.alerts.length,
+      };
+    },
     async ping() {
       ensureOpen();
     },

@@ -402,6 +402,32 @@ export function describeOrderBus(label: string, makeFresh: () => Promise<OrderBu
       });
     });
 
+    describe('queue depths', () => {
+      it('count the batches waiting on each queue, broker-wide: pending orders, running pay timers, due timeouts, dead letters, alerts', async () => {
+        const peer = await otherProcess();
+        const none = { pendingOrders: 0, deadOrders: 0, payTimers: 0, dueTimeouts: 0, deadTimeouts: 0, alerts: 0 };
+        expect(await bus.queueDepths()).toEqual(none);
+
+        // Nobody consumes yet: two order batches and an alert wait; a SUCCESS batch starts one pay timer.
+        await peer.publishOrders(orders(1, 3));
+        await bus.publishOrders([order(9)]);
+        await peer.raiseAlert(alert(1));
+        await bus.publishResults([result('a', 'SUCCESS'), result('b', 'SUCCESS'), result('c', 'FAIL')]);
+        await expect.poll(() => bus.queueDepths(), { timeout: 5000 }).toEqual({ ...none, pendingOrders: 2, payTimers: 1, alerts: 1 });
+
+        // The timer runs out: the batch is due, waiting for a timeout consumer.
+        await expect.poll(() => peer.queueDepths(), { timeout: 10_000 }).toEqual({ ...none, pendingOrders: 2, dueTimeouts: 1, alerts: 1 });
+
+        // Every order batch fails for good: both end dead, none pending.
+        await bus.consumeOrders(async () => {
+          throw new Error('permanent');
+        });
+        await expect.poll(() => bus.queueDepths(), { timeout: 10_000 }).toEqual({ ...none, deadOrders: 2, dueTimeouts: 1, alerts: 1 });
+        await bus.takeAlerts(10);
+        expect((await bus.queueDepths()).alerts).toBe(0);
+      });
+    });
+
     describe('close', () => {
       it('after close every publish and subscribe rejects, ping included, and closing again is fine', async () => {
         await bus.ping();

@@ -17,6 +17,7 @@ import type {
   Alert,
   OrderBus,
   OrderMessage,
+  QueueDepths,
   SeckillResult,
   Subscription,
 } from '../../core/ports.ts';
@@ -126,6 +127,7 @@ export async function createRabbitOrderBus(options: RabbitOrderBusOptions): Prom
     takeAlerts: (max) => take<Alert>(link, names.alertQueue, max, logger),
     takeDeadOrders: async (max) => (await take(link, names.deadQueue, max, logger, parseBatch<OrderMessage>)).flat(),
     replayDeadOrders: (max) => replay(link, names, max),
+    queueDepths: () => queueDepths(link, names),
     isConnected: () => link.isConnected(),
     ping: async () => {
       if (!link.isConnected()) throw unavailable('RabbitMQ is not connected; reconnecting.');
@@ -175,6 +177,30 @@ function broadcastSubscriber<T>(
     },
   };
   return subscription;
+}
+
+/**
+ * Ready messages per durable queue, from passive declares. On a channel of its own that the link does not
+ * watch: a queue missing (deleted by an operator) closes only this channel, never the connection.
+ */
+async function queueDepths(link: Link, names: TopologyNames): Promise<QueueDepths> {
+  const channel = await link.model().createChannel();
+  channel.on('error', () => undefined);
+  try {
+    const count = async (queue: string) => (await channel.checkQueue(queue)).messageCount;
+    return {
+      pendingOrders: await count(names.pendingQueue),
+      deadOrders: await count(names.deadQueue),
+      payTimers: await count(names.delayQueue),
+      dueTimeouts: await count(names.timeoutQueue),
+      deadTimeouts: await count(names.timeoutDeadQueue),
+      alerts: await count(names.alertQueue),
+    };
+  } catch (err) {
+    throw unavailable('Could not read the queue depths from RabbitMQ.', err);
+  } finally {
+    await channel.close().catch(() => undefined);
+  }
 }
 
 /** basic.get up to `max` messages, then ack them all; unreadable ones are logged and dropped. */

@@ -1,10 +1,10 @@
 /** The HTTP api: fastify with our logger, one error translation, body limits, health and metrics. */
-import { timingSafeEqual } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { Metrics } from '../metrics.ts';
+import { metricsAllowed, type Metrics } from '../metrics.ts';
 import { answerClientError, handleError, sendError } from './http-errors.ts';
 import { openApiDocument } from './openapi.ts';
+import { registerDocsRoutes } from './docs.routes.ts';
 import { registerHealthRoutes } from './health.routes.ts';
 import { registerRoutes, type RouteDeps } from './routes.ts';
 
@@ -64,13 +64,10 @@ export async function buildHttpServer(deps: RouteDeps, opts: HttpServerOptions):
   registerHealthRoutes(app, { mode: opts.mode, checks: opts.healthChecks ?? {} });
   const openApi = openApiDocument();
   app.get('/api/openapi.json', async () => openApi);
-  const metricsToken = opts.metricsToken ? Buffer.from(`Bearer ${opts.metricsToken}`) : null;
+  await registerDocsRoutes(app, openApi);
   app.get('/metrics', async (req, reply) => {
-    if (metricsToken) {
-      const given = Buffer.from(req.headers.authorization ?? '');
-      if (given.length !== metricsToken.length || !timingSafeEqual(given, metricsToken)) {
-        return sendError(reply, 'UNAUTHORIZED', 'The metrics need their bearer token (METRICS_TOKEN).');
-      }
+    if (!metricsAllowed(opts.metricsToken, req.headers.authorization)) {
+      return sendError(reply, 'UNAUTHORIZED', 'The metrics need their bearer token (METRICS_TOKEN).');
     }
     reply.header('Content-Type', opts.metrics.registry.contentType);
     return opts.metrics.registry.metrics();

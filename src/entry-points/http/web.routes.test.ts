@@ -89,7 +89,7 @@ describe('web routes', () => {
     const empty = await server({ webDir: path.join(dir, 'missing') });
     const res = await empty.inject({ url: '/' });
     expect(res.statusCode).toBe(503);
-    expect(res.body).toContain('npm run build:web');
+    expect(res.body).toContain('npm run build');
     await empty.close();
   });
 

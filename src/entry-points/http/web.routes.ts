@@ -36,7 +36,7 @@ const TYPES: Record<string, string> = {
 };
 
 const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>seckill</title>
-<p>The shop's front end is not built yet: run <code>npm run build:web</code> (npm start does it for you).</p>`;
+<p>The shop's front end is not built yet: run <code>npm run build</code> (npm start does it for you).</p>`;
 
 /** The browser's socket address: WS_PUBLIC_URL, else the host the page was loaded from at the push port. */
 export function publicWsUrl(req: FastifyRequest, opts: Pick<WebRoutesOptions, 'wsPublicUrl' | 'wsPort'>): string | null {

@@ -1,0 +1,54 @@
+/**
+ * `GET /metrics` on a port of its own (METRICS_PORT), so that processes without the api role (worker, ws)
+ * can be scraped too, and so that an api process can keep its metrics off the public port. Nothing else is
+ * served here; any other path answers the JSON 404.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+import { metricsAllowed } from './metrics.ts';
+
+export interface MetricsServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+const error = (code: string, message: string) => JSON.stringify({ error: { code, message } });
+
+export async function startMetricsServer(
+  deps: { registry: Registry; token: string | undefined },
+  opts: { host: string; port: number },
+): Promise<MetricsServer> {
+  const server = http.createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' || path !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'application/json; charset=utf-8' }).end(error('NOT_FOUND', `No route ${req.method} ${path}.`));
+      return;
+    }
+    if (!metricsAllowed(deps.token, req.headers.authorization)) {
+      res.writeHead(401, { 'content-type': 'application/json; charset=utf-8' }).end(error('UNAUTHORIZED', 'The metrics need their bearer token (METRICS_TOKEN).'));
+      return;
+    }
+    deps.registry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': deps.registry.contentType }).end(text),
+      () => res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' }).end(error('INTERNAL', 'The metrics could not be collected.')),
+    );
+  });
+  // A scrape is one short request: idle keep-alive sockets must not hold the process open at stop.
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}
