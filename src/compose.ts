@@ -15,8 +15,12 @@ import { createSale } from './core/goods.ts';
 import type { Clock, OrderBus, OrderStore, StockCache, Subscription, UserStore } from './core/ports.ts';
 import { dedupeAlerts } from './core/alert-dedup.ts';
 import { createOrderBatcher } from './core/order-batcher.ts';
-import { createRateLimiter } from './core/rate-limit.ts';
-import { createSoldOutSigns } from './core/sold-out-signs.ts';
+import { createAbuseLimits } from './core/abuse-limits.ts';
+import { createBuyPaths } from './core/buy-path.ts';
+import { createTokenVersions } from './core/token-versions.ts';
+import type { ScryptParams } from './core/credentials.ts';
+import type { MakeLimiter } from './core/ports.ts';
+import { createMemoryLimiters, createRedisLimiters } from './adapters/limiter/flexible-limiter.ts';import { createSoldOutSigns } from './core/sold-out-signs.ts';
 import { loadGoodIntoCache } from './core/stock-sync.ts';
 import type { Database } from './adapters/database/database.ts';
 import { migrate } from './adapters/database/migrate.ts';
@@ -85,16 +89,7 @@ async function openAdapters(config: Config, logger: Logger): Promise<Adapters> {
   const cache = createRedisStockCache({
     url: config.redisUrl,
     keyPrefix: config.redisKeyPrefix,
-    redisOptions: {
-      enableAutoPipelining: config.redisAutoPipelining,
-      // A command that gets no answer in time fails (UNAVAILABLE) instead of waiting for a reconnect.
-      commandTimeout: config.deadlines.redisCommandMs,
-      connectTimeout: Math.max(1000, config.deadlines.redisCommandMs),
-      maxRetriesPerRequest: 1,
-      // While Redis is unreachable a command fails at once: queued, it could still run after its caller
-      // heard 503 (a reservation nobody publishes, held until the reconciler's grace period ends).
-      enableOfflineQueue: false,
-    },
+    redisOptions: redisOptions(config),
     onError: (err) => logger.warn({ err: err.message }, 'redis connection problem'),
   });
   try {
@@ -118,6 +113,30 @@ async function openAdapters(config: Config, logger: Logger): Promise<Adapters> {
     await Promise.allSettled([cache.close(), db.close()]);
     throw err;
   }
+}
+
+function redisOptions(config: Config) {
+  return {
+    enableAutoPipelining: config.redisAutoPipelining,
+    // A command that gets no answer in time fails (UNAVAILABLE) instead of waiting for a reconnect.
+    commandTimeout: config.deadlines.redisCommandMs,
+    connectTimeout: Math.max(1000, config.deadlines.redisCommandMs),
+    maxRetriesPerRequest: 1,
+    // While Redis is unreachable a command fails at once: queued, it could still run after its caller
+    // heard 503 (a reservation nobody publishes, held until the reconciler's grace period ends).
+    enableOfflineQueue: false,
+  };
+}
+
+/** Shared limit counters: process memory in the embedded mode (one api process), Redis in the services mode. */
+function openLimiters(config: Config, logger: Logger): { make: MakeLimiter; close(): Promise<void> } {
+  if (config.mode === 'embedded') return { make: createMemoryLimiters(), close: async () => undefined };
+  return createRedisLimiters({
+    url: config.redisUrl,
+    keyPrefix: config.redisKeyPrefix,
+    redisOptions: redisOptions(config),
+    onError: (err) => logger.warn({ err: err.message }, 'redis connection problem (limits)'),
+  });
 }
 
 /** A pool that has answered once (a pool alone connects lazily and would hide a database that is down). */
@@ -173,7 +192,8 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
     const catalog = createGoodsCatalog(store, clock);
     const signs = createSoldOutSigns(clock);
 
-    const admin = await ensureAdmin(config, users, logger);
+    const scrypt: ScryptParams = { N: config.passwordScryptN, r: 8, p: 1 };
+    const admin = await ensureAdmin(config, users, scrypt, logger);
     if (config.demo && config.roles.includes('api') && (await store.listGoods()).length === 0) {
       for (const sale of demoSales(clock.now())) await createSale({ store, cache }, sale, clock.now());
       log('demo').info('demo sales created');
@@ -230,21 +250,28 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
       closers.push(() => orderBatcher.flush());
       if (config.mode === 'services' && !config.metricsToken) log('http').warn('METRICS_TOKEN is not set: /metrics is open to anyone who reaches this port');
       const goodsDeps = { store, cache, catalog };
-      const rateLimiter =
-        config.rateLimitPerSecond > 0 ? createRateLimiter(clock, { perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst }) : undefined;
-      if (rateLimiter) {
-        const prune = setInterval(() => rateLimiter.prune(), 30_000);
-        prune.unref();
-        closers.push(async () => clearInterval(prune));
-      }
+      const limiters = openLimiters(config, logger);
+      closers.push(() => limiters.close());
+      const limits = createAbuseLimits(
+        limiters.make,
+        {
+          authPerMinute: config.authRateLimitPerMinute,
+          buyerPerSecond: config.rateLimitPerSecond,
+          buyerBurst: config.rateLimitBurst,
+          ipPerSecond: config.ipRateLimitPerSecond,
+        },
+        clock,
+      );
+      const versions = createTokenVersions(users, clock, { ttlMs: config.tokenVersionCacheMs });
       const http: FastifyInstance = await buildHttpServer(
         {
-          authenticate: makeAuthenticate(signer, clock),
-          accounts: { users, signer, clock },
+          authenticate: makeAuthenticate(signer, clock, versions),
+          accounts: { users, signer, clock, limits, versions, scrypt },
           goods: goodsDeps,
           placeOrder: { catalog, signs, cache, orders: orderBatcher, store, clock },
           orders: { store, cache, bus, clock, payments },
-          ...(rateLimiter ? { rateLimiter } : {}),
+          limits,
+          buyPaths: { paths: createBuyPaths(tokenSecret), required: config.hiddenPath },
           store,
           cache,
           users,
@@ -261,10 +288,12 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
           keepAliveTimeoutMs: config.deadlines.httpKeepAliveMs,
           mode: config.mode,
           metrics,
+          trustProxy: config.trustProxy,
           // The page learns the result socket's address from /api/config (the real port when this process runs ws).
           extend: (server) =>
             registerWebRoutes(server, {
               mode: config.mode,
+              hiddenPath: config.hiddenPath,
               wsPublicUrl: config.wsPublicUrl,
               wsPort: app.wsUrl ? Number(new URL(app.wsUrl).port) : config.wsPort || null,
             }),
@@ -284,9 +313,9 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
   }
 }
 
-async function ensureAdmin(config: Config, users: UserStore, logger: Logger): Promise<RunningApp['admin']> {
+async function ensureAdmin(config: Config, users: UserStore, scrypt: ScryptParams, logger: Logger): Promise<RunningApp['admin']> {
   if (config.adminPassword) {
-    await ensureAccount({ users }, { phone: config.adminPhone, password: config.adminPassword, nickname: 'admin', role: 'admin' });
+    await ensureAccount({ users, scrypt }, { phone: config.adminPhone, password: config.adminPassword, nickname: 'admin', role: 'admin' });
     return { phone: config.adminPhone, source: 'environment' };
   }
   if (config.mode !== 'embedded') {
@@ -294,7 +323,7 @@ async function ensureAdmin(config: Config, users: UserStore, logger: Logger): Pr
     return undefined;
   }
   const kept = await keptSecret(config, 'admin-password', () => randomBytes(12).toString('base64url'));
-  await ensureAccount({ users }, { phone: config.adminPhone, password: kept.value, nickname: 'admin', role: 'admin' });
+  await ensureAccount({ users, scrypt }, { phone: config.adminPhone, password: kept.value, nickname: 'admin', role: 'admin' });
   return kept.created
     ? { phone: config.adminPhone, password: kept.value, source: 'generated now', keptIn: kept.at }
     : { phone: config.adminPhone, source: 'kept', keptIn: kept.at };

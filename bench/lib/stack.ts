@@ -86,6 +86,8 @@ function commonEnv(opts: StackOptions, secret: string): Record<string, string> {
     WS_PORT: '0',
     // The sockets scenario opens 10,000 sockets of one buyer on one push process.
     WS_MAX_SOCKETS_PER_USER: '1000000',
+    // Every simulated buyer presses from this one address: the per-address limit would stop the burst.
+    SECKILL_IP_RATE_LIMIT_PER_S: '0',
   };
 }
 
