@@ -129,14 +129,21 @@ function redisOptions(config: Config) {
 }
 
 /** Shared limit counters: process memory in the embedded mode (one api process), Redis in the services mode. */
-function openLimiters(config: Config, logger: Logger): { make: MakeLimiter; close(): Promise<void> } {
+async function openLimiters(config: Config, logger: Logger): Promise<{ make: MakeLimiter; close(): Promise<void> }> {
   if (config.mode === 'embedded') return { make: createMemoryLimiters(), close: async () => undefined };
-  return createRedisLimiters({
+  const limiters = createRedisLimiters({
     url: config.redisUrl,
     keyPrefix: config.redisKeyPrefix,
     redisOptions: redisOptions(config),
     onError: (err) => logger.warn({ err: err.message }, 'redis connection problem (limits)'),
   });
+  try {
+    await untilUp('Redis (limits)', () => limiters.ping(), { logger: logger.child({ component: 'start' }), deadlineMs: config.startupTimeoutMs });
+    return limiters;
+  } catch (err) {
+    await limiters.close();
+    throw err;
+  }
 }
 
 /** A pool that has answered once (a pool alone connects lazily and would hide a database that is down). */
@@ -250,7 +257,7 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
       closers.push(() => orderBatcher.flush());
       if (config.mode === 'services' && !config.metricsToken) log('http').warn('METRICS_TOKEN is not set: /metrics is open to anyone who reaches this port');
       const goodsDeps = { store, cache, catalog };
-      const limiters = openLimiters(config, logger);
+      const limiters = await openLimiters(config, logger);
       closers.push(() => limiters.close());
       const limits = createAbuseLimits(
         limiters.make,

@@ -43,6 +43,8 @@ export function createMemoryLimiters(): MakeLimiter {
 
 export interface RedisLimiters {
   make: MakeLimiter;
+  /** Resolves once Redis answers (start-up waits for it: until then every limit call fails). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -63,6 +65,9 @@ export function createRedisLimiters(options: { url: string; keyPrefix: string; r
         // A brace inside the key would end the hash tag early; keys are addresses, phones and ids.
         (k) => `{${k.replace(/[{}]/g, '_')}}`,
       ),
+    async ping() {
+      await client.ping();
+    },
     async close() {
       await client.quit().catch(() => client.disconnect());
     },
