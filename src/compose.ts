@@ -195,6 +195,8 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
     const tokenSecret =
       config.tokenSecret ?? (await keptSecret(config, 'token-secret', () => randomBytes(32).toString('base64url'))).value;
     const signer = createTokenSigner(tokenSecret, config.tokenTtlSeconds);
+    // One cache of users' token versions for the api and the push in this process: a logout here is seen by both at once.
+    const versions = createTokenVersions(users, clock, { ttlMs: config.tokenVersionCacheMs });
     const metrics = createMetrics({ defaults: true });
     const catalog = createGoodsCatalog(store, clock);
     const signs = createSoldOutSigns(clock);
@@ -232,7 +234,15 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
     if (config.roles.includes('ws')) {
       const push = await startResultPushServer(
         // A buyer's page opens a socket per press with one token: remembered like the api does.
-        { signer: rememberVerifiedTokens(signer, 20_000), clock, bus, store, logger: log('ws'), metrics },
+        {
+          signer: rememberVerifiedTokens(signer, 20_000),
+          versions,
+          clock,
+          bus,
+          store,
+          logger: log('ws'),
+          metrics,
+        },
         { host: config.host, port: config.wsPort, maxSocketsPerUser: config.wsMaxSocketsPerUser, waitMs: config.wsWaitMs },
       );
       closers.push(() => push.close());
@@ -269,7 +279,6 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
         },
         clock,
       );
-      const versions = createTokenVersions(users, clock, { ttlMs: config.tokenVersionCacheMs });
       const http: FastifyInstance = await buildHttpServer(
         {
           authenticate: makeAuthenticate(signer, clock, versions),

@@ -3,6 +3,7 @@
  * mode a second api process on the same services shows that limits and logouts are shared.
  */
 import net from 'node:net';
+import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/core/credentials.ts';
 import { apiClient, bootTestApp, newUuid, type ApiClient, type Mode, type TestApp } from '../support/app.ts';
@@ -162,6 +163,16 @@ describe.each<Mode>(['embedded', 'services'])('security (%s)', (mode) => {
     expectError(await api('POST', '/api/seckill/orders', { token: b.token, body: { seckillGoodId: id, uuid: newUuid() } }), 401, 'UNAUTHORIZED');
     const fresh = (await login(api, b.phone, 'good-pass-12', '10.7.0.2')).body.token;
     expect((await api2('GET', '/api/me', { token: fresh })).status).toBe(200);
+    // The result push refuses the old token too.
+    const closed = (token: string) =>
+      new Promise<number>((resolve) => {
+        const socket = new WebSocket(`${app.wsUrl}/${newUuid()}?token=${token}`);
+        socket.on('error', () => undefined);
+        socket.on('open', () => setTimeout(() => socket.close(1000), 1000));
+        socket.on('close', (code) => resolve(code));
+      });
+    expect(await closed(b.token)).toBe(4401);
+    expect(await closed(fresh)).toBe(1000);
   });
 
   it.skipIf(skip)('a password change needs the current password, ends the old tokens and answers a working one', async () => {
