@@ -63,6 +63,26 @@ describe('token versions', () => {
     expect(await versions.current(1)).toEqual({ role: 'user', tokenVersion: 0 });
   });
 
+  it('when the read fails, an entry past its time is still answered', async () => {
+    let fail = false;
+    let now = 0;
+    const versions = createTokenVersions(
+      {
+        async tokenVersionsOf(ids) {
+          if (fail) throw new Error('db down');
+          return ids.map((id) => ({ id, role: 'user' as const, tokenVersion: 3 }));
+        },
+      },
+      { now: () => new Date(now) },
+      { ttlMs: 1000 },
+    );
+    await versions.current(1);
+    fail = true;
+    now = 5000;
+    expect(await versions.current(1)).toEqual({ role: 'user', tokenVersion: 3 });
+    await expect(versions.current(2)).rejects.toThrow('db down');
+  });
+
   it('more waiting ids than one read takes are read in chunks', async () => {
     const rows = new Map(Array.from({ length: 1200 }, (_, i) => [i + 1, { role: 'user' as const, tokenVersion: 0 }] as const));
     const users = fakeUsers(new Map(rows));

@@ -4,7 +4,8 @@
  * for up to 500 ids (a burst of new buyers costs a few reads, not one each).
  *
  * Staleness: a change made through this process (logout, password change) is seen at once here; one made
- * through another api process is seen here at most `ttlMs` later.
+ * through another api process is seen here at most `ttlMs` later. When the read fails (database down), an
+ * entry past its time is still answered; only an id never read fails.
  */
 import type { Clock, Role, UserStore } from './ports.ts';
 
@@ -58,7 +59,10 @@ export function createTokenVersions(
           for (const w of batch.get(id)!) w.resolve(value);
         }
       } catch (err) {
-        for (const id of chunk) for (const w of batch.get(id)!) w.reject(err);
+        for (const id of chunk) {
+          const stale = cache.get(id);
+          for (const w of batch.get(id)!) (stale ? w.resolve(stale.value) : w.reject(err));
+        }
       }
     }
   };

@@ -23,7 +23,7 @@ const ERROR_TEXT: Record<number, string> = {
   409: 'SOLD_OUT, DUPLICATE_ORDER, NOT_STARTED, ENDED, ORDER_CLOSED or PHONE_TAKEN',
   413: 'PAYLOAD_TOO_LARGE',
   429: 'RATE_LIMITED (Retry-After header)',
-  503: 'UNAVAILABLE: a dependency is down (or sessions cannot be checked); nothing was taken from stock',
+  503: 'UNAVAILABLE: a dependency is down; nothing was taken from stock',
 };
 const body = (schema: z.ZodType) => ({ required: true, content: { 'application/json': { schema: jsonSchema(schema) } } });
 const auth = [{ bearer: [] }];
@@ -124,8 +124,8 @@ const HEALTH = {
 };
 
 /**
- * Answers every operation of a kind can give: an authenticated one 401 and 503 (the session check reads a
- * cached user row), one with a body 413.
+ * Answers every operation of a kind can give: an authenticated one 401 and 503 (the stores it reads may be
+ * down), one with a body 400 and 413.
  */
 type Operation = { security?: unknown; requestBody?: unknown; responses: Record<string, unknown> };
 function withCommonAnswers<T extends object>(paths: T): T {

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ChangePasswordBody, IdParams, LoginBody, NewGoodBody, OrderNoParams, RegisterBody, SeckillOrderBody, ReplayQuery, TakeAlertsQuery, UuidParams, id } from './schemas.ts';
 import type { AbuseLimits } from '../../core/abuse-limits.ts';
-import { changePassword, login, logout, register, type AccountsDeps } from '../../core/accounts.ts';
+import { changePassword, login, logout, register, type AccountsDeps, type Session } from '../../core/accounts.ts';
 import { handOutBuyPath, type BuyPaths } from '../../core/buy-path.ts';
 import type { GoodsCatalog } from '../../core/catalog.ts';
 import { SeckillError } from '../../core/errors.ts';
@@ -15,7 +15,6 @@ import { requireAdmin, type Authenticate } from './auth.ts';
 import { parseInput, sendError, sendRateLimited } from './http-errors.ts';
 import type { Metrics } from '../metrics.ts';
 import { goodJson, orderJson, resultJson, userJson } from './presenters.ts';
-import type { Session } from '../../core/accounts.ts';
 
 export interface RouteDeps {
   authenticate: Authenticate;
