@@ -129,8 +129,8 @@ function redisOptions(config: Config) {
 }
 
 /** Shared limit counters: process memory in the embedded mode (one api process), Redis in the services mode. */
-async function openLimiters(config: Config, logger: Logger): Promise<{ make: MakeLimiter; close(): Promise<void> }> {
-  if (config.mode === 'embedded') return { make: createMemoryLimiters(), close: async () => undefined };
+async function openLimiters(config: Config, logger: Logger): Promise<{ make: MakeLimiter; ping(): Promise<void>; close(): Promise<void> }> {
+  if (config.mode === 'embedded') return { make: createMemoryLimiters(), ping: async () => undefined, close: async () => undefined };
   const limiters = createRedisLimiters({
     url: config.redisUrl,
     keyPrefix: config.redisKeyPrefix,
@@ -298,7 +298,8 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
         {
           logger: log('http'),
           bodyLimitBytes: config.bodyLimitBytes,
-          healthChecks: { db: () => db.query('SELECT 1'), cache: () => cache.ping(), bus: () => bus.ping() },
+          // The limits' own Redis connection counts as the cache too: login needs it.
+          healthChecks: { db: () => db.query('SELECT 1'), cache: () => Promise.all([cache.ping(), limiters.ping()]), bus: () => bus.ping() },
           metricsToken: config.metricsToken,
           requestTimeoutMs: config.deadlines.httpRequestMs,
           keepAliveTimeoutMs: config.deadlines.httpKeepAliveMs,
