@@ -16,7 +16,12 @@ import type { Clock, OrderBus, OrderStore, StockCache, Subscription, UserStore }
 import { dedupeAlerts } from './core/alert-dedup.ts';
 import { createOrderBatcher } from './core/order-batcher.ts';
 import { createOutageWatch } from './core/outage-watch.ts';
-import { createRateLimiter } from './core/rate-limit.ts';
+import { createAbuseLimits } from './core/abuse-limits.ts';
+import { createBuyPaths } from './core/buy-path.ts';
+import { createTokenVersions } from './core/token-versions.ts';
+import type { ScryptParams } from './core/credentials.ts';
+import type { MakeLimiter } from './core/ports.ts';
+import { createMemoryLimiters, createRedisLimiters } from './adapters/limiter/flexible-limiter.ts';
 import { createSoldOutSigns } from './core/sold-out-signs.ts';
 import { loadGoodIntoCache } from './core/stock-sync.ts';
 import type { Database } from './adapters/database/database.ts';
@@ -89,21 +94,11 @@ async function openAdapters(config: Config, logger: Logger): Promise<Adapters> {
   // Each service is waited for (with a log line per attempt), so processes may start in any order.
   const waiting = { logger: logger.child({ component: 'start' }), deadlineMs: config.startupTimeoutMs };
   const db = await untilUp('PostgreSQL', () => openPg(config, logger), waiting);
-  const redisOptions = {
-    enableAutoPipelining: config.redisAutoPipelining,
-    // A command that gets no answer in time fails (UNAVAILABLE) instead of waiting for a reconnect.
-    commandTimeout: config.deadlines.redisCommandMs,
-    connectTimeout: Math.max(1000, config.deadlines.redisCommandMs),
-    maxRetriesPerRequest: 1,
-    // While Redis is unreachable a command fails at once: queued, it could still run after its caller
-    // heard 503 (a reservation nobody publishes, held until the reconciler's grace period ends).
-    enableOfflineQueue: false,
-  };
   const onError = (err: Error) => logger.warn({ err: err.message }, 'redis connection problem');
   const cache = createRedisStockCache(
     config.redisClusterNodes
-      ? { clusterNodes: config.redisClusterNodes, displayReadsFromReplicas: config.redisReadFromReplicas, keyPrefix: config.redisKeyPrefix, redisOptions, onError }
-      : { url: config.redisUrl, keyPrefix: config.redisKeyPrefix, redisOptions, onError },
+      ? { clusterNodes: config.redisClusterNodes, displayReadsFromReplicas: config.redisReadFromReplicas, keyPrefix: config.redisKeyPrefix, redisOptions: redisOptions(config), onError }
+      : { url: config.redisUrl, keyPrefix: config.redisKeyPrefix, redisOptions: redisOptions(config), onError },
   );
   try {
     await untilUp('Redis', () => cache.ping(), waiting);
@@ -131,6 +126,38 @@ async function openAdapters(config: Config, logger: Logger): Promise<Adapters> {
     return { db, store: createSqlOrderStore(db), users: createSqlUserStore(db), cache, bus, payments: createLedgerPaymentProvider(db) };
   } catch (err) {
     await Promise.allSettled([cache.close(), db.close()]);
+    throw err;
+  }
+}
+
+function redisOptions(config: Config) {
+  return {
+    enableAutoPipelining: config.redisAutoPipelining,
+    // A command that gets no answer in time fails (UNAVAILABLE) instead of waiting for a reconnect.
+    commandTimeout: config.deadlines.redisCommandMs,
+    connectTimeout: Math.max(1000, config.deadlines.redisCommandMs),
+    maxRetriesPerRequest: 1,
+    // While Redis is unreachable a command fails at once: queued, it could still run after its caller
+    // heard 503 (a reservation nobody publishes, held until the reconciler's grace period ends).
+    enableOfflineQueue: false,
+  };
+}
+
+/** Shared limit counters: process memory in the embedded mode (one api process), Redis in the services mode. */
+async function openLimiters(config: Config, logger: Logger): Promise<{ make: MakeLimiter; ping(): Promise<void>; close(): Promise<void> }> {
+  if (config.mode === 'embedded') return { make: createMemoryLimiters(), ping: async () => undefined, close: async () => undefined };
+  const limiters = createRedisLimiters({
+    url: config.redisUrl,
+    ...(config.redisClusterNodes ? { clusterNodes: config.redisClusterNodes } : {}),
+    keyPrefix: config.redisKeyPrefix,
+    redisOptions: redisOptions(config),
+    onError: (err) => logger.warn({ err: err.message }, 'redis connection problem (limits)'),
+  });
+  try {
+    await untilUp('Redis (limits)', () => limiters.ping(), { logger: logger.child({ component: 'start' }), deadlineMs: config.startupTimeoutMs });
+    return limiters;
+  } catch (err) {
+    await limiters.close();
     throw err;
   }
 }
@@ -187,12 +214,15 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
     const tokenSecret =
       config.tokenSecret ?? (await keptSecret(config, 'token-secret', () => randomBytes(32).toString('base64url'))).value;
     const signer = createTokenSigner(tokenSecret, config.tokenTtlSeconds);
+    // One cache of users' token versions for the api and the push in this process: a logout here is seen by both at once.
+    const versions = createTokenVersions(users, clock, { ttlMs: config.tokenVersionCacheMs });
     const metrics = createMetrics({ defaults: true });
     const catalog = createGoodsCatalog(store, clock);
     const signs = createSoldOutSigns(clock);
 
+    const scrypt: ScryptParams = { N: config.passwordScryptN, r: 8, p: 1 };
     const prepareData = async () => {
-      const admin = await ensureAdmin(config, users, logger);
+      const admin = await ensureAdmin(config, users, scrypt, logger);
       if (config.demo && config.roles.includes('api') && (await store.listGoods()).length === 0) {
         for (const sale of demoSales(clock.now())) await createSale({ store, cache }, sale, clock.now());
         log('demo').info('demo sales created');
@@ -242,7 +272,15 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
     if (config.roles.includes('ws')) {
       const push = await startResultPushServer(
         // A buyer's page opens a socket per press with one token: remembered like the api does.
-        { signer: rememberVerifiedTokens(signer, 20_000), clock, bus, store, logger: log('ws'), metrics },
+        {
+          signer: rememberVerifiedTokens(signer, 20_000),
+          versions,
+          clock,
+          bus,
+          store,
+          logger: log('ws'),
+          metrics,
+        },
         { host: config.host, port: config.wsPort, maxSocketsPerUser: config.wsMaxSocketsPerUser, waitMs: config.wsWaitMs },
       );
       closers.push(() => push.close());
@@ -267,21 +305,27 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
       closers.push(() => orderBatcher.flush());
       if (config.mode === 'services' && !config.metricsToken) log('http').warn('METRICS_TOKEN is not set: /metrics is open to anyone who reaches this port');
       const goodsDeps = { store, cache, catalog };
-      const rateLimiter =
-        config.rateLimitPerSecond > 0 ? createRateLimiter(clock, { perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst }) : undefined;
-      if (rateLimiter) {
-        const prune = setInterval(() => rateLimiter.prune(), 30_000);
-        prune.unref();
-        closers.push(async () => clearInterval(prune));
-      }
+      const limiters = await openLimiters(config, logger);
+      closers.push(() => limiters.close());
+      const limits = createAbuseLimits(
+        limiters.make,
+        {
+          authPerMinute: config.authRateLimitPerMinute,
+          buyerPerSecond: config.rateLimitPerSecond,
+          buyerBurst: config.rateLimitBurst,
+          ipPerSecond: config.ipRateLimitPerSecond,
+        },
+        clock,
+      );
       const http: FastifyInstance = await buildHttpServer(
         {
-          authenticate: makeAuthenticate(signer, clock),
-          accounts: { users, signer, clock },
+          authenticate: makeAuthenticate(signer, clock, versions),
+          accounts: { users, signer, clock, limits, versions, scrypt },
           goods: goodsDeps,
           placeOrder: { catalog, signs, cache, orders: orderBatcher, store, clock },
           orders: { store, cache, bus, clock, payments },
-          ...(rateLimiter ? { rateLimiter } : {}),
+          limits,
+          buyPaths: { paths: createBuyPaths(tokenSecret), required: config.hiddenPath },
           store,
           cache,
           users,
@@ -292,16 +336,19 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
         {
           logger: log('http'),
           bodyLimitBytes: config.bodyLimitBytes,
-          healthChecks: { db: () => db.query('SELECT 1'), cache: () => cache.ping(), bus: () => bus.ping() },
+          // The limits' own Redis connection counts as the cache too: login needs it.
+          healthChecks: { db: () => db.query('SELECT 1'), cache: () => Promise.all([cache.ping(), limiters.ping()]), bus: () => bus.ping() },
           metricsToken: config.metricsToken,
           requestTimeoutMs: config.deadlines.httpRequestMs,
           keepAliveTimeoutMs: config.deadlines.httpKeepAliveMs,
           mode: config.mode,
           metrics,
+          trustProxy: config.trustProxy,
           // The page learns the result socket's address from /api/config (the real port when this process runs ws).
           extend: (server) =>
             registerWebRoutes(server, {
               mode: config.mode,
+              hiddenPath: config.hiddenPath,
               wsPublicUrl: config.wsPublicUrl,
               wsPort: app.wsUrl ? Number(new URL(app.wsUrl).port) : config.wsPort || null,
             }),
@@ -321,9 +368,9 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
   }
 }
 
-async function ensureAdmin(config: Config, users: UserStore, logger: Logger): Promise<RunningApp['admin']> {
+async function ensureAdmin(config: Config, users: UserStore, scrypt: ScryptParams, logger: Logger): Promise<RunningApp['admin']> {
   if (config.adminPassword) {
-    await ensureAccount({ users }, { phone: config.adminPhone, password: config.adminPassword, nickname: 'admin', role: 'admin' });
+    await ensureAccount({ users, scrypt }, { phone: config.adminPhone, password: config.adminPassword, nickname: 'admin', role: 'admin' });
     return { phone: config.adminPhone, source: 'environment' };
   }
   if (config.mode !== 'embedded') {
@@ -331,7 +378,7 @@ async function ensureAdmin(config: Config, users: UserStore, logger: Logger): Pr
     return undefined;
   }
   const kept = await keptSecret(config, 'admin-password', () => randomBytes(12).toString('base64url'));
-  await ensureAccount({ users }, { phone: config.adminPhone, password: kept.value, nickname: 'admin', role: 'admin' });
+  await ensureAccount({ users, scrypt }, { phone: config.adminPhone, password: kept.value, nickname: 'admin', role: 'admin' });
   return kept.created
     ? { phone: config.adminPhone, password: kept.value, source: 'generated now', keptIn: kept.at }
     : { phone: config.adminPhone, source: 'kept', keptIn: kept.at };

@@ -51,6 +51,26 @@ const schema = z.object({
   WORKER_PREFETCH: int(1, 10_000).default(100),
   SECKILL_RATE_LIMIT_PER_S: z.coerce.number().min(0).max(100_000).default(5),
   SECKILL_RATE_LIMIT_BURST: int(1, 100_000).default(10),
+  SECKILL_IP_RATE_LIMIT_PER_S: int(0, 1_000_000).default(50),
+  SECKILL_AUTH_RATE_LIMIT_PER_MIN: int(0, 100_000).default(20),
+  /** off (default) | on (every proxy) | a hop count | a comma-separated list of addresses or CIDR ranges. */
+  SECKILL_TRUST_PROXY: z
+    .string()
+    .default('off')
+    .transform((v, ctx): boolean | number | string[] => {
+      const t = v.trim().toLowerCase();
+      if (['off', 'false', 'no', '0'].includes(t)) return false;
+      if (['on', 'true', 'yes'].includes(t)) return true;
+      if (/^\d{1,2}$/.test(t)) return Number(t);
+      const list = t.split(',').map((x) => x.trim()).filter(Boolean);
+      if (list.length && list.every((x) => /^[0-9a-f:.]+(\/\d{1,3})?$/.test(x))) return list;
+      ctx.addIssue({ code: 'custom', message: 'off, on, a hop count, or a comma-separated list of addresses / CIDR ranges' });
+      return z.NEVER;
+    }),
+  SECKILL_HIDDEN_PATH: z.enum(['on', 'off', 'true', 'false', '1', '0']).default('off').transform((v) => v === 'on' || v === 'true' || v === '1'),
+  /** log2 of scrypt's N for new password hashes: 17 is OWASP's; lower only to make tests fast. */
+  SECKILL_PASSWORD_SCRYPT_LOG_N: int(10, 20).default(17),
+  SECKILL_TOKEN_VERSION_CACHE_MS: int(0, 60_000).default(5000),
   RECONCILE_INTERVAL_MS: int(200, 3_600_000).default(10_000),
   RECONCILE_GRACE_MS: int(100, 24 * 3_600_000).default(60_000),
   WORKER_BATCH_SIZE: int(1, 5000).default(500),
@@ -111,6 +131,18 @@ export type Config = Readonly<{
   /** Seckill requests per second per buyer and api process after a burst; 0 turns the limit off. */
   rateLimitPerSecond: number;
   rateLimitBurst: number;
+  /** Seckill requests per second per client address, across api processes; 0 turns the limit off. */
+  ipRateLimitPerSecond: number;
+  /** Login and register attempts per minute per client address and per phone; 0 turns the limit off. */
+  authRateLimitPerMinute: number;
+  /** fastify's trustProxy: which proxies' X-Forwarded-For names the client. */
+  trustProxy: boolean | number | string[];
+  /** The buy request must carry a path from GET /api/seckill/goods/:id/path. */
+  hiddenPath: boolean;
+  /** scrypt N of new password hashes (r = 8, p = 1). */
+  passwordScryptN: number;
+  /** How long an api process trusts its cached token version of a user (changes made elsewhere show after this). */
+  tokenVersionCacheMs: number;
   reconcileIntervalMs: number;
   reconcileGraceMs: number;
   workerBatchSize: number;
@@ -207,6 +239,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     workerPrefetch: e.WORKER_PREFETCH,
     rateLimitPerSecond: e.SECKILL_RATE_LIMIT_PER_S,
     rateLimitBurst: e.SECKILL_RATE_LIMIT_BURST,
+    ipRateLimitPerSecond: e.SECKILL_IP_RATE_LIMIT_PER_S,
+    authRateLimitPerMinute: e.SECKILL_AUTH_RATE_LIMIT_PER_MIN,
+    trustProxy: Array.isArray(e.SECKILL_TRUST_PROXY) ? Object.freeze([...e.SECKILL_TRUST_PROXY]) as string[] : e.SECKILL_TRUST_PROXY,
+    hiddenPath: e.SECKILL_HIDDEN_PATH,
+    passwordScryptN: 2 ** e.SECKILL_PASSWORD_SCRYPT_LOG_N,
+    tokenVersionCacheMs: e.SECKILL_TOKEN_VERSION_CACHE_MS,
     reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
     reconcileGraceMs: e.RECONCILE_GRACE_MS,
     workerBatchSize: e.WORKER_BATCH_SIZE,

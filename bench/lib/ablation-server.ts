@@ -26,6 +26,9 @@ import { placeOrder } from '../../src/core/place-order.ts';
 import { createRateLimiter } from '../../src/core/rate-limit.ts';
 import { createSoldOutSigns } from '../../src/core/sold-out-signs.ts';
 import { makeAuthenticate } from '../../src/entry-points/http/auth.ts';
+import { createAbuseLimits } from '../../src/core/abuse-limits.ts';
+import { createBuyPaths } from '../../src/core/buy-path.ts';
+import { createMemoryLimiters } from '../../src/adapters/limiter/flexible-limiter.ts';
 import { parseInput, sendError, sendRateLimited } from '../../src/entry-points/http/http-errors.ts';
 import { SeckillOrderBody } from '../../src/entry-points/http/schemas.ts';
 import { buildHttpServer } from '../../src/entry-points/http/server.ts';
@@ -78,7 +81,9 @@ export async function buildVariant(variant: string): Promise<FastifyInstance> {
       {
         authenticate, accounts: { users, signer, clock }, goods: { store, cache, catalog }, placeOrder: placeDeps,
         orders: { store, cache, bus, clock, payments: createSimulatedPaymentProvider() },
-        rateLimiter, store, cache, users, catalog, metrics, alerts: bus,
+        limits: createAbuseLimits(createMemoryLimiters(), { authPerMinute: 0, buyerPerSecond: 5, buyerBurst: 10, ipPerSecond: 0 }, clock),
+        buyPaths: { paths: createBuyPaths(secret), required: false },
+        store, cache, users, catalog, metrics, alerts: bus,
       } as unknown as Parameters<typeof buildHttpServer>[0], // the routes' deps grow with the product; the sold-out path needs these
       { logger: logger.child({ component: 'http' }), bodyLimitBytes: 16 * 1024, mode: 'embedded', metrics, extend: (s) => registerWebRoutes(s, { mode: 'embedded', wsPort: null }) },
     );
@@ -91,7 +96,7 @@ export async function buildVariant(variant: string): Promise<FastifyInstance> {
   if (variant === 'hook' || variant === 'handler') metricsHook(app);
   if (variant === 'handler') {
     app.post('/api/seckill/orders', async (req, reply) => {
-      const claims = authenticate(req);
+      const claims = await authenticate(req);
       const wait = rateLimiter.take(claims.userId);
       if (wait > 0) {
         metrics.seckillRequests.inc({ outcome: 'RATE_LIMITED' });

@@ -90,6 +90,8 @@ function commonEnv(opts: StackOptions, secret: string): Record<string, string> {
     WS_MAX_SOCKETS_PER_USER: '1000000',
     // One api process unless a scenario asks for more (apiEnv); services mode would default to one per core.
     SECKILL_API_PROCESSES: '1',
+    // Every simulated buyer presses from this one address: the per-address limit would stop the burst.
+    SECKILL_IP_RATE_LIMIT_PER_S: '0',
   };
 }
 

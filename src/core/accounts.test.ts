@@ -12,3 +12,65 @@ describe('password acceptance', () => {
     for (const password of ['password-123', 'correct horse battery', 'Zx7!kq2pLm']) expect(() => assertPasswordAcceptable(password, '13912345678')).not.toThrow();
   });
 });
+
+describe('accounts on the embedded database', async () => {
+  const { beforeAll, afterAll } = await import('vitest');
+  const { createPgliteDatabase } = await import('../adapters/database/pglite-database.ts');
+  const { migrate } = await import('../adapters/database/migrate.ts');
+  const { createSqlUserStore } = await import('../adapters/order-store/sql-user-store.ts');
+  const { createTokenSigner, hashPassword } = await import('./credentials.ts');
+  const { changePassword, ensureAccount, login, logout, register } = await import('./accounts.ts');
+  const { createTokenVersions } = await import('./token-versions.ts');
+
+  const CHEAP = { N: 2 ** 10, r: 8, p: 1 };
+  const clock = { now: () => new Date() };
+  let db: Awaited<ReturnType<typeof createPgliteDatabase>>;
+  let deps: Parameters<typeof login>[0];
+  let phones = 13700000000;
+  const phone = () => String(++phones);
+
+  beforeAll(async () => {
+    db = await createPgliteDatabase();
+    await migrate(db);
+    const users = createSqlUserStore(db);
+    deps = { users, signer: createTokenSigner('s'.repeat(32), 3600), clock, scrypt: CHEAP, versions: createTokenVersions(users, clock, { ttlMs: 60_000 }) };
+  });
+  afterAll(() => db.close());
+
+  it('a login with a hash of older parameters succeeds and stores a hash at the current ones, sessions kept', async () => {
+    const p = phone();
+    const user = (await deps.users.create({ phone: p, nickname: 'n', passwordHash: await hashPassword('older-pass-1', { N: 2 ** 11, r: 8, p: 1 }), role: 'user' }))!;
+    await login(deps, { phone: p, password: 'older-pass-1' });
+    const stored = (await deps.users.findByPhone(p))!;
+    expect(stored.passwordHash.split('$')[1]).toBe(String(CHEAP.N));
+    expect(stored.tokenVersion).toBe(user.tokenVersion);
+    await expect(login(deps, { phone: p, password: 'older-pass-1' })).resolves.toMatchObject({ user: { id: user.id } });
+  });
+
+  it('logout raises the version the next session carries, and this process knows it at once', async () => {
+    const s = await register(deps, { phone: phone(), password: 'good-pass-12' });
+    expect(deps.signer.verify(s.token, new Date())!.version).toBe(0);
+    await logout(deps, s.user.id, 'user');
+    expect(await deps.versions!.current(s.user.id)).toEqual({ role: 'user', tokenVersion: 1 });
+    const again = await login(deps, { phone: s.user.phone, password: 'good-pass-12' });
+    expect(deps.signer.verify(again.token, new Date())!.version).toBe(1);
+  });
+
+  it('a password change needs the current password, raises the version and answers a session of the new one', async () => {
+    const s = await register(deps, { phone: phone(), password: 'good-pass-12' });
+    await expect(changePassword(deps, s.user.id, { oldPassword: 'wrong-pass-1', newPassword: 'new-pass-123' })).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    await expect(changePassword(deps, s.user.id, { oldPassword: 'good-pass-12', newPassword: '12345678' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    const fresh = await changePassword(deps, s.user.id, { oldPassword: 'good-pass-12', newPassword: 'new-pass-123' });
+    expect(deps.signer.verify(fresh.token, new Date())!.version).toBe(1);
+    await expect(login(deps, { phone: s.user.phone, password: 'good-pass-12' })).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    await expect(login(deps, { phone: s.user.phone, password: 'new-pass-123' })).resolves.toBeTruthy();
+  });
+
+  it('ensureAccount with the same password and role keeps the sessions; a new password or role ends them', async () => {
+    const p = phone();
+    const first = await ensureAccount(deps, { phone: p, password: 'admin-pass-1', nickname: 'a', role: 'admin' });
+    expect((await ensureAccount(deps, { phone: p, password: 'admin-pass-1', nickname: 'a', role: 'admin' })).tokenVersion).toBe(first.tokenVersion);
+    expect((await ensureAccount(deps, { phone: p, password: 'admin-pass-2', nickname: 'a', role: 'admin' })).tokenVersion).toBe(first.tokenVersion + 1);
+    expect((await ensureAccount(deps, { phone: p, password: 'admin-pass-2', nickname: 'a', role: 'user' })).tokenVersion).toBe(first.tokenVersion + 2);
+  });
+});

@@ -1,48 +1,69 @@
 /**
  * Passwords (scrypt, salted, constant-time compare) and signed expiring tokens (HMAC-SHA256).
- * A token carries the user id and role, so verifying one needs no round trip to any store.
+ * A token carries the user id, role and token version, so its signature is checked with no I/O; whether the
+ * version is still the user's is asked of a short cache (token-versions.ts).
  */
 import { createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import type { Role } from './ports.ts';
 
-const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 32 } as const;
+export interface ScryptParams {
+  N: number;
+  r: number;
+  p: number;
+}
 
-function scryptAsync(password: string, salt: Buffer): Promise<Buffer> {
+/** OWASP's scrypt parameters (Password Storage Cheat Sheet): N = 2^17, r = 8, p = 1 (128 MiB per hash). */
+export const OWASP_SCRYPT: ScryptParams = Object.freeze({ N: 2 ** 17, r: 8, p: 1 });
+const KEYLEN = 32;
+
+function scryptAsync(password: string, salt: Buffer, keylen: number, { N, r, p }: ScryptParams): Promise<Buffer> {
+  // Node refuses a hash needing more than maxmem (32 MiB by default); scrypt needs 128·N·r bytes.
+  const maxmem = 256 * N * r + 1024 * 1024;
   return new Promise((resolve, reject) =>
-    scrypt(password, salt, SCRYPT.keylen, { N: SCRYPT.N, r: SCRYPT.r, p: SCRYPT.p }, (err, key) =>
-      err ? reject(err) : resolve(key),
-    ),
+    scrypt(password, salt, keylen, { N, r, p, maxmem }, (err, key) => (err ? reject(err) : resolve(key))),
   );
 }
 
-/** `scrypt$N$r$p$salt$hash` (base64url parts), so the parameters can be raised later. */
-export async function hashPassword(password: string): Promise<string> {
+/** `scrypt$N$r$p$salt$hash` (base64url parts): the parameters travel with the hash, so they can be raised later. */
+export async function hashPassword(password: string, params: ScryptParams = OWASP_SCRYPT): Promise<string> {
   const salt = randomBytes(16);
-  const key = await scryptAsync(password, salt);
-  return ['scrypt', SCRYPT.N, SCRYPT.r, SCRYPT.p, salt.toString('base64url'), key.toString('base64url')].join('$');
+  const key = await scryptAsync(password, salt, KEYLEN, params);
+  return ['scrypt', params.N, params.r, params.p, salt.toString('base64url'), key.toString('base64url')].join('$');
 }
+
+const parseHash = (stored: string) => {
+  const [scheme, n, r, p, salt, hash] = stored.split('$');
+  const params = { N: Number(n), r: Number(r), p: Number(p) };
+  const sane = Number.isInteger(params.N) && params.N > 1 && params.N <= 2 ** 20 && params.r >= 1 && params.r <= 32 && params.p >= 1 && params.p <= 16;
+  return scheme === 'scrypt' && salt && hash && sane ? { params, salt, hash } : null;
+};
 
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
-  const [scheme, n, r, p, salt, hash] = stored.split('$');
-  if (scheme !== 'scrypt' || !salt || !hash) return false;
-  const expected = Buffer.from(hash, 'base64url');
-  const key = await new Promise<Buffer>((resolve, reject) =>
-    scrypt(password, Buffer.from(salt, 'base64url'), expected.length, { N: Number(n), r: Number(r), p: Number(p) }, (err, k) =>
-      err ? reject(err) : resolve(k),
-    ),
-  );
+  const parsed = parseHash(stored);
+  if (!parsed) return false;
+  const expected = Buffer.from(parsed.hash, 'base64url');
+  const key = await scryptAsync(password, Buffer.from(parsed.salt, 'base64url'), expected.length, parsed.params);
   return key.length === expected.length && timingSafeEqual(key, expected);
+}
+
+/** A stored hash made with other parameters than `params` (older, weaker): rehash it on the next good login. */
+export function needsRehash(stored: string, params: ScryptParams = OWASP_SCRYPT): boolean {
+  const parsed = parseHash(stored);
+  return !parsed || parsed.params.N !== params.N || parsed.params.r !== params.r || parsed.params.p !== params.p;
 }
 
 export interface TokenClaims {
   userId: number;
   role: Role;
+  /** The user's token version when the token was issued. */
+  version: number;
   /** Expiry, epoch seconds. */
   exp: number;
 }
 
 export interface TokenSigner {
-  sign(claims: { userId: number; role: Role }, now: Date): { token: string; expiresAt: Date };
+  /** `version` defaults to 0, a new account's. */
+  sign(claims: { userId: number; role: Role; version?: number }, now: Date): { token: string; expiresAt: Date };
   /** The claims of a well-signed, unexpired token; null otherwise. */
   verify(token: string, now: Date): TokenClaims | null;
 }
@@ -50,9 +71,9 @@ export interface TokenSigner {
 export function createTokenSigner(secret: string, ttlSeconds: number): TokenSigner {
   const mac = (payload: string) => createHmac('sha256', secret).update(payload).digest('base64url');
   return {
-    sign({ userId, role }, now) {
+    sign({ userId, role, version = 0 }, now) {
       const exp = Math.floor(now.getTime() / 1000) + ttlSeconds;
-      const payload = Buffer.from(JSON.stringify({ u: userId, r: role, e: exp })).toString('base64url');
+      const payload = Buffer.from(JSON.stringify({ u: userId, r: role, v: version, e: exp })).toString('base64url');
       return { token: `${payload}.${mac(payload)}`, expiresAt: new Date(exp * 1000) };
     },
     verify(token, now) {
@@ -64,15 +85,18 @@ export function createTokenSigner(secret: string, ttlSeconds: number): TokenSign
       const given = Buffer.from(token.slice(dot + 1), 'latin1');
       const expected = Buffer.from(mac(payload), 'latin1');
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
-      let body: { u?: unknown; r?: unknown; e?: unknown };
+      let body: { u?: unknown; r?: unknown; v?: unknown; e?: unknown };
       try {
         body = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
       } catch {
         return null;
       }
       if (typeof body.u !== 'number' || (body.r !== 'user' && body.r !== 'admin') || typeof body.e !== 'number') return null;
+      // A token from before versions existed counts as version 0, like the account it was issued for.
+      const version = body.v === undefined ? 0 : body.v;
+      if (typeof version !== 'number' || !Number.isInteger(version)) return null;
       if (body.e * 1000 <= now.getTime()) return null;
-      return { userId: body.u, role: body.r, exp: body.e };
+      return { userId: body.u, role: body.r, version, exp: body.e };
     },
   };
 }

@@ -373,6 +373,8 @@ export interface User {
   phone: string;
   nickname: string;
   role: Role;
+  /** Raised by a password change, a role change and a logout: tokens carrying an older version are refused. */
+  tokenVersion: number;
 }
 
 export interface UserStore {
@@ -382,7 +384,39 @@ export interface UserStore {
   upsert(user: { phone: string; nickname: string; passwordHash: string; role: Role }): Promise<User>;
   findByPhone(phone: string): Promise<(User & { passwordHash: string }) | null>;
   findById(id: number): Promise<User | null>;
+  /** Role and token version of each id that exists (one read for many ids). */
+  tokenVersionsOf(ids: readonly number[]): Promise<{ id: number; role: Role; tokenVersion: number }[]>;
+  /** Raise the user's token version (logout of every session); the new version, null when no such user. */
+  bumpTokenVersion(id: number): Promise<number | null>;
+  /** Replace the password hash. `bump`: also raise the token version (a password change, not a rehash). */
+  setPasswordHash(id: number, passwordHash: string, opts: { bump: boolean }): Promise<void>;
 }
+
+/**
+ * A shared count of events per key in fixed windows (one limit: "5 logins per phone per minute"). Every api
+ * process that uses the same limit name sees the same counts (Redis in the services mode; process memory in
+ * the embedded mode, which runs one api process). A call that cannot reach the store rejects; it never waits
+ * longer than the store's command deadline.
+ */
+export interface Limiter {
+  /** Count one event for `key`: `wait` 0 when within the limit, else whole seconds until the key may try again. */
+  take(key: string): Promise<{ wait: number; count: number }>;
+  /** Seconds `key` is still refused (0 = free), counting nothing. */
+  waitOf(key: string): Promise<number>;
+  /** Refuse `key` for `seconds`, whatever its count (the count restarts above the limit). */
+  block(key: string, seconds: number): Promise<void>;
+  /** Forget `key` (a success ends a run of failures). */
+  reset(key: string): Promise<void>;
+}
+
+/** `points` events per `durationSeconds` window (whole seconds) under `name`, which isolates the limit's keys. */
+export interface LimiterSpec {
+  name: string;
+  points: number;
+  durationSeconds: number;
+}
+
+export type MakeLimiter = (spec: LimiterSpec) => Limiter;
 
 export interface Clock {
   now(): Date;

@@ -81,7 +81,14 @@ describe.skipIf(!up)('outages (services)', () => {
   it('Redis down: health names the cache, a buy answers 503 at once and takes nothing; back up, all is well', async () => {
     const redis = await startTcpProxy(target(SERVICE_URLS.redis, 6379), { up: true });
     proxies.push(redis);
-    const app = await bootTestApp('services', { REDIS_URL: redis.url(SERVICE_URLS.redis), REDIS_COMMAND_TIMEOUT_MS: '500' });
+    // With the shared limits on (they live in the same Redis).
+    const app = await bootTestApp('services', {
+      REDIS_URL: redis.url(SERVICE_URLS.redis),
+      REDIS_COMMAND_TIMEOUT_MS: '500',
+      SECKILL_RATE_LIMIT_PER_S: '5',
+      SECKILL_IP_RATE_LIMIT_PER_S: '50',
+      SECKILL_AUTH_RATE_LIMIT_PER_MIN: '20',
+    });
     apps.push(app);
     const { api, admin, good } = await withSale(app, 10);
     const [buyer, other] = await makeBuyers(app, 2);
@@ -95,12 +102,16 @@ describe.skipIf(!up)('outages (services)', () => {
     expect(refused.status).toBe(503);
     expect(refused.body.error.code).toBe('UNAVAILABLE');
     expect(Date.now() - started).toBeLessThan(10_000); // the command deadline, not ioredis' retries
+    // Login's limits fail closed: no unthrottled guesses while the counters are away.
+    const login = await api('POST', '/api/auth/login', { body: { phone: '13800000000', password: 'admin-pass-123' } });
+    expect([login.status, login.body.error?.code]).toEqual([503, 'UNAVAILABLE']);
 
     redis.up();
     for (let i = 0; i < 100 && (await api('GET', '/api/health')).status !== 200; i++) await sleep(100);
     expect((await api('GET', '/api/health')).status).toBe(200);
     const bought = await api('POST', '/api/seckill/orders', { token: other!.token, body: { seckillGoodId: good, uuid: newUuid() } });
     expect(bought.status).toBe(200);
+    expect((await api('POST', '/api/auth/login', { body: { phone: '13800000000', password: 'admin-pass-123' } })).status).toBe(200);
     let stats: any;
     for (let i = 0; i < 100; i++) {
       stats = (await api('GET', `/api/admin/seckill/goods/${good}/stats`, { token: admin })).body;

@@ -30,8 +30,12 @@ export async function bootTestApp(mode: Mode, env: Record<string, string> = {}):
     SECKILL_DATA_DIR: dataDir,
     SECKILL_DEMO: 'false',
     SECKILL_ADMIN_PASSWORD: 'admin-pass-123',
-    // Races send many requests per buyer on purpose; the limit has its own test.
+    // Races send many requests per buyer, all from one address, and register many buyers on purpose; the
+    // limits have their own tests. Password hashes at a test cost (the OWASP default has its own test).
     SECKILL_RATE_LIMIT_PER_S: '0',
+    SECKILL_IP_RATE_LIMIT_PER_S: '0',
+    SECKILL_AUTH_RATE_LIMIT_PER_MIN: '0',
+    SECKILL_PASSWORD_SCRYPT_LOG_N: '12',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...(mode === 'services'
       ? {

@@ -55,6 +55,8 @@ export interface Session {
 export interface ClientConfig {
   wsUrl: string | null;
   mode: string;
+  /** Each buy needs a buy path from GET /api/seckill/goods/:id/path first. */
+  hiddenPath?: boolean;
 }
 
 export class ApiError extends Error {

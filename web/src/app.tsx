@@ -75,6 +75,8 @@ export function App() {
                   class="btn btn-small"
                   data-testid="logout"
                   onClick={() => {
+                    // Ends every session of this account on the server too; the page forgets it either way.
+                    void api('POST', '/api/auth/logout').catch(() => undefined);
                     setSession(null);
                     navigate('/');
                   }}

@@ -17,6 +17,8 @@ export interface BuyOptions {
   goodId: number;
   token: string;
   wsUrl: string | null;
+  /** Ask for a buy path first and send it with the request (the shop runs with the hidden buy path on). */
+  hiddenPath?: boolean;
   onState(state: BuyState): void;
   /** How long an open socket may stay silent before polling starts too. */
   silentMs?: number;
@@ -116,8 +118,16 @@ export function buy(opts: BuyOptions): { abandon(): void } {
     if (finished) return;
     opts.onState({ phase: 'sending' });
     let answer: SeckillResult;
+    const send = async (withPath: boolean) => {
+      const path = withPath ? (await api<{ path: string }>('GET', `/api/seckill/goods/${opts.goodId}/path`)).path : undefined;
+      return api<SeckillResult>('POST', '/api/seckill/orders', { seckillGoodId: opts.goodId, uuid, ...(path ? { path } : {}) });
+    };
     try {
-      answer = await api<SeckillResult>('POST', '/api/seckill/orders', { seckillGoodId: opts.goodId, uuid });
+      // Without a path the shop takes nothing from stock, so asking again with one is safe.
+      answer = await send(!!opts.hiddenPath).catch((err: ApiError) => {
+        if (err.code === 'FORBIDDEN' && !opts.hiddenPath) return send(true);
+        throw err;
+      });
     } catch (err) {
       return finish({ phase: 'error', error: err as ApiError });
     }

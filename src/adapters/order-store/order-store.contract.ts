@@ -140,7 +140,7 @@ export function describeOrderStore(label: string, makeDb: MakeDb): void {
       it('a new phone → created, found by phone (with hash) and by id', async () => {
         const phone = uniquePhone();
         const user = await users.create(account(phone));
-        expect(user).toEqual({ id: expect.any(Number), phone, nickname: 'Ann', role: 'user' });
+        expect(user).toEqual({ id: expect.any(Number), phone, nickname: 'Ann', role: 'user', tokenVersion: 0 });
         expect(await users.findByPhone(phone)).toEqual({ ...user, passwordHash: 'h1' });
         expect(await users.findById(user!.id)).toEqual(user);
       });
@@ -156,8 +156,42 @@ export function describeOrderStore(label: string, makeDb: MakeDb): void {
         const phone = uniquePhone();
         const created = await users.upsert(account(phone));
         const updated = await users.upsert({ phone, nickname: 'Other', passwordHash: 'h2', role: 'admin' });
-        expect(updated).toEqual({ id: created.id, phone, nickname: 'Ann', role: 'admin' });
+        expect(updated).toEqual({ id: created.id, phone, nickname: 'Ann', role: 'admin', tokenVersion: 1 });
         expect(await users.findByPhone(phone)).toMatchObject({ passwordHash: 'h2', role: 'admin' });
+      });
+
+      it('upsert with the same password hash and role → the token version stays', async () => {
+        const phone = uniquePhone();
+        const created = await users.upsert(account(phone));
+        expect(await users.upsert(account(phone))).toEqual(created);
+      });
+
+      it('bumpTokenVersion raises the version by one each time; unknown id → null', async () => {
+        const user = (await users.create(account(uniquePhone())))!;
+        expect(await users.bumpTokenVersion(user.id)).toBe(1);
+        expect(await users.bumpTokenVersion(user.id)).toBe(2);
+        expect(await users.tokenVersionsOf([user.id, 987_654_321])).toEqual([{ id: user.id, role: 'user', tokenVersion: 2 }]);
+        expect(await users.bumpTokenVersion(987_654_321)).toBeNull();
+      });
+
+      it('setPasswordHash replaces the hash, raising the version only when asked (a change, not a rehash)', async () => {
+        const phone = uniquePhone();
+        const user = (await users.create(account(phone)))!;
+        await users.setPasswordHash(user.id, 'h2', { bump: false });
+        expect(await users.findByPhone(phone)).toMatchObject({ passwordHash: 'h2', tokenVersion: 0 });
+        await users.setPasswordHash(user.id, 'h3', { bump: true });
+        expect(await users.findByPhone(phone)).toMatchObject({ passwordHash: 'h3', tokenVersion: 1 });
+      });
+
+      it('tokenVersionsOf many ids → one row per existing id; none → empty', async () => {
+        const a = (await users.create(account(uniquePhone())))!;
+        const b = (await users.create(account(uniquePhone(), 'admin')))!;
+        const rows = await users.tokenVersionsOf([a.id, b.id]);
+        expect(rows.sort((x, y) => x.id - y.id)).toEqual([
+          { id: a.id, role: 'user', tokenVersion: 0 },
+          { id: b.id, role: 'admin', tokenVersion: 0 },
+        ]);
+        expect(await users.tokenVersionsOf([])).toEqual([]);
       });
 
       it('unknown phone or id → null', async () => {

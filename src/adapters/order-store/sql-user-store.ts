@@ -8,12 +8,13 @@ interface UserRow {
   nickname: string;
   role: Role;
   password_hash: string;
+  token_version: number;
 }
 
-const USER_COLUMNS = 'id, phone, nickname, role, password_hash';
+const USER_COLUMNS = 'id, phone, nickname, role, password_hash, token_version';
 
 function userFromRow(row: UserRow): User {
-  return { id: row.id, phone: row.phone, nickname: row.nickname, role: row.role };
+  return { id: Number(row.id), phone: row.phone, nickname: row.nickname, role: row.role, tokenVersion: Number(row.token_version) };
 }
 
 export function createSqlUserStore(db: Database): UserStore {
@@ -30,10 +31,13 @@ export function createSqlUserStore(db: Database): UserStore {
     },
 
     async upsert(user) {
-      // An existing account keeps its nickname; its password and role are the ones given.
+      // An existing account keeps its nickname; its password and role are the ones given. A changed password
+      // or role raises the token version, so tokens issued before stop working.
       const [row] = await db.query<UserRow>(
         `INSERT INTO users (phone, nickname, password_hash, role) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (phone) DO UPDATE SET password_hash = EXCLUDED.password_hash, role = EXCLUDED.role
+         ON CONFLICT (phone) DO UPDATE SET password_hash = EXCLUDED.password_hash, role = EXCLUDED.role,
+           token_version = users.token_version
+             + CASE WHEN users.password_hash <> EXCLUDED.password_hash OR users.role <> EXCLUDED.role THEN 1 ELSE 0 END
          RETURNING ${USER_COLUMNS}`,
         [user.phone, user.nickname, user.passwordHash, user.role],
       );
@@ -48,6 +52,30 @@ export function createSqlUserStore(db: Database): UserStore {
     async findById(id) {
       const [row] = await db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [id]);
       return row ? userFromRow(row) : null;
+    },
+
+    async tokenVersionsOf(ids) {
+      if (ids.length === 0) return [];
+      const rows = await db.query<{ id: number; role: Role; token_version: number }>(
+        'SELECT id, role, token_version FROM users WHERE id = ANY($1::bigint[])',
+        [ids],
+      );
+      return rows.map((r) => ({ id: Number(r.id), role: r.role, tokenVersion: Number(r.token_version) }));
+    },
+
+    async bumpTokenVersion(id) {
+      const [row] = await db.query<{ token_version: number }>(
+        'UPDATE users SET token_version = token_version + 1 WHERE id = $1 RETURNING token_version',
+        [id],
+      );
+      return row ? Number(row.token_version) : null;
+    },
+
+    async setPasswordHash(id, passwordHash, { bump }) {
+      await db.query(
+        `UPDATE users SET password_hash = $2, token_version = token_version + CASE WHEN $3::boolean THEN 1 ELSE 0 END WHERE id = $1`,
+        [id, passwordHash, bump],
+      );
     },
   };
 }

@@ -1,7 +1,7 @@
 /**
  * GET /api/health: each dependency asked once, with a deadline (a hung check must not hang the probe);
  * 503 "degraded" naming the ones that did not answer. GET /api/ready: for load balancers, 503 once the
- * process is draining (fastify answers 503 for every request while closing; this route says so explicitly).
+ * process is draining (every other request answers 503 UNAVAILABLE while closing; this route says so explicitly).
  */
 import type { FastifyInstance } from 'fastify';
 

@@ -4,7 +4,7 @@
  * route is documented.
  */
 import { z } from 'zod';
-import { LoginBody, NewGoodBody, RegisterBody, SeckillOrderBody } from './schemas.ts';
+import { ChangePasswordBody, LoginBody, NewGoodBody, RegisterBody, SeckillOrderBody } from './schemas.ts';
 
 const jsonSchema = (schema: z.ZodType) => {
   const { $schema: _, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
@@ -18,7 +18,7 @@ const errors = (...statuses: number[]) =>
 const ERROR_TEXT: Record<number, string> = {
   400: 'INVALID_INPUT (details.fields names the fields)',
   401: 'UNAUTHORIZED',
-  403: 'FORBIDDEN',
+  403: 'FORBIDDEN (not an admin; on buying: a missing, expired or foreign buy path)',
   404: 'NOT_FOUND',
   409: 'SOLD_OUT, DUPLICATE_ORDER, NOT_STARTED, ENDED, ORDER_CLOSED or PHONE_TAKEN',
   413: 'PAYLOAD_TOO_LARGE',
@@ -123,6 +123,21 @@ const HEALTH = {
   },
 };
 
+/**
+ * Answers every operation of a kind can give: an authenticated one 401 and 503 (the stores it reads may be
+ * down), one with a body 400 and 413.
+ */
+type Operation = { security?: unknown; requestBody?: unknown; responses: Record<string, unknown> };
+function withCommonAnswers<T extends object>(paths: T): T {
+  for (const ops of Object.values(paths) as Record<string, Operation>[]) {
+    for (const op of Object.values(ops)) {
+      const extra = [...(op.security ? [401, 503] : []), ...(op.requestBody ? [400, 413] : [])];
+      for (const status of extra) op.responses[String(status)] ??= errors(status)[String(status)];
+    }
+  }
+  return paths;
+}
+
 export function openApiDocument() {
   const orderNo = pathParam('orderNo', { type: 'string', pattern: '^[A-Za-z0-9]{1,40}$' });
   const goodId = pathParam('id', { type: 'integer', minimum: 1 });
@@ -130,7 +145,7 @@ export function openApiDocument() {
     openapi: '3.1.0',
     info: { title: 'seckill', version: '1.1', description: 'Flash-sale api. The human-readable contract is docs/api.md; this document follows it.' },
     components,
-    paths: {
+    paths: withCommonAnswers({
       '/api/health': {
         get: {
           summary: 'Health, mode and each dependency (db, cache, bus); 503 "degraded" names the ones down',
@@ -146,10 +161,43 @@ export function openApiDocument() {
           responses: { 200: json({ type: 'object', properties: { status: { const: 'ready' } } }), 503: json({ type: 'object', properties: { status: { const: 'draining' } } }) },
         },
       },
-      '/api/config': { get: { summary: 'Where the result socket is (for the browser)', responses: { 200: json({ type: 'object', properties: { wsUrl: { type: ['string', 'null'] }, mode: { type: 'string' } } }) } } },
+      '/api/config': {
+        get: {
+          summary: 'Where the result socket is, and whether buying needs a buy path (for the browser)',
+          responses: { 200: json({ type: 'object', properties: { wsUrl: { type: ['string', 'null'] }, mode: { type: 'string' }, hiddenPath: { type: 'boolean' } } }) },
+        },
+      },
       '/api/openapi.json': { get: { summary: 'This document', responses: { 200: json({ type: 'object' }) } } },
-      '/api/auth/register': { post: { summary: 'Register a buyer', requestBody: body(RegisterBody), responses: { 201: json(ref('Session'), 'Created'), ...errors(400, 409, 413) } } },
-      '/api/auth/login': { post: { summary: 'Log in', requestBody: body(LoginBody), responses: { 200: json(ref('Session')), ...errors(400, 401) } } },
+      '/api/auth/register': {
+        post: { summary: 'Register a buyer (limited per client address and per phone)', requestBody: body(RegisterBody), responses: { 201: json(ref('Session'), 'Created'), ...errors(400, 409, 413, 429, 503) } },
+      },
+      '/api/auth/login': {
+        post: {
+          summary: 'Log in (limited per client address and per phone; failed logins back off per phone and address)',
+          requestBody: body(LoginBody),
+          responses: { 200: json(ref('Session')), ...errors(400, 401, 413, 429, 503) },
+        },
+      },
+      '/api/auth/logout': { post: { summary: 'End every session of this user (all tokens issued before)', security: auth, responses: { 204: { description: 'Logged out' }, ...errors(401) } } },
+      '/api/auth/password': {
+        post: {
+          summary: 'Change the password (the current one must be right); every earlier token stops working; answers a new session',
+          security: auth,
+          requestBody: body(ChangePasswordBody),
+          responses: { 200: json(ref('Session')), ...errors(400, 401, 413, 429) },
+        },
+      },
+      '/api/seckill/goods/{id}/path': {
+        get: {
+          summary: 'A short-lived buy path for this buyer and sale (needed by the buy request when the hidden path is on); only while the sale is open',
+          security: auth,
+          parameters: [goodId],
+          responses: {
+            200: json({ type: 'object', required: ['path', 'expiresAt'], properties: { path: { type: 'string' }, expiresAt: time } }),
+            ...errors(400, 401, 404, 409),
+          },
+        },
+      },
       '/api/me': { get: { summary: 'The logged-in user', security: auth, responses: { 200: json(ref('User')), ...errors(401) } } },
       '/api/seckill/goods': { get: { summary: 'Sales', responses: { 200: json({ type: 'object', properties: { items: { type: 'array', items: ref('SeckillGood') } } }) } } },
       '/api/seckill/goods/{id}': { get: { summary: 'One sale', parameters: [goodId], responses: { 200: json(ref('SeckillGood')), ...errors(400, 404) } } },
@@ -158,7 +206,7 @@ export function openApiDocument() {
           summary: 'Press the button: reserve one unit and queue the order (the hot path)',
           security: auth,
           requestBody: body(SeckillOrderBody),
-          responses: { 200: json(ref('SeckillResult'), 'QUEUED (or, for a repeated uuid, its outcome)'), ...errors(400, 401, 404, 409, 413, 429, 503) },
+          responses: { 200: json(ref('SeckillResult'), 'QUEUED (or, for a repeated uuid, its outcome)'), ...errors(400, 401, 403, 404, 409, 413, 429, 503) },
         },
       },
       '/api/seckill/results/{uuid}': {
@@ -196,6 +244,6 @@ export function openApiDocument() {
         },
       },
       '/api/admin/seckill/goods/{id}/stats': { get: { summary: 'Live figures of a sale', security: auth, parameters: [goodId], responses: { 200: json(ref('SaleStats')), ...errors(401, 403, 404) } } },
-    },
+    }),
   };
 }

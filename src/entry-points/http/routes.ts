@@ -1,14 +1,15 @@
 /** The routes of docs/api.md. Each handler: authenticate, validate, call one use case, present. */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { IdParams, LoginBody, NewGoodBody, OrderNoParams, RegisterBody, SeckillOrderBody, ReplayQuery, TakeAlertsQuery, UuidParams, id } from './schemas.ts';
-import { login, register, type AccountsDeps } from '../../core/accounts.ts';
+import { ChangePasswordBody, IdParams, LoginBody, NewGoodBody, OrderNoParams, RegisterBody, SeckillOrderBody, ReplayQuery, TakeAlertsQuery, UuidParams, id } from './schemas.ts';
+import type { AbuseLimits } from '../../core/abuse-limits.ts';
+import { changePassword, login, logout, register, type AccountsDeps, type Session } from '../../core/accounts.ts';
+import { handOutBuyPath, type BuyPaths } from '../../core/buy-path.ts';
 import type { GoodsCatalog } from '../../core/catalog.ts';
 import { SeckillError } from '../../core/errors.ts';
 import { createSale, getSale, listSales, saleStats, type GoodsDeps } from '../../core/goods.ts';
 import { cancelOrder, payOrder, type PayOrderDeps } from '../../core/pay-order.ts';
 import { placeOrder, type PlaceOrderDeps } from '../../core/place-order.ts';
-import type { RateLimiter } from '../../core/rate-limit.ts';
 import type { OrderBus, OrderStore, StockCache, UserStore } from '../../core/ports.ts';
 import { requireAdmin, type Authenticate } from './auth.ts';
 import { parseInput, sendError, sendRateLimited } from './http-errors.ts';
@@ -27,8 +28,10 @@ export interface RouteDeps {
   catalog: GoodsCatalog;
   alerts: Pick<OrderBus, 'takeAlerts' | 'replayDeadOrders'>;
   metrics: Metrics;
-  /** Per-buyer limit on seckill requests; absent = no limit. */
-  rateLimiter?: RateLimiter;
+  /** Limits per buyer and client address on buying; absent = none. */
+  limits?: Pick<AbuseLimits, 'beforeBuy'>;
+  /** Buy paths; `required`: the buy request must carry one (SECKILL_HIDDEN_PATH=on). */
+  buyPaths: { paths: BuyPaths; required: boolean };
 }
 
 /** A stored result that belongs to another buyer: answered like a missing one (nothing leaks). */
@@ -39,20 +42,33 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   // Seckill requests per good seen by THIS api process (the admin dashboard's requests/s); one Map update per request.
   const requestsByGood = new Map<number, number>();
 
+  const sessionJson = (s: Session) => ({ user: userJson(s.user), token: s.token, expiresAt: s.expiresAt.toISOString() });
+
   app.post('/api/auth/register', async (req, reply) => {
     const body = parseInput(RegisterBody, req.body);
-    const s = await register(deps.accounts, body);
-    return reply.code(201).send({ user: userJson(s.user), token: s.token, expiresAt: s.expiresAt.toISOString() });
+    return reply.code(201).send(sessionJson(await register(deps.accounts, body, { ip: req.ip })));
   });
 
   app.post('/api/auth/login', async (req) => {
     const body = parseInput(LoginBody, req.body);
-    const s = await login(deps.accounts, body);
-    return { user: userJson(s.user), token: s.token, expiresAt: s.expiresAt.toISOString() };
+    return sessionJson(await login(deps.accounts, body, { ip: req.ip }));
+  });
+
+  // Every session of this user ends (all tokens issued before), not only the one presented.
+  app.post('/api/auth/logout', async (req, reply) => {
+    const claims = await authenticate(req);
+    await logout(deps.accounts, claims.userId, claims.role);
+    return reply.code(204).send();
+  });
+
+  app.post('/api/auth/password', async (req) => {
+    const claims = await authenticate(req);
+    const body = parseInput(ChangePasswordBody, req.body);
+    return sessionJson(await changePassword(deps.accounts, claims.userId, body, { ip: req.ip }));
   });
 
   app.get('/api/me', async (req) => {
-    const claims = authenticate(req);
+    const claims = await authenticate(req);
     const user = await deps.users.findById(claims.userId);
     if (!user) throw new SeckillError('UNAUTHORIZED', 'This account no longer exists.');
     return userJson(user);
@@ -62,14 +78,25 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
 
   app.get('/api/seckill/goods/:id', async (req) => goodJson(await getSale(deps.goods, parseInput(IdParams, req.params).id)));
 
+  app.get('/api/seckill/goods/:id/path', async (req) => {
+    const claims = await authenticate(req);
+    const { id } = parseInput(IdParams, req.params);
+    const { path, expiresAt } = await handOutBuyPath({ catalog: deps.catalog, paths: deps.buyPaths.paths }, claims.userId, id, deps.accounts.clock.now());
+    return { path, expiresAt: expiresAt.toISOString() };
+  });
+
   app.post('/api/seckill/orders', async (req, reply) => {
-    const claims = authenticate(req);
-    const wait = deps.rateLimiter?.take(claims.userId) ?? 0;
+    const claims = await authenticate(req);
+    const wait = deps.limits ? await deps.limits.beforeBuy(req.ip, claims.userId) : 0;
     if (wait > 0) {
       deps.metrics.seckillRequests.inc({ outcome: 'RATE_LIMITED' });
       return sendRateLimited(reply, wait);
     }
-    const body = parseInput(SeckillOrderBody, req.body);
+    const { path, ...body } = parseInput(SeckillOrderBody, req.body);
+    if (deps.buyPaths.required && !deps.buyPaths.paths.check(path, claims.userId, body.seckillGoodId, deps.accounts.clock.now())) {
+      deps.metrics.seckillRequests.inc({ outcome: 'FORBIDDEN' });
+      return sendError(reply, 'FORBIDDEN', 'Ask for a buy path first (GET /api/seckill/goods/:id/path); this one is missing, expired or not yours.');
+    }
     const outcome = await placeOrder(deps.placeOrder, { userId: claims.userId, ...body });
     // Unknown goods are not counted, so a client cannot grow the map without bound.
     if (outcome.kind === 'ACCEPTED' || outcome.code !== 'NOT_FOUND') {
@@ -81,7 +108,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   });
 
   app.get('/api/seckill/results/:uuid', async (req) => {
-    const claims = authenticate(req);
+    const claims = await authenticate(req);
     const { uuid } = parseInput(UuidParams, req.params);
     const query = parseInput(z.object({ seckillGoodId: id.optional() }), req.query);
     const forGood = (r: { seckillGoodId: number }) => !query.seckillGoodId || r.seckillGoodId === query.seckillGoodId;
@@ -114,12 +141,12 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   });
 
   app.get('/api/orders', async (req) => {
-    const claims = authenticate(req);
+    const claims = await authenticate(req);
     return { items: (await deps.store.listOrders(claims.userId)).map(orderJson) };
   });
 
   app.get('/api/orders/:orderNo', async (req) => {
-    const claims = authenticate(req);
+    const claims = await authenticate(req);
     const { orderNo } = parseInput(OrderNoParams, req.params);
     const order = await deps.store.getOrder(orderNo);
     if (!order || order.userId !== claims.userId) throw notFound('order');
@@ -127,26 +154,26 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   });
 
   app.post('/api/orders/:orderNo/pay', async (req) => {
-    const claims = authenticate(req);
+    const claims = await authenticate(req);
     const { orderNo } = parseInput(OrderNoParams, req.params);
     return orderJson(await payOrder(deps.orders, { userId: claims.userId, orderNo }));
   });
 
   app.post('/api/orders/:orderNo/cancel', async (req) => {
-    const claims = authenticate(req);
+    const claims = await authenticate(req);
     const { orderNo } = parseInput(OrderNoParams, req.params);
     return orderJson(await cancelOrder(deps.orders, { userId: claims.userId, orderNo }));
   });
 
   app.post('/api/admin/seckill/goods', async (req, reply) => {
-    requireAdmin(authenticate(req));
+    requireAdmin(await authenticate(req));
     const body = parseInput(NewGoodBody, req.body);
     return reply.code(201).send(goodJson(await createSale(deps.goods, body, deps.accounts.clock.now())));
   });
 
   // Taking alerts removes them from the alert queue (an operator acknowledges them), hence POST.
   app.post('/api/admin/alerts/take', async (req) => {
-    requireAdmin(authenticate(req));
+    requireAdmin(await authenticate(req));
     const { max } = parseInput(TakeAlertsQuery, req.query);
     return { items: await deps.alerts.takeAlerts(max) };
   });
@@ -154,13 +181,13 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   // Order batches that failed on their own content went to the dead-letter queue; once the cause is fixed
   // an operator sends them back to work. Safe to repeat: the worker is idempotent per uuid.
   app.post('/api/admin/dead-orders/replay', async (req) => {
-    requireAdmin(authenticate(req));
+    requireAdmin(await authenticate(req));
     const { max } = parseInput(ReplayQuery, req.query);
     return { replayed: await deps.alerts.replayDeadOrders(max) };
   });
 
   app.get('/api/admin/seckill/goods/:id/stats', async (req) => {
-    requireAdmin(authenticate(req));
+    requireAdmin(await authenticate(req));
     const { id } = parseInput(IdParams, req.params);
     return { ...(await saleStats(deps.goods, id)), requests: requestsByGood.get(id) ?? 0 };
   });

@@ -13,7 +13,13 @@ const isoTime = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
 
 export const RegisterBody = z.object({ phone, password, nickname: text().trim().min(1).max(32).optional() });
 export const LoginBody = z.object({ phone: text().max(32), password: text().max(128) });
-export const SeckillOrderBody = z.object({ seckillGoodId: z.number().int().positive().max(2 ** 31 - 1), uuid: requestId });
+export const ChangePasswordBody = z.object({ oldPassword: text().max(128), newPassword: password });
+export const SeckillOrderBody = z.object({
+  seckillGoodId: z.number().int().positive().max(2 ** 31 - 1),
+  uuid: requestId,
+  /** From GET /api/seckill/goods/:id/path; required when the hidden buy path is on. */
+  path: z.string().max(128).optional(),
+});
 export const NewGoodBody = z.object({
   name: text().trim().min(1).max(100),
   title: text().trim().max(200).default(''),

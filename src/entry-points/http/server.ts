@@ -17,6 +17,8 @@ export interface HttpServerOptions {
   keepAliveTimeoutMs?: number;
   mode: 'embedded' | 'services';
   metrics: Metrics;
+  /** fastify's trustProxy: whose X-Forwarded-For names the client address (req.ip, which the limits count by). */
+  trustProxy?: boolean | number | string[];
   /** When set, GET /metrics answers only `Authorization: Bearer <this>` (Prometheus' bearer_token). */
   metricsToken?: string | undefined;
   /** Dependencies named in /api/health; each resolves when it answers. */
@@ -24,6 +26,8 @@ export interface HttpServerOptions {
   /** Extra routes (static front end …) registered after the api. */
   extend?: (app: FastifyInstance) => Promise<void> | void;
 }
+
+const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops;
 
 export async function buildHttpServer(deps: RouteDeps, opts: HttpServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -33,19 +37,36 @@ export async function buildHttpServer(deps: RouteDeps, opts: HttpServerOptions):
     // No per-request logs: a hot sale produces thousands a second. Errors are logged by handleError,
     // and /metrics has the counts and latencies.
     logController: new LogController({ disableRequestLogging: true }),
-    return503OnClosing: true,
+    // fastify's own 503 while closing has its own body shape; the hook below answers ours instead.
+    return503OnClosing: false,
     requestTimeout: opts.requestTimeoutMs ?? 15_000,
     keepAliveTimeout: opts.keepAliveTimeoutMs ?? 65_000,
     // A socket with no traffic at all (not even a request line) is closed after this.
     connectionTimeout: Math.max(opts.keepAliveTimeoutMs ?? 65_000, opts.requestTimeoutMs ?? 15_000) + 1000,
     routerOptions: { maxParamLength: 100 },
+    // A hop count trusts that many proxies in front of this server (fastify's types take it as a function).
+    trustProxy: typeof opts.trustProxy === 'number' ? trustHops(opts.trustProxy) : (opts.trustProxy ?? false),
     clientErrorHandler: answerClientError,
+    // A URL that cannot be decoded (GET /%) or a path parameter past its length, before any route runs.
+    frameworkErrors: (error, _req, reply) =>
+      sendError(reply, 'INVALID_INPUT', error.code === 'FST_ERR_BAD_URL' ? 'The URL is malformed (bad percent-encoding).' : 'The URL is malformed.'),
     // Node checks request and header deadlines on this period (default 30 s, longer than the deadlines).
     http: { connectionsCheckingInterval: 1000 },
   });
   // Headers must arrive well before the whole request's deadline (Node requires headersTimeout ≤ requestTimeout).
   app.server.headersTimeout = Math.min(10_000, opts.requestTimeoutMs ?? 15_000);
   app.setErrorHandler(handleError);
+  // While draining, every request but the readiness probe is told UNAVAILABLE (a load balancer retries elsewhere).
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onRequest', (req, reply, done) => {
+    if (!closing || req.url === '/api/ready') return done();
+    reply.header('Connection', 'close');
+    sendError(reply, 'UNAVAILABLE', 'This process is shutting down; try again.');
+  });
   app.setNotFoundHandler((req, reply) => sendError(reply, 'NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}.`));
 
   app.addHook('onResponse', async (req, reply) => {

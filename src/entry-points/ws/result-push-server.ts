@@ -13,7 +13,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { TokenSigner } from '../../core/credentials.ts';
+import type { TokenClaims, TokenSigner } from '../../core/credentials.ts';
+import type { TokenVersions } from '../../core/token-versions.ts';
 import type { Clock, OrderBus, OrderStore, SeckillResult, Subscription } from '../../core/ports.ts';
 import type { Metrics } from '../metrics.ts';
 import { createStoredResultLookup } from './stored-result-lookup.ts';
@@ -25,6 +26,8 @@ const SENDS_PER_TURN = 100;
 
 export interface ResultPushDeps {
   signer: TokenSigner;
+  /** When given, a token must also carry its user's current version (not logged out, password unchanged). */
+  versions?: TokenVersions;
   clock: Clock;
   bus: Pick<OrderBus, 'subscribeResults'>;
   store: Pick<OrderStore, 'getResults'>;
@@ -218,6 +221,23 @@ export async function startResultPushServer(deps: ResultPushDeps, opts: ResultPu
     const now = deps.clock.now();
     const claims = deps.signer.verify(token, now);
     if (!claims) return socket.close(CLOSE.UNAUTHORIZED, 'log in first');
+    if (!deps.versions) return accept(socket, uuid, claims, now);
+    // A result decided during this check is kept in `recent` and found by the look-back in accept().
+    deps.versions.current(claims.userId).then(
+      (current) => {
+        if (socket.readyState !== socket.OPEN) return;
+        if (!current || current.tokenVersion !== claims.version) return socket.close(CLOSE.UNAUTHORIZED, 'log in again');
+        accept(socket, uuid, claims, now);
+      },
+      (err) => {
+        // As the api does: with the database unreachable, the signature and expiry decide.
+        deps.logger.warn({ err, userId: claims.userId }, 'token version unknown (database unreachable); token accepted on its signature');
+        if (socket.readyState === socket.OPEN) accept(socket, uuid, claims, now);
+      },
+    );
+  }
+
+  function accept(socket: WebSocket, uuid: string, claims: TokenClaims, now: Date): void {
     const held = socketsOf.get(claims.userId) ?? 0;
     if (held >= maxSocketsPerUser) return socket.close(CLOSE.TOO_MANY, 'too many result sockets');
     socketsOf.set(claims.userId, held + 1);

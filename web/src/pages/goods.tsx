@@ -101,12 +101,13 @@ export function SalePage({ id }: { id: number }) {
     if (!session) return navigate(`/login?next=/goods/${id}`);
     setState({ phase: 'connecting' });
     let wsUrl: string | null = null;
+    let hiddenPath = false;
     try {
-      wsUrl = (await clientConfig()).wsUrl;
+      ({ wsUrl, hiddenPath = false } = await clientConfig());
     } catch {
-      /* no config: the result is polled */
+      /* no config: the result is polled, and a buy path is asked for if the shop refuses the buy without one */
     }
-    attempt.current = buy({ goodId: id, token: session.token, wsUrl, onState: setState });
+    attempt.current = buy({ goodId: id, token: session.token, wsUrl, hiddenPath, onState: setState });
   }
 
   let label = t.buyNow;

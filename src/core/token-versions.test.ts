@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import type { Role } from './ports.ts';
+import { createTokenVersions } from './token-versions.ts';
+
+function fakeUsers(rows: Map<number, { role: Role; tokenVersion: number }>) {
+  const reads: number[][] = [];
+  return {
+    reads,
+    async tokenVersionsOf(ids: readonly number[]) {
+      reads.push([...ids]);
+      return ids.filter((id) => rows.has(id)).map((id) => ({ id, ...rows.get(id)! }));
+    },
+  };
+}
+
+describe('token versions', () => {
+  it('many lookups of one moment share one read; unknown users are null', async () => {
+    const rows = new Map([[1, { role: 'user' as const, tokenVersion: 0 }], [2, { role: 'admin' as const, tokenVersion: 4 }]]);
+    const users = fakeUsers(rows);
+    const versions = createTokenVersions(users, { now: () => new Date() }, { ttlMs: 60_000 });
+    const answers = await Promise.all([versions.current(1), versions.current(2), versions.current(1), versions.current(3)]);
+    expect(answers).toEqual([{ role: 'user', tokenVersion: 0 }, { role: 'admin', tokenVersion: 4 }, { role: 'user', tokenVersion: 0 }, null]);
+    expect(users.reads).toEqual([[1, 2, 3]]);
+  });
+
+  it('a cached answer is used until its time is up, then read again', async () => {
+    const rows = new Map([[1, { role: 'user' as const, tokenVersion: 0 }]]);
+    const users = fakeUsers(rows);
+    let now = 0;
+    const versions = createTokenVersions(users, { now: () => new Date(now) }, { ttlMs: 5000 });
+    await versions.current(1);
+    rows.set(1, { role: 'user', tokenVersion: 1 });
+    now = 4999;
+    expect(await versions.current(1)).toEqual({ role: 'user', tokenVersion: 0 });
+    now = 5000;
+    expect(await versions.current(1)).toEqual({ role: 'user', tokenVersion: 1 });
+    expect(users.reads).toHaveLength(2);
+  });
+
+  it('a change remembered by this process is seen at once, with no read', async () => {
+    const users = fakeUsers(new Map([[1, { role: 'user' as const, tokenVersion: 0 }]]));
+    const versions = createTokenVersions(users, { now: () => new Date() }, { ttlMs: 60_000 });
+    await versions.current(1);
+    versions.remember(1, { role: 'user', tokenVersion: 1 });
+    expect(await versions.current(1)).toEqual({ role: 'user', tokenVersion: 1 });
+    expect(users.reads).toHaveLength(1);
+  });
+
+  it('a failed read fails its lookups and is not cached', async () => {
+    let fail = true;
+    const versions = createTokenVersions(
+      {
+        async tokenVersionsOf(ids) {
+          if (fail) throw new Error('db down');
+          return ids.map((id) => ({ id, role: 'user' as const, tokenVersion: 0 }));
+        },
+      },
+      { now: () => new Date() },
+      { ttlMs: 60_000 },
+    );
+    await expect(versions.current(1)).rejects.toThrow('db down');
+    fail = false;
+    expect(await versions.current(1)).toEqual({ role: 'user', tokenVersion: 0 });
+  });
+
+  it('when the read fails, an entry past its time is still answered', async () => {
+    let fail = false;
+    let now = 0;
+    const versions = createTokenVersions(
+      {
+        async tokenVersionsOf(ids) {
+          if (fail) throw new Error('db down');
+          return ids.map((id) => ({ id, role: 'user' as const, tokenVersion: 3 }));
+        },
+      },
+      { now: () => new Date(now) },
+      { ttlMs: 1000 },
+    );
+    await versions.current(1);
+    fail = true;
+    now = 5000;
+    expect(await versions.current(1)).toEqual({ role: 'user', tokenVersion: 3 });
+    await expect(versions.current(2)).rejects.toThrow('db down');
+  });
+
+  it('more waiting ids than one read takes are read in chunks', async () => {
+    const rows = new Map(Array.from({ length: 1200 }, (_, i) => [i + 1, { role: 'user' as const, tokenVersion: 0 }] as const));
+    const users = fakeUsers(new Map(rows));
+    const versions = createTokenVersions(users, { now: () => new Date() }, { ttlMs: 60_000 });
+    const answers = await Promise.all([...rows.keys()].map((id) => versions.current(id)));
+    expect(answers.every((a) => a?.tokenVersion === 0)).toBe(true);
+    expect(users.reads.map((r) => r.length)).toEqual([500, 500, 200]);
+  });
+});

@@ -1,0 +1,86 @@
+/**
+ * The current role and token version of users, as the token check needs them: cached per process for `ttlMs`
+ * (so a buyer pressing the button costs no database read), and the misses of one moment answered by ONE read
+ * for up to 500 ids (a burst of new buyers costs a few reads, not one each).
+ *
+ * Staleness: a change made through this process (logout, password change) is seen at once here; one made
+ * through another api process is seen here at most `ttlMs` later. When the read fails (database down), an
+ * entry past its time is still answered; only an id never read fails.
+ */
+import type { Clock, Role, UserStore } from './ports.ts';
+
+export interface TokenVersion {
+  role: Role;
+  tokenVersion: number;
+}
+
+export interface TokenVersions {
+  /** The user's current role and version; null when the user does not exist. */
+  current(userId: number): Promise<TokenVersion | null>;
+  /** A change this process just made: known at once, no read. */
+  remember(userId: number, now: TokenVersion | null): void;
+}
+
+const BATCH = 500;
+
+export function createTokenVersions(
+  users: Pick<UserStore, 'tokenVersionsOf'>,
+  clock: Clock,
+  opts: { ttlMs: number; maxEntries?: number },
+): TokenVersions {
+  const max = opts.maxEntries ?? 200_000;
+  const cache = new Map<number, { value: TokenVersion | null; at: number }>();
+  let waiting = new Map<number, { resolve: (v: TokenVersion | null) => void; reject: (e: unknown) => void }[]>();
+  let scheduled = false;
+
+  const store = (userId: number, value: TokenVersion | null) => {
+    // Bounded: once full, entries past their time go; if all are fresh, the whole map restarts (a rare burst).
+    if (cache.size >= max) {
+      const now = clock.now().getTime();
+      for (const [id, e] of cache) if (now - e.at >= opts.ttlMs) cache.delete(id);
+      if (cache.size >= max) cache.clear();
+    }
+    cache.set(userId, { value, at: clock.now().getTime() });
+  };
+
+  const flush = async () => {
+    scheduled = false;
+    const batch = waiting;
+    waiting = new Map();
+    const ids = [...batch.keys()];
+    for (let i = 0; i < ids.length; i += BATCH) {
+      const chunk = ids.slice(i, i + BATCH);
+      try {
+        const rows = await users.tokenVersionsOf(chunk);
+        const found = new Map(rows.map((r) => [r.id, { role: r.role, tokenVersion: r.tokenVersion }]));
+        for (const id of chunk) {
+          const value = found.get(id) ?? null;
+          store(id, value);
+          for (const w of batch.get(id)!) w.resolve(value);
+        }
+      } catch (err) {
+        for (const id of chunk) {
+          const stale = cache.get(id);
+          for (const w of batch.get(id)!) (stale ? w.resolve(stale.value) : w.reject(err));
+        }
+      }
+    }
+  };
+
+  return {
+    current(userId) {
+      const hit = cache.get(userId);
+      if (hit && clock.now().getTime() - hit.at < opts.ttlMs) return Promise.resolve(hit.value);
+      return new Promise((resolve, reject) => {
+        const list = waiting.get(userId);
+        if (list) list.push({ resolve, reject });
+        else waiting.set(userId, [{ resolve, reject }]);
+        if (!scheduled) {
+          scheduled = true;
+          setTimeout(() => void flush(), 0);
+        }
+      });
+    },
+    remember: store,
+  };
+}
