@@ -117,7 +117,7 @@ describe('placing an order', () => {
     expect(await world.cache.read(good.id)).toEqual({ preStock: 4, inFlight: 1 });
   });
 
-  it('a repeat whose republish fails still answers QUEUED and gives nothing back (the first publish may be on its way)', async () => {
+  it('a repeat whose republish fails → UNAVAILABLE, never QUEUED, and nothing given back (the first publish may be on its way)', async () => {
     const world = newWorld(data.store);
     const good = await saleOf(world, 5);
     const [buyer] = await newBuyers(data.db, 1);
@@ -127,6 +127,9 @@ describe('placing an order', () => {
     const req = { userId: buyer!, seckillGoodId: good.id, uuid: newUuid() };
     await placeOrder(deps, req);
     down = true;
+    await expect(placeOrder(deps, req)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect(await world.cache.read(good.id)).toEqual({ preStock: 4, inFlight: 1 });
+    down = false;
     expect(await placeOrder(deps, req)).toMatchObject({ kind: 'ACCEPTED', status: 'QUEUED', repeat: true });
     expect(await world.cache.read(good.id)).toEqual({ preStock: 4, inFlight: 1 });
   });

@@ -65,11 +65,10 @@ export async function placeOrder(deps: PlaceOrderDeps, req: PlaceOrderRequest): 
       return { kind: 'ACCEPTED', uuid, status: 'QUEUED', repeat: false };
     case 'ALREADY_RESERVED':
       // A repeat, or a retried reserve whose first reply was lost: the first publish may never have
-      // happened, so publish again (the worker ignores a uuid it has decided). If this publish fails the
-      // unit is not released: the first one may be on its way. The reconciler owns that case.
-      await deps.orders
-        .publish({ uuid, userId, seckillGoodId, reservedAt: now.getTime() }, { releaseOnFailure: false })
-        .catch(() => undefined);
+      // happened, so publish again (the worker ignores a uuid it has decided). QUEUED only once this
+      // publish is confirmed: if it fails the buyer hears UNAVAILABLE and sends the same uuid again. The
+      // unit is not released (the first publish may be on its way); the reconciler owns that case.
+      await deps.orders.publish({ uuid, userId, seckillGoodId, reservedAt: now.getTime() }, { releaseOnFailure: false });
       return { kind: 'ACCEPTED', uuid, status: 'QUEUED', repeat: true };
     case 'SOLD_OUT':
       deps.signs.set(seckillGoodId, generation);
