@@ -241,7 +241,10 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
 
     if (config.roles.includes('worker')) {
       // One outage must not flood the alert queue with copies of one problem.
-      const alerts = dedupeAlerts(bus, clock);
+      const alertLog = log('alerts');
+      const alerts = dedupeAlerts(bus, clock, {
+        onRaised: (a) => alertLog.warn({ kind: a.kind, seckillGoodId: a.seckillGoodId, uuid: a.uuid, orderNo: a.orderNo, problem: a.message.slice(0, 300) }, 'alert raised for an operator'),
+      });
       const workerBus: OrderBus = { ...bus, raiseAlert: alerts.raiseAlert };
       // Outages this worker saw hold the reconciler back from expiring reservations whose messages are only late.
       const outages = createOutageWatch(clock);

@@ -6,7 +6,7 @@ describe('alert dedup', () => {
   it('repeats of one problem within the window are dropped and counted; other problems and later repeats pass', async () => {
     let t = 0;
     const raised: Alert[] = [];
-    const alerts = dedupeAlerts({ raiseAlert: async (a) => void raised.push(a) }, { now: () => new Date(t) }, 1000);
+    const alerts = dedupeAlerts({ raiseAlert: async (a) => void raised.push(a) }, { now: () => new Date(t) }, { windowMs: 1000 });
     const alert = (kind: string, seckillGoodId: number): Alert => ({ kind, message: 'redis down', seckillGoodId, at: new Date(t).toISOString() });
     for (let i = 0; i < 50; i++) await alerts.raiseAlert(alert('CACHE_UPDATE_FAILED', 1));
     await alerts.raiseAlert(alert('CACHE_UPDATE_FAILED', 2));

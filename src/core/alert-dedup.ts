@@ -11,7 +11,12 @@ export interface DedupedAlerts {
   dropped(): number;
 }
 
-export function dedupeAlerts(bus: Pick<OrderBus, 'raiseAlert'>, clock: Clock, windowMs = 60_000, maxKeys = 10_000): DedupedAlerts {
+export function dedupeAlerts(
+  bus: Pick<OrderBus, 'raiseAlert'>,
+  clock: Clock,
+  opts: { windowMs?: number; maxKeys?: number; /** Told of each alert that goes to the queue (a log line for operators). */ onRaised?: (alert: Alert) => void } = {},
+): DedupedAlerts {
+  const { windowMs = 60_000, maxKeys = 10_000 } = opts;
   const lastRaised = new Map<string, number>();
   let dropped = 0;
   return {
@@ -25,6 +30,7 @@ export function dedupeAlerts(bus: Pick<OrderBus, 'raiseAlert'>, clock: Clock, wi
       }
       if (lastRaised.size >= maxKeys) lastRaised.clear();
       lastRaised.set(key, now);
+      opts.onRaised?.(alert);
       await bus.raiseAlert(alert);
     },
     dropped: () => dropped,
