@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodType } from 'zod';
 import { type ErrorCode, SeckillError, isSeckillError } from '../../core/errors.ts';
+import { createLogThrottle } from '../log-throttle.ts';
 
 export const STATUS_OF: Record<ErrorCode, number> = {
   INVALID_INPUT: 400,
@@ -50,10 +51,17 @@ export function parseInput<T>(schema: ZodType<T>, value: unknown): T {
   throw new SeckillError('INVALID_INPUT', `Invalid ${fields.join(', ')}.`, { details: { fields, problems } });
 }
 
+/** A dependency that is down fails every request at once: one line per problem per 5 s says so. */
+const unavailableLog = createLogThrottle(5000);
+
 /** Translate anything thrown by a route; never send a stack trace. */
 export function handleError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
   if (isSeckillError(error)) {
-    if (error.code === 'UNAVAILABLE' || error.code === 'INTERNAL') request.log.warn({ err: error }, error.message);
+    if (error.code === 'INTERNAL') request.log.warn({ err: error }, error.message);
+    if (error.code === 'UNAVAILABLE') {
+      const { log, repeats } = unavailableLog.take(error.message);
+      if (log) request.log.warn({ err: error, ...(repeats ? { sameProblemUnlogged: repeats } : {}) }, error.message);
+    }
     const retryAfter = (error.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
     if (error.code === 'RATE_LIMITED' && retryAfter) reply.header('Retry-After', String(retryAfter));
     return sendError(reply, error.code, error.message, error.details);
