@@ -199,7 +199,7 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
   const { db, store, users, cache, bus, payments } = adapters;
   const closers: (() => Promise<void>)[] = [];
   const stop = async () => {
-    for (const close of closers.reverse()) await close().catch((err) => logger.warn({ err }, 'error while stopping'));
+    for (const close of closers.reverse()) await close().catch((err: unknown) => logger.warn({ err }, 'error while stopping'));
     closers.length = 0;
   };
   closers.push(() => db.close(), () => cache.close(), () => bus.close());
@@ -242,7 +242,7 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
     if (config.roles.includes('worker')) {
       // One outage must not flood the alert queue with copies of one problem.
       const alerts = dedupeAlerts(bus, clock);
-      const workerBus: OrderBus = { ...bus, raiseAlert: alerts.raiseAlert };
+      const workerBus: OrderBus = { ...bus, raiseAlert: (alert) => alerts.raiseAlert(alert) };
       // Outages this worker saw hold the reconciler back from expiring reservations whose messages are only late.
       const outages = createOutageWatch(clock);
       const sub = await consumePendingOrders(

@@ -84,7 +84,7 @@ export async function buildVariant(variant: string): Promise<FastifyInstance> {
         limits: createAbuseLimits(createMemoryLimiters(), { authPerMinute: 0, buyerPerSecond: 5, buyerBurst: 10, ipPerSecond: 0 }, clock),
         buyPaths: { paths: createBuyPaths(secret), required: false },
         store, cache, users, catalog, metrics, alerts: bus,
-      } as unknown as Parameters<typeof buildHttpServer>[0], // the routes' deps grow with the product; the sold-out path needs these
+      }, // the routes' deps grow with the product; the sold-out path needs these
       { logger: logger.child({ component: 'http' }), bodyLimitBytes: 16 * 1024, mode: 'embedded', metrics, extend: (s) => registerWebRoutes(s, { mode: 'embedded', wsPort: null }) },
     );
   }

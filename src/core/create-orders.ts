@@ -47,7 +47,7 @@ export function makeOrderNo(now = Date.now()): string {
   for (let n = 0; n < 10; ) {
     const b = randomByte();
     if (b < 252) {
-      orderNo += DIGITS[b % 36];
+      orderNo += DIGITS.charAt(b % 36);
       n++;
     }
   }

@@ -61,7 +61,10 @@ export function createTokenVersions(
       } catch (err) {
         for (const id of chunk) {
           const stale = cache.get(id);
-          for (const w of batch.get(id)!) (stale ? w.resolve(stale.value) : w.reject(err));
+          for (const w of batch.get(id)!) {
+            if (stale) w.resolve(stale.value);
+            else w.reject(err);
+          }
         }
       }
     }

@@ -73,9 +73,9 @@ describe.skipIf(!servicesUp)('many processes in services mode', () => {
     // One process first, so the schema is migrated once before the others race to check it.
     const apiA = await start('api-a', 'api');
     const [apiB, wsA, wsB] = await Promise.all([start('api-b', 'api'), start('ws-a', 'ws'), start('ws-b', 'ws'), start('worker-a', 'worker'), start('worker-b', 'worker')]);
-    expect(apiA.httpUrl).not.toBe(apiB!.httpUrl);
-    apis = [apiClient(apiA.httpUrl!), apiClient(apiB!.httpUrl!)];
-    wsUrls = [wsA!.wsUrl!, wsB!.wsUrl!];
+    expect(apiA.httpUrl).not.toBe(apiB.httpUrl);
+    apis = [apiClient(apiA.httpUrl!), apiClient(apiB.httpUrl!)];
+    wsUrls = [wsA.wsUrl!, wsB.wsUrl!];
 
     const login = await apis[0]!('POST', '/api/auth/login', { body: ADMIN });
     expect(login.status).toBe(200);
@@ -258,7 +258,7 @@ function openSocket(url: string): Promise<ResultSocket> {
     let first: (f: any) => void = () => undefined;
     const firstFrame = new Promise<any>((r) => (first = r));
     socket.on('message', (data) => {
-      const frame = JSON.parse(String(data));
+      const frame = JSON.parse((data as Buffer).toString('utf8'));
       frames.push(frame);
       first(frame);
     });

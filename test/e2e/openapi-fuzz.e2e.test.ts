@@ -98,7 +98,7 @@ function caseFor({ method, path, op }: Operation): fc.Arbitrary<Case> {
       )
     : fc.constant({});
   return fc.tuple(pathValues, query, token, body).map(([values, q, who, b]) => {
-    const url = path.replace(/\{(\w+)\}/g, (_, k: string) => (values as Record<string, string>)[k]!) + (Object.keys(q).length ? '?' + Object.entries(q).map(([k, v]) => `${k}=${v}`).join('&') : '');
+    const url = path.replace(/\{(\w+)\}/g, (_, k: string) => (values as Record<string, string>)[k]!) + (Object.keys(q).length ? '?' + Object.entries(q).map(([k, v]) => `${k}=${String(v)}`).join('&') : '');
     const headers: Record<string, string> = {};
     const auth = tokenFor(who);
     if (auth) headers.authorization = auth;

@@ -32,7 +32,7 @@ function watch(url: string): Watched {
   let framed: () => void = () => undefined;
   const frame = new Promise<void>((resolve) => (framed = resolve));
   socket.on('message', (data) => {
-    frames.push(JSON.parse(String(data)));
+    frames.push(JSON.parse((data as Buffer).toString('utf8')));
     framed();
   });
   return {

@@ -11,7 +11,7 @@ const servicesUp = await servicesAvailable('postgres', 'redis', 'rabbitmq');
 function watch(url: string): { opened: Promise<void>; done: Promise<{ frames: any[]; code: number }> } {
   const socket = new WebSocket(url);
   const frames: any[] = [];
-  socket.on('message', (data) => frames.push(JSON.parse(String(data))));
+  socket.on('message', (data) => frames.push(JSON.parse((data as Buffer).toString('utf8'))));
   return {
     opened: new Promise((resolve, reject) => {
       socket.once('open', () => resolve());

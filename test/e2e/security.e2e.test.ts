@@ -25,7 +25,7 @@ function rawRequest(baseUrl: string, head: string): Promise<{ status: number; bo
   return new Promise((resolve, reject) => {
     let data = '';
     const socket = net.connect(Number(port), hostname, () => socket.write(`${head}\r\nHost: x\r\nConnection: close\r\n\r\n`));
-    socket.on('data', (c) => (data += c));
+    socket.on('data', (c: Buffer) => (data += c.toString('latin1')));
     socket.on('error', reject);
     socket.on('close', () => {
       const status = Number(data.split(' ')[1]);

@@ -9,7 +9,6 @@ import { migrate } from '../../src/adapters/database/migrate.ts';
 import { createPgliteDatabase } from '../../src/adapters/database/pglite-database.ts';
 import type { Database } from '../../src/adapters/database/database.ts';
 import { createSqlOrderStore } from '../../src/adapters/order-store/sql-order-store.ts';
-import { createSimulatedPaymentProvider } from '../../src/adapters/payment/simulated-payment-provider.ts';
 import { createMemoryStockCache } from '../../src/adapters/stock-cache/memory-stock-cache.ts';
 import { createOrders } from '../../src/core/create-orders.ts';
 import type { Clock, NewSeckillGood, OrderBus, OrderMessage, OrderStore, SeckillGood, SeckillResult, StockCache } from '../../src/core/ports.ts';

@@ -106,19 +106,19 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
     throw new ApiError(0, 'NETWORK', err instanceof Error ? err.message : 'network error');
   }
   const text = await res.text();
-  let json: any;
+  let json: { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined;
   try {
-    json = text ? JSON.parse(text) : undefined;
+    json = text ? (JSON.parse(text) as typeof json) : undefined;
   } catch {
     json = undefined;
   }
   if (res.ok) return json as T;
-  const e = json?.error ?? {};
+  const e: { code?: unknown; message?: unknown; details?: unknown } = json?.error ?? {};
   const code = typeof e.code === 'string' ? e.code : res.status >= 500 ? 'INTERNAL' : 'INVALID_INPUT';
   // A token that expired or was signed by another secret: forget it, the pages offer to log in again.
   if (code === 'UNAUTHORIZED' && session && sessionStore.get() === session) setSession(null);
   const retry = Number(res.headers.get('retry-after'));
-  throw new ApiError(res.status, code, String(e.message ?? res.statusText), e.details, Number.isFinite(retry) && retry > 0 ? retry : undefined);
+  throw new ApiError(res.status, code, typeof e.message === 'string' ? e.message : res.statusText, e.details as ApiError['details'], Number.isFinite(retry) && retry > 0 ? retry : undefined);
 }
 
 let configPromise: Promise<ClientConfig> | null = null;

@@ -19,7 +19,6 @@ import type {
   Handler,
   OrderBus,
   OrderMessage,
-  SeckillResult,
   Subscription,
 } from '../../core/ports.ts';
 import { SeckillError } from '../../core/errors.ts';
@@ -144,7 +143,7 @@ function connect(broker: Broker, options: MemoryOrderBusOptions): MemoryOrderBus
           settle(unacked, null);
         },
         async (err: unknown) => {
-          if (!isInfrastructureFailure(err)) return settle(unacked, item.attempt >= maxAttempts ? 'dead' : 'retry');
+          if (!isInfrastructureFailure(err)) { settle(unacked, item.attempt >= maxAttempts ? 'dead' : 'retry'); return; }
           await new Promise((r) => setTimeout(r, consumer.backoff.next()));
           settle(unacked, 'again');
         },
@@ -192,6 +191,7 @@ function connect(broker: Broker, options: MemoryOrderBusOptions): MemoryOrderBus
     for (const fn of [...set]) setImmediate(() => set.has(fn) && fn(body));
   }
 
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- a decode boundary: our own publishers wrote the body, its type is the queue's
   function subscribeTo<T>(set: Set<(body: string) => void>, handler: (message: T) => void): Subscription {
     ensureOpen();
     const fn = (body: string): void => {

@@ -214,7 +214,7 @@ describe.skipIf(!up)('RabbitOrderBus', () => {
         const settled = await Promise.allSettled(publishes);
         const rejected = settled.filter((s) => s.status === 'rejected');
         expect(rejected.length).toBeGreaterThan(0);
-        for (const r of rejected) expect((r as PromiseRejectedResult).reason).toMatchObject({ code: 'UNAVAILABLE' });
+        for (const r of rejected) expect((r).reason).toMatchObject({ code: 'UNAVAILABLE' });
       } finally {
         await fx.cleanup();
       }

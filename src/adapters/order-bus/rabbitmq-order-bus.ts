@@ -157,7 +157,7 @@ function broadcastSubscriber<T>(
       await channel.consume(
         queue,
         (msg) => {
-          if (msg === null) return link.recycle(model, `${exchange} subscriber cancelled by the broker`);
+          if (msg === null) { link.recycle(model, `${exchange} subscriber cancelled by the broker`); return; }
           try {
             handler(parse(msg.content));
           } catch (err) {

@@ -98,11 +98,13 @@ function registerScopedWebRoutes(app: FastifyInstance, opts: WebRoutesOptions): 
     } catch {
       return false;
     }
-    return !!reply
+    // The reply is sent here; the caller returns it to fastify.
+    void reply
       .header('Content-Type', TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream')
       .header('Cache-Control', cache)
       .header('X-Content-Type-Options', 'nosniff')
       .send(body);
+    return true;
   }
 
   app.get('/*', async (req, reply) => {

@@ -43,7 +43,7 @@ describe('result push: a uuid reused by another buyer', () => {
     const open = (userId: number) => {
       const socket = new WebSocket(`ws://127.0.0.1:${push.port}/uuid-shared-1?token=${signer.sign({ userId, role: 'user' }, new Date()).token}`);
       const frames: unknown[] = [];
-      socket.on('message', (d) => frames.push(JSON.parse(String(d))));
+      socket.on('message', (d: Buffer) => frames.push(JSON.parse(d.toString('utf8'))));
       const closed = new Promise<number>((resolve) => socket.on('close', resolve));
       return { frames, closed, opened: new Promise((resolve) => socket.once('open', resolve)) };
     };

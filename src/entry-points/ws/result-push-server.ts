@@ -216,20 +216,20 @@ export async function startResultPushServer(deps: ResultPushDeps, opts: ResultPu
 
   function onConnection(socket: WebSocket, request: IncomingMessage): void {
     const target = parseTarget(request.url);
-    if (!target) return socket.close(CLOSE.BAD_REQUEST, 'the path must be /{uuid}');
+    if (!target) { socket.close(CLOSE.BAD_REQUEST, 'the path must be /{uuid}'); return; }
     const { uuid, token } = target;
     const now = deps.clock.now();
     const claims = deps.signer.verify(token, now);
-    if (!claims) return socket.close(CLOSE.UNAUTHORIZED, 'log in first');
-    if (!deps.versions) return accept(socket, uuid, claims, now);
+    if (!claims) { socket.close(CLOSE.UNAUTHORIZED, 'log in first'); return; }
+    if (!deps.versions) { accept(socket, uuid, claims, now); return; }
     // A result decided during this check is kept in `recent` and found by the look-back in accept().
     deps.versions.current(claims.userId).then(
       (current) => {
         if (socket.readyState !== socket.OPEN) return;
-        if (!current || current.tokenVersion !== claims.version) return socket.close(CLOSE.UNAUTHORIZED, 'log in again');
+        if (!current || current.tokenVersion !== claims.version) { socket.close(CLOSE.UNAUTHORIZED, 'log in again'); return; }
         accept(socket, uuid, claims, now);
       },
-      (err) => {
+      (err: unknown) => {
         // As the api does: with the database unreachable, the signature and expiry decide.
         deps.logger.warn({ err, userId: claims.userId }, 'token version unknown (database unreachable); token accepted on its signature');
         if (socket.readyState === socket.OPEN) accept(socket, uuid, claims, now);
@@ -239,7 +239,7 @@ export async function startResultPushServer(deps: ResultPushDeps, opts: ResultPu
 
   function accept(socket: WebSocket, uuid: string, claims: TokenClaims, now: Date): void {
     const held = socketsOf.get(claims.userId) ?? 0;
-    if (held >= maxSocketsPerUser) return socket.close(CLOSE.TOO_MANY, 'too many result sockets');
+    if (held >= maxSocketsPerUser) { socket.close(CLOSE.TOO_MANY, 'too many result sockets'); return; }
     socketsOf.set(claims.userId, held + 1);
 
     const listener: Listener = { socket, userId: claims.userId, done: false, since: now.getTime() };
@@ -263,7 +263,7 @@ export async function startResultPushServer(deps: ResultPushDeps, opts: ResultPu
 
     // Registered first, then look back: a result landing in between is delivered once either way.
     const kept = recent.get(uuid);
-    if (kept) return deliver(listener, kept.result);
+    if (kept) { deliver(listener, kept.result); return; }
     // Not seen on the broadcast: decided before this process subscribed, more than keepMs ago, or not yet.
     // A second socket for the same uuid shares the read already asked for.
     if (!checkedAt.has(uuid)) {

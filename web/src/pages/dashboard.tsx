@@ -15,7 +15,7 @@ interface Sample {
 
 const STATES: OrderStatus[] = ['UNPAID', 'PAID', 'CANCELLED', 'TIMEOUT', 'REFUNDED'];
 const WINDOW = 60;
-const ordersTotal = (s: SaleStats) => STATES.reduce((sum, k) => sum + (s.orders[k] ?? 0), 0);
+const ordersTotal = (s: SaleStats) => STATES.reduce((sum, k) => sum + s.orders[k], 0);
 
 export function DashboardPage({ id }: { id: number }) {
   const t = useT();
@@ -89,7 +89,7 @@ export function DashboardPage({ id }: { id: number }) {
               {STATES.map((k) => (
                 <div class="state-bar" data-testid={`orders-${k}`}>
                   <span class={`badge status-${k.toLowerCase()}`}>{t.status[k]}</span>
-                  <b>{stats.orders[k] ?? 0}</b>
+                  <b>{stats.orders[k]}</b>
                 </div>
               ))}
             </div>
