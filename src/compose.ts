@@ -31,7 +31,7 @@ import { createPgliteDatabase } from './adapters/database/pglite-database.ts';
 import { createMemoryOrderBus } from './adapters/order-bus/memory-order-bus.ts';
 import { createRabbitOrderBus, QueueDeclarationConflict } from './adapters/order-bus/rabbitmq-order-bus.ts';
 import { createSqlOrderStore } from './adapters/order-store/sql-order-store.ts';
-import { createSqlUserStore } from './adapters/order-store/sql-user-store.ts';
+import { createSqlUserStore } from './adapters/user-store/sql-user-store.ts';
 import { createMemoryStockCache } from './adapters/stock-cache/memory-stock-cache.ts';
 import { createRedisStockCache } from './adapters/stock-cache/redis-stock-cache.ts';
 import { consumeOrderTimeouts } from './entry-points/consumers/order-timeouts.consumer.ts';

@@ -16,7 +16,7 @@ import { migrate } from '../../src/adapters/database/migrate.ts';
 import { createMemoryOrderBus } from '../../src/adapters/order-bus/memory-order-bus.ts';
 import { createOrderBatcher } from '../../src/core/order-batcher.ts';
 import { createSqlOrderStore } from '../../src/adapters/order-store/sql-order-store.ts';
-import { createSqlUserStore } from '../../src/adapters/order-store/sql-user-store.ts';
+import { createSqlUserStore } from '../../src/adapters/user-store/sql-user-store.ts';
 import { createSimulatedPaymentProvider } from '../../src/adapters/payment/simulated-payment-provider.ts';
 import { createMemoryStockCache } from '../../src/adapters/stock-cache/memory-stock-cache.ts';
 import { createGoodsCatalog } from '../../src/core/catalog.ts';

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { spawnChild, urlsFromBanner, type Child } from '../../bench/lib/children.ts';
 import { createPgDatabase, type PgDatabase } from '../../src/adapters/database/pg-database.ts';
-import { createSqlUserStore } from '../../src/adapters/order-store/sql-user-store.ts';
+import { createSqlUserStore } from '../../src/adapters/user-store/sql-user-store.ts';
 import { createTokenSigner } from '../../src/core/credentials.ts';
 import { apiClient, mapLimit, newUuid, type ApiClient } from '../support/app.ts';
 import { makeBuyers, type Buyer } from '../support/buyers.ts';

@@ -1,14 +1,13 @@
 /**
- * The one behaviour suite of the SQL stores, run on every engine (PGlite in process, PostgreSQL server).
+ * The one behaviour suite of the OrderStore (and the database under it), run on every engine (PGlite in process, PostgreSQL server).
  * One database per file; each test makes its own goods and users (fresh ids), so tests never see each other.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NewSeckillGood, OrderMessage, OrderStore, SeckillResult, UserStore } from '../../core/ports.ts';
+import type { NewSeckillGood, OrderMessage, OrderStore, SeckillResult } from '../../core/ports.ts';
 import type { Database } from '../database/database.ts';
 import { migrate } from '../database/migrate.ts';
 import { createSqlOrderStore } from './sql-order-store.ts';
-import { createSqlUserStore } from './sql-user-store.ts';
 import { CANCEL, PAY, REFUND, TIMEOUT, chargeKey, refundKey } from '../../core/order-lifecycle.ts';
 
 export type MakeDb = () => Promise<{ db: Database; cleanup: () => Promise<void> }>;
@@ -34,11 +33,10 @@ function shuffled<T>(items: readonly T[], seed: number): T[] {
 }
 
 export function describeOrderStore(label: string, makeDb: MakeDb): void {
-  describe(`SQL stores on ${label}`, () => {
+  describe(`OrderStore on ${label}`, () => {
     let db: Database;
     let cleanup: (() => Promise<void>) | undefined;
     let store: OrderStore;
-    let users: UserStore;
     const run = randomUUID().slice(0, 8);
     let seq = 0;
 
@@ -46,7 +44,6 @@ export function describeOrderStore(label: string, makeDb: MakeDb): void {
       ({ db, cleanup } = await makeDb());
       await migrate(db);
       store = createSqlOrderStore(db);
-      users = createSqlUserStore(db);
     });
     afterAll(async () => {
       await cleanup?.();
@@ -109,7 +106,7 @@ export function describeOrderStore(label: string, makeDb: MakeDb): void {
             throw new Error('boom');
           }),
         ).rejects.toThrow('boom');
-        expect(await users.findByPhone(phone)).toBeNull();
+        expect(await db.query('SELECT id FROM users WHERE phone = $1', [phone])).toEqual([]);
       });
 
       it('BIGINT and COUNT values → JS numbers', async () => {
@@ -131,72 +128,6 @@ export function describeOrderStore(label: string, makeDb: MakeDb): void {
       it('an unknown good → null from get and stats', async () => {
         expect(await store.getGood(987_654_321)).toBeNull();
         expect(await store.stats(987_654_321)).toBeNull();
-      });
-    });
-
-    describe('users', () => {
-      const account = (phone: string, role: 'user' | 'admin' = 'user') => ({ phone, nickname: 'Ann', passwordHash: 'h1', role });
-
-      it('a new phone → created, found by phone (with hash) and by id', async () => {
-        const phone = uniquePhone();
-        const user = await users.create(account(phone));
-        expect(user).toEqual({ id: expect.any(Number), phone, nickname: 'Ann', role: 'user', tokenVersion: 0 });
-        expect(await users.findByPhone(phone)).toEqual({ ...user, passwordHash: 'h1' });
-        expect(await users.findById(user!.id)).toEqual(user);
-      });
-
-      it('a taken phone → create returns null and changes nothing', async () => {
-        const phone = uniquePhone();
-        await users.create(account(phone));
-        expect(await users.create({ ...account(phone, 'admin'), passwordHash: 'h2' })).toBeNull();
-        expect(await users.findByPhone(phone)).toMatchObject({ role: 'user', passwordHash: 'h1' });
-      });
-
-      it('upsert → creates a new phone, updates password and role of a known one (same id, same nickname)', async () => {
-        const phone = uniquePhone();
-        const created = await users.upsert(account(phone));
-        const updated = await users.upsert({ phone, nickname: 'Other', passwordHash: 'h2', role: 'admin' });
-        expect(updated).toEqual({ id: created.id, phone, nickname: 'Ann', role: 'admin', tokenVersion: 1 });
-        expect(await users.findByPhone(phone)).toMatchObject({ passwordHash: 'h2', role: 'admin' });
-      });
-
-      it('upsert with the same password hash and role → the token version stays', async () => {
-        const phone = uniquePhone();
-        const created = await users.upsert(account(phone));
-        expect(await users.upsert(account(phone))).toEqual(created);
-      });
-
-      it('bumpTokenVersion raises the version by one each time; unknown id → null', async () => {
-        const user = (await users.create(account(uniquePhone())))!;
-        expect(await users.bumpTokenVersion(user.id)).toBe(1);
-        expect(await users.bumpTokenVersion(user.id)).toBe(2);
-        expect(await users.tokenVersionsOf([user.id, 987_654_321])).toEqual([{ id: user.id, role: 'user', tokenVersion: 2 }]);
-        expect(await users.bumpTokenVersion(987_654_321)).toBeNull();
-      });
-
-      it('setPasswordHash replaces the hash, raising the version only when asked (a change, not a rehash)', async () => {
-        const phone = uniquePhone();
-        const user = (await users.create(account(phone)))!;
-        await users.setPasswordHash(user.id, 'h2', { bump: false });
-        expect(await users.findByPhone(phone)).toMatchObject({ passwordHash: 'h2', tokenVersion: 0 });
-        await users.setPasswordHash(user.id, 'h3', { bump: true });
-        expect(await users.findByPhone(phone)).toMatchObject({ passwordHash: 'h3', tokenVersion: 1 });
-      });
-
-      it('tokenVersionsOf many ids → one row per existing id; none → empty', async () => {
-        const a = (await users.create(account(uniquePhone())))!;
-        const b = (await users.create(account(uniquePhone(), 'admin')))!;
-        const rows = await users.tokenVersionsOf([a.id, b.id]);
-        expect(rows.sort((x, y) => x.id - y.id)).toEqual([
-          { id: a.id, role: 'user', tokenVersion: 0 },
-          { id: b.id, role: 'admin', tokenVersion: 0 },
-        ]);
-        expect(await users.tokenVersionsOf([])).toEqual([]);
-      });
-
-      it('unknown phone or id → null', async () => {
-        expect(await users.findByPhone(uniquePhone())).toBeNull();
-        expect(await users.findById(987_654_321)).toBeNull();
       });
     });
 
