@@ -11,7 +11,8 @@
  *   reads off the wire to assert its shape; end-to-end tests may read that JSON loosely.
  *
  * The dependency rule (docs/design.md, README "Layout"): src/core imports no adapter, entry point,
- * composition root, config or I/O library; src/adapters import no entry point.
+ * composition root, config or I/O library; src/adapters import no entry point; the bench and chaos import
+ * no test helper (what they share with the tests lives in support/).
  */
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
@@ -28,7 +29,7 @@ const NO_TESTS = { group: ['**/test/**', '**/bench/**', '**/chaos/**'], message:
 
 const PRODUCT = ['src/**/*.{ts,tsx}', 'web/src/**/*.{ts,tsx}'];
 const TESTS_AND_TOOLS = [
-  '**/*.test.ts', '**/*.contract.ts', 'test/**/*.ts', 'bench/**/*.ts', 'chaos/**/*.ts', 'scripts/**/*.{js,mjs}',
+  '**/*.test.ts', '**/*.contract.ts', 'test/**/*.ts', 'support/**/*.ts', 'bench/**/*.ts', 'chaos/**/*.ts', 'scripts/**/*.{js,mjs}',
   'src/testing/**/*.ts',
 ];
 
@@ -123,6 +124,14 @@ export default tseslint.config(
           { group: ['**/entry-points/**'], message: 'adapters import only core ports, model and errors, never an entry point.' },
           { group: ['**/compose*', '**/main*'], message: 'only compose.ts picks adapters.' },
         ],
+      }],
+    },
+  },
+  {
+    files: ['bench/**/*.ts', 'chaos/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{ group: ['**/test/**'], message: 'share helpers with the tests through support/, not test/.' }],
       }],
     },
   },

@@ -4,7 +4,7 @@
  * version is still the user's is asked of a short cache (token-versions.ts).
  */
 import { createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
-import type { Role } from './ports.ts';
+import type { Role } from './model.ts';
 
 export interface ScryptParams {
   N: number;

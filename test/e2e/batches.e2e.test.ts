@@ -4,7 +4,7 @@
  * pay timeouts come back a batch at a time. Every fault below must leave the invariants whole.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OrderMessage, SeckillResult } from '../../src/core/ports.ts';
+import type { OrderMessage, SeckillResult } from '../../src/core/model.ts';
 import { apiClient, bootTestApp, mapLimit, newUuid, type ApiClient, type Mode, type TestApp } from '../support/app.ts';
 import { makeBuyers, type Buyer } from '../support/buyers.ts';
 import { adminSales, waitFor } from '../support/sales.ts';

@@ -19,7 +19,7 @@ import { createSqlUserStore } from '../../src/adapters/user-store/sql-user-store
 import { createTokenSigner } from '../../src/core/credentials.ts';
 import { apiClient, mapLimit, newUuid, type ApiClient } from '../support/app.ts';
 import { makeBuyers, type Buyer } from '../support/buyers.ts';
-import { dropRedisKeys, dropTopology } from '../support/cleanup.ts';
+import { dropRedisKeys, dropTopology } from '../../support/cleanup.ts';
 import { adminSales, waitFor } from '../support/sales.ts';
 import { SERVICE_URLS, servicesAvailable } from '../support/services.ts';
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { loadConfig } from '../../src/config.ts';
 import { startApp, type RunningApp } from '../../src/compose.ts';
-import { dropRedisKeys, dropTopology } from './cleanup.ts';
+import { dropRedisKeys, dropTopology } from '../../support/cleanup.ts';
 import { SERVICE_URLS } from './services.ts';
 
 export type Mode = 'embedded' | 'services';

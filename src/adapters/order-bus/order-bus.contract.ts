@@ -11,7 +11,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SeckillError } from '../../core/errors.ts';
-import type { Alert, Delivery, OrderBus, OrderMessage, SeckillResult } from '../../core/ports.ts';
+import type { Delivery, OrderBus } from '../../core/ports.ts';
+import type { Alert, OrderMessage, SeckillResult } from '../../core/model.ts';
 
 export interface OrderBusFixture {
   bus: OrderBus;

@@ -4,7 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NewSeckillGood, OrderMessage, OrderStore, SeckillResult } from '../../core/ports.ts';
+import type { OrderStore } from '../../core/ports.ts';
+import type { NewSeckillGood, OrderMessage, SeckillResult } from '../../core/model.ts';
 import type { Database } from '../database/database.ts';
 import { migrate } from '../database/migrate.ts';
 import { createSqlOrderStore } from './sql-order-store.ts';

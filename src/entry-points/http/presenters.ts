@@ -1,5 +1,5 @@
 /** Domain values → the JSON shapes of docs/api.md. */
-import type { Order, SeckillGood, SeckillResult, User } from '../../core/ports.ts';
+import type { Order, SeckillGood, SeckillResult, User } from '../../core/model.ts';
 
 export const userJson = (u: User) => ({ id: u.id, phone: u.phone, nickname: u.nickname, role: u.role });
 

@@ -2,7 +2,8 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createTokenSigner } from '../../core/credentials.ts';
-import type { OrderBus, SeckillResult, Subscription } from '../../core/ports.ts';
+import type { OrderBus, Subscription } from '../../core/ports.ts';
+import type { SeckillResult } from '../../core/model.ts';
 import { createMetrics } from '../metrics.ts';
 import { parseTarget, startResultPushServer } from './result-push-server.ts';
 

@@ -15,9 +15,11 @@ import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { TokenClaims, TokenSigner } from '../../core/credentials.ts';
 import type { TokenVersions } from '../../core/token-versions.ts';
-import type { Clock, OrderBus, OrderStore, SeckillResult, Subscription } from '../../core/ports.ts';
+import type { Clock, OrderBus, OrderStore, Subscription } from '../../core/ports.ts';
+import type { SeckillResult } from '../../core/model.ts';
+import { isReuseFailure, pushDecision } from '../../core/results.ts';
 import type { Metrics } from '../metrics.ts';
-import { createStoredResultLookup } from './stored-result-lookup.ts';
+import { createStoredResultLookup } from '../../core/stored-result-lookup.ts';
 
 export const CLOSE = { DONE: 1000, BAD_REQUEST: 4400, UNAUTHORIZED: 4401, FORBIDDEN: 4403, NO_RESULT_YET: 4408, TOO_MANY: 4429 } as const;
 
@@ -143,8 +145,10 @@ export async function startResultPushServer(deps: ResultPushDeps, opts: ResultPu
 
   function deliver(listener: Listener, result: SeckillResult): void {
     if (listener.done) return;
+    const decision = pushDecision(result, listener.userId);
+    if (decision === 'ignore') return;
     listener.done = true;
-    if (result.userId !== listener.userId) {
+    if (decision === 'refuse') {
       listener.socket.close(CLOSE.FORBIDDEN, 'not your request');
       return;
     }
@@ -159,11 +163,7 @@ export async function startResultPushServer(deps: ResultPushDeps, opts: ResultPu
   let draining = false;
   function drain(): void {
     for (const result of outbox.splice(0, SENDS_PER_TURN)) {
-      for (const listener of listeners.get(result.uuid) ?? []) {
-        // A reused uuid's FAIL is only for the buyer who reused it: it never closes the first buyer's socket.
-        if (result.reason === 'UUID_CONFLICT' && listener.userId !== result.userId) continue;
-        deliver(listener, result);
-      }
+      for (const listener of listeners.get(result.uuid) ?? []) deliver(listener, result);
     }
     if (outbox.length > 0) setImmediate(drain);
     else draining = false;
@@ -173,7 +173,7 @@ export async function startResultPushServer(deps: ResultPushDeps, opts: ResultPu
   function onResult(result: SeckillResult): void {
     // A request that reused a uuid does not replace that uuid's own result: it only goes to sockets waiting
     // now (a late one gets 4403 from the uuid's result and reads its FAIL from the results endpoint).
-    if (result.reason !== 'UUID_CONFLICT') recent.set(result.uuid, { result, at: deps.clock.now().getTime() });
+    if (!isReuseFailure(result)) recent.set(result.uuid, { result, at: deps.clock.now().getTime() });
     if (!listeners.has(result.uuid)) return;
     outbox.push(result);
     if (!draining) {
