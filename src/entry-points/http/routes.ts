@@ -16,6 +16,7 @@ import { requireAdmin, type Authenticate } from './auth.ts';
 import { parseInput, sendError, sendRateLimited } from './http-errors.ts';
 import type { Metrics } from '../metrics.ts';
 import { goodJson, orderJson, resultJson, userJson } from './presenters.ts';
+import type { BuyPathJson, SaleStatsJson, SessionJson } from './responses.ts';
 
 export interface RouteDeps {
   authenticate: Authenticate;
@@ -39,7 +40,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   // Seckill requests per good seen by THIS api process (the admin dashboard's requests/s); one Map update per request.
   const requestsByGood = new Map<number, number>();
 
-  const sessionJson = (s: Session) => ({ user: userJson(s.user), token: s.token, expiresAt: s.expiresAt.toISOString() });
+  const sessionJson = (s: Session): SessionJson => ({ user: userJson(s.user), token: s.token, expiresAt: s.expiresAt.toISOString() });
 
   app.post('/api/auth/register', async (req, reply) => {
     const body = parseInput(RegisterBody, req.body);
@@ -77,7 +78,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     const claims = await authenticate(req);
     const { id } = parseInput(IdParams, req.params);
     const { path, expiresAt } = await handOutBuyPath({ catalog: deps.catalog, paths: deps.buyPaths.paths }, claims.userId, id, deps.accounts.clock.now());
-    return { path, expiresAt: expiresAt.toISOString() };
+    return { path, expiresAt: expiresAt.toISOString() } satisfies BuyPathJson;
   });
 
   app.post('/api/seckill/orders', async (req, reply) => {
@@ -158,7 +159,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.get('/api/admin/seckill/goods/:id/stats', async (req) => {
     requireAdmin(await authenticate(req));
     const { id } = parseInput(IdParams, req.params);
-    return { ...(await saleStats(deps.goods, id)), requests: requestsByGood.get(id) ?? 0 };
+    return { ...(await saleStats(deps.goods, id)), requests: requestsByGood.get(id) ?? 0 } satisfies SaleStatsJson;
   });
 }
 

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sendError } from './http-errors.ts';
+import type { ClientConfigJson } from './responses.ts';
 
 export const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../../web/dist', import.meta.url));
 
@@ -88,7 +89,7 @@ function registerScopedWebRoutes(app: FastifyInstance, opts: WebRoutesOptions): 
   // Built from the request's Host when WS_PUBLIC_URL is unset: never stored by a shared cache.
   app.get('/api/config', async (req, reply) => {
     reply.header('Cache-Control', 'no-store');
-    return { wsUrl: publicWsUrl(req, opts), mode: opts.mode, hiddenPath: opts.hiddenPath ?? false };
+    return { wsUrl: publicWsUrl(req, opts), mode: opts.mode, hiddenPath: opts.hiddenPath ?? false } satisfies ClientConfigJson;
   });
 
   async function sendFile(reply: FastifyReply, file: string, cache: string): Promise<boolean> {
