@@ -17,7 +17,7 @@ import { spawnChild, urlsFromBanner, type Child } from '../../bench/lib/children
 import { createPgDatabase, type PgDatabase } from '../../src/adapters/database/pg-database.ts';
 import { createSqlUserStore } from '../../src/adapters/user-store/sql-user-store.ts';
 import { createTokenSigner } from '../../src/core/credentials.ts';
-import { apiClient, mapLimit, newUuid, type ApiClient } from '../support/app.ts';
+import { apiClient, mapLimit, newUuid, type ApiClient, TEST_ADMIN } from '../support/app.ts';
 import { makeBuyers, type Buyer } from '../support/buyers.ts';
 import { dropRedisKeys, dropTopology } from '../../support/cleanup.ts';
 import { adminSales, waitFor } from '../support/sales.ts';
@@ -27,7 +27,6 @@ const servicesUp = await servicesAvailable('postgres', 'redis', 'rabbitmq');
 
 const BUYERS = 300;
 const UNITS = 80;
-const ADMIN = { phone: '13800000000', password: 'admin-pass-123' };
 
 describe.skipIf(!servicesUp)('many processes in services mode', () => {
   const id = randomBytes(4).toString('hex');
@@ -43,8 +42,8 @@ describe.skipIf(!servicesUp)('many processes in services mode', () => {
     AMQP_URL: SERVICE_URLS.rabbitmq,
     AMQP_PREFIX: names.amqpPrefix,
     SECKILL_TOKEN_SECRET: secret,
-    SECKILL_ADMIN_PHONE: ADMIN.phone,
-    SECKILL_ADMIN_PASSWORD: ADMIN.password,
+    SECKILL_ADMIN_PHONE: TEST_ADMIN.phone,
+    SECKILL_ADMIN_PASSWORD: TEST_ADMIN.password,
     SECKILL_DEMO: 'false',
     SECKILL_RATE_LIMIT_PER_S: '0',
     SECKILL_API_PROCESSES: '1',
@@ -77,7 +76,7 @@ describe.skipIf(!servicesUp)('many processes in services mode', () => {
     apis = [apiClient(apiA.httpUrl!), apiClient(apiB.httpUrl!)];
     wsUrls = [wsA.wsUrl!, wsB.wsUrl!];
 
-    const login = await apis[0]!('POST', '/api/auth/login', { body: ADMIN });
+    const login = await apis[0]!('POST', '/api/auth/login', { body: TEST_ADMIN });
     expect(login.status).toBe(200);
     adminToken = login.body.token;
     sales = adminSales(apis[0]!, () => adminToken);

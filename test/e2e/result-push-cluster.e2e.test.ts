@@ -12,7 +12,7 @@ import type { SeckillResult } from '../../src/core/model.ts';
 import { createRabbitOrderBus } from '../../src/adapters/order-bus/rabbitmq-order-bus.ts';
 import { createMetrics } from '../../src/entry-points/metrics.ts';
 import { startResultPushServer, type ResultPushServer } from '../../src/entry-points/ws/result-push-server.ts';
-import { apiClient, bootTestApp, mapLimit, newUuid, type ApiClient, type Mode, type TestApp } from '../support/app.ts';
+import { apiClient, bootTestApp, mapLimit, newUuid, type ApiClient, type Mode, type TestApp, loginAdmin } from '../support/app.ts';
 import { makeBuyers, type Buyer } from '../support/buyers.ts';
 import { SERVICE_URLS, servicesAvailable } from '../support/services.ts';
 
@@ -72,7 +72,7 @@ describe.each<Mode>(['embedded', 'services'])('result push across processes and 
     if (skip) return;
     app = await bootTestApp(mode);
     api = apiClient(app.httpUrl);
-    adminToken = (await api('POST', '/api/auth/login', { body: { phone: '13800000000', password: 'admin-pass-123' } })).body.token;
+    adminToken = await loginAdmin(api);
     const bus =
       mode === 'services'
         ? await createRabbitOrderBus({ url: SERVICE_URLS.rabbitmq, prefix: app.config.amqpPrefix, payTimeoutMs: app.config.payTimeoutMs })

@@ -2,7 +2,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { apiClient, bootTestApp, newUuid, type ApiClient, type Mode, type TestApp } from '../support/app.ts';
+import { apiClient, bootTestApp, newUuid, type ApiClient, type Mode, type TestApp, loginAdmin } from '../support/app.ts';
 import { servicesAvailable } from '../support/services.ts';
 
 const servicesUp = await servicesAvailable('postgres', 'redis', 'rabbitmq');
@@ -59,7 +59,7 @@ describe.each<Mode>(['embedded', 'services'])('result push over WebSocket (%s)',
     if (skip) return;
     app = await bootTestApp(mode);
     api = apiClient(app.httpUrl);
-    const admin = (await api('POST', '/api/auth/login', { body: { phone: '13800000000', password: 'admin-pass-123' } })).body.token;
+    const admin = await loginAdmin(api);
     const now = Date.now();
     goodId = (
       await api('POST', '/api/admin/seckill/goods', {

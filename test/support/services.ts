@@ -2,7 +2,7 @@
  * Real-service availability for *.int.test.ts files.
  * Under CI=true a missing service fails the run loudly; elsewhere the suite skips with a message.
  */
-import net from 'node:net';
+import { acceptsConnections } from '../../support/tcp.ts';
 
 export const SERVICE_URLS = {
   postgres: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
@@ -15,18 +15,7 @@ export type ServiceName = keyof typeof SERVICE_URLS;
 function reachable(url: string): Promise<boolean> {
   const u = new URL(url);
   const port = Number(u.port) || { 'postgres:': 5432, 'redis:': 6379, 'amqp:': 5672 }[u.protocol] || 0;
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: u.hostname || '127.0.0.1', port, timeout: 1000 });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-  });
+  return acceptsConnections(u.hostname || '127.0.0.1', port, 1000);
 }
 
 /** Resolves true when every named service accepts connections; throws under CI when one does not. */

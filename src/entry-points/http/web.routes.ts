@@ -2,13 +2,14 @@
  * The browser front end: `GET /api/config` (where the result socket is) and the built shop from `web/dist`,
  * with a fallback to index.html for client-side routes. Unknown `/api/…` paths keep the JSON 404.
  */
-import helmet, { type FastifyHelmetOptions } from '@fastify/helmet';
+import helmet from '@fastify/helmet';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sendError } from './http-errors.ts';
 import type { ClientConfigJson } from './responses.ts';
+import { pageSecurityHeaders } from './page-security.ts';
 
 export const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../../web/dist', import.meta.url));
 
@@ -57,24 +58,7 @@ export function publicWsUrl(req: FastifyRequest, opts: Pick<WebRoutesOptions, 'w
  * - img-src https: http:: sale images may live on a CDN (admin input allows http(s) or a site path);
  * - no upgrade-insecure-requests: the shop also runs on plain http (locally, behind a TLS proxy).
  */
-const HELMET: FastifyHelmetOptions = {
-  contentSecurityPolicy: {
-    directives: {
-      defaultSrc: ["'self'"],
-      scriptSrc: ["'self'"],
-      styleSrc: ["'self'", "'unsafe-inline'"],
-      imgSrc: ["'self'", 'data:', 'https:', 'http:'],
-      connectSrc: ["'self'", 'ws:', 'wss:'],
-      frameAncestors: ["'none'"],
-      objectSrc: ["'none'"],
-      baseUri: ["'self'"],
-      formAction: ["'self'"],
-      upgradeInsecureRequests: null,
-    },
-  },
-  frameguard: { action: 'deny' },
-  referrerPolicy: { policy: 'no-referrer' },
-};
+const HELMET = pageSecurityHeaders({ imgSrc: ['data:', 'https:', 'http:'], connectSrc: ['ws:', 'wss:'] });
 
 export async function registerWebRoutes(app: FastifyInstance, opts: WebRoutesOptions): Promise<void> {
   await app.register(async (scope) => {
