@@ -5,7 +5,8 @@ import { createTokenSigner } from '../../core/credentials.ts';
 import type { OrderBus, Subscription } from '../../core/ports.ts';
 import type { SeckillResult } from '../../core/model.ts';
 import { createMetrics } from '../metrics.ts';
-import { parseTarget, startResultPushServer } from './result-push-server.ts';
+import { startResultPushServer } from './result-push-server.ts';
+import { parseTarget } from './socket-target.ts';
 
 describe('parseTarget (the upgrade path, read without new URL)', () => {
   it('reads the uuid and the token, percent-encoded or not, as URLSearchParams would', () => {
