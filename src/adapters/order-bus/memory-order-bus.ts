@@ -17,7 +17,8 @@ import type { Delivery, Handler, OrderBus, Subscription } from '../../core/ports
 import type { Alert, OrderMessage } from '../../core/model.ts';
 import { SeckillError } from '../../core/errors.ts';
 import { groupResults } from './batches.ts';
-import { createBackoff, isInfrastructureFailure, type Backoff } from './retry-policy.ts';
+import { createBackoff, isInfrastructureFailure } from './retry-policy.ts';
+import { pump, removeConsumer, workQueue, type Consumer, type Queued, type Unacked, type WorkQueue } from './memory-work-queue.ts';
 
 export interface MemoryOrderBusOptions {
   /** Deliveries of one order message before it is dead-lettered. Default 5. */
@@ -44,41 +45,6 @@ export interface MemoryOrderBus extends OrderBus {
 }
 
 export const DEFAULT_PREFETCH = 50;
-
-interface Queued {
-  body: string;
-  attempt: number;
-  redelivered: boolean;
-}
-
-interface Consumer {
-  handler: Handler<unknown>;
-  backoff: Backoff;
-  /** Runs the handler in the process (bus) that owns this consumer. */
-  deliver(item: Queued): void;
-  prefetch: number;
-  inHand: number;
-  work: Set<Promise<void>>;
-}
-
-/** What a message in a handler's hand needs so that its process dying can return it. */
-interface Unacked {
-  item: Queued;
-  queue: WorkQueue;
-  consumer: Consumer;
-  settled: boolean;
-}
-
-/** A queue with competing consumers: the pending orders, and the due pay timeouts. */
-interface WorkQueue {
-  pending: Queued[];
-  consumers: Consumer[];
-  nextConsumer: number;
-  dead: string[];
-  pumpScheduled: boolean;
-}
-
-const workQueue = (): WorkQueue => ({ pending: [], consumers: [], nextConsumer: 0, dead: [], pumpScheduled: false });
 
 /** The shared "broker": what RabbitMQ holds, as opposed to what each process holds. */
 interface Broker {
@@ -314,32 +280,4 @@ function connect(broker: Broker, options: MemoryOrderBusOptions): MemoryOrderBus
   };
 
   return bus;
-}
-
-/** Hand queued messages to consumers with room, round robin. */
-function pump(queue: WorkQueue): void {
-  queue.pumpScheduled = false;
-  while (queue.pending.length > 0) {
-    const consumer = nextWithRoom(queue);
-    if (!consumer) return;
-    consumer.deliver(queue.pending.shift()!);
-  }
-}
-
-function nextWithRoom(queue: WorkQueue): Consumer | undefined {
-  const n = queue.consumers.length;
-  for (let i = 0; i < n; i++) {
-    const index = (queue.nextConsumer + i) % n;
-    const consumer = queue.consumers[index]!;
-    if (consumer.inHand < consumer.prefetch) {
-      queue.nextConsumer = (index + 1) % n;
-      return consumer;
-    }
-  }
-  return undefined;
-}
-
-function removeConsumer(queue: WorkQueue, consumer: Consumer): void {
-  const index = queue.consumers.indexOf(consumer);
-  if (index >= 0) queue.consumers.splice(index, 1);
 }
