@@ -5,6 +5,7 @@ import { createStore } from './store.ts';
 import type {
   ClientConfigJson,
   OrderJson,
+  PushFrameJson,
   SaleStatsJson,
   SeckillGoodJson,
   SeckillResultJson,
@@ -18,6 +19,7 @@ export type Good = SeckillGoodJson;
 export type Order = OrderJson;
 export type OrderStatus = Order['status'];
 export type SeckillResult = SeckillResultJson;
+export type PushFrame = PushFrameJson;
 export type SaleStats = SaleStatsJson;
 export type Session = SessionJson;
 export type ClientConfig = ClientConfigJson;

@@ -3,7 +3,7 @@
  * POST the request, then wait for the pushed result. When the socket cannot open, or closes without a
  * frame, or stays silent too long, the result is polled instead (GET /api/seckill/results/:uuid).
  */
-import { api, ApiError, type SeckillResult } from './api.ts';
+import { api, ApiError, type PushFrame, type SeckillResult } from './api.ts';
 
 export type BuyState =
   | { phase: 'connecting' }
@@ -98,7 +98,7 @@ export function buy(opts: BuyOptions): { abandon(): void } {
       };
       s.onmessage = (ev) => {
         try {
-          const frame = JSON.parse(String(ev.data)) as SeckillResult;
+          const frame = JSON.parse(String(ev.data)) as PushFrame;
           if (frame.uuid === uuid) settle(frame, 'ws');
         } catch {
           /* not ours */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { goodJson, orderJson, resultJson, userJson } from './presenters.ts';
-import { OrderJson, SeckillGoodJson, SeckillResultJson, UserJson } from './responses.ts';
+import { pushFrame } from '../ws/result-push-server.ts';
+import { OrderJson, PushFrameJson, SeckillGoodJson, SeckillResultJson, UserJson } from './responses.ts';
 
 const at = new Date('2030-01-01T10:00:00.000Z');
 
@@ -19,5 +20,10 @@ describe('the presenters answer exactly the declared response shapes', () => {
     for (const r of [{ uuid: 'u-1234567', status: 'QUEUED' as const }, { uuid: 'u-1234567', status: 'SUCCESS' as const, orderNo: 'O1' }, { uuid: 'u-1234567', status: 'FAIL' as const, reason: 'SOLD_OUT' as const }]) {
       expect(SeckillResultJson.strict().parse(resultJson(r))).toEqual(r);
     }
+  });
+
+  it('a pushed result → the declared frame', () => {
+    const frame: unknown = JSON.parse(pushFrame({ uuid: 'u-1234567', userId: 1, seckillGoodId: 2, status: 'FAIL', reason: 'SOLD_OUT' }));
+    expect(PushFrameJson.strict().parse(frame)).toEqual({ uuid: 'u-1234567', status: 'FAIL', reason: 'SOLD_OUT', seckillGoodId: 2 });
   });
 });

@@ -1,5 +1,5 @@
 /**
- * The api's response shapes (docs/api.md), declared once. The presenters are typed by them, the OpenAPI
+ * The api's response shapes (docs/api.md), and the result push's frame, declared once. The presenters are typed by them, the OpenAPI
  * document's components are generated from them, and the page (web/src/api.ts) imports their types.
  */
 import { z } from 'zod';
@@ -36,6 +36,15 @@ export const SeckillResultJson = z.object({
   status: z.enum(['QUEUED', 'SUCCESS', 'FAIL']),
   orderNo: z.string().optional(),
   reason: FAIL_REASON.optional(),
+});
+
+/** The one text frame the WebSocket push sends per result (a decided one: never QUEUED). */
+export const PushFrameJson = z.object({
+  uuid: z.string(),
+  status: z.enum(['SUCCESS', 'FAIL']),
+  orderNo: z.string().optional(),
+  reason: FAIL_REASON.optional(),
+  seckillGoodId: z.number().int(),
 });
 
 export const OrderJson = z.object({
@@ -86,6 +95,7 @@ export type SessionJson = z.infer<typeof SessionJson>;
 export type SeckillGoodJson = z.infer<typeof SeckillGoodJson>;
 export type SeckillResultJson = z.infer<typeof SeckillResultJson>;
 export type OrderJson = z.infer<typeof OrderJson>;
+export type PushFrameJson = z.infer<typeof PushFrameJson>;
 export type SaleStatsJson = z.infer<typeof SaleStatsJson>;
 export type BuyPathJson = z.infer<typeof BuyPathJson>;
 export type ClientConfigJson = z.infer<typeof ClientConfigJson>;

@@ -19,6 +19,7 @@ import type { Clock, OrderBus, OrderStore, Subscription } from '../../core/ports
 import type { SeckillResult } from '../../core/model.ts';
 import { isReuseFailure, pushDecision } from '../../core/results.ts';
 import type { Metrics } from '../metrics.ts';
+import type { PushFrameJson } from '../http/responses.ts';
 import { createStoredResultLookup } from '../../core/stored-result-lookup.ts';
 import { parseTarget } from './socket-target.ts';
 
@@ -75,7 +76,7 @@ export const pushFrame = (r: SeckillResult) =>
     ...(r.orderNo ? { orderNo: r.orderNo } : {}),
     ...(r.reason ? { reason: r.reason } : {}),
     seckillGoodId: r.seckillGoodId,
-  });
+  } satisfies PushFrameJson);
 
 const ignore = () => undefined;
 
