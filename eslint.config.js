@@ -25,12 +25,11 @@ const IO_MODULES = [
   'ws', 'fastify', 'fastify-*', '@fastify/*', 'pino', 'pino-*', 'prom-client', 'rate-limiter-flexible',
 ];
 
-const NO_TESTS = { group: ['**/test/**', '**/bench/**', '**/chaos/**'], message: 'the product does not import tests, the bench or chaos.' };
+const NO_TESTS = { group: ['**/test/**', '**/support/**', '**/bench/**', '**/chaos/**'], message: 'the product does not import tests, their helpers, the bench or chaos.' };
 
 const PRODUCT = ['src/**/*.{ts,tsx}', 'web/src/**/*.{ts,tsx}'];
 const TESTS_AND_TOOLS = [
-  '**/*.test.ts', '**/*.contract.ts', 'test/**/*.ts', 'support/**/*.ts', 'bench/**/*.ts', 'chaos/**/*.ts', 'scripts/**/*.{js,mjs}',
-  'src/testing/**/*.ts',
+  '**/*.test.ts', '**/*.contract.ts', '**/*.fixture.ts', 'test/**/*.ts', 'support/**/*.ts', 'bench/**/*.ts', 'chaos/**/*.ts', 'scripts/**/*.{js,mjs}',
 ];
 
 const tunedRules = {
@@ -95,7 +94,7 @@ export default tseslint.config(
   // pattern too.
   {
     files: ['src/**/*.ts'],
-    ignores: ['src/**/*.test.ts', 'src/**/*.contract.ts', 'src/testing/**'],
+    ignores: ['src/**/*.test.ts', 'src/**/*.contract.ts', 'src/**/*.fixture.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [NO_TESTS] }] },
   },
   {
@@ -116,7 +115,7 @@ export default tseslint.config(
   },
   {
     files: ['src/adapters/**/*.ts'],
-    ignores: ['src/adapters/**/*.test.ts', 'src/adapters/**/*.contract.ts'],
+    ignores: ['src/adapters/**/*.test.ts', 'src/adapters/**/*.contract.ts', 'src/adapters/**/*.fixture.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [
