@@ -1,8 +1,10 @@
 /**
- * Real-service availability for *.int.test.ts files.
+ * Real-service availability for *.int.test.ts files, and a fresh PostgreSQL schema per file.
  * Under CI=true a missing service fails the run loudly; elsewhere the suite skips with a message.
  */
 import { acceptsConnections } from '../../support/tcp.ts';
+import { randomBytes } from 'node:crypto';
+import { createPgDatabase, type PgDatabase } from '../../src/adapters/database/pg-database.ts';
 
 export const SERVICE_URLS = {
   postgres: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
@@ -27,4 +29,16 @@ export async function servicesAvailable(...names: ServiceName[]): Promise<boolea
   if (process.env.CI === 'true') throw new Error(`${message} — CI never skips real-service tests`);
   console.warn(`skipping: ${message}`);
   return false;
+}
+
+/** A fresh PostgreSQL schema on the real server for one test file, dropped by `cleanup`: files run side by side. */
+export async function freshPgSchema(prefix: string): Promise<{ db: PgDatabase; cleanup: () => Promise<void> }> {
+  const db = await createPgDatabase({ url: SERVICE_URLS.postgres, schema: `t_${prefix}_${randomBytes(6).toString('hex')}`, max: 8 });
+  return {
+    db,
+    cleanup: async () => {
+      await db.dropSchema();
+      await db.close();
+    },
+  };
 }
