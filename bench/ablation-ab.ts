@@ -39,7 +39,8 @@ interface Checkout {
 
 const checkouts: Checkout[] = [];
 for (const dir of dirs) {
-  const server = await import(path.join(dir, 'bench/lib/ablation-server.ts'));
+  // Another checkout's copy of this module: same exports, typed by ours.
+  const server = (await import(path.join(dir, 'bench/lib/ablation-server.ts'))) as typeof import('./lib/ablation-server.ts');
   const app: FastifyInstance = await server.buildVariant('full');
   await app.ready();
   const label = dir === ROOT ? 'this checkout' : path.basename(dir);

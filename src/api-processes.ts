@@ -57,7 +57,7 @@ export function forkApiProcesses(count: number, logger: Logger): ApiProcesses {
         running.map(
           (worker) =>
             new Promise<void>((resolve) => {
-              if (worker.isDead()) return resolve();
+              if (worker.isDead()) { resolve(); return; }
               const kill = setTimeout(() => {
                 log.error({ pid: worker.process.pid }, 'an api process did not drain in time; killing it');
                 worker.process.kill('SIGKILL');

@@ -9,9 +9,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { ensureAccount } from './core/accounts.ts';
-import { createGoodsCatalog } from './core/catalog.ts';
+import { createGoodsCatalog, createSale } from './core/sales.ts';
 import { createTokenSigner, rememberVerifiedTokens, type TokenSigner } from './core/credentials.ts';
-import { createSale } from './core/goods.ts';
 import type { Clock, OrderBus, OrderStore, StockCache, Subscription, UserStore } from './core/ports.ts';
 import { dedupeAlerts } from './core/alert-dedup.ts';
 import { createOrderBatcher } from './core/order-batcher.ts';
@@ -31,7 +30,7 @@ import { createPgliteDatabase } from './adapters/database/pglite-database.ts';
 import { createMemoryOrderBus } from './adapters/order-bus/memory-order-bus.ts';
 import { createRabbitOrderBus, QueueDeclarationConflict } from './adapters/order-bus/rabbitmq-order-bus.ts';
 import { createSqlOrderStore } from './adapters/order-store/sql-order-store.ts';
-import { createSqlUserStore } from './adapters/order-store/sql-user-store.ts';
+import { createSqlUserStore } from './adapters/user-store/sql-user-store.ts';
 import { createMemoryStockCache } from './adapters/stock-cache/memory-stock-cache.ts';
 import { createRedisStockCache } from './adapters/stock-cache/redis-stock-cache.ts';
 import { consumeOrderTimeouts } from './entry-points/consumers/order-timeouts.consumer.ts';
@@ -77,7 +76,15 @@ export interface RunningApp {
   admin?: { phone: string; password?: string; source: 'generated now' | 'kept' | 'environment'; keptIn?: string };
   /** The reconciler, when this process runs the worker role. */
   reconciler?: ReconcilerJob;
+  /** The api's server, when this process runs it (listening unless `listen: false`). */
+  http?: FastifyInstance;
   stop(): Promise<void>;
+}
+
+/** What a caller may change about the composition; the defaults are what `npm start` runs. */
+export interface StartOverrides {
+  /** false: build the api without listening on a port; `RunningApp.http` answers injected requests (the bench's A/B). */
+  listen?: boolean;
 }
 
 const systemClock: Clock = { now: () => new Date() };
@@ -193,13 +200,13 @@ async function keptSecret(config: Config, file: string, make: () => string): Pro
   }
 }
 
-export async function startApp(config: Config, logger: Logger, clock: Clock = systemClock): Promise<RunningApp> {
+export async function startApp(config: Config, logger: Logger, clock: Clock = systemClock, overrides: StartOverrides = {}): Promise<RunningApp> {
   const log = (component: string) => logger.child({ component });
   const adapters = await openAdapters(config, logger);
   const { db, store, users, cache, bus, payments } = adapters;
   const closers: (() => Promise<void>)[] = [];
   const stop = async () => {
-    for (const close of closers.reverse()) await close().catch((err) => logger.warn({ err }, 'error while stopping'));
+    for (const close of closers.reverse()) await close().catch((err: unknown) => logger.warn({ err }, 'error while stopping'));
     closers.length = 0;
   };
   closers.push(() => db.close(), () => cache.close(), () => bus.close());
@@ -245,7 +252,7 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
       const alerts = dedupeAlerts(bus, clock, {
         onRaised: (a) => alertLog.warn({ kind: a.kind, seckillGoodId: a.seckillGoodId, uuid: a.uuid, orderNo: a.orderNo, problem: a.message.slice(0, 300) }, 'alert raised for an operator'),
       });
-      const workerBus: OrderBus = { ...bus, raiseAlert: alerts.raiseAlert };
+      const workerBus: OrderBus = { ...bus, raiseAlert: (alert) => alerts.raiseAlert(alert) };
       // Outages this worker saw hold the reconciler back from expiring reservations whose messages are only late.
       const outages = createOutageWatch(clock);
       const sub = await consumePendingOrders(
@@ -329,9 +336,7 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
           orders: { store, cache, bus, clock, payments },
           limits,
           buyPaths: { paths: createBuyPaths(tokenSecret), required: config.hiddenPath },
-          store,
-          cache,
-          users,
+          results: { store, cache, goodIds: async () => (await catalog.list()).map((g) => g.id) },
           catalog,
           alerts: bus,
           metrics,
@@ -357,12 +362,15 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
             }),
         },
       );
-      await http.listen({ host: config.host, port: config.port });
       // Close the server before the adapters it uses (closers run in reverse).
       closers.push(() => http.close());
-      const address = http.server.address();
-      const port = typeof address === 'object' && address ? address.port : config.port;
-      app.httpUrl = `http://${config.host}:${port}`;
+      app.http = http;
+      if (overrides.listen !== false) {
+        await http.listen({ host: config.host, port: config.port });
+        const address = http.server.address();
+        const port = typeof address === 'object' && address ? address.port : config.port;
+        app.httpUrl = `http://${config.host}:${port}`;
+      }
     }
     return app;
   } catch (err) {

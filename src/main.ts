@@ -11,7 +11,7 @@ import { startApp, type RunningApp } from './compose.ts';
 import { prettyStdout } from './entry-points/log-format.ts';
 
 function makeLogger(config: Config) {
-  const pretty = config.logFormat ? config.logFormat === 'pretty' : Boolean(process.stdout.isTTY);
+  const pretty = config.logFormat ? config.logFormat === 'pretty' : process.stdout.isTTY;
   return pino(
     {
       level: config.logLevel,
@@ -83,7 +83,7 @@ async function main() {
         logger.info('stopped');
         process.exit(0);
       },
-      (err) => {
+      (err: unknown) => {
         logger.error({ err }, 'stop failed');
         process.exit(1);
       },
@@ -93,7 +93,7 @@ async function main() {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 }
 
-main().catch((err) => {
+main().catch((err: unknown) => {
   process.stderr.write(`seckill failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

@@ -7,39 +7,52 @@
  *   nochild  the same without the per-request child logger (tried; not kept)
  *   hook     + the api's onResponse metrics hook
  *   handler  + the real seckill handler's steps (token, rate limit, zod, placeOrder, counter, 409 body)
- *   full     the real buildHttpServer (every route, error handler, web routes)
+ *   full     the api as compose.ts builds it for `npm start` (every route, error handler, web routes), not listening
  */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import pino from 'pino';
-import { createPgliteDatabase } from '../../src/adapters/database/pglite-database.ts';
-import { migrate } from '../../src/adapters/database/migrate.ts';
-import { createMemoryOrderBus } from '../../src/adapters/order-bus/memory-order-bus.ts';
+import { startApp } from '../../src/compose.ts';
+import { loadConfig } from '../../src/config.ts';
 import { createOrderBatcher } from '../../src/core/order-batcher.ts';
-import { createSqlOrderStore } from '../../src/adapters/order-store/sql-order-store.ts';
-import { createSqlUserStore } from '../../src/adapters/order-store/sql-user-store.ts';
-import { createSimulatedPaymentProvider } from '../../src/adapters/payment/simulated-payment-provider.ts';
-import { createMemoryStockCache } from '../../src/adapters/stock-cache/memory-stock-cache.ts';
-import { createGoodsCatalog } from '../../src/core/catalog.ts';
-import { createTokenSigner } from '../../src/core/credentials.ts';
-import { createSale } from '../../src/core/goods.ts';
+import { createGoodsCatalog, createSale } from '../../src/core/sales.ts';
 import { placeOrder } from '../../src/core/place-order.ts';
 import { createRateLimiter } from '../../src/core/rate-limit.ts';
 import { createSoldOutSigns } from '../../src/core/sold-out-signs.ts';
 import { makeAuthenticate } from '../../src/entry-points/http/auth.ts';
-import { createAbuseLimits } from '../../src/core/abuse-limits.ts';
-import { createBuyPaths } from '../../src/core/buy-path.ts';
-import { createMemoryLimiters } from '../../src/adapters/limiter/flexible-limiter.ts';
 import { parseInput, sendError, sendRateLimited } from '../../src/entry-points/http/http-errors.ts';
 import { SeckillOrderBody } from '../../src/entry-points/http/schemas.ts';
-import { buildHttpServer } from '../../src/entry-points/http/server.ts';
-import { registerWebRoutes } from '../../src/entry-points/http/web.routes.ts';
-import { createMetrics } from '../../src/entry-points/metrics.ts';
 
 const variant = process.env.VARIANT ?? 'hello';
 const secret = process.env.ABLATION_SECRET ?? 'x'.repeat(64);
 const clock = { now: () => new Date() };
 const logger = pino({ level: 'warn', redact: { paths: ['password', '*.password', 'token', '*.token', 'req.headers.authorization', 'tokenSecret'], censor: '[redacted]' } });
-const metrics = createMetrics({ defaults: true });
+
+// The app as `npm start` composes it (embedded, api role only), built but not listening: the `full` variant is
+// its server; the reduced variants reuse its adapters and measure only the steps they name.
+const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'seckill-ablation-'));
+const running = await startApp(
+  loadConfig({
+    SECKILL_MODE: 'embedded',
+    SECKILL_ROLES: 'api',
+    SECKILL_DATA_DIR: dataDir,
+    SECKILL_DEMO: 'false',
+    SECKILL_TOKEN_SECRET: secret,
+    SECKILL_ADMIN_PASSWORD: 'ablation-admin-1',
+    SECKILL_RATE_LIMIT_PER_S: '5',
+    SECKILL_RATE_LIMIT_BURST: '10',
+    SECKILL_IP_RATE_LIMIT_PER_S: '0',
+    SECKILL_AUTH_RATE_LIMIT_PER_MIN: '0',
+    LOG_LEVEL: 'warn',
+  }),
+  logger,
+  clock,
+  { listen: false },
+);
+const { store, cache, bus } = running.adapters;
+const { metrics, signer } = running;
 
 const apiOptions = {
   loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger,
@@ -49,15 +62,8 @@ const apiOptions = {
   routerOptions: { maxParamLength: 100 },
 };
 
-const db = await createPgliteDatabase();
-await migrate(db);
-const store = createSqlOrderStore(db);
-const users = createSqlUserStore(db);
-const cache = createMemoryStockCache();
-const bus = createMemoryOrderBus({ payTimeoutMs: 900_000 });
 const catalog = createGoodsCatalog(store, clock);
 const signs = createSoldOutSigns(clock);
-const signer = createTokenSigner(secret, 86_400);
 const now = Date.now();
 const good = await createSale({ store, cache, catalog }, {
   name: 'sold out', title: '', imageUrl: '', price: 100, seckillPrice: 1, stock: 0,
@@ -77,16 +83,8 @@ function metricsHook(app: FastifyInstance) {
 /** The variant's server, not listening yet (also usable in process with `inject`). */
 export async function buildVariant(variant: string): Promise<FastifyInstance> {
   if (variant === 'full') {
-    return buildHttpServer(
-      {
-        authenticate, accounts: { users, signer, clock }, goods: { store, cache, catalog }, placeOrder: placeDeps,
-        orders: { store, cache, bus, clock, payments: createSimulatedPaymentProvider() },
-        limits: createAbuseLimits(createMemoryLimiters(), { authPerMinute: 0, buyerPerSecond: 5, buyerBurst: 10, ipPerSecond: 0 }, clock),
-        buyPaths: { paths: createBuyPaths(secret), required: false },
-        store, cache, users, catalog, metrics, alerts: bus,
-      } as unknown as Parameters<typeof buildHttpServer>[0], // the routes' deps grow with the product; the sold-out path needs these
-      { logger: logger.child({ component: 'http' }), bodyLimitBytes: 16 * 1024, mode: 'embedded', metrics, extend: (s) => registerWebRoutes(s, { mode: 'embedded', wsPort: null }) },
-    );
+    if (!running.http) throw new Error('the composed app runs no api');
+    return running.http;
   }
   let app: FastifyInstance;
   if (variant === 'hello') app = Fastify({ logger: false });
@@ -122,5 +120,5 @@ if (process.env.VARIANT) {
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   process.stdout.write(`ablation ${variant} good ${good.id} ready http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}\n`);
-  process.on('SIGTERM', () => void app.close().finally(() => process.exit(0)));
+  process.on('SIGTERM', () => void Promise.all([app.close(), running.stop()]).finally(() => process.exit(0)));
 }

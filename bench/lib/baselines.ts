@@ -8,7 +8,7 @@
 import { logDir, spawnChild, type Child } from './children.ts';
 import { randomBytes } from 'node:crypto';
 import { makeOrderNo } from '../../src/core/create-orders.ts';
-import type { OrderMessage } from '../../src/core/ports.ts';
+import type { OrderMessage } from '../../src/core/model.ts';
 import type { Database } from '../../src/adapters/database/database.ts';
 import { createPgDatabase } from '../../src/adapters/database/pg-database.ts';
 import { createPgliteDatabase } from '../../src/adapters/database/pglite-database.ts';

@@ -86,7 +86,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
         },
       },
     ],
-  } as autocannon.Options);
+  });
   started = epochMs();
   let lastResponseAt = started;
   instance.on('response', () => {

@@ -31,7 +31,7 @@ let seq = 0;
 const publishOne = (i: number) =>
   new Promise<void>((resolve, reject) => {
     const ok = ch.publish('', queue, message(i), { persistent: true, mandatory: true, contentType: 'application/json', messageId: `m${++seq}` }, (err) =>
-      err ? reject(err) : resolve(),
+      err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(),
     );
     if (!ok && !drained) drained = new Promise((r) => ch.once('drain', () => ((drained = null), r())));
   });

@@ -25,7 +25,7 @@ export async function seedBuyers(sql: Sql, secret: string, count: number): Promi
     .map((userId) => ({ userId, token: signer.sign({ userId, role: 'user' }, now).token }));
 }
 
-export async function json<T = any>(url: string, init: { method?: string; token?: string; body?: unknown } = {}): Promise<{ status: number; body: T }> {
+export async function json<T = unknown>(url: string, init: { method?: string; token?: string; body?: unknown } = {}): Promise<{ status: number; body: T }> {
   const res = await fetch(url, {
     method: init.method ?? 'GET',
     headers: {

@@ -40,7 +40,7 @@ export async function openSockets(
       socket.once('open', () => resolve());
       socket.once('error', reject);
       socket.on('message', (data) => {
-        const frame = JSON.parse(String(data)) as { uuid: string; status: string };
+        const frame = JSON.parse((data as Buffer).toString('utf8')) as { uuid: string; status: string };
         frames.get(i)!.push({ at: epochMs(), uuid: frame.uuid, status: frame.status });
         onFrame();
       });

@@ -14,7 +14,7 @@ import { connect } from 'amqplib';
 import { migrate } from '../../src/adapters/database/migrate.ts';
 import { createPgDatabase } from '../../src/adapters/database/pg-database.ts';
 import { topologyNames } from '../../src/adapters/order-bus/rabbitmq-topology.ts';
-import { dropRedisKeys, dropTopology } from '../../test/support/cleanup.ts';
+import { dropRedisKeys, dropTopology } from '../../support/cleanup.ts';
 import { spawnChild, urlsFromBanner, type Child } from './children.ts';
 
 export type Mode = 'embedded' | 'services';

@@ -101,7 +101,7 @@ export function startBuyers(opts: BuyersOptions): { history: History; stop(): Pr
     }
     ws.on('message', (data) => {
       try {
-        const f = JSON.parse(String(data)) as { uuid?: string; status?: string; orderNo?: string; reason?: string };
+        const f = JSON.parse((data as Buffer).toString('utf8')) as { uuid?: string; status?: string; orderNo?: string; reason?: string };
         if (f.uuid === rec.uuid && f.status && FINAL.has(f.status)) {
           rec.finals.push({ via: 'ws', status: f.status as 'SUCCESS' | 'FAIL', ...(f.orderNo ? { orderNo: f.orderNo } : {}), ...(f.reason ? { reason: f.reason } : {}) });
         }

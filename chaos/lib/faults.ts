@@ -8,7 +8,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import amqp from 'amqplib';
-import type pg from 'pg';
 import { topologyNames } from '../../src/adapters/order-bus/rabbitmq-topology.ts';
 import type { PrivateService } from './private-services.ts';
 import type { Random } from './random.ts';

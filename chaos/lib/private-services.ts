@@ -6,9 +6,10 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
+import net from 'node:net';
 import { promisify } from 'node:util';
+import { acceptsConnections } from '../../support/tcp.ts';
 
 const exec = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -49,18 +50,7 @@ function portFree(port: number): Promise<boolean> {
 }
 
 export function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port, timeout: 500 });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-  });
+  return acceptsConnections('127.0.0.1', port, 500);
 }
 
 async function waitFor(what: string, check: () => Promise<boolean>, ms: number): Promise<void> {

@@ -51,14 +51,14 @@ export function supervise(opts: { root: string; logDir: string; specs: RoleSpec[
     });
     entry.child = child;
     let banner = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       entry.log.write(chunk);
       if (!entry.ready) {
         banner = (banner + chunk.toString('utf8')).slice(-4096);
         if (banner.includes('seckill is running')) entry.ready = true;
       }
     });
-    child.stderr!.on('data', (chunk: Buffer) => entry.log.write(chunk));
+    child.stderr.on('data', (chunk: Buffer) => entry.log.write(chunk));
     entry.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
         entry.log.write(`\n--- supervisor: ${entry.spec.name} exited (code ${code}, signal ${signal})\n`);

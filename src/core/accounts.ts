@@ -2,7 +2,8 @@
 import type { AbuseLimits } from './abuse-limits.ts';
 import { hashPassword, needsRehash, OWASP_SCRYPT, verifyPassword, type ScryptParams, type TokenSigner } from './credentials.ts';
 import { SeckillError } from './errors.ts';
-import type { Clock, Role, User, UserStore } from './ports.ts';
+import type { Clock, UserStore } from './ports.ts';
+import type { Role, User } from './model.ts';
 import type { TokenVersions } from './token-versions.ts';
 
 export interface AccountsDeps {
@@ -156,4 +157,11 @@ function dummyHash(params: ScryptParams = OWASP_SCRYPT): Promise<string> {
   let hash = dummies.get(key);
   if (!hash) dummies.set(key, (hash = hashPassword(Math.random().toString(36), params)));
   return hash;
+}
+
+/** The account behind a valid token; UNAUTHORIZED when it no longer exists. */
+export async function currentUser(deps: Pick<AccountsDeps, 'users'>, userId: number): Promise<User> {
+  const user = await deps.users.findById(userId);
+  if (!user) throw new SeckillError('UNAUTHORIZED', 'This account no longer exists.');
+  return user;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { dedupeAlerts } from './alert-dedup.ts';
-import type { Alert } from './ports.ts';
+import type { Alert } from './model.ts';
 
 describe('alert dedup', () => {
   it('repeats of one problem within the window are dropped and counted; other problems and later repeats pass', async () => {

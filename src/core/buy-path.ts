@@ -6,7 +6,7 @@
  * `expiry.mac`, where mac = HMAC-SHA256(secret, "buy-path|user|good|expiry"): checked with no I/O.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { saleWindow, type GoodsCatalog } from './catalog.ts';
+import { saleWindow, type GoodsCatalog } from './sales.ts';
 import { SeckillError } from './errors.ts';
 
 export const BUY_PATH_TTL_S = 60;

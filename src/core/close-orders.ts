@@ -7,7 +7,8 @@
  */
 import { groupBy } from './group-by.ts';
 import { CANCEL, TIMEOUT } from './order-lifecycle.ts';
-import type { Clock, Order, OrderBus, OrderStore, StockCache } from './ports.ts';
+import type { Clock, OrderBus, OrderStore, StockCache } from './ports.ts';
+import type { Order } from './model.ts';
 
 export interface CloseOrdersDeps {
   store: Pick<OrderStore, 'applyTransition'>;

@@ -8,7 +8,8 @@
  *    and repeats steps 2–3, which change nothing the second time.
  */
 import { randomFillSync } from 'node:crypto';
-import type { Clock, OrderBus, OrderMessage, OrderStore, SeckillResult, StockCache } from './ports.ts';
+import type { Clock, OrderBus, OrderStore, StockCache } from './ports.ts';
+import type { OrderMessage, SeckillResult } from './model.ts';
 
 export interface CreateOrdersDeps {
   store: Pick<OrderStore, 'createOrders' | 'liveOrderNos'>;
@@ -47,7 +48,7 @@ export function makeOrderNo(now = Date.now()): string {
   for (let n = 0; n < 10; ) {
     const b = randomByte();
     if (b < 252) {
-      orderNo += DIGITS[b % 36];
+      orderNo += DIGITS.charAt(b % 36);
       n++;
     }
   }

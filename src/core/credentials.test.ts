@@ -48,7 +48,7 @@ describe('tokens', () => {
   it('a token with a changed payload, another secret or garbage is refused', () => {
     const { token } = signer.sign({ userId: 7, role: 'user' }, now);
     const [, sig] = token.split('.');
-    const forged = Buffer.from(JSON.stringify({ u: 7, r: 'admin', e: 9e9 })).toString('base64url') + '.' + sig;
+    const forged = Buffer.from(JSON.stringify({ u: 7, r: 'admin', e: 9e9 })).toString('base64url') + '.' + sig!;
     expect(signer.verify(forged, now)).toBeNull();
     expect(createTokenSigner('t'.repeat(32), 60).verify(token, now)).toBeNull();
     for (const junk of ['', '.', 'abc', 'a.b', token + 'x']) expect(signer.verify(junk, now)).toBeNull();
@@ -72,7 +72,7 @@ describe('remembered tokens', () => {
   const now = new Date('2026-01-01T00:00:00Z');
   const signer = createTokenSigner('s'.repeat(32), 60);
   const counting = (): TokenSigner & { verifications: number } => {
-    const c = { verifications: 0, sign: signer.sign, verify: (t: string, at: Date) => (c.verifications++, signer.verify(t, at)) };
+    const c = { verifications: 0, sign: signer.sign.bind(signer), verify: (t: string, at: Date) => (c.verifications++, signer.verify(t, at)) };
     return c;
   };
 

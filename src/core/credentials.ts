@@ -4,7 +4,7 @@
  * version is still the user's is asked of a short cache (token-versions.ts).
  */
 import { createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
-import type { Role } from './ports.ts';
+import type { Role } from './model.ts';
 
 export interface ScryptParams {
   N: number;
@@ -87,7 +87,7 @@ export function createTokenSigner(secret: string, ttlSeconds: number): TokenSign
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
       let body: { u?: unknown; r?: unknown; v?: unknown; e?: unknown };
       try {
-        body = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+        body = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as typeof body;
       } catch {
         return null;
       }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createMemoryStockCache } from '../adapters/stock-cache/memory-stock-cache.ts';
 import { SeckillError } from './errors.ts';
 import { createOrderBatcher } from './order-batcher.ts';
-import type { OrderMessage } from './ports.ts';
+import type { OrderMessage } from './model.ts';
 
 const GOOD = 1;
 const order = (i: number, seckillGoodId = GOOD): OrderMessage => ({ uuid: `uuid-${i}`, userId: i, seckillGoodId, reservedAt: 0 });

@@ -14,7 +14,8 @@
  */
 import { SeckillError } from './errors.ts';
 import { groupBy } from './group-by.ts';
-import type { OrderBus, OrderMessage, StockCache } from './ports.ts';
+import type { OrderBus, StockCache } from './ports.ts';
+import type { OrderMessage } from './model.ts';
 
 export interface OrderBatcherDeps {
   bus: Pick<OrderBus, 'publishOrders'>;

@@ -8,12 +8,18 @@
  *
  * Closing (cancel, timeout) gives the unit back to stock in the same transaction.
  */
-import type { OrderStatus, Transition } from './ports.ts';
+import type { OrderStatus, Transition } from './model.ts';
 
-export const PAY: Transition = { name: 'pay', from: ['UNPAID'], to: 'PAID', returnsStock: false, stamps: 'paid_at' };
-export const CANCEL: Transition = { name: 'cancel', from: ['UNPAID'], to: 'CANCELLED', returnsStock: true, stamps: 'closed_at' };
-export const TIMEOUT: Transition = { name: 'timeout', from: ['UNPAID'], to: 'TIMEOUT', returnsStock: true, stamps: 'closed_at' };
+export const PAY: Transition = { name: 'pay', from: ['UNPAID'], to: 'PAID', returnsStock: false, stamps: 'paidAt' };
+export const CANCEL: Transition = { name: 'cancel', from: ['UNPAID'], to: 'CANCELLED', returnsStock: true, stamps: 'closedAt' };
+export const TIMEOUT: Transition = { name: 'timeout', from: ['UNPAID'], to: 'TIMEOUT', returnsStock: true, stamps: 'closedAt' };
 export const REFUND: Transition = { name: 'refund', from: ['CANCELLED', 'TIMEOUT'], to: 'REFUNDED', returnsStock: false, stamps: null };
+
+/** Every state an order can be in; the database's CHECK lists the same (asserted by the order store's tests). */
+export const ORDER_STATUSES: readonly OrderStatus[] = ['UNPAID', 'PAID', 'CANCELLED', 'TIMEOUT', 'REFUNDED'];
+
+/** The state a new order starts in. */
+export const INITIAL: OrderStatus = 'UNPAID';
 
 /** Live orders hold a unit; at most one per buyer and good. */
 export const LIVE: readonly OrderStatus[] = ['UNPAID', 'PAID'];

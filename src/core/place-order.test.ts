@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inProcessDatabase, loadGood, newBuyers, newGood, newUuid, newWorld, ordersOf, type InProcessDb, type World } from '../../test/support/in-process.ts';
-import { createGoodsCatalog } from './catalog.ts';
+import { createGoodsCatalog } from './sales.ts';
 import { closeOrders } from './close-orders.ts';
 import { createOrders } from './create-orders.ts';
 import { createOrderBatcher } from './order-batcher.ts';
 import { placeOrder, type PlaceOrderDeps } from './place-order.ts';
-import type { OrderBus, SeckillGood, StockCache } from './ports.ts';
+import type { OrderBus, StockCache } from './ports.ts';
+import type { SeckillGood } from './model.ts';
 import { createSoldOutSigns } from './sold-out-signs.ts';
 
 let data: InProcessDb;

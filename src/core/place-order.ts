@@ -6,11 +6,11 @@
  * of the same few milliseconds, see order-batcher.ts) → QUEUED. If the publish fails the unit is given back
  * before the buyer hears UNAVAILABLE, so nothing is lost.
  */
-import type { GoodsCatalog } from './catalog.ts';
-import { saleWindow } from './catalog.ts';
+import { saleWindow, type GoodsCatalog } from './sales.ts';
 import { SeckillError } from './errors.ts';
 import type { OrderBatcher } from './order-batcher.ts';
-import type { Clock, FailReason, OrderStore, StockCache } from './ports.ts';
+import type { Clock, OrderStore, StockCache } from './ports.ts';
+import type { FailReason } from './model.ts';
 import type { SoldOutSigns } from './sold-out-signs.ts';
 import { loadGoodIntoCache } from './stock-sync.ts';
 

@@ -3,36 +3,7 @@
  * Each port has an embedded (in-process) adapter and a real one, and one contract suite
  * that both must pass (see src/adapters/<port>/<port>.contract.ts).
  */
-
-/** A request to turn one reserved unit into an order. Published by the api, consumed by the worker. */
-export interface OrderMessage {
-  uuid: string;
-  userId: number;
-  seckillGoodId: number;
-  /** Epoch ms at which the api reserved the unit. */
-  reservedAt: number;
-}
-
-export type ResultStatus = 'SUCCESS' | 'FAIL';
-
-/** Why a queued request did not become an order. */
-export type FailReason =
-  | 'SOLD_OUT'
-  | 'DUPLICATE_ORDER'
-  | 'UUID_CONFLICT'
-  | 'NOT_FOUND'
-  /** The reservation was never turned into an order (its request was lost); the reconciler gave it back. */
-  | 'EXPIRED';
-
-/** The outcome of one queued request (one uuid). */
-export interface SeckillResult {
-  uuid: string;
-  userId: number;
-  seckillGoodId: number;
-  status: ResultStatus;
-  orderNo?: string;
-  reason?: FailReason;
-}
+import type { Alert, FailReason, GoodStats, NewSeckillGood, Order, OrderMessage, PaymentIntent, PaymentRecord, Role, SeckillGood, SeckillResult, Transition, User } from './model.ts';
 
 // ---------------------------------------------------------------------------------------------
 // StockCache: the admission filter in front of the database.
@@ -165,16 +136,6 @@ export interface QueueDepths {
   alerts: number;
 }
 
-export interface Alert {
-  kind: string;
-  message: string;
-  seckillGoodId?: number;
-  uuid?: string;
-  orderNo?: string;
-  details?: Record<string, unknown>;
-  at: string;
-}
-
 /**
  * Messaging between api, worker and ws processes. Every hop carries batches: one message holds the order
  * requests an api process gathered in a few milliseconds, the results a worker decided in one transaction,
@@ -226,66 +187,6 @@ export interface OrderBus {
 // ---------------------------------------------------------------------------------------------
 // Stores: the database is the truth for stock and orders.
 // ---------------------------------------------------------------------------------------------
-
-export type OrderStatus = 'UNPAID' | 'PAID' | 'CANCELLED' | 'TIMEOUT' | 'REFUNDED';
-export const ORDER_STATUSES: readonly OrderStatus[] = ['UNPAID', 'PAID', 'CANCELLED', 'TIMEOUT', 'REFUNDED'];
-
-export interface SeckillGood {
-  id: number;
-  name: string;
-  title: string;
-  imageUrl: string;
-  /** cents */
-  price: number;
-  /** cents */
-  seckillPrice: number;
-  initialStock: number;
-  /** The database's remaining stock. */
-  stock: number;
-  startAt: Date;
-  endAt: Date;
-}
-
-export type NewSeckillGood = Omit<SeckillGood, 'id' | 'stock' | 'initialStock'> & { stock: number };
-
-export interface Order {
-  orderNo: string;
-  uuid: string;
-  userId: number;
-  seckillGoodId: number;
-  goodName: string;
-  seckillPrice: number;
-  status: OrderStatus;
-  createdAt: Date;
-  payDeadline: Date;
-  paidAt?: Date;
-  closedAt?: Date;
-}
-
-export interface GoodStats {
-  stock: number;
-  orders: Record<OrderStatus, number>;
-}
-
-/** One conditional state change of orders (see core/order-lifecycle.ts). */
-export interface Transition {
-  name: 'pay' | 'cancel' | 'timeout' | 'refund';
-  from: readonly OrderStatus[];
-  to: OrderStatus;
-  /** The change gives the order's unit back to the database stock (in the same transaction). */
-  returnsStock: boolean;
-  /** Which timestamp the change sets. */
-  stamps: 'paid_at' | 'closed_at' | null;
-}
-
-export interface PaymentRecord {
-  orderNo: string;
-  kind: 'CHARGE' | 'REFUND';
-  amount: number;
-  providerRef: string;
-  /** Unique: recording the same payment twice keeps one row. */
-  idempotencyKey: string;
-}
 
 export interface OrderStore {
   createGood(good: NewSeckillGood): Promise<SeckillGood>;
@@ -351,12 +252,6 @@ export interface OrderStore {
   decideFail(message: Pick<OrderMessage, 'uuid' | 'userId' | 'seckillGoodId'>, reason: FailReason): Promise<SeckillResult>;
 }
 
-export interface PaymentIntent {
-  orderNo: string;
-  amount: number;
-  idempotencyKey: string;
-}
-
 export interface PaymentProvider {
   /** Take money. The same idempotency key charges once and answers the same payment. */
   charge(req: { idempotencyKey: string; orderNo: string; userId: number; amount: number }): Promise<{ paymentId: string }>;
@@ -364,17 +259,6 @@ export interface PaymentProvider {
   findCharge(idempotencyKey: string): Promise<{ paymentId: string; amount: number } | null>;
   /** Give a charge back. The same idempotency key refunds once. */
   refund(req: { idempotencyKey: string; paymentId: string; amount: number }): Promise<{ refundId: string }>;
-}
-
-export type Role = 'user' | 'admin';
-
-export interface User {
-  id: number;
-  phone: string;
-  nickname: string;
-  role: Role;
-  /** Raised by a password change, a role change and a logout: tokens carrying an older version are refused. */
-  tokenVersion: number;
 }
 
 export interface UserStore {

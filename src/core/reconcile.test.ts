@@ -16,9 +16,10 @@ import {
 } from '../../test/support/in-process.ts';
 import { closeOrders } from './close-orders.ts';
 import { createOrders } from './create-orders.ts';
-import { payOrder } from './pay-order.ts';
+import { payOrder } from './payments.ts';
 import { PAY, chargeKey } from './order-lifecycle.ts';
-import type { OrderStore, SeckillGood, StockCache } from './ports.ts';
+import type { OrderStore, StockCache } from './ports.ts';
+import type { SeckillGood } from './model.ts';
 import { reconcile, type ReconcileDeps } from './reconcile.ts';
 
 let data: InProcessDb;

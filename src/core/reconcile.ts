@@ -19,8 +19,9 @@
  */
 import { closeOrders, type CloseOrdersDeps } from './close-orders.ts';
 import type { OutageWatch } from './outage-watch.ts';
-import { settleCharge } from './pay-order.ts';
-import type { Alert, OrderBus, OrderStore, PaymentProvider, SeckillResult, StockCache } from './ports.ts';
+import { settleCharge } from './payments.ts';
+import type { OrderBus, OrderStore, PaymentProvider, StockCache } from './ports.ts';
+import type { Alert, SeckillResult } from './model.ts';
 
 export interface ReconcileDeps extends CloseOrdersDeps {
   store: CloseOrdersDeps['store'] &

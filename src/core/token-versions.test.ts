@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Role } from './ports.ts';
+import type { Role } from './model.ts';
 import { createTokenVersions } from './token-versions.ts';
 
 function fakeUsers(rows: Map<number, { role: Role; tokenVersion: number }>) {

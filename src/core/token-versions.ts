@@ -7,7 +7,8 @@
  * through another api process is seen here at most `ttlMs` later. When the read fails (database down), an
  * entry past its time is still answered; only an id never read fails.
  */
-import type { Clock, Role, UserStore } from './ports.ts';
+import type { Clock, UserStore } from './ports.ts';
+import type { Role } from './model.ts';
 
 export interface TokenVersion {
   role: Role;
@@ -61,7 +62,10 @@ export function createTokenVersions(
       } catch (err) {
         for (const id of chunk) {
           const stale = cache.get(id);
-          for (const w of batch.get(id)!) (stale ? w.resolve(stale.value) : w.reject(err));
+          for (const w of batch.get(id)!) {
+            if (stale) w.resolve(stale.value);
+            else w.reject(err);
+          }
         }
       }
     }

@@ -8,14 +8,14 @@ const HIDDEN = new Set(['level', 'time', 'pid', 'hostname', 'roles', 'component'
 
 function value(v: unknown): string {
   if (typeof v === 'string') return /\s/.test(v) ? JSON.stringify(v) : v;
-  if (v && typeof v === 'object' && 'message' in v) return JSON.stringify((v as { message: unknown }).message);
+  if (v && typeof v === 'object' && 'message' in v) return JSON.stringify((v).message);
   return JSON.stringify(v);
 }
 
 export function formatLogLine(line: string, color: boolean): string {
   let entry: Record<string, unknown>;
   try {
-    entry = JSON.parse(line);
+    entry = JSON.parse(line) as Record<string, unknown>;
   } catch {
     return line;
   }
@@ -27,12 +27,13 @@ export function formatLogLine(line: string, color: boolean): string {
     .map(([k, v]) => `${k}=${value(v)}`)
     .join(' ');
   const head = color ? `\x1b[${COLORS[level] ?? '0'}m${tag}\x1b[0m` : tag;
-  const component = entry.component ? `${String(entry.component).padEnd(10)} ` : '';
-  return `${time} ${head} ${component}${entry.msg ?? ''}${fields ? `  ${fields}` : ''}\n`;
+  const component = entry.component ? `${value(entry.component).padEnd(10)} ` : '';
+  const msg = typeof entry.msg === 'string' ? entry.msg : entry.msg === undefined ? '' : value(entry.msg);
+  return `${time} ${head} ${component}${msg}${fields ? `  ${fields}` : ''}\n`;
 }
 
 /** A pino destination that writes readable lines to stdout. */
 export function prettyStdout() {
-  const color = Boolean(process.stdout.isTTY);
+  const color = process.stdout.isTTY;
   return { write: (line: string) => process.stdout.write(formatLogLine(line, color)) };
 }

@@ -4,8 +4,8 @@
  * pay timeouts come back a batch at a time. Every fault below must leave the invariants whole.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OrderMessage, SeckillResult } from '../../src/core/ports.ts';
-import { apiClient, bootTestApp, mapLimit, newUuid, type ApiClient, type Mode, type TestApp } from '../support/app.ts';
+import type { OrderMessage, SeckillResult } from '../../src/core/model.ts';
+import { apiClient, bootTestApp, mapLimit, newUuid, type ApiClient, type Mode, type TestApp, loginAdmin } from '../support/app.ts';
 import { makeBuyers, type Buyer } from '../support/buyers.ts';
 import { adminSales, waitFor } from '../support/sales.ts';
 import { servicesAvailable } from '../support/services.ts';
@@ -24,7 +24,7 @@ describe.each<Mode>(['embedded', 'services'])('batches on the bus (%s)', (mode) 
     if (skip) return;
     app = await bootTestApp(mode, { API_BATCH_MAX_WAIT_MS: '20' });
     api = apiClient(app.httpUrl);
-    admin = (await api('POST', '/api/auth/login', { body: { phone: '13800000000', password: 'admin-pass-123' } })).body.token;
+    admin = await loginAdmin(api);
   }, 60_000);
 
   afterAll(async () => {
@@ -181,7 +181,7 @@ describe.each<Mode>(['embedded', 'services'])('batches on the bus (%s)', (mode) 
       API_BATCH_MAX_WAIT_MS: '20',
     });
     api = apiClient(app.httpUrl);
-    admin = (await api('POST', '/api/auth/login', { body: { phone: '13800000000', password: 'admin-pass-123' } })).body.token;
+    admin = await loginAdmin(api);
     try {
       await payTimeoutsOfABatch();
     } finally {

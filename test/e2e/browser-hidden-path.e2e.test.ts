@@ -1,7 +1,7 @@
 /** The shop in Chromium with the hidden buy path on: the page asks for a path before it buys; its log-out ends the session on the server. */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, bootTestApp, type ApiClient, type TestApp } from '../support/app.ts';
+import { apiClient, bootTestApp, type ApiClient, type TestApp, loginAdmin } from '../support/app.ts';
 import { chromiumAvailable, ensureBuilt, launchBrowser, type Browser } from '../support/browser.ts';
 
 const available = chromiumAvailable();
@@ -18,7 +18,7 @@ describe.skipIf(!available)('the shop in Chromium, hidden buy path on', () => {
     ensureBuilt();
     app = await bootTestApp('embedded', { SECKILL_HIDDEN_PATH: 'on' });
     api = apiClient(app.httpUrl);
-    const admin = (await api('POST', '/api/auth/login', { body: { phone: '13800000000', password: 'admin-pass-123' } })).body.token;
+    const admin = await loginAdmin(api);
     const now = Date.now();
     const r = await api('POST', '/api/admin/seckill/goods', {
       token: admin,

@@ -5,7 +5,7 @@
  */
 import type { Page, WebSocket as PageSocket } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, bootTestApp, newUuid, type ApiClient, type TestApp } from '../support/app.ts';
+import { apiClient, bootTestApp, newUuid, type ApiClient, type TestApp, loginAdmin } from '../support/app.ts';
 import { chromiumAvailable, ensureBuilt, launchBrowser, screenshot, type Browser } from '../support/browser.ts';
 import { makeBuyers } from '../support/buyers.ts';
 
@@ -35,7 +35,7 @@ describe.skipIf(!available)('the shop in Chromium', () => {
     ensureBuilt();
     app = await bootTestApp('embedded');
     api = apiClient(app.httpUrl);
-    adminToken = (await api('POST', '/api/auth/login', { body: { phone: '13800000000', password: 'admin-pass-123' } })).body.token;
+    adminToken = await loginAdmin(api);
     const now = Date.now();
     const live = { startAt: new Date(now - MIN).toISOString(), endAt: new Date(now + 60 * MIN).toISOString() };
     goods.keyboard = await createGood({ name: 'Mechanical keyboard K8 / 机械键盘 K8', title: 'Hot-swappable, 84 keys', imageUrl: '/images/keyboard.svg', price: 39900, seckillPrice: 100, stock: 20, ...live });

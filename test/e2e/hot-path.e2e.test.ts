@@ -3,7 +3,7 @@
  * services mode once more on a private 3-master Redis Cluster with quorum queues.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, bootTestApp, mapLimit, newUuid, type ApiClient, type Mode, type TestApp } from '../support/app.ts';
+import { apiClient, bootTestApp, mapLimit, newUuid, type ApiClient, type Mode, type TestApp, TEST_ADMIN } from '../support/app.ts';
 import { redisClusterAvailable, startRedisCluster, type TestRedisCluster } from '../support/redis-cluster.ts';
 import { servicesAvailable } from '../support/services.ts';
 
@@ -33,7 +33,7 @@ describe.each(targets)('hot path end to end ($label)', ({ label, mode, redisClus
     if (redisCluster) cluster = await startRedisCluster({ masters: 3 });
     app = await bootTestApp(mode, cluster ? { REDIS_CLUSTER_NODES: cluster.nodesSetting, AMQP_QUEUE_TYPE: 'quorum' } : {});
     api = apiClient(app.httpUrl);
-    const login = await api('POST', '/api/auth/login', { body: { phone: '13800000000', password: 'admin-pass-123' } });
+    const login = await api('POST', '/api/auth/login', { body: TEST_ADMIN });
     expect(login.status).toBe(200);
     adminToken = login.body.token;
     const now = Date.now();

@@ -1,6 +1,6 @@
 /** Bad input gets a clear, documented error and changes nothing (embedded mode; the HTTP layer is shared). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, bootTestApp, newUuid, type ApiClient, type TestApp } from '../support/app.ts';
+import { apiClient, bootTestApp, newUuid, type ApiClient, type TestApp, loginAdmin } from '../support/app.ts';
 
 let app: TestApp;
 let api: ApiClient;
@@ -32,7 +32,7 @@ function expectError(r: { status: number; body: any }, status: number, code: str
 beforeAll(async () => {
   app = await bootTestApp('embedded', { SECKILL_RATE_LIMIT_PER_S: '5', SECKILL_RATE_LIMIT_BURST: '10' });
   api = apiClient(app.httpUrl);
-  admin = (await api('POST', '/api/auth/login', { body: { phone: '13800000000', password: 'admin-pass-123' } })).body.token;
+  admin = await loginAdmin(api);
   buyer = (await api('POST', '/api/auth/register', { body: { phone: '13912340000', password: 'password-123', nickname: 'Lin' } })).body.token;
   goodId = await newGood();
 }, 60_000);

@@ -15,11 +15,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { spawnChild, urlsFromBanner, type Child } from '../../bench/lib/children.ts';
 import { createPgDatabase, type PgDatabase } from '../../src/adapters/database/pg-database.ts';
-import { createSqlUserStore } from '../../src/adapters/order-store/sql-user-store.ts';
+import { createSqlUserStore } from '../../src/adapters/user-store/sql-user-store.ts';
 import { createTokenSigner } from '../../src/core/credentials.ts';
-import { apiClient, mapLimit, newUuid, type ApiClient } from '../support/app.ts';
+import { apiClient, mapLimit, newUuid, type ApiClient, TEST_ADMIN } from '../support/app.ts';
 import { makeBuyers, type Buyer } from '../support/buyers.ts';
-import { dropRedisKeys, dropTopology } from '../support/cleanup.ts';
+import { dropRedisKeys, dropTopology } from '../../support/cleanup.ts';
 import { adminSales, waitFor } from '../support/sales.ts';
 import { SERVICE_URLS, servicesAvailable } from '../support/services.ts';
 
@@ -27,7 +27,6 @@ const servicesUp = await servicesAvailable('postgres', 'redis', 'rabbitmq');
 
 const BUYERS = 300;
 const UNITS = 80;
-const ADMIN = { phone: '13800000000', password: 'admin-pass-123' };
 
 describe.skipIf(!servicesUp)('many processes in services mode', () => {
   const id = randomBytes(4).toString('hex');
@@ -43,11 +42,11 @@ describe.skipIf(!servicesUp)('many processes in services mode', () => {
     AMQP_URL: SERVICE_URLS.rabbitmq,
     AMQP_PREFIX: names.amqpPrefix,
     SECKILL_TOKEN_SECRET: secret,
-    SECKILL_ADMIN_PHONE: ADMIN.phone,
-    SECKILL_ADMIN_PASSWORD: ADMIN.password,
+    SECKILL_ADMIN_PHONE: TEST_ADMIN.phone,
+    SECKILL_ADMIN_PASSWORD: TEST_ADMIN.password,
     SECKILL_DEMO: 'false',
+    // 300 buyers from one address: the limits have tests of their own.
     SECKILL_RATE_LIMIT_PER_S: '0',
-    // Every buyer of this test presses from 127.0.0.1: the per-address limits would stop the burst.
     SECKILL_IP_RATE_LIMIT_PER_S: '0',
     SECKILL_AUTH_RATE_LIMIT_PER_MIN: '0',
     SECKILL_API_PROCESSES: '1',
@@ -76,11 +75,11 @@ describe.skipIf(!servicesUp)('many processes in services mode', () => {
     // One process first, so the schema is migrated once before the others race to check it.
     const apiA = await start('api-a', 'api');
     const [apiB, wsA, wsB] = await Promise.all([start('api-b', 'api'), start('ws-a', 'ws'), start('ws-b', 'ws'), start('worker-a', 'worker'), start('worker-b', 'worker')]);
-    expect(apiA.httpUrl).not.toBe(apiB!.httpUrl);
-    apis = [apiClient(apiA.httpUrl!), apiClient(apiB!.httpUrl!)];
-    wsUrls = [wsA!.wsUrl!, wsB!.wsUrl!];
+    expect(apiA.httpUrl).not.toBe(apiB.httpUrl);
+    apis = [apiClient(apiA.httpUrl!), apiClient(apiB.httpUrl!)];
+    wsUrls = [wsA.wsUrl!, wsB.wsUrl!];
 
-    const login = await apis[0]!('POST', '/api/auth/login', { body: ADMIN });
+    const login = await apis[0]!('POST', '/api/auth/login', { body: TEST_ADMIN });
     expect(login.status).toBe(200);
     adminToken = login.body.token;
     sales = adminSales(apis[0]!, () => adminToken);
@@ -261,7 +260,7 @@ function openSocket(url: string): Promise<ResultSocket> {
     let first: (f: any) => void = () => undefined;
     const firstFrame = new Promise<any>((r) => (first = r));
     socket.on('message', (data) => {
-      const frame = JSON.parse(String(data));
+      const frame = JSON.parse((data as Buffer).toString('utf8'));
       frames.push(frame);
       first(frame);
     });

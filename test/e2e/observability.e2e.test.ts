@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { loadConfig } from '../../src/config.ts';
 import { startApp, type RunningApp } from '../../src/compose.ts';
-import { apiClient, bootTestApp, newUuid, type TestApp } from '../support/app.ts';
+import { apiClient, bootTestApp, newUuid, type TestApp, loginAdmin } from '../support/app.ts';
 import { makeBuyers } from '../support/buyers.ts';
 
 const OPS = fileURLToPath(new URL('../../ops/', import.meta.url));
@@ -55,7 +55,7 @@ describe('the observability kit in ops/', () => {
     app = await bootTestApp('embedded', { METRICS_PORT: '0' });
     // One sale, so that labelled series have samples too (not only their TYPE lines).
     const api = apiClient(app.httpUrl);
-    const admin = (await api('POST', '/api/auth/login', { body: { phone: '13800000000', password: 'admin-pass-123' } })).body.token;
+    const admin = await loginAdmin(api);
     const now = Date.now();
     const sale = await api('POST', '/api/admin/seckill/goods', {
       token: admin,

@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STATUS_OF } from '../../src/entry-points/http/http-errors.ts';
-import { apiClient, bootTestApp, type ApiClient, type TestApp } from '../support/app.ts';
+import { apiClient, bootTestApp, type ApiClient, type TestApp, TEST_ADMIN } from '../support/app.ts';
 import { adminSales, waitFor } from '../support/sales.ts';
 
 const CASES = Number(process.env.FUZZ_CASES ?? 1000);
@@ -98,7 +98,7 @@ function caseFor({ method, path, op }: Operation): fc.Arbitrary<Case> {
       )
     : fc.constant({});
   return fc.tuple(pathValues, query, token, body).map(([values, q, who, b]) => {
-    const url = path.replace(/\{(\w+)\}/g, (_, k: string) => (values as Record<string, string>)[k]!) + (Object.keys(q).length ? '?' + Object.entries(q).map(([k, v]) => `${k}=${v}`).join('&') : '');
+    const url = path.replace(/\{(\w+)\}/g, (_, k: string) => (values as Record<string, string>)[k]!) + (Object.keys(q).length ? '?' + Object.entries(q).map(([k, v]) => `${k}=${String(v)}`).join('&') : '');
     const headers: Record<string, string> = {};
     const auth = tokenFor(who);
     if (auth) headers.authorization = auth;
@@ -156,7 +156,7 @@ describe('fuzzing every route of the OpenAPI document (embedded)', () => {
     // The product's default limits (so 429 shows where documented), a higher login limit so that logins get past it.
     app = await bootTestApp('embedded', { SECKILL_AUTH_RATE_LIMIT_PER_MIN: '600', SECKILL_RATE_LIMIT_PER_S: '5', SECKILL_IP_RATE_LIMIT_PER_S: '50' });
     api = apiClient(app.httpUrl);
-    const a = (await api('POST', '/api/auth/login', { body: { phone: '13800000000', password: 'admin-pass-123' } })).body;
+    const a = (await api('POST', '/api/auth/login', { body: TEST_ADMIN })).body;
     admin = { id: a.user.id, token: a.token };
     const b = (await api('POST', '/api/auth/register', { body: { phone: '13611112222', password: 'buyer-pass-1' } })).body;
     buyer = { id: b.user.id, token: b.token };

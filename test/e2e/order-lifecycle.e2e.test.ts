@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeOrders } from '../../src/core/close-orders.ts';
 import { makeOrderNo } from '../../src/core/create-orders.ts';
-import { apiClient, bootTestApp, mapLimit, newUuid, type ApiClient, type Mode, type TestApp } from '../support/app.ts';
+import { apiClient, bootTestApp, mapLimit, newUuid, type ApiClient, type Mode, type TestApp, loginAdmin } from '../support/app.ts';
 import { adminSales, buyAndWait, waitFor } from '../support/sales.ts';
 import { servicesAvailable } from '../support/services.ts';
 
@@ -36,7 +36,7 @@ describe.each<Mode>(['embedded', 'services'])('order lifecycle (%s)', (mode) => 
     if (skip) return;
     app = await bootTestApp(mode, { ORDER_PAY_TIMEOUT_MS: String(PAY_TIMEOUT_MS), RECONCILE_INTERVAL_MS: '3600000', RECONCILE_GRACE_MS: '500' });
     api = apiClient(app.httpUrl);
-    admin = (await api('POST', '/api/auth/login', { body: { phone: '13800000000', password: 'admin-pass-123' } })).body.token;
+    admin = await loginAdmin(api);
   }, 60_000);
 
   afterAll(async () => {

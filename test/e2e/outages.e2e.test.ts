@@ -3,7 +3,7 @@
  * PostgreSQL stands in for the outage, so the shared services keep running for the other suites.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { apiClient, bootTestApp, newUuid, type TestApp } from '../support/app.ts';
+import { apiClient, bootTestApp, newUuid, type TestApp, TEST_ADMIN, loginAdmin } from '../support/app.ts';
 import { makeBuyers } from '../support/buyers.ts';
 import { SERVICE_URLS, servicesAvailable } from '../support/services.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
@@ -15,7 +15,7 @@ const target = (url: string, port: number) => ({ host: new URL(url).hostname || 
 /** An admin session on the app and a sale of `stock` units running now. */
 async function withSale(app: TestApp, stock: number) {
   const api = apiClient(app.httpUrl);
-  const admin: string = (await api('POST', '/api/auth/login', { body: { phone: '13800000000', password: 'admin-pass-123' } })).body.token;
+  const admin: string = await loginAdmin(api);
   const now = Date.now();
   const created = await api('POST', '/api/admin/seckill/goods', {
     token: admin,
@@ -51,7 +51,7 @@ describe.skipIf(!up)('outages (services)', () => {
     proxies.push(pg);
     const app = await bootTestApp('services', { DATABASE_URL: pg.url(SERVICE_URLS.postgres), DATABASE_CONNECT_TIMEOUT_MS: '500' });
     apps.push(app);
-    const { api, admin, good } = await withSale(app, 30);
+    const { api, good } = await withSale(app, 30);
     const [early, ...buyers] = await makeBuyers(app, 21);
     // One order before the outage: the sale is in the api's memory, as during any running sale.
     const earlyUuid = newUuid();
@@ -67,7 +67,7 @@ describe.skipIf(!up)('outages (services)', () => {
     await sleep(3000); // several failed attempts of the worker's batch
     pg.up();
 
-    let stored: (unknown | null)[] = [];
+    let stored: unknown[] = [];
     for (let i = 0; i < 200; i++) {
       stored = await Promise.all(all.map((u) => app.adapters.store.getResult(u).catch(() => null)));
       if (stored.every((r) => r !== null)) break;
@@ -103,7 +103,7 @@ describe.skipIf(!up)('outages (services)', () => {
     expect(refused.body.error.code).toBe('UNAVAILABLE');
     expect(Date.now() - started).toBeLessThan(10_000); // the command deadline, not ioredis' retries
     // Login's limits fail closed: no unthrottled guesses while the counters are away.
-    const login = await api('POST', '/api/auth/login', { body: { phone: '13800000000', password: 'admin-pass-123' } });
+    const login = await api('POST', '/api/auth/login', { body: TEST_ADMIN });
     expect([login.status, login.body.error?.code]).toEqual([503, 'UNAVAILABLE']);
 
     redis.up();
@@ -111,7 +111,7 @@ describe.skipIf(!up)('outages (services)', () => {
     expect((await api('GET', '/api/health')).status).toBe(200);
     const bought = await api('POST', '/api/seckill/orders', { token: other!.token, body: { seckillGoodId: good, uuid: newUuid() } });
     expect(bought.status).toBe(200);
-    expect((await api('POST', '/api/auth/login', { body: { phone: '13800000000', password: 'admin-pass-123' } })).status).toBe(200);
+    expect((await api('POST', '/api/auth/login', { body: TEST_ADMIN })).status).toBe(200);
     let stats: any;
     for (let i = 0; i < 100; i++) {
       stats = (await api('GET', `/api/admin/seckill/goods/${good}/stats`, { token: admin })).body;

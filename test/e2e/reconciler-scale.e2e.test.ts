@@ -4,7 +4,7 @@
  * (default 2000; the README quotes a 10k run). Prints the time; asserts no time.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSale } from '../../src/core/goods.ts';
+import { createSale } from '../../src/core/sales.ts';
 import { makeOrderNo } from '../../src/core/create-orders.ts';
 import { bootTestApp, newUuid, type Mode, type TestApp } from '../support/app.ts';
 import { servicesAvailable } from '../support/services.ts';

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { apiClient, bootTestApp, newUuid, type ApiClient, type Mode, type TestApp } from '../support/app.ts';
+import { apiClient, bootTestApp, newUuid, type ApiClient, type Mode, type TestApp, loginAdmin } from '../support/app.ts';
 import { makeBuyers } from '../support/buyers.ts';
 import { adminSales, buyAndWait, waitFor } from '../support/sales.ts';
 import { servicesAvailable } from '../support/services.ts';
@@ -25,7 +25,7 @@ describe.each<Mode>(['embedded', 'services'])('repeats and payments (%s)', (mode
     if (skip) return;
     app = await bootTestApp(mode, { RECONCILE_INTERVAL_MS: '3600000', RECONCILE_GRACE_MS: '500' });
     api = apiClient(app.httpUrl);
-    admin = (await api('POST', '/api/auth/login', { body: { phone: '13800000000', password: 'admin-pass-123' } })).body.token;
+    admin = await loginAdmin(api);
   }, 60_000);
 
   afterAll(async () => {

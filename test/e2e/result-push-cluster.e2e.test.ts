@@ -7,11 +7,12 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { OrderBus, SeckillResult, Subscription } from '../../src/core/ports.ts';
+import type { OrderBus, Subscription } from '../../src/core/ports.ts';
+import type { SeckillResult } from '../../src/core/model.ts';
 import { createRabbitOrderBus } from '../../src/adapters/order-bus/rabbitmq-order-bus.ts';
 import { createMetrics } from '../../src/entry-points/metrics.ts';
 import { startResultPushServer, type ResultPushServer } from '../../src/entry-points/ws/result-push-server.ts';
-import { apiClient, bootTestApp, mapLimit, newUuid, type ApiClient, type Mode, type TestApp } from '../support/app.ts';
+import { apiClient, bootTestApp, mapLimit, newUuid, type ApiClient, type Mode, type TestApp, loginAdmin } from '../support/app.ts';
 import { makeBuyers, type Buyer } from '../support/buyers.ts';
 import { SERVICE_URLS, servicesAvailable } from '../support/services.ts';
 
@@ -32,7 +33,7 @@ function watch(url: string): Watched {
   let framed: () => void = () => undefined;
   const frame = new Promise<void>((resolve) => (framed = resolve));
   socket.on('message', (data) => {
-    frames.push(JSON.parse(String(data)));
+    frames.push(JSON.parse((data as Buffer).toString('utf8')));
     framed();
   });
   return {
@@ -71,7 +72,7 @@ describe.each<Mode>(['embedded', 'services'])('result push across processes and 
     if (skip) return;
     app = await bootTestApp(mode);
     api = apiClient(app.httpUrl);
-    adminToken = (await api('POST', '/api/auth/login', { body: { phone: '13800000000', password: 'admin-pass-123' } })).body.token;
+    adminToken = await loginAdmin(api);
     const bus =
       mode === 'services'
         ? await createRabbitOrderBus({ url: SERVICE_URLS.rabbitmq, prefix: app.config.amqpPrefix, payTimeoutMs: app.config.payTimeoutMs })

@@ -2,7 +2,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { apiClient, bootTestApp, newUuid, type ApiClient, type Mode, type TestApp } from '../support/app.ts';
+import { apiClient, bootTestApp, newUuid, type ApiClient, type Mode, type TestApp, loginAdmin } from '../support/app.ts';
 import { servicesAvailable } from '../support/services.ts';
 
 const servicesUp = await servicesAvailable('postgres', 'redis', 'rabbitmq');
@@ -11,7 +11,7 @@ const servicesUp = await servicesAvailable('postgres', 'redis', 'rabbitmq');
 function watch(url: string): { opened: Promise<void>; done: Promise<{ frames: any[]; code: number }> } {
   const socket = new WebSocket(url);
   const frames: any[] = [];
-  socket.on('message', (data) => frames.push(JSON.parse(String(data))));
+  socket.on('message', (data) => frames.push(JSON.parse((data as Buffer).toString('utf8'))));
   return {
     opened: new Promise((resolve, reject) => {
       socket.once('open', () => resolve());
@@ -59,7 +59,7 @@ describe.each<Mode>(['embedded', 'services'])('result push over WebSocket (%s)',
     if (skip) return;
     app = await bootTestApp(mode);
     api = apiClient(app.httpUrl);
-    const admin = (await api('POST', '/api/auth/login', { body: { phone: '13800000000', password: 'admin-pass-123' } })).body.token;
+    const admin = await loginAdmin(api);
     const now = Date.now();
     goodId = (
       await api('POST', '/api/admin/seckill/goods', {

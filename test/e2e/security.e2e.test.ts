@@ -6,7 +6,7 @@ import net from 'node:net';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/core/credentials.ts';
-import { apiClient, bootTestApp, newUuid, type ApiClient, type Mode, type TestApp } from '../support/app.ts';
+import { apiClient, bootTestApp, newUuid, type ApiClient, type Mode, type TestApp, loginAdmin } from '../support/app.ts';
 import { adminSales, waitFor } from '../support/sales.ts';
 import { servicesAvailable } from '../support/services.ts';
 
@@ -25,7 +25,7 @@ function rawRequest(baseUrl: string, head: string): Promise<{ status: number; bo
   return new Promise((resolve, reject) => {
     let data = '';
     const socket = net.connect(Number(port), hostname, () => socket.write(`${head}\r\nHost: x\r\nConnection: close\r\n\r\n`));
-    socket.on('data', (c) => (data += c));
+    socket.on('data', (c: Buffer) => (data += c.toString('latin1')));
     socket.on('error', reject);
     socket.on('close', () => {
       const status = Number(data.split(' ')[1]);
@@ -50,27 +50,25 @@ describe.each<Mode>(['embedded', 'services'])('security (%s)', (mode) => {
   let second: Awaited<ReturnType<typeof bootTestApp>> | undefined;
   let api2: ApiClient;
 
+  // Small limits, so a test reaches them in a few requests; both api processes (services) run the same.
+  const LIMITS = {
+    SECKILL_TRUST_PROXY: 'on',
+    SECKILL_AUTH_RATE_LIMIT_PER_MIN: '8',
+    SECKILL_RATE_LIMIT_PER_S: '1',
+    SECKILL_RATE_LIMIT_BURST: '3',
+    SECKILL_IP_RATE_LIMIT_PER_S: '3',
+    SECKILL_TOKEN_VERSION_CACHE_MS: '200',
+  };
+
   beforeAll(async () => {
     if (skip) return;
-    app = await bootTestApp(mode, {
-      SECKILL_TRUST_PROXY: 'on',
-      SECKILL_AUTH_RATE_LIMIT_PER_MIN: '8',
-      SECKILL_RATE_LIMIT_PER_S: '1',
-      SECKILL_RATE_LIMIT_BURST: '3',
-      SECKILL_IP_RATE_LIMIT_PER_S: '3',
-      SECKILL_TOKEN_VERSION_CACHE_MS: '200',
-    });
+    app = await bootTestApp(mode, LIMITS);
     api = apiClient(app.httpUrl);
     api2 = api;
     if (mode === 'services') {
       second = await bootTestApp(mode, {
         SECKILL_ROLES: 'api',
-        SECKILL_TRUST_PROXY: 'on',
-        SECKILL_AUTH_RATE_LIMIT_PER_MIN: '8',
-        SECKILL_RATE_LIMIT_PER_S: '1',
-        SECKILL_RATE_LIMIT_BURST: '3',
-        SECKILL_IP_RATE_LIMIT_PER_S: '3',
-        SECKILL_TOKEN_VERSION_CACHE_MS: '200',
+        ...LIMITS,
         DATABASE_SCHEMA: app.config.databaseSchema!,
         REDIS_KEY_PREFIX: app.config.redisKeyPrefix,
         AMQP_PREFIX: app.config.amqpPrefix,
@@ -230,7 +228,7 @@ describe.each<Mode>(['embedded', 'services'])('the hidden buy path (%s)', (mode)
     if (skip) return;
     app = await bootTestApp(mode, { SECKILL_HIDDEN_PATH: 'on' });
     api = apiClient(app.httpUrl);
-    admin = (await api('POST', '/api/auth/login', { body: { phone: '13800000000', password: 'admin-pass-123' } })).body.token;
+    admin = await loginAdmin(api);
   }, 60_000);
 
   afterAll(async () => {

@@ -9,8 +9,11 @@ import path from 'node:path';
 import pino from 'pino';
 import { loadConfig } from '../../src/config.ts';
 import { startApp, type RunningApp } from '../../src/compose.ts';
-import { dropRedisKeys, dropTopology } from './cleanup.ts';
+import { dropRedisKeys, dropTopology } from '../../support/cleanup.ts';
 import { SERVICE_URLS } from './services.ts';
+
+/** The admin account every test app starts with. */
+export const TEST_ADMIN = { phone: '13800000000', password: 'admin-pass-123' };
 
 export type Mode = 'embedded' | 'services';
 
@@ -29,7 +32,7 @@ export async function bootTestApp(mode: Mode, env: Record<string, string> = {}):
     WS_PORT: '0',
     SECKILL_DATA_DIR: dataDir,
     SECKILL_DEMO: 'false',
-    SECKILL_ADMIN_PASSWORD: 'admin-pass-123',
+    SECKILL_ADMIN_PASSWORD: TEST_ADMIN.password,
     // Races send many requests per buyer, all from one address, and register many buyers on purpose; the
     // limits have their own tests. Password hashes at a test cost (the OWASP default has its own test).
     SECKILL_RATE_LIMIT_PER_S: '0',
@@ -102,6 +105,11 @@ export function apiClient(baseUrl: string) {
 }
 
 export type ApiClient = ReturnType<typeof apiClient>;
+
+/** A token of the test app's admin account. */
+export async function loginAdmin(api: ApiClient): Promise<string> {
+  return (await api('POST', '/api/auth/login', { body: TEST_ADMIN })).body.token as string;
+}
 
 /** Run `fn` over `items` with at most `limit` at once. */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {

@@ -9,10 +9,10 @@ import { migrate } from '../../src/adapters/database/migrate.ts';
 import { createPgliteDatabase } from '../../src/adapters/database/pglite-database.ts';
 import type { Database } from '../../src/adapters/database/database.ts';
 import { createSqlOrderStore } from '../../src/adapters/order-store/sql-order-store.ts';
-import { createSimulatedPaymentProvider } from '../../src/adapters/payment/simulated-payment-provider.ts';
 import { createMemoryStockCache } from '../../src/adapters/stock-cache/memory-stock-cache.ts';
 import { createOrders } from '../../src/core/create-orders.ts';
-import type { Clock, NewSeckillGood, OrderBus, OrderMessage, OrderStore, SeckillGood, SeckillResult, StockCache } from '../../src/core/ports.ts';
+import type { Clock, OrderBus, OrderStore, StockCache } from '../../src/core/ports.ts';
+import type { NewSeckillGood, OrderMessage, SeckillGood, SeckillResult } from '../../src/core/model.ts';
 
 export const PAY_TIMEOUT_MS = 15 * 60_000;
 

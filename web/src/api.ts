@@ -1,63 +1,28 @@
 /** The shop's HTTP client: docs/api.md's shapes, its error body, and the signed-in session. */
 import { createStore } from './store.ts';
 
-export type Role = 'user' | 'admin';
-export interface User {
-  id: number;
-  phone: string;
-  nickname: string;
-  role: Role;
-}
-export interface Good {
-  id: number;
-  name: string;
-  title: string;
-  imageUrl: string;
-  price: number;
-  seckillPrice: number;
-  stock: number;
-  initialStock?: number;
-  startAt: string;
-  endAt: string;
-}
-export type OrderStatus = 'UNPAID' | 'PAID' | 'CANCELLED' | 'TIMEOUT' | 'REFUNDED';
-export interface Order {
-  orderNo: string;
-  userId: number;
-  seckillGoodId: number;
-  goodName: string;
-  seckillPrice: number;
-  status: OrderStatus;
-  createdAt: string;
-  payDeadline?: string;
-  paidAt?: string;
-  closedAt?: string;
-}
-export interface SeckillResult {
-  uuid: string;
-  status: 'QUEUED' | 'SUCCESS' | 'FAIL';
-  orderNo?: string;
-  reason?: string;
-}
-export interface SaleStats {
-  id: number;
-  stock: number;
-  preStock: number | null;
-  queued: number;
-  orders: Record<OrderStatus, number>;
-  requests?: number;
-}
-export interface Session {
-  token: string;
-  user: User;
-  expiresAt: string;
-}
-export interface ClientConfig {
-  wsUrl: string | null;
-  mode: string;
-  /** Each buy needs a buy path from GET /api/seckill/goods/:id/path first. */
-  hiddenPath?: boolean;
-}
+// The api's response shapes, declared once on the server (zod) and checked here by `npm run typecheck`.
+import type {
+  ClientConfigJson,
+  OrderJson,
+  PushFrameJson,
+  SaleStatsJson,
+  SeckillGoodJson,
+  SeckillResultJson,
+  SessionJson,
+  UserJson,
+} from '../../src/entry-points/http/responses.ts';
+
+export type User = UserJson;
+export type Role = User['role'];
+export type Good = SeckillGoodJson;
+export type Order = OrderJson;
+export type OrderStatus = Order['status'];
+export type SeckillResult = SeckillResultJson;
+export type PushFrame = PushFrameJson;
+export type SaleStats = SaleStatsJson;
+export type Session = SessionJson;
+export type ClientConfig = ClientConfigJson;
 
 export class ApiError extends Error {
   constructor(
@@ -106,19 +71,19 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
     throw new ApiError(0, 'NETWORK', err instanceof Error ? err.message : 'network error');
   }
   const text = await res.text();
-  let json: any;
+  let json: { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined;
   try {
-    json = text ? JSON.parse(text) : undefined;
+    json = text ? (JSON.parse(text) as typeof json) : undefined;
   } catch {
     json = undefined;
   }
   if (res.ok) return json as T;
-  const e = json?.error ?? {};
+  const e: { code?: unknown; message?: unknown; details?: unknown } = json?.error ?? {};
   const code = typeof e.code === 'string' ? e.code : res.status >= 500 ? 'INTERNAL' : 'INVALID_INPUT';
   // A token that expired or was signed by another secret: forget it, the pages offer to log in again.
   if (code === 'UNAUTHORIZED' && session && sessionStore.get() === session) setSession(null);
   const retry = Number(res.headers.get('retry-after'));
-  throw new ApiError(res.status, code, String(e.message ?? res.statusText), e.details, Number.isFinite(retry) && retry > 0 ? retry : undefined);
+  throw new ApiError(res.status, code, typeof e.message === 'string' ? e.message : res.statusText, e.details as ApiError['details'], Number.isFinite(retry) && retry > 0 ? retry : undefined);
 }
 
 let configPromise: Promise<ClientConfig> | null = null;

@@ -3,7 +3,7 @@
  * POST the request, then wait for the pushed result. When the socket cannot open, or closes without a
  * frame, or stays silent too long, the result is polled instead (GET /api/seckill/results/:uuid).
  */
-import { api, ApiError, type SeckillResult } from './api.ts';
+import { api, ApiError, type PushFrame, type SeckillResult } from './api.ts';
 
 export type BuyState =
   | { phase: 'connecting' }
@@ -61,16 +61,18 @@ export function buy(opts: BuyOptions): { abandon(): void } {
     opts.onState({ phase: 'queued', uuid, via: 'poll' });
     const started = Date.now();
     let misses = 0;
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- `finished` is set by the socket's and the poll's callbacks meanwhile
     for (let attempt = 0; !finished; attempt++) {
-      if (Date.now() - started > 120_000) return finish({ phase: 'error', error: new ApiError(0, 'TIMEOUT', 'no result yet') });
+      if (Date.now() - started > 120_000) { finish({ phase: 'error', error: new ApiError(0, 'TIMEOUT', 'no result yet') }); return; }
       try {
         const r = await api<SeckillResult>('GET', `/api/seckill/results/${uuid}?seckillGoodId=${opts.goodId}`);
         settle(r, 'poll');
       } catch (err) {
         const e = err as ApiError;
         // 404 right after QUEUED can only be a result not visible yet; give it a few rounds.
-        if (e.code === 'UNAUTHORIZED' || (e.code === 'NOT_FOUND' && ++misses > 5)) return finish({ phase: 'error', error: e });
+        if (e.code === 'UNAUTHORIZED' || (e.code === 'NOT_FOUND' && ++misses > 5)) { finish({ phase: 'error', error: e }); return; }
       }
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- `finished` is set by the socket's and the poll's callbacks meanwhile
       if (!finished) await sleep(attempt < 10 ? 1000 : 2000);
     }
   }
@@ -82,7 +84,7 @@ export function buy(opts: BuyOptions): { abandon(): void } {
       try {
         s = new WebSocket(`${opts.wsUrl}/${uuid}?token=${encodeURIComponent(opts.token)}`);
       } catch {
-        return resolve(); // a malformed or blocked address: poll
+        resolve(); return; // a malformed or blocked address: poll
       }
       socket = s;
       const give = setTimeout(() => {
@@ -96,7 +98,7 @@ export function buy(opts: BuyOptions): { abandon(): void } {
       };
       s.onmessage = (ev) => {
         try {
-          const frame = JSON.parse(String(ev.data)) as SeckillResult;
+          const frame = JSON.parse(String(ev.data)) as PushFrame;
           if (frame.uuid === uuid) settle(frame, 'ws');
         } catch {
           /* not ours */
@@ -115,6 +117,7 @@ export function buy(opts: BuyOptions): { abandon(): void } {
   void (async () => {
     opts.onState({ phase: 'connecting' });
     await openSocket();
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- `finished` is set by the socket's and the poll's callbacks meanwhile
     if (finished) return;
     opts.onState({ phase: 'sending' });
     let answer: SeckillResult;
@@ -124,17 +127,19 @@ export function buy(opts: BuyOptions): { abandon(): void } {
     };
     try {
       // Without a path the shop takes nothing from stock, so asking again with one is safe.
-      answer = await send(!!opts.hiddenPath).catch((err: ApiError) => {
-        if (err.code === 'FORBIDDEN' && !opts.hiddenPath) return send(true);
+      answer = await send(!!opts.hiddenPath).catch((err: unknown) => {
+        if (err instanceof ApiError && err.code === 'FORBIDDEN' && !opts.hiddenPath) return send(true);
         throw err;
       });
     } catch (err) {
-      return finish({ phase: 'error', error: err as ApiError });
+      finish({ phase: 'error', error: err as ApiError }); return;
     }
     posted = true;
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- `finished` is set by the socket's and the poll's callbacks meanwhile
     if (finished) return; // the pushed frame was faster than the answer
-    if (answer.status !== 'QUEUED') return settle(answer, 'poll');
-    if (!socket) return void poll();
+    if (answer.status !== 'QUEUED') { settle(answer, 'poll'); return; }
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- `socket` is set by the socket's and the poll's callbacks meanwhile
+    if (!socket) { void poll(); return; }
     opts.onState({ phase: 'queued', uuid, via: 'ws' });
     silentTimer = setTimeout(() => void poll(), opts.silentMs ?? 8000);
   })();

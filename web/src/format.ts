@@ -40,7 +40,7 @@ export function soldPercent(good: Good): number | null {
 /** One human sentence for any api error. */
 export function errorText(err: unknown, t: T, context?: 'pay' | 'login'): string {
   const e = err as Partial<ApiError>;
-  const code = typeof e?.code === 'string' ? e.code : 'INTERNAL';
+  const code = typeof e.code === 'string' ? e.code : 'INTERNAL';
   if (context === 'login' && code === 'UNAUTHORIZED') return t.wrongCredentials;
   if (context === 'pay' && code === 'NOT_FOUND' && /^No route/.test(e.message ?? '')) return t.payUnavailable;
   if (context === 'pay' && code === 'ORDER_CLOSED' && e.details?.refunded) return t.orderClosedPay;

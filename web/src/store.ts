@@ -53,7 +53,7 @@ export function usePolling(load: () => Promise<void>, ms: number, deps: unknown[
       } catch {
         /* the page shows its own error state; keep polling */
       }
-      if (!stopped) timer = setTimeout(run, ms);
+      if (!stopped) timer = setTimeout(() => void run(), ms);
     };
     void run();
     return () => {

@@ -32,12 +32,13 @@ const INT8_OID = 20;
  * BIGINT (ids, COUNT) as numbers: ids stay far below 2^53. Set on this pool only, so other pools
  * in the process (another library, another test) keep pg's defaults.
  */
-const typeParsers = {
-  getTypeParser(oid: number, format?: 'text' | 'binary') {
+const typeParsers: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
     if (oid === INT8_OID && format !== 'binary') return (value: string) => Number(value);
-    return pg.types.getTypeParser(oid, format as 'text');
-  },
-} as pg.CustomTypesConfig;
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-enum-assignment -- pg's own parser, typed `any` over its TypeId enum
+    return pg.types.getTypeParser(oid, format ?? 'text');
+  }) as pg.CustomTypesConfig['getTypeParser'],
+};
 
 function quoteSchema(schema: string): string {
   // The name goes into DDL and a connection option, where it cannot be a bind parameter.

@@ -66,7 +66,7 @@ export function createRedisLimiters(options: {
   const client = options.clusterNodes
     ? new Cluster([...options.clusterNodes], { redisOptions: nodeOptions, ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }) })
     : new Redis(options.url, { lazyConnect: false, ...options.redisOptions });
-  client.on('error', (err) => options.onError?.(err));
+  client.on('error', (err: Error) => options.onError?.(err));
   return {
     make: (spec) =>
       wrap(

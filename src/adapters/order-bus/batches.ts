@@ -1,5 +1,5 @@
 /** Batch helpers shared by the order bus adapters. */
-import type { ResultStatus, SeckillResult } from '../../core/ports.ts';
+import type { ResultStatus, SeckillResult } from '../../core/model.ts';
 
 /** Results split by status, in their order: each group travels as one message (Order.success / Order.fail). */
 export function groupResults(results: readonly SeckillResult[]): Map<ResultStatus, SeckillResult[]> {

@@ -13,18 +13,12 @@
  * - `peer()` is a second "process" on the same in-memory broker. Closing a bus is a process dying: the
  *   messages its handlers hold go back to the head of the queue, redelivered.
  */
-import type {
-  Alert,
-  Delivery,
-  Handler,
-  OrderBus,
-  OrderMessage,
-  SeckillResult,
-  Subscription,
-} from '../../core/ports.ts';
+import type { Delivery, Handler, OrderBus, Subscription } from '../../core/ports.ts';
+import type { Alert, OrderMessage } from '../../core/model.ts';
 import { SeckillError } from '../../core/errors.ts';
 import { groupResults } from './batches.ts';
-import { createBackoff, isInfrastructureFailure, type Backoff } from './retry-policy.ts';
+import { createBackoff, isInfrastructureFailure } from './retry-policy.ts';
+import { pump, removeConsumer, workQueue, type Consumer, type Queued, type Unacked, type WorkQueue } from './memory-work-queue.ts';
 
 export interface MemoryOrderBusOptions {
   /** Deliveries of one order message before it is dead-lettered. Default 5. */
@@ -51,41 +45,6 @@ export interface MemoryOrderBus extends OrderBus {
 }
 
 export const DEFAULT_PREFETCH = 50;
-
-interface Queued {
-  body: string;
-  attempt: number;
-  redelivered: boolean;
-}
-
-interface Consumer {
-  handler: Handler<unknown>;
-  backoff: Backoff;
-  /** Runs the handler in the process (bus) that owns this consumer. */
-  deliver(item: Queued): void;
-  prefetch: number;
-  inHand: number;
-  work: Set<Promise<void>>;
-}
-
-/** What a message in a handler's hand needs so that its process dying can return it. */
-interface Unacked {
-  item: Queued;
-  queue: WorkQueue;
-  consumer: Consumer;
-  settled: boolean;
-}
-
-/** A queue with competing consumers: the pending orders, and the due pay timeouts. */
-interface WorkQueue {
-  pending: Queued[];
-  consumers: Consumer[];
-  nextConsumer: number;
-  dead: string[];
-  pumpScheduled: boolean;
-}
-
-const workQueue = (): WorkQueue => ({ pending: [], consumers: [], nextConsumer: 0, dead: [], pumpScheduled: false });
 
 /** The shared "broker": what RabbitMQ holds, as opposed to what each process holds. */
 interface Broker {
@@ -144,7 +103,7 @@ function connect(broker: Broker, options: MemoryOrderBusOptions): MemoryOrderBus
           settle(unacked, null);
         },
         async (err: unknown) => {
-          if (!isInfrastructureFailure(err)) return settle(unacked, item.attempt >= maxAttempts ? 'dead' : 'retry');
+          if (!isInfrastructureFailure(err)) { settle(unacked, item.attempt >= maxAttempts ? 'dead' : 'retry'); return; }
           await new Promise((r) => setTimeout(r, consumer.backoff.next()));
           settle(unacked, 'again');
         },
@@ -192,6 +151,7 @@ function connect(broker: Broker, options: MemoryOrderBusOptions): MemoryOrderBus
     for (const fn of [...set]) setImmediate(() => set.has(fn) && fn(body));
   }
 
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- a decode boundary: our own publishers wrote the body, its type is the queue's
   function subscribeTo<T>(set: Set<(body: string) => void>, handler: (message: T) => void): Subscription {
     ensureOpen();
     const fn = (body: string): void => {
@@ -320,32 +280,4 @@ function connect(broker: Broker, options: MemoryOrderBusOptions): MemoryOrderBus
   };
 
   return bus;
-}
-
-/** Hand queued messages to consumers with room, round robin. */
-function pump(queue: WorkQueue): void {
-  queue.pumpScheduled = false;
-  while (queue.pending.length > 0) {
-    const consumer = nextWithRoom(queue);
-    if (!consumer) return;
-    consumer.deliver(queue.pending.shift()!);
-  }
-}
-
-function nextWithRoom(queue: WorkQueue): Consumer | undefined {
-  const n = queue.consumers.length;
-  for (let i = 0; i < n; i++) {
-    const index = (queue.nextConsumer + i) % n;
-    const consumer = queue.consumers[index]!;
-    if (consumer.inHand < consumer.prefetch) {
-      queue.nextConsumer = (index + 1) % n;
-      return consumer;
-    }
-  }
-  return undefined;
-}
-
-function removeConsumer(queue: WorkQueue, consumer: Consumer): void {
-  const index = queue.consumers.indexOf(consumer);
-  if (index >= 0) queue.consumers.splice(index, 1);
 }

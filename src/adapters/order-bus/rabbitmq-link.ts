@@ -158,6 +158,7 @@ export async function openLink(opts: LinkOptions): Promise<Link> {
       s.blocked = false;
       logger.info({}, 'rabbitmq unblocked publishes');
     });
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by the connection's events during the awaits above
     if (lost || closed) throw new Error('connection lost during setup');
 
     // Publishing is open before consumers re-attach: a handler's retry needs it.
@@ -168,6 +169,7 @@ export async function openLink(opts: LinkOptions): Promise<Link> {
       if (session === s) session = null;
       throw err;
     }
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by the connection's events during the awaits above
     if (lost) throw new Error('connection lost during setup');
     s.ready = true;
     for (const w of waiters.splice(0)) w.resolve();

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { connect } from 'amqplib';
 import { describe, expect, it } from 'vitest';
 import { SERVICE_URLS, servicesAvailable } from '../../../test/support/services.ts';
-import type { Delivery, OrderMessage, SeckillResult } from '../../core/ports.ts';
+import type { Delivery } from '../../core/ports.ts';
+import type { OrderMessage, SeckillResult } from '../../core/model.ts';
 import {
   CONTRACT_ALERT_QUEUE_MAX,
   CONTRACT_MAX_ATTEMPTS,
@@ -214,7 +215,7 @@ describe.skipIf(!up)('RabbitOrderBus', () => {
         const settled = await Promise.allSettled(publishes);
         const rejected = settled.filter((s) => s.status === 'rejected');
         expect(rejected.length).toBeGreaterThan(0);
-        for (const r of rejected) expect((r as PromiseRejectedResult).reason).toMatchObject({ code: 'UNAVAILABLE' });
+        for (const r of rejected) expect((r).reason).toMatchObject({ code: 'UNAVAILABLE' });
       } finally {
         await fx.cleanup();
       }

@@ -13,14 +13,8 @@
  * For a graceful stop, close the subscriptions first (they wait for the handlers in hand).
  */
 import { connect, type Channel } from 'amqplib';
-import type {
-  Alert,
-  OrderBus,
-  OrderMessage,
-  QueueDepths,
-  SeckillResult,
-  Subscription,
-} from '../../core/ports.ts';
+import type { OrderBus, QueueDepths, Subscription } from '../../core/ports.ts';
+import type { Alert, OrderMessage, SeckillResult } from '../../core/model.ts';
 import { groupResults } from './batches.ts';
 import { openLink, silentLogger, unavailable, type Attachment, type BusLogger, type Link } from './rabbitmq-link.ts';
 import { describe, parseBatch, parseGoodIds, parseJson } from './rabbitmq-messages.ts';
@@ -157,7 +151,7 @@ function broadcastSubscriber<T>(
       await channel.consume(
         queue,
         (msg) => {
-          if (msg === null) return link.recycle(model, `${exchange} subscriber cancelled by the broker`);
+          if (msg === null) { link.recycle(model, `${exchange} subscriber cancelled by the broker`); return; }
           try {
             handler(parse(msg.content));
           } catch (err) {

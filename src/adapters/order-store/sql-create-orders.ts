@@ -14,11 +14,12 @@
  * stock UPDATE). When that batch cannot go through as a whole (short of stock, a buyer who already has a
  * live order, an unknown good), it rolls back and each message goes alone, with the exact per-message rules.
  */
-import type { OrderMessage, SeckillResult } from '../../core/ports.ts';
+import type { OrderMessage, SeckillResult } from '../../core/model.ts';
 import type { Database, Queryable } from '../database/database.ts';
 import { UNIQUE_VIOLATION, sqlState } from '../database/database.ts';
 import { RESULT_COLUMNS, resultFromRow } from './sql-rows.ts';
 import type { ResultRow } from './sql-rows.ts';
+import { LIVE_STATES, NEW_ORDER_STATE } from './sql-states.ts';
 
 export interface CreateOrdersOptions {
   now: Date;
@@ -219,7 +220,7 @@ async function insertOrders(
 ): Promise<number> {
   const rows = await tx.query(
     `INSERT INTO orders (order_no, uuid, user_id, seckill_good_id, seckill_price_cents, status, created_at, pay_deadline)
-     SELECT n.order_no, n.uuid, n.user_id, g.id, g.seckill_price_cents, 'UNPAID', $5, $6
+     SELECT n.order_no, n.uuid, n.user_id, g.id, g.seckill_price_cents, ${NEW_ORDER_STATE}, $5, $6
        FROM unnest($1::text[], $2::text[], $3::bigint[]) AS n(order_no, uuid, user_id)
        JOIN seckill_goods g ON g.id = $4
       ORDER BY n.user_id
@@ -299,7 +300,7 @@ async function whyNoOrder(tx: Queryable, message: OrderMessage): Promise<FailOut
   const [row] = await tx.query<{ good: boolean; live: boolean }>(
     `SELECT EXISTS (SELECT 1 FROM seckill_goods WHERE id = $1) AS good,
             EXISTS (SELECT 1 FROM orders
-                     WHERE seckill_good_id = $1 AND user_id = $2 AND status IN ('UNPAID', 'PAID')) AS live`,
+                     WHERE seckill_good_id = $1 AND user_id = $2 AND status IN ${LIVE_STATES}) AS live`,
     [message.seckillGoodId, message.userId],
   );
   if (!row?.good) return { reason: 'NOT_FOUND' };

@@ -1,11 +1,12 @@
 /** Order state changes, payments, overdue lookups and reconciler decisions on SQL. */
-import type { FailReason, Order, OrderMessage, PaymentRecord, SeckillResult, Transition } from '../../core/ports.ts';
+import type { FailReason, Order, OrderMessage, PaymentRecord, SeckillResult, Transition } from '../../core/model.ts';
+import { OVERDUE_STATES } from './sql-states.ts';
 import type { Database, Queryable } from '../database/database.ts';
 import { RESULT_COLUMNS, SELECT_ORDERS, orderFromRow, resultFromRow } from './sql-rows.ts';
 import type { OrderRow, ResultRow } from './sql-rows.ts';
 
-// Column names come from the core's transition table, never from a request.
-const STAMPS = { paid_at: 'paid_at', closed_at: 'closed_at' } as const;
+// The column of each order time a transition sets; the names never come from a request.
+const STAMP_COLUMNS = { paidAt: 'paid_at', closedAt: 'closed_at' } as const satisfies Record<NonNullable<Transition['stamps']>, string>;
 
 async function insertPayment(q: Queryable, p: PaymentRecord): Promise<void> {
   await q.query(
@@ -25,7 +26,7 @@ export async function applyTransitionInDb(
   const { payment, onlyDueBy } = opts;
   if (orderNos.length === 0 && !payment) return [];
   const params: unknown[] = [[...orderNos].sort(), t.to, t.from];
-  const stamp = t.stamps ? `, ${STAMPS[t.stamps]} = $${params.push(now)}` : '';
+  const stamp = t.stamps ? `, ${STAMP_COLUMNS[t.stamps]} = $${params.push(now)}` : '';
   const due = onlyDueBy ? ` AND pay_deadline <= $${params.push(onlyDueBy)}` : '';
   return db.transaction(async (tx) => {
     if (payment) await insertPayment(tx, payment);
@@ -55,7 +56,7 @@ export const recordPaymentInDb = (db: Database, p: PaymentRecord) => insertPayme
 
 export async function overdueOrdersInDb(db: Database, now: Date, limit: number): Promise<Order[]> {
   const rows = await db.query<OrderRow>(
-    `${SELECT_ORDERS} WHERE o.status = 'UNPAID' AND o.pay_deadline <= $1 ORDER BY o.pay_deadline LIMIT $2`,
+    `${SELECT_ORDERS} WHERE o.status IN ${OVERDUE_STATES} AND o.pay_deadline <= $1 ORDER BY o.pay_deadline LIMIT $2`,
     [now, limit],
   );
   return rows.map(orderFromRow);

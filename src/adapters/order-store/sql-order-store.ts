@@ -1,11 +1,13 @@
 /** OrderStore on SQL (PostgreSQL or PGlite through `Database`). */
-import { ORDER_STATUSES } from '../../core/ports.ts';
-import type { GoodStats, NewSeckillGood, OrderStatus, OrderStore, SeckillGood } from '../../core/ports.ts';
+import { ORDER_STATUSES } from '../../core/order-lifecycle.ts';
+import type { OrderStore } from '../../core/ports.ts';
+import type { GoodStats, NewSeckillGood, OrderStatus, SeckillGood } from '../../core/model.ts';
 import type { Database } from '../database/database.ts';
 import { createOrdersInDb } from './sql-create-orders.ts';
 import { applyTransitionInDb, decideFailInDb, overdueOrdersInDb, recordPaymentInDb } from './sql-lifecycle.ts';
 import { GOOD_COLUMNS, RESULT_COLUMNS, SELECT_ORDERS, goodFromRow, orderFromRow, resultFromRow } from './sql-rows.ts';
 import type { GoodRow, OrderRow, ResultRow } from './sql-rows.ts';
+import { LIVE_STATES } from './sql-states.ts';
 
 export function createSqlOrderStore(db: Database): OrderStore {
   return {
@@ -31,7 +33,7 @@ export function createSqlOrderStore(db: Database): OrderStore {
 
     async liveBuyers(seckillGoodId) {
       const rows = await db.query<{ user_id: number }>(
-        `SELECT user_id FROM orders WHERE seckill_good_id = $1 AND status IN ('UNPAID', 'PAID') ORDER BY user_id`,
+        `SELECT user_id FROM orders WHERE seckill_good_id = $1 AND status IN ${LIVE_STATES} ORDER BY user_id`,
         [seckillGoodId],
       );
       return rows.map((row) => row.user_id);
@@ -40,7 +42,7 @@ export function createSqlOrderStore(db: Database): OrderStore {
     async liveOrderNos(orderNos) {
       if (orderNos.length === 0) return new Set();
       const rows = await db.query<{ order_no: string }>(
-        `SELECT order_no FROM orders WHERE order_no = ANY($1::text[]) AND status IN ('UNPAID', 'PAID')`,
+        `SELECT order_no FROM orders WHERE order_no = ANY($1::text[]) AND status IN ${LIVE_STATES}`,
         [orderNos],
       );
       return new Set(rows.map((row) => row.order_no));

@@ -1,5 +1,5 @@
 /** snake_case rows of the SQL stores → the camelCase types of the ports. */
-import type { FailReason, Order, OrderStatus, ResultStatus, SeckillGood, SeckillResult } from '../../core/ports.ts';
+import type { FailReason, Order, OrderStatus, ResultStatus, SeckillGood, SeckillResult } from '../../core/model.ts';
 
 export interface GoodRow {
   id: number;

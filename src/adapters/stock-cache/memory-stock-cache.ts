@@ -73,7 +73,7 @@ export function createMemoryStockCache(): StockCache {
       const current = goods.get(seckillGoodId);
       if (current && onlyIfMissing) return false;
       if (ifUnchangedFrom !== undefined && ((current?.stock ?? null) !== ifUnchangedFrom || (current?.reservations.size ?? 0) > 0)) return false;
-      const reservations: Good['reservations'] = current?.reservations ?? new Map();
+      const reservations: Good['reservations'] = current?.reservations ?? new Map<string, { userId: number; at: number }>();
       // Buyers of reservations in flight still hold their units.
       const holders = [...reservations.values()].map((held) => held.userId);
       goods.set(seckillGoodId, { stock, buyers: new Set([...buyers, ...holders]), reservations });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisClusterAvailable, startRedisCluster, type RedisClusterNode, type TestRedisCluster } from '../../../test/support/redis-cluster.ts';
-import { apiClient, bootTestApp } from '../../../test/support/app.ts';
+import { apiClient, bootTestApp, loginAdmin } from '../../../test/support/app.ts';
 import { makeBuyers } from '../../../test/support/buyers.ts';
 import { adminSales, buyAndWait } from '../../../test/support/sales.ts';
 import { servicesAvailable } from '../../../test/support/services.ts';
@@ -87,7 +87,7 @@ describe.skipIf(!redisClusterAvailable())('RedisStockCache on a Redis Cluster wi
     const app = await bootTestApp('services', { REDIS_CLUSTER_NODES: cluster.nodesSetting, REDIS_READ_FROM_REPLICAS: 'true' });
     try {
       const api = apiClient(app.httpUrl);
-      const admin = (await api('POST', '/api/auth/login', { body: { phone: '13800000000', password: 'admin-pass-123' } })).body.token as string;
+      const admin = await loginAdmin(api);
       const { sale, stats } = adminSales(api, () => admin);
       const goodId = await sale(10);
       const [buyer] = await makeBuyers(app, 1);

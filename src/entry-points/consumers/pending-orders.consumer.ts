@@ -18,7 +18,8 @@ import type { Logger } from 'pino';
 import { createOrders, type CreateOrdersDeps } from '../../core/create-orders.ts';
 import { isSeckillError } from '../../core/errors.ts';
 import type { OutageWatch } from '../../core/outage-watch.ts';
-import type { OrderBus, OrderMessage, Subscription } from '../../core/ports.ts';
+import type { OrderBus, Subscription } from '../../core/ports.ts';
+import type { OrderMessage } from '../../core/model.ts';
 import type { Metrics } from '../metrics.ts';
 
 interface Waiting {

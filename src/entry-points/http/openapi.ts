@@ -1,13 +1,14 @@
 /**
  * The OpenAPI 3.1 document of the api, served at GET /api/openapi.json. Request bodies come from the
- * same zod schemas the routes validate with, so the two cannot drift; a test checks that every /api
- * route is documented.
+ * same zod schemas the routes validate with, and response shapes from the ones the presenters are typed by
+ * (responses.ts), so neither can drift; a test checks that every /api route is documented.
  */
 import { z } from 'zod';
+import { BuyPathJson, ClientConfigJson, RESPONSE_SCHEMAS } from './responses.ts';
 import { ChangePasswordBody, LoginBody, NewGoodBody, RegisterBody, SeckillOrderBody } from './schemas.ts';
 
-const jsonSchema = (schema: z.ZodType) => {
-  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+const jsonSchema = (schema: z.ZodType, io: 'input' | 'output' = 'input') => {
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
   return rest;
 };
 
@@ -29,89 +30,11 @@ const body = (schema: z.ZodType) => ({ required: true, content: { 'application/j
 const auth = [{ bearer: [] }];
 const pathParam = (name: string, schema: object) => ({ name, in: 'path', required: true, schema });
 
-const money = { type: 'integer', minimum: 0, description: 'cents (fen)' };
-const time = { type: 'string', format: 'date-time' };
-const ORDER_STATUS = ['UNPAID', 'PAID', 'CANCELLED', 'TIMEOUT', 'REFUNDED'];
 
 const components = {
   securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'a token from register or login' } },
-  schemas: {
-    Error: {
-      type: 'object',
-      required: ['error'],
-      properties: {
-        error: {
-          type: 'object',
-          required: ['code', 'message'],
-          properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} },
-        },
-      },
-    },
-    User: {
-      type: 'object',
-      required: ['id', 'phone', 'nickname', 'role'],
-      properties: { id: { type: 'integer' }, phone: { type: 'string' }, nickname: { type: 'string' }, role: { enum: ['user', 'admin'] } },
-    },
-    Session: {
-      type: 'object',
-      required: ['user', 'token', 'expiresAt'],
-      properties: { user: ref('User'), token: { type: 'string' }, expiresAt: time },
-    },
-    SeckillGood: {
-      type: 'object',
-      required: ['id', 'name', 'title', 'imageUrl', 'price', 'seckillPrice', 'stock', 'startAt', 'endAt'],
-      properties: {
-        id: { type: 'integer' },
-        name: { type: 'string' },
-        title: { type: 'string' },
-        imageUrl: { type: 'string' },
-        price: money,
-        seckillPrice: money,
-        stock: { type: 'integer', description: 'the cached pre-stock: what a buyer can still hope for' },
-        initialStock: { type: 'integer' },
-        startAt: time,
-        endAt: time,
-      },
-    },
-    SeckillResult: {
-      type: 'object',
-      required: ['uuid', 'status'],
-      properties: {
-        uuid: { type: 'string' },
-        status: { enum: ['QUEUED', 'SUCCESS', 'FAIL'] },
-        orderNo: { type: 'string' },
-        reason: { enum: ['SOLD_OUT', 'DUPLICATE_ORDER', 'UUID_CONFLICT', 'NOT_FOUND', 'EXPIRED'] },
-      },
-    },
-    Order: {
-      type: 'object',
-      required: ['orderNo', 'userId', 'seckillGoodId', 'goodName', 'seckillPrice', 'status', 'createdAt', 'payDeadline'],
-      properties: {
-        orderNo: { type: 'string' },
-        userId: { type: 'integer' },
-        seckillGoodId: { type: 'integer' },
-        goodName: { type: 'string' },
-        seckillPrice: money,
-        status: { enum: ORDER_STATUS },
-        createdAt: time,
-        payDeadline: time,
-        paidAt: time,
-        closedAt: time,
-      },
-    },
-    SaleStats: {
-      type: 'object',
-      required: ['id', 'stock', 'preStock', 'queued', 'orders'],
-      properties: {
-        id: { type: 'integer' },
-        stock: { type: 'integer', description: 'database stock' },
-        preStock: { type: ['integer', 'null'], description: "the cache's pre-stock (null: not loaded)" },
-        queued: { type: 'integer', description: 'reservations not yet decided' },
-        orders: { type: 'object', properties: Object.fromEntries(ORDER_STATUS.map((s) => [s, { type: 'integer' }])) },
-        requests: { type: 'integer', description: 'seckill requests for this good seen by the answering api process' },
-      },
-    },
-  },
+  // The response shapes the presenters are typed by (responses.ts).
+  schemas: Object.fromEntries(Object.entries(RESPONSE_SCHEMAS).map(([name, schema]) => [name, jsonSchema(schema, 'output')])),
 };
 
 const HEALTH = {
@@ -164,7 +87,7 @@ export function openApiDocument() {
       '/api/config': {
         get: {
           summary: 'Where the result socket is, and whether buying needs a buy path (for the browser)',
-          responses: { 200: json({ type: 'object', properties: { wsUrl: { type: ['string', 'null'] }, mode: { type: 'string' }, hiddenPath: { type: 'boolean' } } }) },
+          responses: { 200: json(jsonSchema(ClientConfigJson, 'output')) },
         },
       },
       '/api/openapi.json': { get: { summary: 'This document', responses: { 200: json({ type: 'object' }) } } },
@@ -193,7 +116,7 @@ export function openApiDocument() {
           security: auth,
           parameters: [goodId],
           responses: {
-            200: json({ type: 'object', required: ['path', 'expiresAt'], properties: { path: { type: 'string' }, expiresAt: time } }),
+            200: json(jsonSchema(BuyPathJson, 'output')),
             ...errors(400, 401, 404, 409),
           },
         },

@@ -1,9 +1,10 @@
-/** Domain values → the JSON shapes of docs/api.md. */
-import type { Order, SeckillGood, SeckillResult, User } from '../../core/ports.ts';
+/** Domain values → the JSON shapes of docs/api.md (declared once in responses.ts). */
+import type { Order, SeckillGood, SeckillResult, User } from '../../core/model.ts';
+import type { OrderJson, SeckillGoodJson, SeckillResultJson, UserJson } from './responses.ts';
 
-export const userJson = (u: User) => ({ id: u.id, phone: u.phone, nickname: u.nickname, role: u.role });
+export const userJson = (u: User): UserJson => ({ id: u.id, phone: u.phone, nickname: u.nickname, role: u.role });
 
-export const goodJson = (g: SeckillGood) => ({
+export const goodJson = (g: SeckillGood): SeckillGoodJson => ({
   id: g.id,
   name: g.name,
   title: g.title,
@@ -16,7 +17,7 @@ export const goodJson = (g: SeckillGood) => ({
   endAt: g.endAt.toISOString(),
 });
 
-export const orderJson = (o: Order) => ({
+export const orderJson = (o: Order): OrderJson => ({
   orderNo: o.orderNo,
   userId: o.userId,
   seckillGoodId: o.seckillGoodId,
@@ -29,7 +30,7 @@ export const orderJson = (o: Order) => ({
   ...(o.closedAt ? { closedAt: o.closedAt.toISOString() } : {}),
 });
 
-export const resultJson = (r: Pick<SeckillResult, 'uuid' | 'orderNo' | 'reason'> & { status: SeckillResult['status'] | 'QUEUED' }) => ({
+export const resultJson = (r: Pick<SeckillResult, 'uuid' | 'orderNo' | 'reason'> & { status: SeckillResult['status'] | 'QUEUED' }): SeckillResultJson => ({
   uuid: r.uuid,
   status: r.status,
   ...(r.orderNo ? { orderNo: r.orderNo } : {}),

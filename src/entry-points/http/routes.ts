@@ -3,28 +3,29 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ChangePasswordBody, IdParams, LoginBody, NewGoodBody, OrderNoParams, RegisterBody, SeckillOrderBody, ReplayQuery, TakeAlertsQuery, UuidParams, id } from './schemas.ts';
 import type { AbuseLimits } from '../../core/abuse-limits.ts';
-import { changePassword, login, logout, register, type AccountsDeps, type Session } from '../../core/accounts.ts';
+import { changePassword, currentUser, login, logout, register, type AccountsDeps, type Session } from '../../core/accounts.ts';
 import { handOutBuyPath, type BuyPaths } from '../../core/buy-path.ts';
-import type { GoodsCatalog } from '../../core/catalog.ts';
 import { SeckillError } from '../../core/errors.ts';
-import { createSale, getSale, listSales, saleStats, type GoodsDeps } from '../../core/goods.ts';
-import { cancelOrder, payOrder, type PayOrderDeps } from '../../core/pay-order.ts';
+import { createSale, getSale, listSales, saleStats, type GoodsCatalog, type GoodsDeps } from '../../core/sales.ts';
+import { cancelOrder, myOrders, ownOrder, type CancelOrderDeps, type OrdersDeps } from '../../core/orders.ts';
+import { payOrder, type PayOrderDeps } from '../../core/payments.ts';
+import { lookUpResult, type ResultLookupDeps } from '../../core/results.ts';
 import { placeOrder, type PlaceOrderDeps } from '../../core/place-order.ts';
-import type { OrderBus, OrderStore, StockCache, UserStore } from '../../core/ports.ts';
+import type { OrderBus } from '../../core/ports.ts';
 import { requireAdmin, type Authenticate } from './auth.ts';
 import { parseInput, sendError, sendRateLimited } from './http-errors.ts';
 import type { Metrics } from '../metrics.ts';
 import { goodJson, orderJson, resultJson, userJson } from './presenters.ts';
+import type { BuyPathJson, SaleStatsJson, SessionJson } from './responses.ts';
 
 export interface RouteDeps {
   authenticate: Authenticate;
   accounts: AccountsDeps;
   goods: GoodsDeps;
   placeOrder: PlaceOrderDeps;
-  orders: PayOrderDeps;
-  store: Pick<OrderStore, 'getResult' | 'conflictOf' | 'listOrders' | 'getOrder'>;
-  cache: Pick<StockCache, 'reservationOf'>;
-  users: Pick<UserStore, 'findById'>;
+  /** The buyer's orders: reading, paying, cancelling. */
+  orders: PayOrderDeps & CancelOrderDeps & OrdersDeps;
+  results: ResultLookupDeps;
   catalog: GoodsCatalog;
   alerts: Pick<OrderBus, 'takeAlerts' | 'replayDeadOrders'>;
   metrics: Metrics;
@@ -34,15 +35,12 @@ export interface RouteDeps {
   buyPaths: { paths: BuyPaths; required: boolean };
 }
 
-/** A stored result that belongs to another buyer: answered like a missing one (nothing leaks). */
-const FOREIGN = Symbol('foreign');
-
 export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   const { authenticate } = deps;
   // Seckill requests per good seen by THIS api process (the admin dashboard's requests/s); one Map update per request.
   const requestsByGood = new Map<number, number>();
 
-  const sessionJson = (s: Session) => ({ user: userJson(s.user), token: s.token, expiresAt: s.expiresAt.toISOString() });
+  const sessionJson = (s: Session): SessionJson => ({ user: userJson(s.user), token: s.token, expiresAt: s.expiresAt.toISOString() });
 
   app.post('/api/auth/register', async (req, reply) => {
     const body = parseInput(RegisterBody, req.body);
@@ -69,9 +67,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
 
   app.get('/api/me', async (req) => {
     const claims = await authenticate(req);
-    const user = await deps.users.findById(claims.userId);
-    if (!user) throw new SeckillError('UNAUTHORIZED', 'This account no longer exists.');
-    return userJson(user);
+    return userJson(await currentUser(deps.accounts, claims.userId));
   });
 
   app.get('/api/seckill/goods', async () => ({ items: (await listSales(deps.goods)).map(goodJson) }));
@@ -82,7 +78,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     const claims = await authenticate(req);
     const { id } = parseInput(IdParams, req.params);
     const { path, expiresAt } = await handOutBuyPath({ catalog: deps.catalog, paths: deps.buyPaths.paths }, claims.userId, id, deps.accounts.clock.now());
-    return { path, expiresAt: expiresAt.toISOString() };
+    return { path, expiresAt: expiresAt.toISOString() } satisfies BuyPathJson;
   });
 
   app.post('/api/seckill/orders', async (req, reply) => {
@@ -110,47 +106,21 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.get('/api/seckill/results/:uuid', async (req) => {
     const claims = await authenticate(req);
     const { uuid } = parseInput(UuidParams, req.params);
-    const query = parseInput(z.object({ seckillGoodId: id.optional() }), req.query);
-    const forGood = (r: { seckillGoodId: number }) => !query.seckillGoodId || r.seckillGoodId === query.seckillGoodId;
-    /** This buyer's outcome under this uuid; FOREIGN when the uuid's result is another buyer's and none is theirs. */
-    const decided = async () => {
-      const result = await deps.store.getResult(uuid);
-      if (!result) return null;
-      if (result.userId === claims.userId && forGood(result)) return resultJson(result);
-      // The uuid was used before: this buyer's request under it (another buyer's uuid, or another good) ended in UUID_CONFLICT.
-      const conflict = await deps.store.conflictOf(uuid, claims.userId);
-      if (conflict && forGood(conflict)) return resultJson(conflict);
-      return result.userId === claims.userId ? resultJson(result) : FOREIGN;
-    };
-    const first = await decided();
-    if (first && first !== FOREIGN) return first;
-    // Not decided yet: it is QUEUED if this buyer's reservation is still in the cache.
-    const goodIds = query.seckillGoodId ? [query.seckillGoodId] : (await deps.catalog.list()).map((g) => g.id);
-    for (const goodId of goodIds) {
-      const held = await deps.cache.reservationOf(goodId, uuid);
-      if (held) {
-        if (held.userId !== claims.userId) throw notFound('result');
-        return { uuid, status: 'QUEUED' };
-      }
-    }
-    // The worker stores the result before it clears the reservation, so a decision made between the two
-    // reads above is visible now.
-    const second = await decided();
-    if (second && second !== FOREIGN) return second;
-    throw notFound('result');
+    const { seckillGoodId } = parseInput(z.object({ seckillGoodId: id.optional() }), req.query);
+    const answer = await lookUpResult(deps.results, { userId: claims.userId, uuid, seckillGoodId });
+    if (!answer) throw notFound('result');
+    return resultJson(answer);
   });
 
   app.get('/api/orders', async (req) => {
     const claims = await authenticate(req);
-    return { items: (await deps.store.listOrders(claims.userId)).map(orderJson) };
+    return { items: (await myOrders(deps.orders, claims.userId)).map(orderJson) };
   });
 
   app.get('/api/orders/:orderNo', async (req) => {
     const claims = await authenticate(req);
     const { orderNo } = parseInput(OrderNoParams, req.params);
-    const order = await deps.store.getOrder(orderNo);
-    if (!order || order.userId !== claims.userId) throw notFound('order');
-    return orderJson(order);
+    return orderJson(await ownOrder(deps.orders, claims.userId, orderNo));
   });
 
   app.post('/api/orders/:orderNo/pay', async (req) => {
@@ -189,7 +159,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.get('/api/admin/seckill/goods/:id/stats', async (req) => {
     requireAdmin(await authenticate(req));
     const { id } = parseInput(IdParams, req.params);
-    return { ...(await saleStats(deps.goods, id)), requests: requestsByGood.get(id) ?? 0 };
+    return { ...(await saleStats(deps.goods, id)), requests: requestsByGood.get(id) ?? 0 } satisfies SaleStatsJson;
   });
 }
 

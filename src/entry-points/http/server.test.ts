@@ -29,7 +29,7 @@ describe('the HTTP server', () => {
     // A connection busy with a slow request stays open while the server closes; a second request on it arrives then.
     let raw = '';
     const socket = net.connect(port, '127.0.0.1', () => socket.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n'));
-    socket.on('data', (d) => (raw += d));
+    socket.on('data', (d: Buffer) => (raw += d.toString('latin1')));
     const ended = new Promise<void>((r) => socket.on('close', () => r()));
     await slowStarted;
     const closing = app.close();

@@ -32,6 +32,7 @@ const trustHops = (hops: number) => (_address: string, hop: number) => hop < hop
 export async function buildHttpServer(deps: RouteDeps, opts: HttpServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast keeps the instance on fastify's default generics.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- without it fastify infers Logger as its generic
     loggerInstance: opts.logger as FastifyBaseLogger,
     bodyLimit: opts.bodyLimitBytes,
     // No per-request logs: a hot sale produces thousands a second. Errors are logged by handleError,
@@ -48,8 +49,9 @@ export async function buildHttpServer(deps: RouteDeps, opts: HttpServerOptions):
     trustProxy: typeof opts.trustProxy === 'number' ? trustHops(opts.trustProxy) : (opts.trustProxy ?? false),
     clientErrorHandler: answerClientError,
     // A URL that cannot be decoded (GET /%) or a path parameter past its length, before any route runs.
-    frameworkErrors: (error, _req, reply) =>
-      sendError(reply, 'INVALID_INPUT', error.code === 'FST_ERR_BAD_URL' ? 'The URL is malformed (bad percent-encoding).' : 'The URL is malformed.'),
+    frameworkErrors: (error, _req, reply) => {
+      sendError(reply, 'INVALID_INPUT', error.code === 'FST_ERR_BAD_URL' ? 'The URL is malformed (bad percent-encoding).' : 'The URL is malformed.');
+    },
     // Node checks request and header deadlines on this period (default 30 s, longer than the deadlines).
     http: { connectionsCheckingInterval: 1000 },
   });
@@ -63,7 +65,7 @@ export async function buildHttpServer(deps: RouteDeps, opts: HttpServerOptions):
     done();
   });
   app.addHook('onRequest', (req, reply, done) => {
-    if (!closing || req.url === '/api/ready') return done();
+    if (!closing || req.url === '/api/ready') { done(); return; }
     reply.header('Connection', 'close');
     sendError(reply, 'UNAVAILABLE', 'This process is shutting down; try again.');
   });

@@ -2,12 +2,14 @@
  * The browser front end: `GET /api/config` (where the result socket is) and the built shop from `web/dist`,
  * with a fallback to index.html for client-side routes. Unknown `/api/…` paths keep the JSON 404.
  */
-import helmet, { type FastifyHelmetOptions } from '@fastify/helmet';
+import helmet from '@fastify/helmet';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sendError } from './http-errors.ts';
+import type { ClientConfigJson } from './responses.ts';
+import { pageSecurityHeaders } from './page-security.ts';
 
 export const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../../web/dist', import.meta.url));
 
@@ -56,24 +58,7 @@ export function publicWsUrl(req: FastifyRequest, opts: Pick<WebRoutesOptions, 'w
  * - img-src https: http:: sale images may live on a CDN (admin input allows http(s) or a site path);
  * - no upgrade-insecure-requests: the shop also runs on plain http (locally, behind a TLS proxy).
  */
-const HELMET: FastifyHelmetOptions = {
-  contentSecurityPolicy: {
-    directives: {
-      defaultSrc: ["'self'"],
-      scriptSrc: ["'self'"],
-      styleSrc: ["'self'", "'unsafe-inline'"],
-      imgSrc: ["'self'", 'data:', 'https:', 'http:'],
-      connectSrc: ["'self'", 'ws:', 'wss:'],
-      frameAncestors: ["'none'"],
-      objectSrc: ["'none'"],
-      baseUri: ["'self'"],
-      formAction: ["'self'"],
-      upgradeInsecureRequests: null,
-    },
-  },
-  frameguard: { action: 'deny' },
-  referrerPolicy: { policy: 'no-referrer' },
-};
+const HELMET = pageSecurityHeaders({ imgSrc: ['data:', 'https:', 'http:'], connectSrc: ['ws:', 'wss:'] });
 
 export async function registerWebRoutes(app: FastifyInstance, opts: WebRoutesOptions): Promise<void> {
   await app.register(async (scope) => {
@@ -88,7 +73,7 @@ function registerScopedWebRoutes(app: FastifyInstance, opts: WebRoutesOptions): 
   // Built from the request's Host when WS_PUBLIC_URL is unset: never stored by a shared cache.
   app.get('/api/config', async (req, reply) => {
     reply.header('Cache-Control', 'no-store');
-    return { wsUrl: publicWsUrl(req, opts), mode: opts.mode, hiddenPath: opts.hiddenPath ?? false };
+    return { wsUrl: publicWsUrl(req, opts), mode: opts.mode, hiddenPath: opts.hiddenPath ?? false } satisfies ClientConfigJson;
   });
 
   async function sendFile(reply: FastifyReply, file: string, cache: string): Promise<boolean> {
@@ -98,11 +83,13 @@ function registerScopedWebRoutes(app: FastifyInstance, opts: WebRoutesOptions): 
     } catch {
       return false;
     }
-    return !!reply
+    // The reply is sent here; the caller returns it to fastify.
+    void reply
       .header('Content-Type', TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream')
       .header('Cache-Control', cache)
       .header('X-Content-Type-Options', 'nosniff')
       .send(body);
+    return true;
   }
 
   app.get('/*', async (req, reply) => {

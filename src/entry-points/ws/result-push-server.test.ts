@@ -2,9 +2,11 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createTokenSigner } from '../../core/credentials.ts';
-import type { OrderBus, SeckillResult, Subscription } from '../../core/ports.ts';
+import type { OrderBus, Subscription } from '../../core/ports.ts';
+import type { SeckillResult } from '../../core/model.ts';
 import { createMetrics } from '../metrics.ts';
-import { parseTarget, startResultPushServer } from './result-push-server.ts';
+import { startResultPushServer } from './result-push-server.ts';
+import { parseTarget } from './socket-target.ts';
 
 describe('parseTarget (the upgrade path, read without new URL)', () => {
   it('reads the uuid and the token, percent-encoded or not, as URLSearchParams would', () => {
@@ -43,7 +45,7 @@ describe('result push: a uuid reused by another buyer', () => {
     const open = (userId: number) => {
       const socket = new WebSocket(`ws://127.0.0.1:${push.port}/uuid-shared-1?token=${signer.sign({ userId, role: 'user' }, new Date()).token}`);
       const frames: unknown[] = [];
-      socket.on('message', (d) => frames.push(JSON.parse(String(d))));
+      socket.on('message', (d: Buffer) => frames.push(JSON.parse(d.toString('utf8'))));
       const closed = new Promise<number>((resolve) => socket.on('close', resolve));
       return { frames, closed, opened: new Promise((resolve) => socket.once('open', resolve)) };
     };

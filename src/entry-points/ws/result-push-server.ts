@@ -15,13 +15,16 @@ import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { TokenClaims, TokenSigner } from '../../core/credentials.ts';
 import type { TokenVersions } from '../../core/token-versions.ts';
-import type { Clock, OrderBus, OrderStore, SeckillResult, Subscription } from '../../core/ports.ts';
+import type { Clock, OrderBus, OrderStore, Subscription } from '../../core/ports.ts';
+import type { SeckillResult } from '../../core/model.ts';
+import { isReuseFailure, pushDecision } from '../../core/results.ts';
 import type { Metrics } from '../metrics.ts';
-import { createStoredResultLookup } from './stored-result-lookup.ts';
+import type { PushFrameJson } from '../http/responses.ts';
+import { createStoredResultLookup } from '../../core/stored-result-lookup.ts';
+import { parseTarget } from './socket-target.ts';
 
 export const CLOSE = { DONE: 1000, BAD_REQUEST: 4400, UNAUTHORIZED: 4401, FORBIDDEN: 4403, NO_RESULT_YET: 4408, TOO_MANY: 4429 } as const;
 
-const UUID = /^[A-Za-z0-9_-]{8,64}$/;
 const SENDS_PER_TURN = 100;
 
 export interface ResultPushDeps {
@@ -73,44 +76,7 @@ export const pushFrame = (r: SeckillResult) =>
     ...(r.orderNo ? { orderNo: r.orderNo } : {}),
     ...(r.reason ? { reason: r.reason } : {}),
     seckillGoodId: r.seckillGoodId,
-  });
-
-/**
- * `/{uuid}?token=…` → its parts; null for anything else (bad percent-encoding included: never a throw).
- * Read by hand: `new URL` per handshake was a visible share of a connect's CPU.
- */
-export function parseTarget(rawUrl: string | undefined): { uuid: string; token: string } | null {
-  const url = rawUrl ?? '/';
-  if (url.charCodeAt(0) !== 0x2f) return null;
-  const hash = url.indexOf('#');
-  const end = hash < 0 ? url.length : hash;
-  const q = url.indexOf('?');
-  const query = q >= 0 && q < end ? q : -1;
-  const rawPath = url.slice(1, query < 0 ? end : query);
-  const uuid = rawPath.includes('%') ? decodeStrict(rawPath) : rawPath;
-  if (uuid === null || !UUID.test(uuid)) return null;
-  return { uuid, token: query < 0 ? '' : tokenParam(url.slice(query + 1, end)) };
-}
-
-function decodeStrict(text: string): string | null {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return null;
-  }
-}
-
-/** The first `token` parameter, decoded as a form value (`+` is a space); an undecodable one stays as sent and fails verification. */
-function tokenParam(query: string): string {
-  for (const pair of query.split('&')) {
-    if (!pair.startsWith('token=')) continue;
-    const value = pair.slice(6);
-    if (!value.includes('%') && !value.includes('+')) return value;
-    const spaced = value.replace(/\+/g, ' ');
-    return decodeStrict(spaced) ?? spaced;
-  }
-  return '';
-}
+  } satisfies PushFrameJson);
 
 const ignore = () => undefined;
 
@@ -143,8 +109,10 @@ export async function startResultPushServer(deps: ResultPushDeps, opts: ResultPu
 
   function deliver(listener: Listener, result: SeckillResult): void {
     if (listener.done) return;
+    const decision = pushDecision(result, listener.userId);
+    if (decision === 'ignore') return;
     listener.done = true;
-    if (result.userId !== listener.userId) {
+    if (decision === 'refuse') {
       listener.socket.close(CLOSE.FORBIDDEN, 'not your request');
       return;
     }
@@ -159,11 +127,7 @@ export async function startResultPushServer(deps: ResultPushDeps, opts: ResultPu
   let draining = false;
   function drain(): void {
     for (const result of outbox.splice(0, SENDS_PER_TURN)) {
-      for (const listener of listeners.get(result.uuid) ?? []) {
-        // A reused uuid's FAIL is only for the buyer who reused it: it never closes the first buyer's socket.
-        if (result.reason === 'UUID_CONFLICT' && listener.userId !== result.userId) continue;
-        deliver(listener, result);
-      }
+      for (const listener of listeners.get(result.uuid) ?? []) deliver(listener, result);
     }
     if (outbox.length > 0) setImmediate(drain);
     else draining = false;
@@ -173,7 +137,7 @@ export async function startResultPushServer(deps: ResultPushDeps, opts: ResultPu
   function onResult(result: SeckillResult): void {
     // A request that reused a uuid does not replace that uuid's own result: it only goes to sockets waiting
     // now (a late one gets 4403 from the uuid's result and reads its FAIL from the results endpoint).
-    if (result.reason !== 'UUID_CONFLICT') recent.set(result.uuid, { result, at: deps.clock.now().getTime() });
+    if (!isReuseFailure(result)) recent.set(result.uuid, { result, at: deps.clock.now().getTime() });
     if (!listeners.has(result.uuid)) return;
     outbox.push(result);
     if (!draining) {
@@ -216,20 +180,20 @@ export async function startResultPushServer(deps: ResultPushDeps, opts: ResultPu
 
   function onConnection(socket: WebSocket, request: IncomingMessage): void {
     const target = parseTarget(request.url);
-    if (!target) return socket.close(CLOSE.BAD_REQUEST, 'the path must be /{uuid}');
+    if (!target) { socket.close(CLOSE.BAD_REQUEST, 'the path must be /{uuid}'); return; }
     const { uuid, token } = target;
     const now = deps.clock.now();
     const claims = deps.signer.verify(token, now);
-    if (!claims) return socket.close(CLOSE.UNAUTHORIZED, 'log in first');
-    if (!deps.versions) return accept(socket, uuid, claims, now);
+    if (!claims) { socket.close(CLOSE.UNAUTHORIZED, 'log in first'); return; }
+    if (!deps.versions) { accept(socket, uuid, claims, now); return; }
     // A result decided during this check is kept in `recent` and found by the look-back in accept().
     deps.versions.current(claims.userId).then(
       (current) => {
         if (socket.readyState !== socket.OPEN) return;
-        if (!current || current.tokenVersion !== claims.version) return socket.close(CLOSE.UNAUTHORIZED, 'log in again');
+        if (!current || current.tokenVersion !== claims.version) { socket.close(CLOSE.UNAUTHORIZED, 'log in again'); return; }
         accept(socket, uuid, claims, now);
       },
-      (err) => {
+      (err: unknown) => {
         // As the api does: with the database unreachable, the signature and expiry decide.
         deps.logger.warn({ err, userId: claims.userId }, 'token version unknown (database unreachable); token accepted on its signature');
         if (socket.readyState === socket.OPEN) accept(socket, uuid, claims, now);
@@ -239,7 +203,7 @@ export async function startResultPushServer(deps: ResultPushDeps, opts: ResultPu
 
   function accept(socket: WebSocket, uuid: string, claims: TokenClaims, now: Date): void {
     const held = socketsOf.get(claims.userId) ?? 0;
-    if (held >= maxSocketsPerUser) return socket.close(CLOSE.TOO_MANY, 'too many result sockets');
+    if (held >= maxSocketsPerUser) { socket.close(CLOSE.TOO_MANY, 'too many result sockets'); return; }
     socketsOf.set(claims.userId, held + 1);
 
     const listener: Listener = { socket, userId: claims.userId, done: false, since: now.getTime() };
@@ -263,7 +227,7 @@ export async function startResultPushServer(deps: ResultPushDeps, opts: ResultPu
 
     // Registered first, then look back: a result landing in between is delivered once either way.
     const kept = recent.get(uuid);
-    if (kept) return deliver(listener, kept.result);
+    if (kept) { deliver(listener, kept.result); return; }
     // Not seen on the broadcast: decided before this process subscribed, more than keepMs ago, or not yet.
     // A second socket for the same uuid shares the read already asked for.
     if (!checkedAt.has(uuid)) {

@@ -15,7 +15,7 @@ interface Sample {
 
 const STATES: OrderStatus[] = ['UNPAID', 'PAID', 'CANCELLED', 'TIMEOUT', 'REFUNDED'];
 const WINDOW = 60;
-const ordersTotal = (s: SaleStats) => STATES.reduce((sum, k) => sum + (s.orders[k] ?? 0), 0);
+const ordersTotal = (s: SaleStats) => STATES.reduce((sum, k) => sum + s.orders[k], 0);
 
 export function DashboardPage({ id }: { id: number }) {
   const t = useT();
@@ -37,7 +37,7 @@ export function DashboardPage({ id }: { id: number }) {
           const dt = Math.max(0.001, (at - prev.at) / 1000);
           const sample: Sample = {
             at,
-            requestsPerS: Math.max(0, ((s.requests ?? 0) - (prev.stats.requests ?? 0)) / dt),
+            requestsPerS: Math.max(0, (s.requests - prev.stats.requests) / dt),
             resultsPerS: Math.max(0, (ordersTotal(s) - ordersTotal(prev.stats)) / dt),
           };
           setSamples((list) => [...list.slice(-(WINDOW - 1)), sample]);
@@ -81,7 +81,7 @@ export function DashboardPage({ id }: { id: number }) {
             <Tile label={t.dbStock} value={stats.stock} testid="tile-stock" />
             <Tile label={t.preStock} value={stats.preStock ?? '—'} testid="tile-prestock" />
             <Tile label={t.queued} value={stats.queued} testid="tile-queued" />
-            <Tile label={t.requests} value={stats.requests ?? 0} testid="tile-requests" />
+            <Tile label={t.requests} value={stats.requests} testid="tile-requests" />
           </div>
           <section class="card">
             <h2>{t.ordersByState}</h2>
@@ -89,7 +89,7 @@ export function DashboardPage({ id }: { id: number }) {
               {STATES.map((k) => (
                 <div class="state-bar" data-testid={`orders-${k}`}>
                   <span class={`badge status-${k.toLowerCase()}`}>{t.status[k]}</span>
-                  <b>{stats.orders[k] ?? 0}</b>
+                  <b>{stats.orders[k]}</b>
                 </div>
               ))}
             </div>

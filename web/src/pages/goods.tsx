@@ -98,7 +98,7 @@ export function SalePage({ id }: { id: number }) {
   const busy = state !== null && (state.phase === 'connecting' || state.phase === 'sending' || state.phase === 'queued');
 
   async function onBuy() {
-    if (!session) return navigate(`/login?next=/goods/${id}`);
+    if (!session) { navigate(`/login?next=/goods/${id}`); return; }
     setState({ phase: 'connecting' });
     let wsUrl: string | null = null;
     let hiddenPath = false;
@@ -147,7 +147,7 @@ export function SalePage({ id }: { id: number }) {
           ) : (
             <button class="buy-btn" data-testid="buy" disabled={disabled} onClick={onBuy}>
               {busy ? <Spinner /> : null}
-              {busy ? (state?.phase === 'queued' ? `${t.queued}…` : t.buyingSending) : label}
+              {busy ? (state.phase === 'queued' ? `${t.queued}…` : t.buyingSending) : label}
             </button>
           )}
           <BuyProgress state={state} />

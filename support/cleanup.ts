@@ -1,7 +1,7 @@
 /** Removing what a run made on the real services: its Redis keys and its RabbitMQ topology (tests and the bench). */
 import { connect } from 'amqplib';
 import { Redis } from 'ioredis';
-import { deleteTopology, topologyNames } from '../../src/adapters/order-bus/rabbitmq-topology.ts';
+import { deleteTopology, topologyNames } from '../src/adapters/order-bus/rabbitmq-topology.ts';
 
 export async function dropRedisKeys(url: string, prefix: string): Promise<void> {
   const redis = new Redis(url, { maxRetriesPerRequest: 2 });

@@ -1,5 +1,6 @@
 /** UserStore on SQL (PostgreSQL or PGlite through `Database`). */
-import type { Role, User, UserStore } from '../../core/ports.ts';
+import type { UserStore } from '../../core/ports.ts';
+import type { Role, User } from '../../core/model.ts';
 import type { Database } from '../database/database.ts';
 
 interface UserRow {
@@ -14,7 +15,7 @@ interface UserRow {
 const USER_COLUMNS = 'id, phone, nickname, role, password_hash, token_version';
 
 function userFromRow(row: UserRow): User {
-  return { id: Number(row.id), phone: row.phone, nickname: row.nickname, role: row.role, tokenVersion: Number(row.token_version) };
+  return { id: row.id, phone: row.phone, nickname: row.nickname, role: row.role, tokenVersion: row.token_version };
 }
 
 export function createSqlUserStore(db: Database): UserStore {
@@ -60,7 +61,7 @@ export function createSqlUserStore(db: Database): UserStore {
         'SELECT id, role, token_version FROM users WHERE id = ANY($1::bigint[])',
         [ids],
       );
-      return rows.map((r) => ({ id: Number(r.id), role: r.role, tokenVersion: Number(r.token_version) }));
+      return rows.map((r) => ({ id: r.id, role: r.role, tokenVersion: r.token_version }));
     },
 
     async bumpTokenVersion(id) {
@@ -68,7 +69,7 @@ export function createSqlUserStore(db: Database): UserStore {
         'UPDATE users SET token_version = token_version + 1 WHERE id = $1 RETURNING token_version',
         [id],
       );
-      return row ? Number(row.token_version) : null;
+      return row ? row.token_version : null;
     },
 
     async setPasswordHash(id, passwordHash, { bump }) {

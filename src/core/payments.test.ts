@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSimulatedPaymentProvider } from '../adapters/payment/simulated-payment-provider.ts';
 import { PAY_TIMEOUT_MS, inProcessDatabase, newBuyers, newGood, newWorld, ordersOf, type InProcessDb } from '../../test/support/in-process.ts';
 import { closeOrders } from './close-orders.ts';
-import { cancelOrder, payOrder, type PayOrderDeps } from './pay-order.ts';
+import { payOrder, type PayOrderDeps } from './payments.ts';
 
 let data: InProcessDb;
 beforeAll(async () => {
@@ -75,28 +75,7 @@ describe('paying an order', () => {
     const { deps, payments, orderNo } = await unpaidOrder();
     const [stranger] = await newBuyers(data.db, 1);
     await expect(payOrder(deps, { userId: stranger!, orderNo })).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    await expect(cancelOrder(deps, { userId: stranger!, orderNo })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect(await payments.totals()).toMatchObject({ charges: 0 });
     expect((await data.store.getOrder(orderNo))!.status).toBe('UNPAID');
-  });
-});
-
-describe('cancelling an order', () => {
-  it('cancels: CANCELLED, the unit back in the database and the cache, the buyer free to buy again', async () => {
-    const { world, deps, buyer, orderNo, good } = await unpaidOrder({ stock: 1 });
-    expect(await cancelOrder(deps, { userId: buyer, orderNo })).toMatchObject({ orderNo, status: 'CANCELLED' });
-    expect((await data.store.getGood(good.id))!.stock).toBe(1);
-    expect(await world.cache.reserve(good.id, buyer, 'again-1', 0)).toMatchObject({ kind: 'RESERVED' });
-  });
-
-  it('a paid order, or one cancelled already → 409 ORDER_CLOSED, nothing returned to stock', async () => {
-    const { deps, buyer, orderNo, good } = await unpaidOrder({ stock: 1 });
-    await payOrder(deps, { userId: buyer, orderNo });
-    await expect(cancelOrder(deps, { userId: buyer, orderNo })).rejects.toMatchObject({ code: 'ORDER_CLOSED', details: { status: 'PAID' } });
-    const other = await unpaidOrder({ stock: 1 });
-    await cancelOrder(other.deps, { userId: other.buyer, orderNo: other.orderNo });
-    await expect(cancelOrder(other.deps, { userId: other.buyer, orderNo: other.orderNo })).rejects.toMatchObject({ code: 'ORDER_CLOSED' });
-    expect((await data.store.getGood(good.id))!.stock).toBe(0);
-    expect((await data.store.getGood(other.good.id))!.stock).toBe(1);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Paying and cancelling an order, as its buyer.
+ * Paying an order, as its buyer (cancelling is in orders.ts).
  *
  * Pay: a payment intent is written first, then the charge (idempotent per order), then one transaction
  * records the charge and moves UNPAID → PAID, then the intent is settled. A process that dies between the
@@ -9,27 +9,16 @@
  * refund recorded, the order marked REFUNDED, and the buyer told ORDER_CLOSED with refunded: true.
  * Paying twice charges once: the second call finds the order PAID.
  */
-import { closeOrders, type CloseOrdersDeps } from './close-orders.ts';
-import { SeckillError } from './errors.ts';
+import type { CloseOrdersDeps } from './close-orders.ts';
+import { closedError, ownOrder } from './orders.ts';
 import { PAY, REFUND, chargeKey, isClosed, refundKey } from './order-lifecycle.ts';
-import type { Clock, Order, OrderStore, PaymentProvider } from './ports.ts';
+import type { Clock, OrderStore, PaymentProvider } from './ports.ts';
+import type { Order } from './model.ts';
 
 export interface PayOrderDeps extends CloseOrdersDeps {
   store: CloseOrdersDeps['store'] & Pick<OrderStore, 'getOrder' | 'recordPayment' | 'openPaymentIntent' | 'settlePaymentIntent'>;
   payments: PaymentProvider;
 }
-
-async function ownOrder(deps: Pick<PayOrderDeps, 'store'>, userId: number, orderNo: string): Promise<Order> {
-  const order = await deps.store.getOrder(orderNo);
-  // Another buyer's order answers like a missing one: nothing leaks.
-  if (!order || order.userId !== userId) throw new SeckillError('NOT_FOUND', 'No such order.');
-  return order;
-}
-
-const closedError = (order: Order, refunded: boolean) =>
-  new SeckillError('ORDER_CLOSED', refunded ? 'The order closed before the payment landed; the payment was refunded.' : `The order is ${order.status.toLowerCase()}.`, {
-    details: { status: order.status, refunded },
-  });
 
 export async function payOrder(deps: PayOrderDeps, req: { userId: number; orderNo: string }): Promise<Order> {
   const order = await ownOrder(deps, req.userId, req.orderNo);
@@ -80,13 +69,4 @@ export async function settleCharge(
   }
   await deps.store.settlePaymentIntent(orderNo, deps.clock.now());
   return outcome;
-}
-
-export async function cancelOrder(deps: PayOrderDeps, req: { userId: number; orderNo: string }): Promise<Order> {
-  const order = await ownOrder(deps, req.userId, req.orderNo);
-  if (order.status !== 'UNPAID') throw closedError(order, false);
-  const [cancelled] = await closeOrders(deps, [order.orderNo], 'CANCELLED');
-  if (cancelled) return cancelled;
-  // Paid or timed out between the read and the update.
-  throw closedError((await deps.store.getOrder(order.orderNo))!, false);
 }

@@ -1,0 +1,121 @@
+/**
+ * The sale's domain: what the use cases, the ports and the entry points speak of. Types only, no behaviour
+ * (the order states' table is in order-lifecycle.ts).
+ */
+
+/** A request to turn one reserved unit into an order. Published by the api, consumed by the worker. */
+export interface OrderMessage {
+  uuid: string;
+  userId: number;
+  seckillGoodId: number;
+  /** Epoch ms at which the api reserved the unit. */
+  reservedAt: number;
+}
+
+export type ResultStatus = 'SUCCESS' | 'FAIL';
+
+/** Why a queued request did not become an order. */
+export type FailReason =
+  | 'SOLD_OUT'
+  | 'DUPLICATE_ORDER'
+  | 'UUID_CONFLICT'
+  | 'NOT_FOUND'
+  /** The reservation was never turned into an order (its request was lost); the reconciler gave it back. */
+  | 'EXPIRED';
+
+/** The outcome of one queued request (one uuid). */
+export interface SeckillResult {
+  uuid: string;
+  userId: number;
+  seckillGoodId: number;
+  status: ResultStatus;
+  orderNo?: string;
+  reason?: FailReason;
+}
+
+export interface Alert {
+  kind: string;
+  message: string;
+  seckillGoodId?: number;
+  uuid?: string;
+  orderNo?: string;
+  details?: Record<string, unknown>;
+  at: string;
+}
+
+export type OrderStatus = 'UNPAID' | 'PAID' | 'CANCELLED' | 'TIMEOUT' | 'REFUNDED';
+
+export interface SeckillGood {
+  id: number;
+  name: string;
+  title: string;
+  imageUrl: string;
+  /** cents */
+  price: number;
+  /** cents */
+  seckillPrice: number;
+  initialStock: number;
+  /** The database's remaining stock. */
+  stock: number;
+  startAt: Date;
+  endAt: Date;
+}
+
+export type NewSeckillGood = Omit<SeckillGood, 'id' | 'stock' | 'initialStock'> & { stock: number };
+
+export interface Order {
+  orderNo: string;
+  uuid: string;
+  userId: number;
+  seckillGoodId: number;
+  goodName: string;
+  seckillPrice: number;
+  status: OrderStatus;
+  createdAt: Date;
+  payDeadline: Date;
+  paidAt?: Date;
+  closedAt?: Date;
+}
+
+export interface GoodStats {
+  stock: number;
+  orders: Record<OrderStatus, number>;
+}
+
+/** One conditional state change of orders (see core/order-lifecycle.ts). */
+export interface Transition {
+  name: 'pay' | 'cancel' | 'timeout' | 'refund';
+  from: readonly OrderStatus[];
+  to: OrderStatus;
+  /** The change gives the order's unit back to the database stock (in the same transaction). */
+  returnsStock: boolean;
+  /** Which of the order's times the change sets (to the transition's now). */
+  stamps: 'paidAt' | 'closedAt' | null;
+}
+
+export interface PaymentRecord {
+  orderNo: string;
+  kind: 'CHARGE' | 'REFUND';
+  amount: number;
+  providerRef: string;
+  /** Unique: recording the same payment twice keeps one row. */
+  idempotencyKey: string;
+}
+
+export interface PaymentIntent {
+  orderNo: string;
+  amount: number;
+  idempotencyKey: string;
+}
+
+export type Role = 'user' | 'admin';
+
+export interface User {
+  id: number;
+  phone: string;
+  nickname: string;
+  role: Role;
+  /** Raised by a password change, a role change and a logout: tokens carrying an older version are refused. */
+  tokenVersion: number;
+}
+

@@ -1,0 +1,67 @@
+/**
+ * What became of a seckill request (one uuid), as its buyer may learn it. A result is only ever shown to
+ * the buyer who made the request; another buyer's result answers like a missing one (nothing leaks).
+ *
+ * A uuid can carry two stored outcomes: its own result, and the FAIL UUID_CONFLICT of a later request that
+ * reused it (another buyer's, or the same buyer's for another good). Each buyer sees theirs.
+ */
+import type { SeckillResult } from './model.ts';
+import type { OrderStore, StockCache } from './ports.ts';
+
+/** A decided result, or QUEUED while the request's unit is still reserved in the cache. */
+export type ResultAnswer = SeckillResult | { uuid: string; status: 'QUEUED' };
+
+export interface ResultLookupDeps {
+  store: Pick<OrderStore, 'getResult' | 'conflictOf'>;
+  cache: Pick<StockCache, 'reservationOf'>;
+  /** The goods a uuid may have been reserved on, when the asker does not say (the catalog's ids). */
+  goodIds(): Promise<number[]>;
+}
+
+/** The stored result belongs to another buyer and none of this buyer's is stored under the uuid. */
+const FOREIGN = Symbol('foreign');
+
+/**
+ * This buyer's outcome under `uuid` (optionally: of a request for `seckillGoodId`); null when there is none
+ * this buyer may see. Polling's answer, and the WebSocket's fallback.
+ */
+export async function lookUpResult(
+  deps: ResultLookupDeps,
+  req: { userId: number; uuid: string; seckillGoodId?: number | undefined },
+): Promise<ResultAnswer | null> {
+  const { userId, uuid, seckillGoodId } = req;
+  const forGood = (r: { seckillGoodId: number }) => !seckillGoodId || r.seckillGoodId === seckillGoodId;
+  const decided = async (): Promise<SeckillResult | typeof FOREIGN | null> => {
+    const result = await deps.store.getResult(uuid);
+    if (!result) return null;
+    if (result.userId === userId && forGood(result)) return result;
+    const conflict = await deps.store.conflictOf(uuid, userId);
+    if (conflict && forGood(conflict)) return conflict;
+    return result.userId === userId ? result : FOREIGN;
+  };
+  const first = await decided();
+  if (first && first !== FOREIGN) return first;
+  // Not decided yet: it is QUEUED if this buyer's reservation is still in the cache.
+  const goodIds = seckillGoodId ? [seckillGoodId] : await deps.goodIds();
+  for (const goodId of goodIds) {
+    const held = await deps.cache.reservationOf(goodId, uuid);
+    if (held) return held.userId === userId ? { uuid, status: 'QUEUED' } : null;
+  }
+  // The worker stores the result before it clears the reservation, so a decision made between the two
+  // reads above is visible now.
+  const second = await decided();
+  return second && second !== FOREIGN ? second : null;
+}
+
+/**
+ * What a socket of `userId` waiting on a uuid does with a result for that uuid: `deliver` it (theirs),
+ * `refuse` (the uuid's own result is another buyer's: close 4403), or `ignore` it (another buyer's FAIL
+ * UUID_CONFLICT for reusing the uuid: not for this socket, which keeps waiting for the uuid's own result).
+ */
+export function pushDecision(result: SeckillResult, userId: number): 'deliver' | 'refuse' | 'ignore' {
+  if (result.userId === userId) return 'deliver';
+  return isReuseFailure(result) ? 'ignore' : 'refuse';
+}
+
+/** A FAIL UUID_CONFLICT: the outcome of a request that reused a uuid, never the uuid's own result. */
+export const isReuseFailure = (result: SeckillResult) => result.reason === 'UUID_CONFLICT';

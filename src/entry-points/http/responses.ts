@@ -1,0 +1,101 @@
+/**
+ * The api's response shapes (docs/api.md), and the result push's frame, declared once. The presenters are typed by them, the OpenAPI
+ * document's components are generated from them, and the page (web/src/api.ts) imports their types.
+ */
+import { z } from 'zod';
+import { ORDER_STATUSES } from '../../core/order-lifecycle.ts';
+
+const time = z.iso.datetime({ offset: true });
+const money = z.number().int().min(0).meta({ description: 'cents (fen)' });
+const ORDER_STATUS = z.enum(ORDER_STATUSES as readonly [(typeof ORDER_STATUSES)[number], ...(typeof ORDER_STATUSES)[number][]]);
+const FAIL_REASON = z.enum(['SOLD_OUT', 'DUPLICATE_ORDER', 'UUID_CONFLICT', 'NOT_FOUND', 'EXPIRED']);
+
+export const ErrorBody = z.object({
+  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+});
+
+export const UserJson = z.object({ id: z.number().int(), phone: z.string(), nickname: z.string(), role: z.enum(['user', 'admin']) });
+
+export const SessionJson = z.object({ user: UserJson, token: z.string(), expiresAt: time });
+
+export const SeckillGoodJson = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  title: z.string(),
+  imageUrl: z.string(),
+  price: money,
+  seckillPrice: money,
+  stock: z.number().int().meta({ description: 'the cached pre-stock: what a buyer can still hope for' }),
+  initialStock: z.number().int(),
+  startAt: time,
+  endAt: time,
+});
+
+export const SeckillResultJson = z.object({
+  uuid: z.string(),
+  status: z.enum(['QUEUED', 'SUCCESS', 'FAIL']),
+  orderNo: z.string().optional(),
+  reason: FAIL_REASON.optional(),
+});
+
+/** The one text frame the WebSocket push sends per result (a decided one: never QUEUED). */
+export const PushFrameJson = z.object({
+  uuid: z.string(),
+  status: z.enum(['SUCCESS', 'FAIL']),
+  orderNo: z.string().optional(),
+  reason: FAIL_REASON.optional(),
+  seckillGoodId: z.number().int(),
+});
+
+export const OrderJson = z.object({
+  orderNo: z.string(),
+  userId: z.number().int(),
+  seckillGoodId: z.number().int(),
+  goodName: z.string(),
+  seckillPrice: money,
+  status: ORDER_STATUS,
+  createdAt: time,
+  payDeadline: time,
+  paidAt: time.optional(),
+  closedAt: time.optional(),
+});
+
+export const SaleStatsJson = z.object({
+  id: z.number().int(),
+  stock: z.number().int().meta({ description: 'database stock' }),
+  preStock: z.number().int().nullable().meta({ description: "the cache's pre-stock (null: not loaded)" }),
+  queued: z.number().int().meta({ description: 'reservations not yet decided' }),
+  orders: z.object(Object.fromEntries(ORDER_STATUSES.map((s) => [s, z.number().int()])) as Record<z.infer<typeof ORDER_STATUS>, z.ZodNumber>),
+  requests: z.number().int().meta({ description: 'seckill requests for this good seen by the answering api process' }),
+});
+
+export const BuyPathJson = z.object({ path: z.string(), expiresAt: time });
+
+export const ClientConfigJson = z.object({
+  wsUrl: z.string().nullable(),
+  mode: z.string(),
+  /** Each buy needs a buy path from GET /api/seckill/goods/:id/path first. */
+  hiddenPath: z.boolean(),
+});
+
+/** The components of the OpenAPI document, by name. */
+export const RESPONSE_SCHEMAS = {
+  Error: ErrorBody,
+  User: UserJson,
+  Session: SessionJson,
+  SeckillGood: SeckillGoodJson,
+  SeckillResult: SeckillResultJson,
+  Order: OrderJson,
+  SaleStats: SaleStatsJson,
+} as const;
+
+export type ErrorBody = z.infer<typeof ErrorBody>;
+export type UserJson = z.infer<typeof UserJson>;
+export type SessionJson = z.infer<typeof SessionJson>;
+export type SeckillGoodJson = z.infer<typeof SeckillGoodJson>;
+export type SeckillResultJson = z.infer<typeof SeckillResultJson>;
+export type OrderJson = z.infer<typeof OrderJson>;
+export type PushFrameJson = z.infer<typeof PushFrameJson>;
+export type SaleStatsJson = z.infer<typeof SaleStatsJson>;
+export type BuyPathJson = z.infer<typeof BuyPathJson>;
+export type ClientConfigJson = z.infer<typeof ClientConfigJson>;
