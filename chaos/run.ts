@@ -10,19 +10,20 @@
  *
  * --short: one fault of each kind (CI runs it after the test suite); the full run fires 10 of each.
  */
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
-import { startBuyers, finalOf, type Buyer } from './lib/buyers.ts';
-import { check, type Snapshot } from './lib/checker.ts';
+import { startBuyers } from './lib/buyers.ts';
+import { check } from './lib/checker.ts';
 import { assertTap, fire, type FiredFault } from './lib/faults.ts';
 import { freePort, privatePostgres, privateRabbit, privateRedis } from './lib/private-services.ts';
 import { seededRandom } from './lib/random.ts';
 import { describePlan, FAULT_KINDS, OUTAGES, planFaults, type PlannedFault } from './lib/schedule.ts';
 import { shopClient } from './lib/shop-client.ts';
+import { createSales, loginAdmin, registerBuyers, type Sale } from './lib/shop-setup.ts';
+import { describeSales, query, repairsFromLogs, settle } from './lib/settle.ts';
 import { supervise, type RoleSpec } from './lib/supervisor.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -101,7 +102,7 @@ async function main(): Promise<number> {
 
     const bases = apiPorts.map((p) => `http://127.0.0.1:${p}`);
     const client = shopClient(bases, () => random.int(0, 1_000_000));
-    const adminToken = await loginAdmin(client);
+    const adminToken = await loginAdmin(client, ADMIN);
     const buyers = await registerBuyers(client, buyerCount);
     say(`${buyers.length} buyers registered`);
     // Sales come in waves, as on a real site: buyers who paid are done with a sale, so a new wave keeps orders
@@ -137,7 +138,7 @@ async function main(): Promise<number> {
     say('schedule done; buyers finish what they started');
     await run.stop();
     say(`buyers done (${run.history.requests.length} presses); waiting for the system to settle`);
-    const snapshot = await settle(client, adminToken, goods, postgres.url, run.history, buyers);
+    const snapshot = await settle(client, adminToken, goods, postgres.url, run.history, buyers, say);
     const report = check(snapshot, run.history);
     const repairs = repairsFromLogs(logDir);
     const restarts = supervisor.processes.map((p) => `${p.spec.name} ×${p.starts - 1}`).join(', ');
@@ -165,75 +166,6 @@ async function main(): Promise<number> {
     else say(`logs and report kept in ${dir}`);
   }
   return exitCode;
-}
-
-function describeSales(goods: Snapshot['goods']): string {
-  const sold = goods.reduce((a, g) => a + g.initialStock - g.stock, 0);
-  const units = goods.reduce((a, g) => a + g.initialStock, 0);
-  return `${goods.length} (${goods.filter((g) => g.stock === 0).length} sold out; ${sold} of ${units} units held by live orders)`;
-}
-
-async function query<T>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
-  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000, statement_timeout: 10_000 });
-  c.on('error', () => undefined);
-  await c.connect();
-  try {
-    return (await c.query(sql, params)).rows as T[];
-  } finally {
-    await c.end().catch(() => undefined);
-  }
-}
-
-async function loginAdmin(client: ReturnType<typeof shopClient>): Promise<string> {
-  for (let i = 0; i < 30; i++) {
-    const r = await client.call('POST', '/api/auth/login', { body: ADMIN });
-    if (r.kind === 'http' && r.status === 200) return String(r.body.token);
-    await sleep(1000);
-  }
-  throw new Error('admin login failed');
-}
-
-interface Sale {
-  id: number;
-  stock: number;
-  spare: boolean;
-}
-
-async function createSales(client: ReturnType<typeof shopClient>, token: string, buyers: number, wave: number): Promise<Sale[]> {
-  const sizes = [
-    { stock: Math.max(10, Math.round(buyers / 5)), spare: false },
-    { stock: Math.max(5, Math.round(buyers / 12)), spare: false },
-    { stock: buyers * 2, spare: true },
-  ];
-  const out: Sale[] = [];
-  for (const [i, size] of sizes.entries()) {
-    const now = Date.now();
-    const r = await client.call('POST', '/api/admin/seckill/goods', {
-      token,
-      body: { name: `Wave ${wave} good ${i + 1}`, price: 2000 + i, seckillPrice: 990 + i * 10, stock: size.stock, startAt: new Date(now - 1000).toISOString(), endAt: new Date(now + 24 * 3_600_000).toISOString() },
-    });
-    if (r.kind !== 'http' || r.status !== 201) throw new Error(`could not create a sale: ${JSON.stringify(r)}`);
-    out.push({ id: Number(r.body.id), stock: size.stock, spare: size.spare });
-  }
-  return out;
-}
-
-async function registerBuyers(client: ReturnType<typeof shopClient>, n: number): Promise<Buyer[]> {
-  const buyers: Buyer[] = [];
-  const base = 15_000_000_000 + Math.floor(Math.random() * 900_000_000);
-  for (let i = 0; i < n; i += 20) {
-    const batch = await Promise.all(
-      Array.from({ length: Math.min(20, n - i) }, async (_, j) => {
-        const phone = String(base + i + j);
-        const r = await client.call('POST', '/api/auth/register', { body: { phone, password: `chaos-Buyer-${phone}-pw`, nickname: `buyer ${i + j}` } });
-        if (r.kind !== 'http' || r.status !== 201) throw new Error(`could not register a buyer: ${JSON.stringify(r)}`);
-        const user = r.body.user as { id: number };
-        return { userId: Number(user.id), phone, token: String(r.body.token) };
-      }),
-    );
-    buyers.push(...batch);
-  }
-  return buyers;
 }
 
 /** Fires the plan: outages one after another on their own track, the other faults at their moments. */
@@ -275,99 +207,6 @@ async function runSchedule(plan: PlannedFault[], deps: Parameters<typeof fire>[0
   });
   await Promise.all([outageTrack, ...instant]);
   return fired.sort((a, b) => a.atMs - b.atMs);
-}
-
-/**
- * Waits until nothing is in flight: every reservation decided, every pay deadline passed and closed, the cache
- * equal to the database and no payment intent open — or until the settle time is up (the checker then reports
- * what did not settle). Then reads everything the checker needs.
- */
-async function settle(client: ReturnType<typeof shopClient>, adminToken: string, goods: Sale[], dbUrl: string, history: ReturnType<typeof startBuyers>['history'], buyers: Buyer[]): Promise<Snapshot> {
-  const until = Date.now() + 240_000;
-  const q = <T,>(sql: string, params: unknown[] = []) => query<T>(dbUrl, sql, params);
-  const stats = async () =>
-    Promise.all(
-      goods.map(async (g) => {
-        const r = await client.call('GET', `/api/admin/seckill/goods/${g.id}/stats`, { token: adminToken });
-        if (r.kind !== 'http' || r.status !== 200) throw new Error(`stats of good ${g.id}: ${JSON.stringify(r)}`);
-        return { id: g.id, stock: Number(r.body.stock), preStock: Number(r.body.preStock), queued: Number(r.body.queued) };
-      }),
-    );
-  for (;;) {
-    try {
-      const s = await stats();
-      const [{ unpaid, intents }] = await q<{ unpaid: number; intents: number }>(
-        `SELECT (SELECT COUNT(*)::int FROM orders WHERE status = 'UNPAID') AS unpaid, (SELECT COUNT(*)::int FROM payment_intents WHERE status = 'OPEN') AS intents`,
-        [],
-      ).then((rows) => rows as [{ unpaid: number; intents: number }]);
-      if (s.every((g) => g.queued === 0 && g.preStock === g.stock) && unpaid === 0 && intents === 0) break;
-      if (Date.now() > until) {
-        say('settle time is up; checking as it stands');
-        break;
-      }
-    } catch (err) {
-      if (Date.now() > until) throw err;
-    }
-    await sleep(2000);
-  }
-  say('settled; reading the database, the cache and every result');
-  const tokenOf = new Map(buyers.map((b) => [b.userId, b.token]));
-  const finalPolls: Snapshot['finalPolls'] = new Map();
-  const queued = history.requests.filter((r) => r.queued);
-  for (let i = 0; i < queued.length; i += 50) {
-    await Promise.all(
-      queued.slice(i, i + 50).map(async (r) => {
-        const a = await client.call('GET', `/api/seckill/results/${r.uuid}?seckillGoodId=${r.goodId}`, { token: tokenOf.get(r.userId)! });
-        if (a.kind === 'http' && a.status === 200) finalPolls.set(r.uuid, finalOf(a.body, 'check'));
-      }),
-    );
-  }
-  const goodsAtRest = await stats();
-  const rows = await q<{ id: number; initial_stock: number; stock: number }>('SELECT id::int, initial_stock, stock FROM seckill_goods WHERE id = ANY($1)', [goods.map((g) => g.id)]);
-  const orders = await q<{ order_no: string; uuid: string; user_id: number; seckill_good_id: number; status: string; pay_deadline: Date; seckill_price_cents: number }>(
-    'SELECT order_no, uuid, user_id::int, seckill_good_id::int, status, pay_deadline, seckill_price_cents FROM orders',
-  );
-  const results = await q<{ uuid: string; user_id: number; seckill_good_id: number; status: string; order_no: string | null; reason: string | null }>(
-    'SELECT uuid, user_id::int, seckill_good_id::int, status, order_no, reason FROM seckill_results',
-  );
-  const payments = await q<{ order_no: string; kind: 'CHARGE' | 'REFUND'; amount_cents: number }>('SELECT order_no, kind, amount_cents FROM payments');
-  const [intents] = await q<{ n: number }>(`SELECT COUNT(*)::int AS n FROM payment_intents WHERE status = 'OPEN'`);
-  const ledger = await q<{ kind: string; cents: number }>('SELECT kind, COALESCE(SUM(amount_cents), 0)::int AS cents FROM simulated_provider_ledger GROUP BY kind');
-  const cents = (kind: string) => ledger.find((l) => l.kind === kind)?.cents ?? 0;
-  return {
-    goods: goods.map((g) => {
-      const db = rows.find((r) => r.id === g.id)!;
-      const cache = goodsAtRest.find((s) => s.id === g.id)!;
-      return { id: g.id, initialStock: db.initial_stock, stock: db.stock, preStock: cache.preStock, queued: cache.queued, spare: g.spare };
-    }),
-    orders: orders.map((o) => ({ orderNo: o.order_no, uuid: o.uuid, userId: o.user_id, goodId: o.seckill_good_id, status: o.status, payDeadline: o.pay_deadline, price: o.seckill_price_cents })),
-    results: results.map((r) => ({ uuid: r.uuid, userId: r.user_id, goodId: r.seckill_good_id, status: r.status, orderNo: r.order_no, reason: r.reason })),
-    payments: payments.map((p) => ({ orderNo: p.order_no, kind: p.kind, amount: p.amount_cents })),
-    openIntents: intents?.n ?? 0,
-    provider: { charged: cents('CHARGE'), refunded: cents('REFUND') },
-    finalPolls,
-    now: new Date(),
-  };
-}
-
-/** Repairs the reconcilers logged (every worker process, every restart). */
-function repairsFromLogs(logDir: string): Record<string, number> {
-  const totals: Record<string, number> = {};
-  for (const file of readdirSync(logDir).filter((f) => f.startsWith('worker'))) {
-    for (const line of readFileSync(path.join(logDir, file), 'utf8').split('\n')) {
-      if (!line.includes('"reconciler run"')) continue;
-      try {
-        const entry = JSON.parse(line) as Record<string, unknown>;
-        for (const key of ['paymentsSettled', 'paymentsAbandoned', 'timedOut', 'reservationsSettled', 'reservationsReleased', 'reservationsExpired', 'stockResynced', 'alerts']) {
-          const n = Number(entry[key] ?? 0);
-          if (n > 0) totals[key] = (totals[key] ?? 0) + n;
-        }
-      } catch {
-        /* a line cut by kill -9 */
-      }
-    }
-  }
-  return totals;
 }
 
 process.exitCode = await main();

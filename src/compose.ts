@@ -1,6 +1,7 @@
 /**
  * The only place that picks adapters: embedded (PGlite + in-process cache and bus) or services
- * (PostgreSQL + Redis + RabbitMQ). Builds the roles this process runs and starts/stops them.
+ * (PostgreSQL + Redis + RabbitMQ). Prepares the data and starts the roles this process runs (roles.ts
+ * wires each role from the adapters chosen here), and stops them in reverse order.
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -10,18 +11,12 @@ import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { ensureAccount } from './core/accounts.ts';
 import { createGoodsCatalog, createSale } from './core/sales.ts';
-import { createTokenSigner, rememberVerifiedTokens, type TokenSigner } from './core/credentials.ts';
-import type { Clock, OrderBus, OrderStore, StockCache, Subscription, UserStore } from './core/ports.ts';
-import { dedupeAlerts } from './core/alert-dedup.ts';
-import { createOrderBatcher } from './core/order-batcher.ts';
-import { createOutageWatch } from './core/outage-watch.ts';
-import { createAbuseLimits } from './core/abuse-limits.ts';
-import { createBuyPaths } from './core/buy-path.ts';
+import { createTokenSigner, type TokenSigner } from './core/credentials.ts';
+import type { Clock, OrderBus, OrderStore, StockCache, UserStore } from './core/ports.ts';
 import { createTokenVersions } from './core/token-versions.ts';
 import type { ScryptParams } from './core/credentials.ts';
 import type { MakeLimiter } from './core/ports.ts';
 import { createMemoryLimiters, createRedisLimiters } from './adapters/limiter/flexible-limiter.ts';
-import { createSoldOutSigns } from './core/sold-out-signs.ts';
 import { loadGoodIntoCache } from './core/stock-sync.ts';
 import type { Database } from './adapters/database/database.ts';
 import { migrate } from './adapters/database/migrate.ts';
@@ -33,18 +28,12 @@ import { createSqlOrderStore } from './adapters/order-store/sql-order-store.ts';
 import { createSqlUserStore } from './adapters/user-store/sql-user-store.ts';
 import { createMemoryStockCache } from './adapters/stock-cache/memory-stock-cache.ts';
 import { createRedisStockCache } from './adapters/stock-cache/redis-stock-cache.ts';
-import { consumeOrderTimeouts } from './entry-points/consumers/order-timeouts.consumer.ts';
-import { consumePendingOrders } from './entry-points/consumers/pending-orders.consumer.ts';
-import { startReconciler, type ReconcilerJob } from './entry-points/jobs/reconciler.job.ts';
+import type { ReconcilerJob } from './entry-points/jobs/reconciler.job.ts';
 import { createLedgerPaymentProvider, type SimulatedPaymentProvider } from './adapters/payment/simulated-payment-provider.ts';
-import { makeAuthenticate } from './entry-points/http/auth.ts';
-import { buildHttpServer } from './entry-points/http/server.ts';
-import { registerWebRoutes } from './entry-points/http/web.routes.ts';
-import { createMetrics, reportQueueDepths, type Metrics } from './entry-points/metrics.ts';
-import { startMetricsServer } from './entry-points/metrics-server.ts';
-import { startResultPushServer } from './entry-points/ws/result-push-server.ts';
+import { createMetrics, type Metrics } from './entry-points/metrics.ts';
 import { demoSales } from './demo.ts';
 import { untilUp } from './until-up.ts';
+import { startApiRole, startMetricsPort, startWorkerRole, startWsRole, type RoleContext } from './roles.ts';
 import { isSeckillError } from './core/errors.ts';
 
 const isUnavailable = (err: unknown) => isSeckillError(err) && err.code === 'UNAVAILABLE';
@@ -203,7 +192,7 @@ async function keptSecret(config: Config, file: string, make: () => string): Pro
 export async function startApp(config: Config, logger: Logger, clock: Clock = systemClock, overrides: StartOverrides = {}): Promise<RunningApp> {
   const log = (component: string) => logger.child({ component });
   const adapters = await openAdapters(config, logger);
-  const { db, store, users, cache, bus, payments } = adapters;
+  const { db, store, users, cache, bus } = adapters;
   const closers: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const close of closers.reverse()) await close().catch((err: unknown) => logger.warn({ err }, 'error while stopping'));
@@ -221,11 +210,9 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
     const tokenSecret =
       config.tokenSecret ?? (await keptSecret(config, 'token-secret', () => randomBytes(32).toString('base64url'))).value;
     const signer = createTokenSigner(tokenSecret, config.tokenTtlSeconds);
-    // One cache of users' token versions for the api and the push in this process: a logout here is seen by both at once.
     const versions = createTokenVersions(users, clock, { ttlMs: config.tokenVersionCacheMs });
     const metrics = createMetrics({ defaults: true });
     const catalog = createGoodsCatalog(store, clock);
-    const signs = createSoldOutSigns(clock);
 
     const scrypt: ScryptParams = { N: config.passwordScryptN, r: 8, p: 1 };
     const prepareData = async () => {
@@ -246,131 +233,14 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
 
     const app: RunningApp = { config, adapters, signer, metrics, ...(admin ? { admin } : {}), stop };
 
-    if (config.roles.includes('worker')) {
-      // One outage must not flood the alert queue with copies of one problem.
-      const alertLog = log('alerts');
-      const alerts = dedupeAlerts(bus, clock, {
-        onRaised: (a) => alertLog.warn({ kind: a.kind, seckillGoodId: a.seckillGoodId, uuid: a.uuid, orderNo: a.orderNo, problem: a.message.slice(0, 300) }, 'alert raised for an operator'),
-      });
-      const workerBus: OrderBus = { ...bus, raiseAlert: (alert) => alerts.raiseAlert(alert) };
-      // Outages this worker saw hold the reconciler back from expiring reservations whose messages are only late.
-      const outages = createOutageWatch(clock);
-      const sub = await consumePendingOrders(
-        { store, cache, bus: workerBus, clock, payTimeoutMs: config.payTimeoutMs, logger: log('worker'), metrics, outages },
-        { prefetch: config.workerPrefetch, batchSize: config.workerBatchSize, concurrency: config.workerConcurrency },
-      );
-      closers.push(() => sub.close());
-      const timeouts = await consumeOrderTimeouts({ store, cache, bus: workerBus, clock, logger: log('timeouts'), outages }, { prefetch: 100 });
-      closers.push(() => timeouts.close());
-      const reconciler = startReconciler(
-        { store, cache, bus: workerBus, clock, payments, graceMs: config.reconcileGraceMs, logger: log('reconciler'), metrics, outages },
-        { intervalMs: config.reconcileIntervalMs },
-      );
-      app.reconciler = reconciler;
-      closers.push(() => reconciler.stop());
-      // The backlog the workers face (broker-wide: every worker process reports the same figures).
-      reportQueueDepths(metrics, () => bus.queueDepths());
-    }
-
-    if (config.metricsPort !== undefined) {
-      if (config.mode === 'services' && !config.metricsToken) log('metrics').warn('METRICS_TOKEN is not set: the metrics port is open to anyone who reaches it');
-      const server = await startMetricsServer({ registry: metrics.registry, token: config.metricsToken }, { host: config.host, port: config.metricsPort });
-      closers.push(() => server.close());
-      app.metricsUrl = `http://${config.host}:${server.port}`;
-    }
-
-    if (config.roles.includes('ws')) {
-      const push = await startResultPushServer(
-        // A buyer's page opens a socket per press with one token: remembered like the api does.
-        {
-          signer: rememberVerifiedTokens(signer, 20_000),
-          versions,
-          clock,
-          bus,
-          store,
-          logger: log('ws'),
-          metrics,
-        },
-        { host: config.host, port: config.wsPort, maxSocketsPerUser: config.wsMaxSocketsPerUser, waitMs: config.wsWaitMs },
-      );
-      closers.push(() => push.close());
-      app.wsUrl = `ws://${config.host}:${push.port}`;
-    }
-
+    const shared: RoleContext = { config, adapters, clock, log, metrics, signer, versions, app, closers };
+    if (config.roles.includes('worker')) await startWorkerRole(shared);
+    await startMetricsPort(shared);
+    if (config.roles.includes('ws')) await startWsRole(shared);
     if (config.roles.includes('api')) {
-      const sub: Subscription = await bus.subscribeStockAgain((ids) => {
-        for (const id of ids) signs.clear(id);
-      });
-      closers.push(() => sub.close());
-      const orderBatcher = createOrderBatcher(
-        {
-          bus,
-          cache,
-          onReleaseFailed: (err, messages) =>
-            log('api').warn({ err, orders: messages.length }, 'units of a failed publish could not be given back; the reconciler will'),
-        },
-        { maxOrders: config.apiBatchMaxOrders, maxWaitMs: config.apiBatchMaxWaitMs },
-      );
-      // Runs after the HTTP server closed (closers run in reverse): the last batch is published, not dropped.
-      closers.push(() => orderBatcher.flush());
-      if (config.mode === 'services' && !config.metricsToken) log('http').warn('METRICS_TOKEN is not set: /metrics is open to anyone who reaches this port');
-      const goodsDeps = { store, cache, catalog };
       const limiters = await openLimiters(config, logger);
       closers.push(() => limiters.close());
-      const limits = createAbuseLimits(
-        limiters.make,
-        {
-          authPerMinute: config.authRateLimitPerMinute,
-          buyerPerSecond: config.rateLimitPerSecond,
-          buyerBurst: config.rateLimitBurst,
-          ipPerSecond: config.ipRateLimitPerSecond,
-        },
-        clock,
-      );
-      const http: FastifyInstance = await buildHttpServer(
-        {
-          authenticate: makeAuthenticate(signer, clock, versions),
-          accounts: { users, signer, clock, limits, versions, scrypt },
-          goods: goodsDeps,
-          placeOrder: { catalog, signs, cache, orders: orderBatcher, store, clock },
-          orders: { store, cache, bus, clock, payments },
-          limits,
-          buyPaths: { paths: createBuyPaths(tokenSecret), required: config.hiddenPath },
-          results: { store, cache, goodIds: async () => (await catalog.list()).map((g) => g.id) },
-          catalog,
-          alerts: bus,
-          metrics,
-        },
-        {
-          logger: log('http'),
-          bodyLimitBytes: config.bodyLimitBytes,
-          // The limits' own Redis connection counts as the cache too: login needs it.
-          healthChecks: { db: () => db.query('SELECT 1'), cache: () => Promise.all([cache.ping(), limiters.ping()]), bus: () => bus.ping() },
-          metricsToken: config.metricsToken,
-          requestTimeoutMs: config.deadlines.httpRequestMs,
-          keepAliveTimeoutMs: config.deadlines.httpKeepAliveMs,
-          mode: config.mode,
-          metrics,
-          trustProxy: config.trustProxy,
-          // The page learns the result socket's address from /api/config (the real port when this process runs ws).
-          extend: (server) =>
-            registerWebRoutes(server, {
-              mode: config.mode,
-              hiddenPath: config.hiddenPath,
-              wsPublicUrl: config.wsPublicUrl,
-              wsPort: app.wsUrl ? Number(new URL(app.wsUrl).port) : config.wsPort || null,
-            }),
-        },
-      );
-      // Close the server before the adapters it uses (closers run in reverse).
-      closers.push(() => http.close());
-      app.http = http;
-      if (overrides.listen !== false) {
-        await http.listen({ host: config.host, port: config.port });
-        const address = http.server.address();
-        const port = typeof address === 'object' && address ? address.port : config.port;
-        app.httpUrl = `http://${config.host}:${port}`;
-      }
+      await startApiRole(shared, { limiters, tokenSecret, scrypt, catalog, listen: overrides.listen !== false });
     }
     return app;
   } catch (err) {
