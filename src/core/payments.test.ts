@@ -71,6 +71,26 @@ describe('paying an order', () => {
     expect(await openIntents()).toEqual([]);
   });
 
+  it('a pay after the deadline whose timeout has not come yet → not charged, 409 ORDER_CLOSED refunded: false; the order closes at once, unit back', async () => {
+    const { world, deps, payments, buyer, orderNo, good, openIntents } = await unpaidOrder({ stock: 2 });
+    world.clock.advance(PAY_TIMEOUT_MS - 1);
+    expect((await data.store.getOrder(orderNo))!.status).toBe('UNPAID');
+    world.clock.advance(1);
+    await expect(payOrder(deps, { userId: buyer, orderNo })).rejects.toMatchObject({ code: 'ORDER_CLOSED', details: { refunded: false, status: 'TIMEOUT' } });
+    expect(await payments.totals()).toMatchObject({ charges: 0, refunds: 0 });
+    expect(await openIntents()).toEqual([]);
+    expect((await data.store.getGood(good.id))!.stock).toBe(2);
+    expect((await world.cache.read(good.id)).preStock).toBe(2);
+    // The timeout message that comes later finds nothing to do.
+    expect(await closeOrders(world, [orderNo], 'TIMEOUT', { onlyDueBy: world.clock.now() })).toEqual([]);
+  });
+
+  it('a pay one millisecond before the deadline is taken', async () => {
+    const { world, deps, buyer, orderNo } = await unpaidOrder();
+    world.clock.advance(PAY_TIMEOUT_MS - 1);
+    expect((await payOrder(deps, { userId: buyer, orderNo })).status).toBe('PAID');
+  });
+
   it("another buyer's order answers NOT_FOUND and is not charged", async () => {
     const { deps, payments, orderNo } = await unpaidOrder();
     const [stranger] = await newBuyers(data.db, 1);

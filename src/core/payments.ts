@@ -7,9 +7,10 @@
  * (settleCharge below), so no charge is ever taken and recorded nowhere.
  * If the order closed in the meantime (the pay timeout won the race) the charge is refunded, the
  * refund recorded, the order marked REFUNDED, and the buyer told ORDER_CLOSED with refunded: true.
- * Paying twice charges once: the second call finds the order PAID.
+ * Paying twice charges once: the second call finds the order PAID. A pay that arrives after the pay deadline
+ * is refused uncharged and closes the order at once, even when its timeout message is late or lost.
  */
-import type { CloseOrdersDeps } from './close-orders.ts';
+import { closeOrders, type CloseOrdersDeps } from './close-orders.ts';
 import { closedError, ownOrder } from './orders.ts';
 import { PAY, REFUND, chargeKey, isClosed, refundKey } from './order-lifecycle.ts';
 import type { Clock, OrderStore, PaymentProvider } from './ports.ts';
@@ -24,6 +25,15 @@ export async function payOrder(deps: PayOrderDeps, req: { userId: number; orderN
   const order = await ownOrder(deps, req.userId, req.orderNo);
   if (order.status === 'PAID') return order;
   if (isClosed(order.status)) throw closedError(order, false);
+  // Past its pay deadline the order is over, whether or not its timeout has been handled yet: it is closed
+  // now (unit back) and nothing is charged. A payment that started in time still counts if it ends late.
+  const now = deps.clock.now();
+  if (order.payDeadline.getTime() <= now.getTime()) {
+    await closeOrders(deps, [order.orderNo], 'TIMEOUT', { onlyDueBy: now });
+    const after = (await deps.store.getOrder(order.orderNo)) ?? order;
+    if (after.status === 'PAID') return after;
+    throw closedError(after, false);
+  }
 
   const idempotencyKey = chargeKey(order.orderNo);
   await deps.store.openPaymentIntent({ orderNo: order.orderNo, amount: order.seckillPrice, idempotencyKey }, deps.clock.now());
