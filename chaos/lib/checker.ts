@@ -20,7 +20,7 @@ export interface GoodAtRest {
 
 export interface Snapshot {
   goods: GoodAtRest[];
-  orders: { orderNo: string; uuid: string; userId: number; goodId: number; status: string; payDeadline: Date; price: number }[];
+  orders: { orderNo: string; uuid: string; userId: number; goodId: number; status: string; payDeadline: Date; paidAt?: Date; price: number }[];
   results: { uuid: string; userId: number; goodId: number; status: string; orderNo: string | null; reason: string | null }[];
   payments: { orderNo: string; kind: 'CHARGE' | 'REFUND'; amount: number }[];
   openIntents: number;
@@ -37,6 +37,8 @@ export interface CheckReport {
 }
 
 const LIVE = new Set(['UNPAID', 'PAID']);
+/** The api's whole-request deadline (HTTP_REQUEST_TIMEOUT_MS) plus a second for clocks. */
+const LATE_PAY_SLACK_MS = 16_000;
 
 export function check(s: Snapshot, h: History): CheckReport {
   const v: string[] = [];
@@ -93,6 +95,12 @@ export function check(s: Snapshot, h: History): CheckReport {
   }
 
   // 5. No order left UNPAID past its deadline; a PAID order never closed; money matches the orders.
+  // A payment that started before the deadline may end after it, but not by more than a request's deadline.
+  for (const o of s.orders) {
+    if (o.status === 'PAID' && o.paidAt && o.paidAt.getTime() > o.payDeadline.getTime() + LATE_PAY_SLACK_MS) {
+      v.push(`order ${o.orderNo}: paid ${((o.paidAt.getTime() - o.payDeadline.getTime()) / 1000).toFixed(1)} s after its pay deadline`);
+    }
+  }
   for (const o of s.orders) if (o.status === 'UNPAID' && o.payDeadline < s.now) v.push(`order ${o.orderNo}: still UNPAID ${((s.now.getTime() - o.payDeadline.getTime()) / 1000).toFixed(0)} s past its deadline`);
   const moneyOf = new Map<string, { charges: number; refunds: number }>();
   for (const p of s.payments) {
