@@ -10,6 +10,7 @@ import type { Attachment, BusLogger, Link } from './rabbitmq-link.ts';
 import { describe, parseBatch } from './rabbitmq-messages.ts';
 import type { TopologyNames } from './rabbitmq-topology.ts';
 import { createBackoff, isInfrastructureFailure } from './retry-policy.ts';
+import { createLogThrottle } from '../../log-throttle.ts';
 
 const ATTEMPT_HEADER = 'x-attempt';
 const LAST_ERROR_HEADER = 'x-last-error';
@@ -34,6 +35,8 @@ export function workConsumer<T>(
 ): Subscription & Attachment {
   const { logger, maxAttempts } = opts;
   const backoff = createBackoff(opts.retryBackoff);
+  // Every message in hand meets the same outage: one line per 5 s says so, with how many it stood for.
+  const outageLog = createLogThrottle(5000);
   let closed = false;
   let live: { channel: Channel; consumerTag: string } | null = null;
   const inHand = new Set<Promise<void>>();
@@ -65,7 +68,13 @@ export function workConsumer<T>(
    */
   async function retryLater(channel: Channel, msg: ConsumeMessage, attempt: number, err: unknown): Promise<void> {
     const waitMs = backoff.next();
-    logger.warn({ attempt, waitMs, err: describe(err) }, `${work.what} handler hit an outage; retrying after a wait (not counted as an attempt)`);
+    const { log, repeats } = outageLog.take(describe(err));
+    if (log) {
+      logger.warn(
+        { attempt, waitMs, err: describe(err), ...(repeats ? { sameOutageUnlogged: repeats } : {}) },
+        `${work.what} handler hit an outage; retrying after a wait (not counted as an attempt)`,
+      );
+    }
     await new Promise((r) => setTimeout(r, waitMs));
     if (names.queueType === 'quorum') {
       try {

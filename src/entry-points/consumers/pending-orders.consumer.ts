@@ -17,6 +17,7 @@
 import type { Logger } from 'pino';
 import { createOrders, type CreateOrdersDeps } from '../../core/create-orders.ts';
 import { isSeckillError } from '../../core/errors.ts';
+import { createLogThrottle } from '../../log-throttle.ts';
 import type { OutageWatch } from '../../core/outage-watch.ts';
 import type { OrderBus, Subscription } from '../../core/ports.ts';
 import type { OrderMessage } from '../../core/model.ts';
@@ -33,6 +34,7 @@ export async function consumePendingOrders(
   opts: { prefetch: number; batchSize: number; concurrency?: number },
 ): Promise<Subscription> {
   const waiting: Waiting[] = [];
+  const failureLog = createLogThrottle(5000);
   const concurrency = Math.max(1, opts.concurrency ?? 1);
   let running = 0;
   let scheduled = false;
@@ -65,8 +67,11 @@ export async function consumePendingOrders(
           deps.logger.debug({ batch: messages.length, deliveries: batch.length, created: summary.created, failed: summary.failed, repeats: summary.repeats }, 'batch decided');
           for (const w of batch) w.resolve();
         } catch (err) {
-          if (isSeckillError(err) && err.code === 'UNAVAILABLE') deps.outages?.noteOutage();
-          deps.logger.warn({ err, batch: messages.length, deliveries: batch.length }, 'batch failed; its messages will be redelivered');
+          const outage = isSeckillError(err) && err.code === 'UNAVAILABLE';
+          if (outage) deps.outages?.noteOutage();
+          // An outage fails every batch alike: one line per 5 s (the bus logs its retries too).
+          const { log, repeats } = outage ? failureLog.take(err.message) : { log: true, repeats: 0 };
+          if (log) deps.logger.warn({ err, batch: messages.length, deliveries: batch.length, ...(repeats ? { sameOutageUnlogged: repeats } : {}) }, 'batch failed; its messages will be redelivered');
           for (const w of batch) w.reject(err);
         }
       }
