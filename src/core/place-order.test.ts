@@ -57,6 +57,29 @@ describe('placing an order', () => {
     expect(await world.cache.read(good.id)).toEqual({ preStock: 4, inFlight: 1 });
   });
 
+  it('the limits are asked only for a press that would reach the cache: refused → RATE_LIMITED with the wait, nothing taken; sold-out and ended answers cost no limiter call', async () => {
+    const world = newWorld(data.store);
+    const good = await saleOf(world, 1, { lastsMs: 120_000 });
+    const [a, b, c] = await newBuyers(data.db, 3);
+    const asked: [string, number][] = [];
+    let wait = 0;
+    const cache = countingCache(world.cache);
+    const deps = { ...api(world, { cache }), limits: { beforeBuy: async (ip: string, userId: number) => (asked.push([ip, userId]), wait) } };
+    wait = 3;
+    expect(await placeOrder(deps, { userId: a!, seckillGoodId: good.id, uuid: newUuid(), ip: '10.0.0.1' })).toMatchObject({ kind: 'REJECTED', code: 'RATE_LIMITED', retryAfterSeconds: 3 });
+    expect(cache.reserves).toBe(0);
+    expect(await world.cache.read(good.id)).toEqual({ preStock: 1, inFlight: 0 });
+    wait = 0;
+    expect(await placeOrder(deps, { userId: a!, seckillGoodId: good.id, uuid: newUuid(), ip: '10.0.0.1' })).toMatchObject({ kind: 'ACCEPTED', status: 'QUEUED' });
+    expect(asked).toEqual([['10.0.0.1', a], ['10.0.0.1', a]]);
+    // The last unit set the sold-out sign: sold-out answers, like an ended sale's, ask no limiter.
+    expect(await placeOrder(deps, { userId: b!, seckillGoodId: good.id, uuid: newUuid(), ip: '10.0.0.2' })).toMatchObject({ code: 'SOLD_OUT' });
+    expect(await placeOrder(deps, { userId: c!, seckillGoodId: good.id, uuid: newUuid(), ip: '10.0.0.3' })).toMatchObject({ code: 'SOLD_OUT' });
+    world.clock.advance(60_000);
+    expect(await placeOrder(deps, { userId: c!, seckillGoodId: good.id, uuid: newUuid(), ip: '10.0.0.3' })).toMatchObject({ code: 'ENDED' });
+    expect(asked).toHaveLength(2);
+  });
+
   it('once the clock reaches the end of the sale → ENDED, nothing taken', async () => {
     const world = newWorld(data.store);
     const good = await saleOf(world, 5, { startsInMs: -1000, lastsMs: 2000 });

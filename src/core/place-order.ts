@@ -1,7 +1,8 @@
 /**
  * The hot path: a buyer asks for one unit of a seckill good.
  *
- * auth (entry point) → sale window (process memory) → local sold-out sign (no I/O) →
+ * auth (entry point) → sale window (process memory) → local sold-out sign (no I/O) → the buyer's and the
+ * client address's limits (asked only here: an answer that costs no I/O is not worth a limiter call) →
  * one atomic cache reservation → confirmed publish to the pending queue (in a batch with the other orders
  * of the same few milliseconds, see order-batcher.ts) → QUEUED. If the publish fails the unit is given back
  * before the buyer hears UNAVAILABLE, so nothing is lost.
@@ -12,6 +13,7 @@ import type { OrderBatcher } from './order-batcher.ts';
 import type { Clock, OrderStore, StockCache } from './ports.ts';
 import type { FailReason } from './model.ts';
 import type { SoldOutSigns } from './sold-out-signs.ts';
+import type { AbuseLimits } from './abuse-limits.ts';
 import { loadGoodIntoCache } from './stock-sync.ts';
 
 export interface PlaceOrderDeps {
@@ -22,12 +24,16 @@ export interface PlaceOrderDeps {
   orders: Pick<OrderBatcher, 'publish'>;
   store: Pick<OrderStore, 'getResult' | 'getGood' | 'liveBuyers'>;
   clock: Clock;
+  /** Limits on presses per buyer and per client address; none: unlimited. */
+  limits?: Pick<AbuseLimits, 'beforeBuy'>;
 }
 
 export interface PlaceOrderRequest {
   userId: number;
   seckillGoodId: number;
   uuid: string;
+  /** The client address, for the per-address limit. */
+  ip?: string;
 }
 
 export type RejectCode = 'SOLD_OUT' | 'DUPLICATE_ORDER' | 'NOT_STARTED' | 'ENDED' | 'NOT_FOUND';
@@ -35,7 +41,9 @@ export type RejectCode = 'SOLD_OUT' | 'DUPLICATE_ORDER' | 'NOT_STARTED' | 'ENDED
 export type PlaceOrderOutcome =
   /** The request holds a unit (or, for a repeat, already has its outcome). */
   | { kind: 'ACCEPTED'; uuid: string; status: 'QUEUED' | 'SUCCESS' | 'FAIL'; orderNo?: string; reason?: FailReason; repeat: boolean }
-  | { kind: 'REJECTED'; code: RejectCode; message: string };
+  | { kind: 'REJECTED'; code: RejectCode; message: string }
+  /** Too many presses: nothing was taken; try again after this many seconds. */
+  | { kind: 'REJECTED'; code: 'RATE_LIMITED'; message: string; retryAfterSeconds: number };
 
 const reject = (code: RejectCode, message: string): PlaceOrderOutcome => ({ kind: 'REJECTED', code, message });
 
@@ -48,6 +56,8 @@ export async function placeOrder(deps: PlaceOrderDeps, req: PlaceOrderRequest): 
   if (window === 'NOT_STARTED') return reject('NOT_STARTED', `The sale starts at ${good.startAt.toISOString()}.`);
   if (window === 'ENDED') return reject('ENDED', 'The sale has ended.');
   if (deps.signs.isSet(seckillGoodId)) return reject('SOLD_OUT', 'Sold out.');
+  const wait = deps.limits ? await deps.limits.beforeBuy(req.ip ?? '', userId) : 0;
+  if (wait > 0) return { kind: 'REJECTED', code: 'RATE_LIMITED', message: 'Too many presses; wait a moment and try again.', retryAfterSeconds: wait };
 
   const generation = deps.signs.generation(seckillGoodId);
   let outcome = await deps.cache.reserve(seckillGoodId, userId, uuid, now.getTime());

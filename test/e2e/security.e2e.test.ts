@@ -142,6 +142,8 @@ describe.each<Mode>(['embedded', 'services'])('security (%s)', (mode) => {
   it.skipIf(skip)('buy presses of one buyer stop after the burst', async () => {
     const id = await sale(100);
     const b = await buyer();
+    // The second process learns of a new sale within a second (its catalog); until then it answers 404.
+    await waitFor('the second api to know the sale', () => api2('GET', `/api/seckill/goods/${id}/path`, { token: b.token }), (r) => r.status === 200);
     const statuses = [];
     for (let i = 0; i < 6; i++) {
       statuses.push((await (i % 2 ? api2 : api)('POST', '/api/seckill/orders', { token: b.token, body: { seckillGoodId: id, uuid: newUuid() }, headers: { 'x-forwarded-for': `10.6.0.${i}` } })).status);

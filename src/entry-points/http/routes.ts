@@ -2,7 +2,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ChangePasswordBody, IdParams, LoginBody, NewGoodBody, OrderNoParams, RegisterBody, SeckillOrderBody, ReplayQuery, TakeAlertsQuery, UuidParams, id } from './schemas.ts';
-import type { AbuseLimits } from '../../core/abuse-limits.ts';
 import { changePassword, currentUser, login, logout, register, type AccountsDeps, type Session } from '../../core/accounts.ts';
 import { handOutBuyPath, type BuyPaths } from '../../core/buy-path.ts';
 import { SeckillError } from '../../core/errors.ts';
@@ -29,8 +28,6 @@ export interface RouteDeps {
   catalog: GoodsCatalog;
   alerts: Pick<OrderBus, 'takeAlerts' | 'replayDeadOrders'>;
   metrics: Metrics;
-  /** Limits per buyer and client address on buying; absent = none. */
-  limits?: Pick<AbuseLimits, 'beforeBuy'>;
   /** Buy paths; `required`: the buy request must carry one (SECKILL_HIDDEN_PATH=on). */
   buyPaths: { paths: BuyPaths; required: boolean };
 }
@@ -83,22 +80,18 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
 
   app.post('/api/seckill/orders', async (req, reply) => {
     const claims = await authenticate(req);
-    const wait = deps.limits ? await deps.limits.beforeBuy(req.ip, claims.userId) : 0;
-    if (wait > 0) {
-      deps.metrics.seckillRequests.inc({ outcome: 'RATE_LIMITED' });
-      return sendRateLimited(reply, wait);
-    }
     const { path, ...body } = parseInput(SeckillOrderBody, req.body);
     if (deps.buyPaths.required && !deps.buyPaths.paths.check(path, claims.userId, body.seckillGoodId, deps.accounts.clock.now())) {
       deps.metrics.seckillRequests.inc({ outcome: 'FORBIDDEN' });
       return sendError(reply, 'FORBIDDEN', 'Ask for a buy path first (GET /api/seckill/goods/:id/path); this one is missing, expired or not yours.');
     }
-    const outcome = await placeOrder(deps.placeOrder, { userId: claims.userId, ...body });
+    const outcome = await placeOrder(deps.placeOrder, { userId: claims.userId, ip: req.ip, ...body });
     // Unknown goods are not counted, so a client cannot grow the map without bound.
     if (outcome.kind === 'ACCEPTED' || outcome.code !== 'NOT_FOUND') {
       requestsByGood.set(body.seckillGoodId, (requestsByGood.get(body.seckillGoodId) ?? 0) + 1);
     }
     deps.metrics.seckillRequests.inc({ outcome: outcome.kind === 'ACCEPTED' ? (outcome.repeat ? 'REPEAT' : 'QUEUED') : outcome.code });
+    if (outcome.kind === 'REJECTED' && outcome.code === 'RATE_LIMITED') return sendRateLimited(reply, outcome.retryAfterSeconds);
     if (outcome.kind === 'REJECTED') return sendError(reply, outcome.code, outcome.message);
     return resultJson(outcome);
   });
