@@ -126,12 +126,10 @@ async function main(): Promise<number> {
     const fired = await runSchedule(plan, {
       supervisor,
       services,
-      redisPort: Number(new URL(redis.url).port),
       queryDb: (sql, params) => query(postgres.url, sql, params),
       amqpPrefix: 'seckill.',
       payTimeoutMs: PAY_TIMEOUT_MS,
       random,
-      log: say,
     });
     clearInterval(waveTimer);
     await waves;

@@ -28,13 +28,11 @@ export interface FiredFault {
 export interface FaultDeps {
   supervisor: Supervisor;
   services: { postgres: PrivateService; redis: PrivateService; rabbit: PrivateService };
-  redisPort: number;
   /** A client of the private PostgreSQL for reading decided requests (reconnects per use). */
   queryDb: <T>(sql: string, params?: unknown[]) => Promise<T[]>;
   amqpPrefix: string;
   payTimeoutMs: number;
   random: Random;
-  log: (line: string) => void;
 }
 
 export const TAP_QUEUE = 'chaos.tap.results';
@@ -93,7 +91,7 @@ async function duplicate(deps: FaultDeps, variant: number): Promise<string | nul
         const body = [{ uuid: r.uuid, userId: r.user_id, seckillGoodId: r.seckill_good_id, reservedAt: r.created_at.getTime() - 5 }];
         ch.sendToQueue(names.pendingQueue, Buffer.from(JSON.stringify(body)), { persistent: true, contentType: 'application/json' });
         await ch.waitForConfirms();
-        return `order request ${r.uuid} (decided ${rows.length > 0 ? r.created_at.toISOString() : ''}) sent again`;
+        return `order request ${r.uuid} (decided ${r.created_at.toISOString()}) sent again`;
       }
       if (kind === 'result batch') {
         const msg = await ch.get(deps.amqpPrefix + TAP_QUEUE);
@@ -166,7 +164,7 @@ export async function fire(deps: FaultDeps, f: PlannedFault): Promise<{ detail: 
       detail = kill(deps, 'ws', v);
       break;
     case 'redis-flush':
-      await exec('redis-cli', ['-p', String(deps.redisPort), 'flushall']).catch(() => undefined);
+      await exec('redis-cli', ['-p', new URL(deps.services.redis.url).port, 'flushall']).catch(() => undefined);
       detail = (await deps.services.redis.isUp()) ? 'FLUSHALL' : null;
       break;
     case 'duplicate-delivery':
