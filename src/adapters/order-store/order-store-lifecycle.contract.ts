@@ -191,6 +191,16 @@ export function describeOrderLifecycle(engine: { db: () => Database; store: () =
       expect(await store.getResults([])).toEqual([]);
     });
 
+    it('payment intents: 20 first opens of one order at once → one open intent, none refused', async () => {
+      const good = await newGood({ stock: 1 });
+      const [buyer] = await newBuyers(1);
+      const [made] = await store.createOrders([message(buyer!, good.id)], opts());
+      const orderNo = made!.result.orderNo!;
+      const intent = { orderNo, amount: 990, idempotencyKey: `charge:${orderNo}` };
+      await Promise.all(Array.from({ length: 20 }, () => store.openPaymentIntent(intent, NOW)));
+      expect((await store.openPaymentIntents(NOW, 1000)).filter((i) => i.orderNo === orderNo)).toEqual([intent]);
+    });
+
     it('payment intents: opened once per order, listed while open and old enough, gone once settled', async () => {
       const good = await newGood({ stock: 2 });
       const buyers = await newBuyers(2);

@@ -2,7 +2,7 @@
 import { ORDER_STATUSES } from '../../core/order-lifecycle.ts';
 import type { OrderStore } from '../../core/ports.ts';
 import type { GoodStats, NewSeckillGood, OrderStatus, SeckillGood } from '../../core/model.ts';
-import type { Database } from '../database/database.ts';
+import { sqlState, UNIQUE_VIOLATION, type Database } from '../database/database.ts';
 import { createOrdersInDb } from './sql-create-orders.ts';
 import { applyTransitionInDb, decideFailInDb, overdueOrdersInDb, recordPaymentInDb } from './sql-lifecycle.ts';
 import { GOOD_COLUMNS, RESULT_COLUMNS, SELECT_ORDERS, goodFromRow, orderFromRow, resultFromRow } from './sql-rows.ts';
@@ -97,14 +97,24 @@ export function createSqlOrderStore(db: Database): OrderStore {
     applyTransition: (orderNos, transition, now, opts) => applyTransitionInDb(db, orderNos, transition, now, opts),
     recordPayment: (payment) => recordPaymentInDb(db, payment),
     async openPaymentIntent(intent, now) {
-      await db.query(
-        // A settled intent (abandoned: no charge was found) opens again, or a charge taken now and then
-        // lost by a dying process would be looked for by no one.
-        `INSERT INTO payment_intents (order_no, amount_cents, idempotency_key, created_at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (order_no) DO UPDATE SET status = 'OPEN', created_at = EXCLUDED.created_at, settled_at = NULL
-          WHERE payment_intents.status = 'SETTLED'`,
-        [intent.orderNo, intent.amount, intent.idempotencyKey, now],
-      );
+      const open = () =>
+        db.query(
+          // A settled intent (abandoned: no charge was found) opens again, or a charge taken now and then
+          // lost by a dying process would be looked for by no one.
+          `INSERT INTO payment_intents (order_no, amount_cents, idempotency_key, created_at) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (order_no) DO UPDATE SET status = 'OPEN', created_at = EXCLUDED.created_at, settled_at = NULL
+            WHERE payment_intents.status = 'SETTLED'`,
+          [intent.orderNo, intent.amount, intent.idempotencyKey, now],
+        );
+      try {
+        await open();
+      } catch (err) {
+        // Two first opens of one order at once: ON CONFLICT covers order_no only, so the loser may trip over
+        // the idempotency key's unique index instead. The winner's row is committed now; once more takes the
+        // ON CONFLICT path.
+        if (sqlState(err) !== UNIQUE_VIOLATION) throw err;
+        await open();
+      }
     },
     async settlePaymentIntent(orderNo, now) {
       await db.query(`UPDATE payment_intents SET status = 'SETTLED', settled_at = $2 WHERE order_no = $1 AND status = 'OPEN'`, [orderNo, now]);
