@@ -4,22 +4,33 @@
  * With SECKILL_API_PROCESSES > 1 the api role runs in forked processes on one port (api-processes.ts).
  */
 import cluster from 'node:cluster';
+import { isatty } from 'node:tty';
 import pino from 'pino';
 import { forkApiProcesses, isForkedApiProcess } from './api-processes.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { startApp, type RunningApp } from './compose.ts';
-import { prettyStdout } from './entry-points/log-format.ts';
+import { formatLogLine, prettyStdout } from './entry-points/log-format.ts';
+import { droppedNotice, openLogSink } from './entry-points/log-sink.ts';
 
+/**
+ * Log lines and the banner go to stdout through one sink that never blocks nor throws (log-sink.ts): a log
+ * reader that is slow or gone must not stop requests or shutdown. Not pino's default destination, whose
+ * exit handler retries a failed write forever.
+ */
 function makeLogger(config: Config) {
-  const pretty = config.logFormat ? config.logFormat === 'pretty' : process.stdout.isTTY;
-  return pino(
+  const pretty = config.logFormat ? config.logFormat === 'pretty' : isatty(1);
+  const sink = openLogSink(1, pretty ? { notice: (dropped) => formatLogLine(droppedNotice(dropped), isatty(1)) } : {});
+  // Whatever a slow reader left queued gets one last try; the exit itself never waits for it.
+  process.on('exit', () => sink.flushSync());
+  const logger = pino(
     {
       level: config.logLevel,
       base: { pid: process.pid, roles: config.roles.join(',') },
       redact: { paths: ['password', '*.password', 'token', '*.token', 'req.headers.authorization', 'tokenSecret', 'metricsToken'], censor: '[redacted]' },
     },
-    pretty ? prettyStdout() : undefined,
+    pretty ? prettyStdout(sink) : sink,
   );
+  return { logger, sink };
 }
 
 function banner(app: RunningApp): string {
@@ -44,6 +55,9 @@ function banner(app: RunningApp): string {
 }
 
 async function main() {
+  // Once stderr's reader is gone, a write there (a start failure, a library's console.error) fails with
+  // EPIPE: without a listener that 'error' would end the process.
+  process.stderr.on('error', () => undefined);
   let config: Config;
   try {
     config = loadConfig();
@@ -54,14 +68,14 @@ async function main() {
     }
     throw err;
   }
-  const logger = makeLogger(config);
+  const { logger, sink } = makeLogger(config);
   // SECKILL_API_PROCESSES > 1: this process forks the api processes and runs only the other roles itself.
   const forking = config.roles.includes('api') && config.apiProcesses > 1 && !isForkedApiProcess();
   const ownRoles = forking ? config.roles.filter((r) => r !== 'api') : config.roles;
   const app = ownRoles.length > 0 ? await startApp({ ...config, roles: ownRoles }, logger) : undefined;
   // Forked after this process's own roles are up (migrations applied once, not raced by N processes).
   const apiProcesses = forking ? forkApiProcesses(config.apiProcesses, logger) : undefined;
-  if (app && (!isForkedApiProcess() || cluster.worker?.id === 1)) process.stdout.write(banner(app) + '\n');
+  if (app && (!isForkedApiProcess() || cluster.worker?.id === 1)) sink.write(banner(app) + '\n');
 
   let stopping = false;
   const shutdown = (signal: string) => {

@@ -2,6 +2,8 @@
  * Human-readable log lines for a terminal: `20:41:07 INFO  worker  batch decided  batch=500 created=500`.
  * JSON lines stay the default when output goes to a file or a collector (LOG_FORMAT=json).
  */
+import { isatty } from 'node:tty';
+
 const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO ', 40: 'WARN ', 50: 'ERROR', 60: 'FATAL' };
 const COLORS: Record<number, string> = { 10: '90', 20: '90', 30: '32', 40: '33', 50: '31', 60: '35' };
 const HIDDEN = new Set(['level', 'time', 'pid', 'hostname', 'roles', 'component', 'msg']);
@@ -32,8 +34,8 @@ export function formatLogLine(line: string, color: boolean): string {
   return `${time} ${head} ${component}${msg}${fields ? `  ${fields}` : ''}\n`;
 }
 
-/** A pino destination that writes readable lines to stdout. */
-export function prettyStdout() {
-  const color = process.stdout.isTTY;
-  return { write: (line: string) => process.stdout.write(formatLogLine(line, color)) };
+/** A pino destination that writes readable lines to stdout's sink (colored on a terminal). */
+export function prettyStdout(sink: { write(text: string): void }) {
+  const color = isatty(1);
+  return { write: (line: string) => { sink.write(formatLogLine(line, color)); } };
 }
