@@ -1,14 +1,17 @@
 /**
- * npm run chaos [-- --short] [--seed N] [--buyers N] [--keep]
+ * npm run chaos [-- --short] [--freeze] [--seed N] [--buyers N] [--keep]
  *
  * A services-mode deployment (2 api, 2 worker and 1 push process under a supervisor that restarts what
- * exits) on PostgreSQL, Redis and RabbitMQ instances of its own, buyers pressing buy, paying and cancelling
- * on three sales (two that sell out, one with more units than buyers), and a seeded schedule of faults:
- * kill -9 of every role, RabbitMQ restarts, Redis outages (≥ 5 s) and flushes, PostgreSQL outages (≥ 30 s),
- * duplicate deliveries and lost pay-timeout messages. Once everything has settled, a checker holds the
- * database, the cache and every buyer's history to the invariants. Exit code 1 on any violation.
+ * exits; the second api process forks two as in services mode) on PostgreSQL, Redis and RabbitMQ instances
+ * of its own, buyers pressing buy, paying and cancelling on three sales (two that sell out, one with more
+ * units than buyers), and a seeded schedule of faults: kill -9 of every role, RabbitMQ restarts, Redis
+ * outages (≥ 5 s) and flushes, PostgreSQL outages (≥ 30 s) and crashes (immediate stop), every role and
+ * every service frozen (SIGSTOP … SIGCONT, past the reconciler's grace period), duplicate deliveries and
+ * lost pay-timeout messages. Once everything has settled, a checker holds the database, the cache and every
+ * buyer's history to the invariants. Exit code 1 on any violation, or when a planned fault never fired.
  *
  * --short: one fault of each kind (CI runs it after the test suite); the full run fires 10 of each.
+ * --freeze: only the freezes and the PostgreSQL crash.
  */
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -20,7 +23,7 @@ import { check } from './lib/checker.ts';
 import { assertTap, fire, type FiredFault } from './lib/faults.ts';
 import { freePort, privatePostgres, privateRabbit, privateRedis } from './lib/private-services.ts';
 import { seededRandom } from './lib/random.ts';
-import { describePlan, FAULT_KINDS, OUTAGES, planFaults, type PlannedFault } from './lib/schedule.ts';
+import { describePlan, FAULT_KINDS, FREEZES, OUTAGES, planFaults, type FaultKind, type PlannedFault } from './lib/schedule.ts';
 import { shopClient } from './lib/shop-client.ts';
 import { createSales, loginAdmin, registerBuyers, type Sale } from './lib/shop-setup.ts';
 import { describeSales, query, repairsFromLogs, settle } from './lib/settle.ts';
@@ -38,8 +41,10 @@ const { values: args } = parseArgs({
     seed: { type: 'string' },
     buyers: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    freeze: { type: 'boolean', default: false },
   },
 });
+const kinds: readonly FaultKind[] = args.freeze ? [...FREEZES, 'postgres-crash'] : FAULT_KINDS;
 const seed = args.seed !== undefined ? Number(args.seed) : Math.floor(Math.random() * 2 ** 31);
 const perKind = args.short ? 1 : 10;
 const buyerCount = Number(args.buyers ?? (args.short ? 120 : 200));
@@ -50,8 +55,8 @@ const TOKEN_SECRET = 'chaos-run-token-secret-0123456789abcdef';
 
 async function main(): Promise<number> {
   const random = seededRandom(seed);
-  const plan = planFaults(random, perKind);
-  say(`seckill chaos run, seed ${seed} (replay: npm run chaos --${args.short ? ' --short' : ''} --seed ${seed}), ${buyerCount} buyers`);
+  const plan = planFaults(random, perKind, { kinds });
+  say(`seckill chaos run, seed ${seed} (replay: npm run chaos --${args.short ? ' --short' : ''}${args.freeze ? ' --freeze' : ''} --seed ${seed}), ${buyerCount} buyers`);
   process.stdout.write(`schedule:\n${describePlan(plan)}\n`);
 
   const dir = mkdtempSync(path.join(os.tmpdir(), `seckill-chaos-${seed}-`));
@@ -69,26 +74,29 @@ async function main(): Promise<number> {
     DATABASE_URL: postgres.url,
     REDIS_URL: redis.url,
     AMQP_URL: rabbit.url,
+    AMQP_MANAGEMENT_URL: rabbit.managementUrl,
+    AMQP_STATS_INTERVAL_MS: String(rabbit.statsIntervalMs),
     SECKILL_TOKEN_SECRET: TOKEN_SECRET,
     SECKILL_ADMIN_PHONE: ADMIN.phone,
     SECKILL_ADMIN_PASSWORD: ADMIN.password,
     ORDER_PAY_TIMEOUT_MS: String(PAY_TIMEOUT_MS),
     RECONCILE_INTERVAL_MS: '2000',
+    // Shorter than every freeze and partition: a message late past it must still not be taken for lost.
+    RECONCILE_GRACE_MS: '8000',
     STARTUP_TIMEOUT_MS: '600000',
     METRICS_TOKEN: 'chaos-metrics-token-0123456789',
     // The buyers here are few and press fast; limits against bots are not what this run is about.
     SECKILL_RATE_LIMIT_PER_S: '0',
     SECKILL_IP_RATE_LIMIT_PER_S: '0',
     SECKILL_AUTH_RATE_LIMIT_PER_MIN: '0',
-    // Each api process is one process here: the supervisor, not node:cluster, owns the processes.
-    SECKILL_API_PROCESSES: '1',
     // A wider window between a unit's reservation and its publish, so kills of an api process land in it.
     API_BATCH_MAX_WAIT_MS: '50',
     WS_PORT: String(wsPort),
     LOG_LEVEL: 'info',
   };
   const specs: RoleSpec[] = [
-    ...apiPorts.map((port, i) => ({ name: `api-${i + 1}`, role: 'api' as const, env: { ...common, PORT: String(port) } })),
+    // The second api process forks two on its port, as services mode does by default (one per core).
+    ...apiPorts.map((port, i) => ({ name: `api-${i + 1}`, role: 'api' as const, env: { ...common, PORT: String(port), SECKILL_API_PROCESSES: String(i + 1) } })),
     { name: 'worker-1', role: 'worker', env: { ...common } },
     { name: 'worker-2', role: 'worker', env: { ...common } },
     { name: 'ws-1', role: 'ws', env: { ...common } },
@@ -138,12 +146,19 @@ async function main(): Promise<number> {
     say(`buyers done (${run.history.requests.length} presses); waiting for the system to settle`);
     const snapshot = await settle(client, adminToken, goods, postgres.url, run.history, buyers, say);
     const report = check(snapshot, run.history);
+    // A run whose faults did not all fire proved less than it claims: that fails too.
+    for (const kind of new Set(plan.map((f) => f.kind))) {
+      const planned = plan.filter((f) => f.kind === kind).length;
+      const done = fired.filter((f) => f.kind === kind && f.fired).length;
+      if (done < planned) report.violations.push(`fault ${kind}: ${done} of ${planned} planned fired`);
+    }
+    if (report.figures.queued === 0) report.violations.push('no request was ever QUEUED: the run proved nothing');
     const repairs = repairsFromLogs(logDir);
     const restarts = supervisor.processes.map((p) => `${p.spec.name} ×${p.starts - 1}`).join(', ');
     const lines = [
       '',
       `chaos report (seed ${seed}${args.short ? ', short' : ''})`,
-      `  faults fired: ${FAULT_KINDS.map((k) => `${k} ${fired.filter((f) => f.kind === k && f.fired).length}`).join(', ')}`,
+      `  faults fired: ${kinds.map((k) => `${k} ${fired.filter((f) => f.kind === k && f.fired).length}`).join(', ')}`,
       `  restarts:     ${restarts}`,
       `  ${Object.entries(report.figures).map(([k, v]) => `${k} ${v}`).join(', ')}`,
       `  sales:        ${describeSales(snapshot.goods.filter((g) => !g.spare))} that sell out; ${describeSales(snapshot.goods.filter((g) => g.spare))} with units to spare`,

@@ -76,6 +76,10 @@ describe('chaos checker', () => {
       s.goods[1]!.preStock = 48;
       s.orders.push({ orderNo: 'o7', uuid: 'u7', userId: 11, goodId: 2, status: 'UNPAID', payDeadline: NOW, price: 300 }, { orderNo: 'o8', uuid: 'u8', userId: 11, goodId: 2, status: 'PAID', payDeadline: NOW, price: 300 });
     }, /2 live orders/],
+    ['a request answered INVALID_INPUT that became an order', (_s, h) => {
+      h.requests[0]!.answers = ['network TimeoutError', '400 INVALID_INPUT'];
+      h.requests[0]!.queued = false;
+    }, /u1: answered 400 INVALID_INPUT, yet it became order o1/],
     ['a queued request with no result', (s) => {
       s.results = s.results.filter((r) => r.uuid !== 'u4');
       s.finalPolls.set('u4', { status: 'QUEUED' });

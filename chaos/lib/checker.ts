@@ -37,6 +37,8 @@ export interface CheckReport {
 }
 
 const LIVE = new Set(['UNPAID', 'PAID']);
+/** The answers to a buy that refuse it as documented (and 408/429, after which the buyer sends it again). */
+const BUY_REFUSALS = new Set(['409 SOLD_OUT', '409 DUPLICATE_ORDER', '409 NOT_STARTED', '409 ENDED', '409 PAUSED', '408 INVALID_INPUT', '429 RATE_LIMITED']);
 /** The api's whole-request deadline (HTTP_REQUEST_TIMEOUT_MS) plus a second for clocks. */
 const LATE_PAY_SLACK_MS = 16_000;
 
@@ -87,6 +89,17 @@ export function check(s: Snapshot, h: History): CheckReport {
   for (const o of s.orders) {
     const r = resultOf.get(o.uuid);
     if (!r || r.status !== 'SUCCESS' || r.orderNo !== o.orderNo) v.push(`order ${o.orderNo}: no SUCCESS result names it`);
+  }
+
+  // Only a documented refusal of a buy may come with a uuid that became an order (a repeat of a request
+  // already taken is answered 409 DUPLICATE_ORDER or SOLD_OUT); any other 4xx told the buyer the request was
+  // wrong or not theirs, so a live order behind it is one they do not know they hold.
+  const orderOfUuid = new Map(s.orders.map((o) => [o.uuid, o]));
+  for (const r of h.requests) {
+    const o = orderOfUuid.get(r.uuid);
+    if (!o) continue;
+    const odd = r.answers.filter((a) => /^4\d\d/.test(a) && !BUY_REFUSALS.has(a));
+    if (odd.length > 0) v.push(`request ${r.uuid}: answered ${odd.join(', ')}, yet it became order ${o.orderNo}`);
   }
 
   // With more units than buyers, no request ends FAIL.

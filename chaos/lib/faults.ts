@@ -9,7 +9,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import amqp from 'amqplib';
 import { topologyNames } from '../../src/adapters/order-bus/rabbitmq-topology.ts';
-import type { PrivateService } from './private-services.ts';
+import { freezeTree } from './freeze.ts';
+import type { PrivatePostgres, PrivateService } from './private-services.ts';
 import type { Random } from './random.ts';
 import type { FaultKind, PlannedFault } from './schedule.ts';
 import type { Supervisor } from './supervisor.ts';
@@ -27,7 +28,7 @@ export interface FiredFault {
 
 export interface FaultDeps {
   supervisor: Supervisor;
-  services: { postgres: PrivateService; redis: PrivateService; rabbit: PrivateService };
+  services: { postgres: PrivatePostgres; redis: PrivateService; rabbit: PrivateService };
   /** A client of the private PostgreSQL for reading decided requests (reconnects per use). */
   queryDb: <T>(sql: string, params?: unknown[]) => Promise<T[]>;
   amqpPrefix: string;
@@ -141,6 +142,30 @@ function kill(deps: FaultDeps, role: 'api' | 'worker' | 'ws', variant: number): 
   return `kill -9 ${target.spec.name} (pid ${target.pid})`;
 }
 
+async function freezeRole(deps: FaultDeps, role: 'api' | 'worker' | 'ws', variant: number, ms: number): Promise<string | null> {
+  const candidates = deps.supervisor.processes.filter((p) => p.spec.role === role && p.pid !== undefined && p.ready);
+  if (candidates.length === 0) return null;
+  const target = candidates[variant % candidates.length]!;
+  const n = await freezeTree(target.pid!, ms);
+  return `${target.spec.name} frozen ${(ms / 1000).toFixed(1)} s (${n} process${n === 1 ? '' : 'es'})`;
+}
+
+async function freezeService(service: PrivateService, ms: number): Promise<string | null> {
+  const pid = service.pid();
+  if (pid === undefined || !(await service.isUp())) return null;
+  const n = await freezeTree(pid, ms);
+  return `${service.name} frozen ${(ms / 1000).toFixed(1)} s (${n} process${n === 1 ? '' : 'es'})`;
+}
+
+async function crashPostgres(service: PrivatePostgres, downMs: number): Promise<string | null> {
+  if (!(await service.isUp())) return null;
+  const started = Date.now();
+  await service.crash();
+  await sleep(downMs);
+  await service.start();
+  return `PostgreSQL crashed (immediate stop), back after ${((Date.now() - started) / 1000).toFixed(1)} s`;
+}
+
 async function outage(service: PrivateService, downMs: number): Promise<string> {
   const started = Date.now();
   await service.stop();
@@ -181,6 +206,23 @@ export async function fire(deps: FaultDeps, f: PlannedFault): Promise<{ detail: 
       break;
     case 'postgres-outage':
       detail = await outage(deps.services.postgres, f.downMs ?? 30_000);
+      break;
+    case 'postgres-crash':
+      detail = await crashPostgres(deps.services.postgres, f.downMs ?? 10_000);
+      break;
+    case 'freeze-api':
+    case 'freeze-worker':
+    case 'freeze-ws':
+      detail = await freezeRole(deps, f.kind === 'freeze-api' ? 'api' : f.kind === 'freeze-worker' ? 'worker' : 'ws', v, f.downMs ?? 10_000);
+      break;
+    case 'freeze-redis':
+      detail = await freezeService(deps.services.redis, f.downMs ?? 8000);
+      break;
+    case 'freeze-rabbitmq':
+      detail = await freezeService(deps.services.rabbit, f.downMs ?? 12_000);
+      break;
+    case 'freeze-postgres':
+      detail = await freezeService(deps.services.postgres, f.downMs ?? 20_000);
       break;
   }
   return detail ? { detail, fired: true } : { detail: 'nothing to act on', fired: false };

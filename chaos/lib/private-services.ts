@@ -21,6 +21,8 @@ export interface PrivateService {
   start(): Promise<void>;
   stop(): Promise<void>;
   isUp(): Promise<boolean>;
+  /** The main process (its children are found from it), undefined while stopped. */
+  pid(): number | undefined;
   /** Stop for good and remove its files. */
   destroy(): Promise<void>;
 }
@@ -87,7 +89,22 @@ function postgresBin(): string {
   return bin;
 }
 
-export async function privatePostgres(dir: string): Promise<PrivateService> {
+/** The first line of a pid file, if the file is there. */
+function pidFromFile(file: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(file, 'utf8').split('\n')[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface PrivatePostgres extends PrivateService {
+  /** Immediate stop: no checkpoint, every backend killed, as when the host loses power; recovery on start. */
+  crash(): Promise<void>;
+}
+
+export async function privatePostgres(dir: string): Promise<PrivatePostgres> {
   const bin = postgresBin();
   const port = await freePort();
   const data = path.join(dir, 'pg');
@@ -96,7 +113,7 @@ export async function privatePostgres(dir: string): Promise<PrivateService> {
   await as('postgres', path.join(bin, 'initdb'), ['-D', data, '--auth=trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
   const opts = `-p ${port} -k ${data} -c listen_addresses=127.0.0.1 -c max_connections=200`;
   const ctl = (...args: string[]) => as('postgres', path.join(bin, 'pg_ctl'), ['-D', data, ...args]);
-  const service: PrivateService = {
+  const service: PrivatePostgres = {
     name: 'PostgreSQL',
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     async start() {
@@ -106,7 +123,11 @@ export async function privatePostgres(dir: string): Promise<PrivateService> {
       // Fast shutdown: open transactions are rolled back, clients cut off, as in a database restart.
       await ctl('-m', 'fast', '-w', '-t', '60', 'stop');
     },
+    async crash() {
+      await ctl('-m', 'immediate', '-w', '-t', '60', 'stop');
+    },
     isUp: () => accepts(port),
+    pid: () => pidFromFile(path.join(data, 'postmaster.pid')),
     async destroy() {
       await ctl('-m', 'immediate', '-w', 'stop').catch(() => undefined);
       rmSync(data, { recursive: true, force: true });
@@ -125,7 +146,7 @@ export async function privateRedis(dir: string): Promise<PrivateService> {
     async start() {
       const child = spawn(
         'redis-server',
-        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--logfile', path.join(dir, 'redis.log')],
+        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--logfile', path.join(dir, 'redis.log'), '--pidfile', path.join(dir, 'redis.pid')],
         { stdio: 'ignore', detached: true },
       );
       child.unref();
@@ -137,6 +158,7 @@ export async function privateRedis(dir: string): Promise<PrivateService> {
       await waitFor('Redis to stop', async () => !(await accepts(port)), 20_000);
     },
     isUp: () => accepts(port),
+    pid: () => pidFromFile(path.join(dir, 'redis.pid')),
     async destroy() {
       await service.stop().catch(() => undefined);
     },
@@ -145,14 +167,33 @@ export async function privateRedis(dir: string): Promise<PrivateService> {
   return service;
 }
 
-/** A second RabbitMQ node on its own ports and data folder (no plugins), beside the machine's own node. */
-export async function privateRabbit(dir: string): Promise<PrivateService> {
+export interface PrivateRabbit extends PrivateService {
+  /** Its management API (the reconciler asks it when the pending queue was last empty). */
+  readonly managementUrl: string;
+  /** Its queue figures are this fresh (collect_statistics_interval). */
+  readonly statsIntervalMs: number;
+}
+
+/** A second RabbitMQ node on its own ports and data folder (management plugin only), beside the machine's own node. */
+export async function privateRabbit(dir: string): Promise<PrivateRabbit> {
   const port = await freePort(20_000);
+  const managementPort = await freePort();
+  const statsIntervalMs = 1000;
   const node = `seckill-chaos-${port}@localhost`;
   const base = path.join(dir, 'rabbitmq');
   for (const sub of ['', 'mnesia', 'log']) ownedBy('rabbitmq', path.join(base, sub));
-  writeFileSync(path.join(base, 'enabled_plugins'), '[].\n');
-  writeFileSync(path.join(base, 'rabbitmq.conf'), `listeners.tcp.local = 127.0.0.1:${port}\nloopback_users = none\n`);
+  writeFileSync(path.join(base, 'enabled_plugins'), '[rabbitmq_management].\n');
+  writeFileSync(
+    path.join(base, 'rabbitmq.conf'),
+    [
+      `listeners.tcp.local = 127.0.0.1:${port}`,
+      'loopback_users = none',
+      `management.tcp.ip = 127.0.0.1`,
+      `management.tcp.port = ${managementPort}`,
+      `collect_statistics_interval = ${statsIntervalMs}`,
+      '',
+    ].join('\n'),
+  );
   const env = {
     HOME: asRoot ? '/var/lib/rabbitmq' : (process.env.HOME ?? '/tmp'),
     RABBITMQ_NODENAME: node,
@@ -166,9 +207,11 @@ export async function privateRabbit(dir: string): Promise<PrivateService> {
   };
   const sbin = existsSync('/usr/lib/rabbitmq/bin') ? '/usr/lib/rabbitmq/bin' : '';
   const tool = (name: string) => (sbin ? path.join(sbin, name) : name);
-  const service: PrivateService = {
+  const service: PrivateRabbit = {
     name: 'RabbitMQ',
     url: `amqp://guest:guest@127.0.0.1:${port}`,
+    managementUrl: `http://guest:guest@127.0.0.1:${managementPort}`,
+    statsIntervalMs,
     async start() {
       await as('rabbitmq', tool('rabbitmq-server'), ['-detached'], env);
       await waitFor('RabbitMQ', () => accepts(port), 60_000);
@@ -180,6 +223,7 @@ export async function privateRabbit(dir: string): Promise<PrivateService> {
       await sleep(1000);
     },
     isUp: () => accepts(port),
+    pid: () => pidFromFile(env.RABBITMQ_PID_FILE),
     async destroy() {
       await service.stop().catch(() => undefined);
       rmSync(base, { recursive: true, force: true });

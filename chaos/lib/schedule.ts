@@ -1,12 +1,14 @@
 /**
  * The fault schedule of a chaos run, made from a seed alone (printed at the start, so a run can be
- * replayed with --seed). Outages (RabbitMQ, Redis, PostgreSQL) take turns on one track, never two at
- * once, so each one's effect can be told apart; kills, flushes and message faults fall at random moments
- * over the same span, also inside outages.
+ * replayed with --seed). Faults that last (a service stopped, crashed or frozen, a role frozen) take turns
+ * on one track, never two at once, so each one's effect can be told apart; kills, flushes and message
+ * faults fall at random moments over the same span, also inside the lasting ones.
  */
 import type { Random } from './random.ts';
 
-export const OUTAGES = ['rabbitmq-restart', 'redis-outage', 'postgres-outage'] as const;
+/** A frozen role or service (SIGSTOP … SIGCONT): it refuses nothing and answers nothing meanwhile. */
+export const FREEZES = ['freeze-api', 'freeze-worker', 'freeze-ws', 'freeze-redis', 'freeze-rabbitmq', 'freeze-postgres'] as const;
+export const OUTAGES = ['rabbitmq-restart', 'redis-outage', 'postgres-outage', 'postgres-crash', ...FREEZES] as const;
 export const INSTANT = ['kill-api', 'kill-worker', 'kill-ws', 'redis-flush', 'duplicate-delivery', 'lost-timeout'] as const;
 export type FaultKind = (typeof OUTAGES)[number] | (typeof INSTANT)[number];
 export const FAULT_KINDS: readonly FaultKind[] = [...OUTAGES, ...INSTANT];
@@ -21,19 +23,49 @@ export interface PlannedFault {
   variant?: number;
 }
 
-/** How long each outage keeps its service down: Redis at least 5 s, PostgreSQL at least 30 s. */
+/**
+ * How long each lasting fault holds: Redis down at least 5 s, PostgreSQL at least 30 s; the freezes as long
+ * as an operator's bad afternoon (worker 20 s, PostgreSQL 20 s, RabbitMQ 12 s, api and push 10 s, Redis
+ * 8 s), all past the reconciler's grace period.
+ */
 const DOWN_MS: Record<(typeof OUTAGES)[number], [number, number]> = {
   'rabbitmq-restart': [2000, 6000],
   'redis-outage': [5000, 9000],
   'postgres-outage': [30_000, 36_000],
+  'postgres-crash': [8000, 12_000],
+  'freeze-api': [9000, 12_000],
+  'freeze-worker': [18_000, 22_000],
+  'freeze-ws': [9000, 12_000],
+  'freeze-redis': [7000, 10_000],
+  'freeze-rabbitmq': [11_000, 14_000],
+  'freeze-postgres': [18_000, 22_000],
 };
-/** What a restart costs on top of the time down (RabbitMQ's node takes seconds to boot). */
-const RESTART_MS: Record<(typeof OUTAGES)[number], number> = { 'rabbitmq-restart': 6000, 'redis-outage': 500, 'postgres-outage': 1000 };
+/** What coming back costs on top of the time down (RabbitMQ's node takes seconds to boot). */
+const RESTART_MS: Record<(typeof OUTAGES)[number], number> = {
+  'rabbitmq-restart': 6000,
+  'redis-outage': 500,
+  'postgres-outage': 1000,
+  'postgres-crash': 2000,
+  'freeze-api': 500,
+  'freeze-worker': 500,
+  'freeze-ws': 500,
+  'freeze-redis': 500,
+  'freeze-rabbitmq': 500,
+  'freeze-postgres': 500,
+};
 
-export function planFaults(random: Random, perKind: number, opts: { gapMs?: [number, number]; leadMs?: number } = {}): PlannedFault[] {
+export interface PlanOptions {
+  gapMs?: [number, number];
+  leadMs?: number;
+  /** Only these kinds (default: all). */
+  kinds?: readonly FaultKind[];
+}
+
+export function planFaults(random: Random, perKind: number, opts: PlanOptions = {}): PlannedFault[] {
   const [gapMin, gapMax] = opts.gapMs ?? [4000, 9000];
+  const wanted = new Set(opts.kinds ?? FAULT_KINDS);
   const outages: (typeof OUTAGES)[number][] = [];
-  for (const kind of OUTAGES) for (let i = 0; i < perKind; i++) outages.push(kind);
+  for (const kind of OUTAGES) if (wanted.has(kind)) for (let i = 0; i < perKind; i++) outages.push(kind);
   // Fisher–Yates with the seeded source: the order of outages is part of the replayable schedule.
   for (let i = outages.length - 1; i > 0; i--) {
     const j = random.int(0, i);
@@ -44,11 +76,12 @@ export function planFaults(random: Random, perKind: number, opts: { gapMs?: [num
   for (const kind of outages) {
     const [min, max] = DOWN_MS[kind];
     const downMs = random.int(min, max);
-    plan.push({ atMs: at, kind, downMs });
+    plan.push({ atMs: at, kind, downMs, variant: random.int(0, 1_000_000) });
     at += downMs + RESTART_MS[kind] + random.int(gapMin, gapMax);
   }
   const span = at;
   for (const kind of INSTANT) {
+    if (!wanted.has(kind)) continue;
     for (let i = 0; i < perKind; i++) plan.push({ atMs: random.int(opts.leadMs ?? 3000, span), kind, variant: random.int(0, 1_000_000) });
   }
   return plan.sort((a, b) => a.atMs - b.atMs);
