@@ -4,6 +4,7 @@
  */
 import os from 'node:os';
 import { z } from 'zod';
+import { parsePgServers, PgUrlError } from './adapters/database/pg-hosts.ts';
 
 const ROLES = ['api', 'worker', 'ws'] as const;
 export type ProcessRole = (typeof ROLES)[number];
@@ -25,7 +26,18 @@ const schema = z.object({
   WS_PORT: int(0, 65535).default(8085),
   /** Where the browser should open result sockets, when it differs from the api's host and WS_PORT. */
   WS_PUBLIC_URL: z.url().optional(),
-  DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/postgres'),
+  /** One server, or several libpq-style with target_session_attrs (docs/operations.md, PostgreSQL failover). */
+  DATABASE_URL: z
+    .string()
+    .default('postgres://postgres@127.0.0.1:5432/postgres')
+    .superRefine((url, ctx) => {
+      try {
+        parsePgServers(url);
+      } catch (err) {
+        if (!(err instanceof PgUrlError)) throw err;
+        ctx.addIssue({ code: 'custom', message: err.message });
+      }
+    }),
   DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).optional(),
   DATABASE_POOL_SIZE: int(1, 200).default(10),
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
@@ -39,6 +51,14 @@ const schema = z.object({
   AMQP_URL: z.string().default('amqp://guest:guest@127.0.0.1:5672'),
   AMQP_PREFIX: z.string().max(64).default('seckill.'),
   AMQP_QUEUE_TYPE: z.enum(['classic', 'quorum']).default('classic'),
+  /** RabbitMQ's management API (comma-separated for several nodes); default: port 15672 of each AMQP host. */
+  AMQP_MANAGEMENT_URL: z
+    .string()
+    .transform((s) => s.split(',').map((u) => u.trim()).filter(Boolean))
+    .pipe(z.array(z.url()).min(1))
+    .optional(),
+  /** The broker's collect_statistics_interval (how old its queue figures may be). */
+  AMQP_STATS_INTERVAL_MS: int(100, 600_000).default(5000),
   SECKILL_API_PROCESSES: int(1, 1024).optional(),
   SECKILL_DATA_DIR: z.string().min(1).default('./.seckill-data'),
   ORDER_PAY_TIMEOUT_MS: int(1000, 7 * 24 * 3600 * 1000).default(15 * 60 * 1000),
@@ -118,6 +138,8 @@ export type Config = Readonly<{
   amqpPrefix: string;
   /** Durable queues are declared classic or quorum (replicated); the type of an existing queue cannot change. */
   amqpQueueType: 'classic' | 'quorum';
+  amqpManagementUrls: string[] | undefined;
+  amqpStatsIntervalMs: number;
   /** Api processes forked on one port by node:cluster (always 1 in embedded mode). */
   apiProcesses: number;
   dataDir: string;
@@ -228,6 +250,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     amqpUrl: e.AMQP_URL,
     amqpPrefix: e.AMQP_PREFIX,
     amqpQueueType: e.AMQP_QUEUE_TYPE,
+    amqpManagementUrls: e.AMQP_MANAGEMENT_URL,
+    amqpStatsIntervalMs: e.AMQP_STATS_INTERVAL_MS,
     apiProcesses: e.SECKILL_API_PROCESSES ?? (e.SECKILL_MODE === 'services' ? os.availableParallelism() : 1),
     dataDir: e.SECKILL_DATA_DIR,
     payTimeoutMs: e.ORDER_PAY_TIMEOUT_MS,
