@@ -78,13 +78,13 @@ export interface StartOverrides {
 
 const systemClock: Clock = { now: () => new Date() };
 
-async function openAdapters(config: Config, logger: Logger): Promise<Adapters> {
+async function openAdapters(config: Config, logger: Logger, clock: Clock): Promise<Adapters> {
   if (config.mode === 'embedded') {
     // Password hashes and the token secret live here: readable by this user only.
     await fs.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
     await fs.chmod(config.dataDir, 0o700);
     const db = await createPgliteDatabase({ dataDir: path.join(config.dataDir, 'pg') });
-    const bus = createMemoryOrderBus({ payTimeoutMs: config.payTimeoutMs });
+    const bus = createMemoryOrderBus({ payTimeoutMs: config.payTimeoutMs, now: () => clock.now().getTime() });
     return { db, store: createSqlOrderStore(db), users: createSqlUserStore(db), cache: createMemoryStockCache(), bus, payments: createLedgerPaymentProvider(db) };
   }
   // Each service is waited for (with a log line per attempt), so processes may start in any order.
@@ -107,6 +107,7 @@ async function openAdapters(config: Config, logger: Logger): Promise<Adapters> {
           payTimeoutMs: config.payTimeoutMs,
           confirmTimeoutMs: config.deadlines.amqpConfirmMs,
           queueType: config.amqpQueueType,
+          management: { ...(config.amqpManagementUrls ? { urls: config.amqpManagementUrls } : {}), statsIntervalMs: config.amqpStatsIntervalMs },
           logger: logger.child({ component: 'bus' }),
           connectRetries: 1,
         }).catch((err: unknown) => {
@@ -191,7 +192,7 @@ async function keptSecret(config: Config, file: string, make: () => string): Pro
 
 export async function startApp(config: Config, logger: Logger, clock: Clock = systemClock, overrides: StartOverrides = {}): Promise<RunningApp> {
   const log = (component: string) => logger.child({ component });
-  const adapters = await openAdapters(config, logger);
+  const adapters = await openAdapters(config, logger, clock);
   const { db, store, users, cache, bus } = adapters;
   const closers: (() => Promise<void>)[] = [];
   const stop = async () => {

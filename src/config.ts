@@ -51,6 +51,14 @@ const schema = z.object({
   AMQP_URL: z.string().default('amqp://guest:guest@127.0.0.1:5672'),
   AMQP_PREFIX: z.string().max(64).default('seckill.'),
   AMQP_QUEUE_TYPE: z.enum(['classic', 'quorum']).default('classic'),
+  /** RabbitMQ's management API (comma-separated for several nodes); default: port 15672 of each AMQP host. */
+  AMQP_MANAGEMENT_URL: z
+    .string()
+    .transform((s) => s.split(',').map((u) => u.trim()).filter(Boolean))
+    .pipe(z.array(z.url()).min(1))
+    .optional(),
+  /** The broker's collect_statistics_interval (how old its queue figures may be). */
+  AMQP_STATS_INTERVAL_MS: int(100, 600_000).default(5000),
   SECKILL_API_PROCESSES: int(1, 1024).optional(),
   SECKILL_DATA_DIR: z.string().min(1).default('./.seckill-data'),
   ORDER_PAY_TIMEOUT_MS: int(1000, 7 * 24 * 3600 * 1000).default(15 * 60 * 1000),
@@ -130,6 +138,8 @@ export type Config = Readonly<{
   amqpPrefix: string;
   /** Durable queues are declared classic or quorum (replicated); the type of an existing queue cannot change. */
   amqpQueueType: 'classic' | 'quorum';
+  amqpManagementUrls: string[] | undefined;
+  amqpStatsIntervalMs: number;
   /** Api processes forked on one port by node:cluster (always 1 in embedded mode). */
   apiProcesses: number;
   dataDir: string;
@@ -240,6 +250,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     amqpUrl: e.AMQP_URL,
     amqpPrefix: e.AMQP_PREFIX,
     amqpQueueType: e.AMQP_QUEUE_TYPE,
+    amqpManagementUrls: e.AMQP_MANAGEMENT_URL,
+    amqpStatsIntervalMs: e.AMQP_STATS_INTERVAL_MS,
     apiProcesses: e.SECKILL_API_PROCESSES ?? (e.SECKILL_MODE === 'services' ? os.availableParallelism() : 1),
     dataDir: e.SECKILL_DATA_DIR,
     payTimeoutMs: e.ORDER_PAY_TIMEOUT_MS,

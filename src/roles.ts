@@ -11,7 +11,6 @@ import { dedupeAlerts } from './core/alert-dedup.ts';
 import { createBuyPaths } from './core/buy-path.ts';
 import { rememberVerifiedTokens, type ScryptParams, type TokenSigner } from './core/credentials.ts';
 import { createOrderBatcher } from './core/order-batcher.ts';
-import { createOutageWatch } from './core/outage-watch.ts';
 import type { Clock, MakeLimiter, OrderBus, Subscription } from './core/ports.ts';
 import type { createGoodsCatalog } from './core/sales.ts';
 import { createSoldOutSigns } from './core/sold-out-signs.ts';
@@ -48,17 +47,15 @@ export async function startWorkerRole({ config, adapters, clock, log, metrics, a
     onRaised: (a) => alertLog.warn({ kind: a.kind, seckillGoodId: a.seckillGoodId, uuid: a.uuid, orderNo: a.orderNo, problem: a.message.slice(0, 300) }, 'alert raised for an operator'),
   });
   const workerBus: OrderBus = { ...bus, raiseAlert: (alert) => alerts.raiseAlert(alert) };
-  // Outages this worker saw hold the reconciler back from expiring reservations whose messages are only late.
-  const outages = createOutageWatch(clock);
   const sub = await consumePendingOrders(
-    { store, cache, bus: workerBus, clock, payTimeoutMs: config.payTimeoutMs, logger: log('worker'), metrics, outages },
+    { store, cache, bus: workerBus, clock, payTimeoutMs: config.payTimeoutMs, logger: log('worker'), metrics },
     { prefetch: config.workerPrefetch, batchSize: config.workerBatchSize, concurrency: config.workerConcurrency },
   );
   closers.push(() => sub.close());
-  const timeouts = await consumeOrderTimeouts({ store, cache, bus: workerBus, clock, logger: log('timeouts'), outages }, { prefetch: 100 });
+  const timeouts = await consumeOrderTimeouts({ store, cache, bus: workerBus, clock, logger: log('timeouts') }, { prefetch: 100 });
   closers.push(() => timeouts.close());
   const reconciler = startReconciler(
-    { store, cache, bus: workerBus, clock, payments, graceMs: config.reconcileGraceMs, logger: log('reconciler'), metrics, outages },
+    { store, cache, bus: workerBus, clock, payments, graceMs: config.reconcileGraceMs, logger: log('reconciler'), metrics },
     { intervalMs: config.reconcileIntervalMs },
   );
   app.reconciler = reconciler;
@@ -110,7 +107,7 @@ export async function startApiRole(ctx: RoleContext, opts: ApiRoleOptions): Prom
       onReleaseFailed: (err, messages) =>
         log('api').warn({ err, orders: messages.length }, 'units of a failed publish could not be given back; the reconciler will'),
     },
-    { maxOrders: config.apiBatchMaxOrders, maxWaitMs: config.apiBatchMaxWaitMs },
+    { maxOrders: config.apiBatchMaxOrders, maxWaitMs: config.apiBatchMaxWaitMs, publishWithinMs: config.reconcileGraceMs },
   );
   // Runs after the HTTP server closed (closers run in reverse): the last batch is published, not dropped.
   closers.push(() => orderBatcher.flush());

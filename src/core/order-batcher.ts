@@ -11,6 +11,10 @@
  *   reservation whose message never arrives, so nothing stays held for good.
  * - A repeated request republishes without owning its unit (`releaseOnFailure: false`): its first
  *   publish may be on its way, so a failure here gives nothing back.
+ * - With `publishWithinMs`, a batch is handed to the broker within that long of its oldest reservation or
+ *   not at all (a process frozen or a broker that stopped reading): then it fails like any publish, units
+ *   back first. The reconciler relies on it: a reservation older than that can have no message still coming
+ *   once the queue has drained (reconcile.ts).
  */
 import { SeckillError } from './errors.ts';
 import { groupBy } from './group-by.ts';
@@ -25,6 +29,8 @@ export interface OrderBatcherDeps {
 }
 
 export interface OrderBatcherOptions {
+  /** A batch not handed to the broker within this long of its oldest reservation is not sent (see above). */
+  publishWithinMs?: number;
   /** Publish as soon as this many orders wait. */
   maxOrders: number;
   /** Publish at the latest this long after the first order of a batch arrived (0: at the end of this event-loop turn). */
@@ -74,7 +80,8 @@ export function createOrderBatcher(deps: OrderBatcherDeps, opts: OrderBatcherOpt
 
   async function publishBatch(batch: Waiting[]): Promise<void> {
     try {
-      await deps.bus.publishOrders(batch.map((w) => w.message));
+      const messages = batch.map((w) => w.message);
+      await deps.bus.publishOrders(messages, opts.publishWithinMs === undefined ? {} : { sendBy: Math.min(...messages.map((m) => m.reservedAt)) + opts.publishWithinMs });
     } catch (cause) {
       const unconfirmed = (cause as SeckillError | undefined)?.details as { unconfirmed?: boolean } | undefined;
       if (!unconfirmed?.unconfirmed) await releaseUnits(batch.filter((w) => w.releaseOnFailure).map((w) => w.message));

@@ -39,7 +39,8 @@ export interface CachedGood {
 
 export interface StockCache {
   /**
-   * Atomically: if this uuid already holds a unit → ALREADY_RESERVED (or UUID_TAKEN for another buyer);
+   * Atomically: if this uuid already holds a unit → ALREADY_RESERVED, its reservation's time set to `now`
+   * (the repeat publishes it again, so its grace period starts over), or UUID_TAKEN for another buyer;
    * if the good is not loaded → NOT_LOADED; if the buyer already holds a unit → DUPLICATE;
    * if no stock → SOLD_OUT; else take one unit, remember the buyer, record the reservation by uuid.
    */
@@ -143,8 +144,12 @@ export interface QueueDepths {
  * per uuid and order number, so a batch delivered twice changes nothing the second time.
  */
 export interface OrderBus {
-  /** Persist a batch of order requests as ONE message on the pending queue; resolves once the broker confirmed it. */
-  publishOrders(messages: readonly OrderMessage[]): Promise<void>;
+  /**
+   * Persist a batch of order requests as ONE message on the pending queue; resolves once the broker confirmed
+   * it. With `sendBy` (epoch ms), a batch that cannot be handed to the broker by then (a broker that stopped
+   * reading, a process that was frozen) is not sent at all: rejects UNAVAILABLE, and nothing of it arrives.
+   */
+  publishOrders(messages: readonly OrderMessage[], opts?: { sendBy?: number }): Promise<void>;
   /**
    * Take order batches (competing consumers: each message goes to one of them). At-least-once:
    * a message may be delivered more than once. A rejected handler causes a redelivery; after
@@ -179,6 +184,13 @@ export interface OrderBus {
   replayDeadOrders(max: number): Promise<number>;
   /** How many messages wait on each durable queue (metrics); rejects UNAVAILABLE when the broker cannot say. */
   queueDepths(): Promise<QueueDepths>;
+  /**
+   * The latest moment (epoch ms) by which every order message that left a publisher before it has been
+   * acknowledged (its results committed) or dead-lettered: the pending queue was seen holding no message at
+   * all, neither waiting nor in a worker's hands, after that moment. null while that is not known (never seen
+   * empty yet). A moment once reported stays true; a broker that cannot be asked leaves it where it was.
+   */
+  pendingDrainedAt(): Promise<number | null>;
   /** Resolves when the bus is connected and listening (health checks); rejects UNAVAILABLE otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -4,12 +4,14 @@
  *
  * 1. Overdue UNPAID orders whose timeout message was lost are closed as TIMEOUT (unit back).
  * 2. Reservations older than the grace period are settled by what the database decided (kept taken only
- *    for the buyer's own order, while it is live; released otherwise, as the worker does); one the database
- *    never heard of (the api died between reserve and publish, or its message was lost) is decided FAIL
- *    (EXPIRED) in the database first — so a late message can no longer make it an order — then released.
- *    Only once the pipeline has worked for a whole grace period, though: while the database or the broker
- *    is down (or was, within the grace period) a queued message is late, not lost, and its buyer would
- *    otherwise be told FAIL for a unit the worker is about to sell them (outage-watch.ts).
+ *    for the buyer's own order, while it is live; released otherwise, as the worker does). One the database
+ *    never heard of (the api died between reserve and publish) is decided FAIL (EXPIRED) in the database
+ *    first — so a late message can no longer make it an order — then released; but only once it is known
+ *    that no message for it can still arrive, never because time passed: an api publishes a reservation
+ *    within the grace period of making it or not at all (order-batcher.ts), and the broker must have seen
+ *    the pending queue hold nothing, waiting or in a worker's hands, after that (OrderBus.pendingDrainedAt).
+ *    A message that waits through an outage, in a frozen worker's hands or behind a partition keeps the
+ *    queue from draining, so its buyer is never told FAIL for a unit a worker is about to sell them.
  * 0. Payment intents left open past the grace period (the process died between a charge and its record)
  *    are finished from what the provider says: no charge → the intent is closed; a charge → recorded, and
  *    the order paid, or refunded when it closed meanwhile (settleCharge).
@@ -18,7 +20,6 @@
  *    was read, because the database read could then be older than the cache.
  */
 import { closeOrders, type CloseOrdersDeps } from './close-orders.ts';
-import type { OutageWatch } from './outage-watch.ts';
 import { settleCharge } from './payments.ts';
 import type { OrderBus, OrderStore, PaymentProvider, StockCache } from './ports.ts';
 import type { Alert, SeckillResult } from './model.ts';
@@ -29,10 +30,8 @@ export interface ReconcileDeps extends CloseOrdersDeps {
     Pick<OrderStore, 'getOrder' | 'recordPayment' | 'openPaymentIntents' | 'settlePaymentIntent'>;
   payments: Pick<PaymentProvider, 'findCharge' | 'refund'>;
   cache: CloseOrdersDeps['cache'] & Pick<StockCache, 'reservations' | 'settle' | 'release' | 'read' | 'load'>;
-  bus: CloseOrdersDeps['bus'] & Pick<OrderBus, 'publishResults' | 'ping'>;
-  /** Outages this process saw; without it every past moment counts as healthy. */
-  outages?: OutageWatch;
-  /** A reservation younger than this is left alone: its message may still be on its way. */
+  bus: CloseOrdersDeps['bus'] & Pick<OrderBus, 'publishResults' | 'pendingDrainedAt'>;
+  /** How long after making a reservation an api may still publish it; younger reservations are left alone. */
   graceMs: number;
   /** Overdue orders closed per transaction. */
   pageSize?: number;
@@ -46,7 +45,7 @@ export interface ReconcileReport {
   reservationsSettled: number;
   reservationsReleased: number;
   reservationsExpired: number;
-  /** Reservations with no result left alone because an outage was seen within the grace period. */
+  /** Reservations with no result left alone because a message for them may still arrive. */
   expiriesDeferred: number;
   stockResynced: number;
   alerts: number;
@@ -88,12 +87,11 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
     if (overdue.length < pageSize) break;
   }
 
-  // A broker that does not answer now holds messages that cannot reach a worker: nothing expires this run.
-  if (deps.outages && !(await deps.bus.ping().then(() => true, () => false))) deps.outages.noteOutage();
+  // Asked before any result is read: a message acknowledged before the queue drained has its result committed.
+  const drainedAt = await deps.bus.pendingDrainedAt().catch(() => null);
   for (const good of await deps.store.listGoods()) {
     // 2. Stale reservations: decided one by one, then fixed in the cache and announced once per good.
     const cutoff = deps.clock.now().getTime() - deps.graceMs;
-    const mayExpire = !deps.outages || deps.outages.healthySince() <= cutoff;
     const settle: string[] = [];
     const release: string[] = [];
     /** Reservations whose own request became an order: the unit stays taken only while that order is live. */
@@ -110,7 +108,8 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
       try {
         let result: SeckillResult | null = await deps.store.getResult(r.uuid);
         if (!result) {
-          if (!mayExpire) {
+          // Its message, if one was ever sent, left the api by r.at + grace; the queue held nothing since.
+          if (drainedAt === null || drainedAt < r.at + deps.graceMs) {
             report.expiriesDeferred++;
             continue;
           }

@@ -110,7 +110,8 @@ export interface World {
 }
 
 export function newWorld(store: OrderStore): World {
-  return { store, cache: createMemoryStockCache(), bus: recordingBus(), clock: fakeClock() };
+  const clock = fakeClock();
+  return { store, cache: createMemoryStockCache(), bus: recordingBus(createMemoryOrderBus({ now: () => clock.now().getTime() })), clock };
 }
 
 /** The good's stock in the cache, loaded from the database. */

@@ -18,13 +18,15 @@ import type { Alert, OrderMessage } from '../../core/model.ts';
 import { SeckillError } from '../../core/errors.ts';
 import { groupResults } from './batches.ts';
 import { createBackoff, isInfrastructureFailure } from './retry-policy.ts';
-import { pump, removeConsumer, workQueue, type Consumer, type Queued, type Unacked, type WorkQueue } from './memory-work-queue.ts';
+import { drainedAt, noteIfEmpty, pump, removeConsumer, workQueue, type Consumer, type Queued, type Unacked, type WorkQueue } from './memory-work-queue.ts';
 
 export interface MemoryOrderBusOptions {
   /** Deliveries of one order message before it is dead-lettered. Default 5. */
   maxAttempts?: number;
   /** The first n order messages published are delivered twice. Default 0. */
   duplicateDeliveries?: number;
+  /** The broker's clock (epoch ms), for when the order queue was last empty. Default: Date.now. */
+  now?: () => number;
   /** Where a throwing subscriber is reported. Default: console.error. */
   onSubscriberError?: (err: unknown) => void;
   /** A SUCCESS result reaches the timeout consumers this long after it is published. Default 15 min. */
@@ -48,6 +50,7 @@ export const DEFAULT_PREFETCH = 50;
 
 /** The shared "broker": what RabbitMQ holds, as opposed to what each process holds. */
 interface Broker {
+  now: () => number;
   orders: WorkQueue;
   timeouts: WorkQueue;
   /** SUCCESS batches whose pay timer is running (the delay queue's length). */
@@ -59,9 +62,11 @@ interface Broker {
 }
 
 export function createMemoryOrderBus(options: MemoryOrderBusOptions = {}): MemoryOrderBus {
+  const now = options.now ?? Date.now;
   const broker: Broker = {
-    orders: workQueue(),
-    timeouts: workQueue(),
+    now,
+    orders: workQueue(now()),
+    timeouts: workQueue(now()),
     payTimers: 0,
     alerts: [],
     resultSubscribers: new Set(),
@@ -92,6 +97,7 @@ function connect(broker: Broker, options: MemoryOrderBusOptions): MemoryOrderBus
 
   function deliver(queue: WorkQueue, consumer: Consumer, item: Queued): void {
     consumer.inHand++;
+    queue.inHand++;
     const unacked: Unacked = { item, queue, consumer, settled: false };
     myUnacked.add(unacked);
     const delivery: Delivery = { attempt: item.attempt, redelivered: item.redelivered };
@@ -118,9 +124,11 @@ function connect(broker: Broker, options: MemoryOrderBusOptions): MemoryOrderBus
     myUnacked.delete(unacked);
     unacked.consumer.inHand--;
     const { item, queue } = unacked;
+    queue.inHand--;
     if (failure === 'dead') queue.dead.push(item.body);
     if (failure === 'retry') queue.pending.push({ body: item.body, attempt: item.attempt + 1, redelivered: true });
     if (failure === 'again') queue.pending.push({ body: item.body, attempt: item.attempt, redelivered: true });
+    noteIfEmpty(queue, broker.now());
     schedulePump(queue);
   }
 
@@ -178,9 +186,10 @@ function connect(broker: Broker, options: MemoryOrderBusOptions): MemoryOrderBus
   }
 
   const bus: MemoryOrderBus = {
-    async publishOrders(messages) {
+    async publishOrders(messages, opts) {
       ensureOpen();
       if (messages.length === 0) return;
+      if (opts?.sendBy !== undefined && broker.now() > opts.sendBy) throw new SeckillError('UNAVAILABLE', 'The order batch was not sent in time; nothing of it was published.');
       const body = JSON.stringify(messages);
       broker.orders.pending.push({ body, attempt: 1, redelivered: false });
       if (broker.duplicatesLeft > 0) {
@@ -257,6 +266,10 @@ function connect(broker: Broker, options: MemoryOrderBusOptions): MemoryOrderBus
         alerts: broker.alerts.length,
       };
     },
+    async pendingDrainedAt() {
+      ensureOpen();
+      return drainedAt(broker.orders, broker.now());
+    },
     async ping() {
       ensureOpen();
     },
@@ -273,6 +286,7 @@ function connect(broker: Broker, options: MemoryOrderBusOptions): MemoryOrderBus
       for (const u of back) u.settled = true;
       for (const queue of [broker.orders, broker.timeouts]) {
         const mine = back.filter((u) => u.queue === queue);
+        queue.inHand -= mine.length;
         queue.pending.unshift(...mine.map((u) => ({ body: u.item.body, attempt: u.item.attempt, redelivered: true })));
         if (mine.length > 0) schedulePump(queue);
       }

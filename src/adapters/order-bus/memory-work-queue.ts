@@ -33,9 +33,23 @@ export interface WorkQueue {
   nextConsumer: number;
   dead: string[];
   pumpScheduled: boolean;
+  /** Messages in any handler's hand, delivered and not yet settled (unsubscribed consumers' included). */
+  inHand: number;
+  /** The last moment the queue held nothing, waiting or in hand (epoch ms); null before it ever did. */
+  emptyAt: number | null;
 }
 
-export const workQueue = (): WorkQueue => ({ pending: [], consumers: [], nextConsumer: 0, dead: [], pumpScheduled: false });
+export const workQueue = (now: number): WorkQueue => ({ pending: [], consumers: [], nextConsumer: 0, dead: [], pumpScheduled: false, inHand: 0, emptyAt: now });
+
+/** Note the moment the queue holds nothing at all any more. */
+export function noteIfEmpty(queue: WorkQueue, now: number): void {
+  if (queue.pending.length === 0 && queue.inHand === 0) queue.emptyAt = now;
+}
+
+/** When every message put on the queue before it had been settled: now, if it holds nothing. */
+export function drainedAt(queue: WorkQueue, now: number): number | null {
+  return queue.pending.length === 0 && queue.inHand === 0 ? now : queue.emptyAt;
+}
 
 /** Hand queued messages to consumers with room, round robin. */
 export function pump(queue: WorkQueue): void {

@@ -8,17 +8,20 @@
  * `makeFresh` gives an empty bus whose buses (the first one and its peers) were made with
  * `maxAttempts: CONTRACT_MAX_ATTEMPTS`. `makePeer` is a second process on the same broker and topology.
  * `cleanup` closes every bus it made (closing twice is fine) and removes what the test left behind.
+ * `drainSettleMs`: how long the bus may take to see the pending queue's state (the broker's figures lag).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SeckillError } from '../../core/errors.ts';
 import type { Delivery, OrderBus } from '../../core/ports.ts';
 import type { OrderMessage } from '../../core/model.ts';
 import { describeOrderBusBroadcastsAndTimers } from './order-bus-broadcasts.contract.ts';
+import { describeOrderBusDrain } from './order-bus-drain.contract.ts';
 import { CONTRACT_MAX_ATTEMPTS, FIRST, QUIET_MS, deferred, order, orders, sleep, waitFor, type OrderBusFixture } from './order-bus.fixture.ts';
 
 export * from './order-bus.fixture.ts';
 
-export function describeOrderBus(label: string, makeFresh: () => Promise<OrderBusFixture>): void {
+export function describeOrderBus(label: string, makeFresh: () => Promise<OrderBusFixture>, opts: { drainSettleMs?: number } = {}): void {
+  const settleMs = opts.drainSettleMs ?? 0;
   describe(`OrderBus contract: ${label}`, () => {
     let fx: OrderBusFixture;
     let bus: OrderBus;
@@ -254,5 +257,6 @@ export function describeOrderBus(label: string, makeFresh: () => Promise<OrderBu
     });
 
     describeOrderBusBroadcastsAndTimers({ bus: () => bus, otherProcess });
+    describeOrderBusDrain({ bus: () => bus, drainSettleMs: settleMs });
   });
 }

@@ -52,10 +52,17 @@ export interface LinkOptions {
   confirmTimeoutMs?: number;
 }
 
+export interface PublishOptions {
+  headers?: Record<string, unknown>;
+  toQueue?: boolean;
+  /** Not written to the socket after this moment (epoch ms): rejects UNAVAILABLE, not sent. */
+  sendBy?: number;
+}
+
 export interface Link {
   readonly attachments: Set<Attachment>;
   /** Persistent, JSON, confirmed. `toQueue` publishes are mandatory: an unroutable message rejects. */
-  publish(exchange: string, routingKey: string, body: Buffer, opts?: { headers?: Record<string, unknown>; toQueue?: boolean }): Promise<void>;
+  publish(exchange: string, routingKey: string, body: Buffer, opts?: PublishOptions): Promise<void>;
   /** A channel whose unexpected end recycles the connection. */
   openChannel(model: ChannelModel, purpose: string): Promise<Channel>;
   closeChannel(channel: Channel): Promise<void>;
@@ -191,13 +198,15 @@ export async function openLink(opts: LinkOptions): Promise<Link> {
     exchange: string,
     routingKey: string,
     body: Buffer,
-    o: { headers?: Record<string, unknown>; toQueue?: boolean } = {},
+    o: PublishOptions = {},
   ): Promise<void> {
     let s = usable();
     while (s.drained) {
       await s.drained;
       s = usable();
     }
+    // Checked in the same turn as the write below: a frame that goes out is never later than this.
+    if (o.sendBy !== undefined && Date.now() > o.sendBy) throw unavailable('The message was not sent in time; nothing of it was published.');
     const messageId = o.toQueue ? `m${++messageSeq}` : undefined;
     const props: Options.Publish = { persistent: true, contentType: 'application/json', mandatory: o.toQueue === true };
     if (messageId) props.messageId = messageId;
@@ -299,6 +308,11 @@ export async function openLink(opts: LinkOptions): Promise<Link> {
 
 function socketOf(model: ChannelModel): Duplex {
   return (model.connection as unknown as { stream: Duplex }).stream;
+}
+
+/** The heartbeat a connection to this URL uses, in ms. */
+export function heartbeatMsOf(url: string): number {
+  return 1000 * Number(new URL(url).searchParams.get('heartbeat') ?? HEARTBEAT_SECONDS);
 }
 
 function withHeartbeat(url: string): string {

@@ -20,7 +20,16 @@ import {
 import { createRabbitOrderBus, type RabbitOrderBus } from './rabbitmq-order-bus.ts';
 import { deleteTopology, QueueDeclarationConflict, topologyNames, type QueueType } from './rabbitmq-topology.ts';
 
-const url = SERVICE_URLS.rabbitmq;
+/** A short heartbeat, so a publish frame's longest way to the broker (two heartbeats) is short too. */
+const url = withParam(SERVICE_URLS.rabbitmq, 'heartbeat', '1');
+/** The broker's statistics interval (RabbitMQ's default, 5 s) plus two heartbeats. */
+const DRAIN_SETTLE_MS = 7000;
+
+function withParam(raw: string, key: string, value: string): string {
+  const u = new URL(raw);
+  u.searchParams.set(key, value);
+  return u.toString();
+}
 const up = await servicesAvailable('rabbitmq');
 const filePrefix = `test.${randomUUID().slice(0, 8)}.`;
 let namespaces = 0;
@@ -66,8 +75,8 @@ async function publishRaw(exchange: string, routingKey: string, body: unknown): 
 }
 
 describe.skipIf(!up)('RabbitOrderBus', () => {
-  describeOrderBus('RabbitOrderBus, classic queues', () => freshRabbit('classic'));
-  describeOrderBus('RabbitOrderBus, quorum queues', () => freshRabbit('quorum'));
+  describeOrderBus('RabbitOrderBus, classic queues', () => freshRabbit('classic'), { drainSettleMs: DRAIN_SETTLE_MS });
+  describeOrderBus('RabbitOrderBus, quorum queues', () => freshRabbit('quorum'), { drainSettleMs: DRAIN_SETTLE_MS });
 
   describe('quorum queues', () => {
     it('a batch whose every consumer dies with it in hand is dead-lettered by the broker after the delivery limit, not looped', async () => {

@@ -16,7 +16,7 @@ import { connect, type Channel } from 'amqplib';
 import type { OrderBus, QueueDepths, Subscription } from '../../core/ports.ts';
 import type { Alert, OrderMessage, SeckillResult } from '../../core/model.ts';
 import { groupResults } from './batches.ts';
-import { openLink, silentLogger, unavailable, type Attachment, type BusLogger, type Link } from './rabbitmq-link.ts';
+import { heartbeatMsOf, openLink, silentLogger, unavailable, type Attachment, type BusLogger, type Link } from './rabbitmq-link.ts';
 import { describe, parseBatch, parseGoodIds, parseJson } from './rabbitmq-messages.ts';
 import {
   assertAlertQueue,
@@ -28,6 +28,7 @@ import {
   type TopologyNames,
 } from './rabbitmq-topology.ts';
 import { ORDERS, TIMEOUTS, workConsumer } from './rabbitmq-work-consumer.ts';
+import { managementUrlsOf, queueStats, vhostOf } from './rabbitmq-queue-stats.ts';
 
 export type { BusLogger } from './rabbitmq-link.ts';
 export { QueueDeclarationConflict } from './rabbitmq-topology.ts';
@@ -54,6 +55,11 @@ export interface RabbitOrderBusOptions {
   confirmTimeoutMs?: number;
   /** Connection attempts at start before `createRabbitOrderBus` rejects. Default 5 (about 3 s). */
   connectRetries?: number;
+  /**
+   * RabbitMQ's management API, asked when the pending queue was last empty (rabbitmq-queue-stats.ts).
+   * Default: port 15672 on the AMQP host, same credentials, statistics every 5 s.
+   */
+  management?: { urls?: readonly string[]; statsIntervalMs?: number };
 }
 
 export interface RabbitOrderBus extends OrderBus {
@@ -80,6 +86,14 @@ export async function createRabbitOrderBus(options: RabbitOrderBusOptions): Prom
   const link = await openLink({ url: options.url, names, logger, connectRetries: options.connectRetries ?? 5, ...(options.confirmTimeoutMs ? { confirmTimeoutMs: options.confirmTimeoutMs } : {}) });
 
   const json = (value: unknown): Buffer => Buffer.from(JSON.stringify(value));
+  const pendingStats = queueStats({
+    managementUrls: options.management?.urls ?? managementUrlsOf([options.url]),
+    vhost: vhostOf(options.url),
+    queue: names.pendingQueue,
+    ...(options.management?.statsIntervalMs !== undefined ? { statsIntervalMs: options.management.statsIntervalMs } : {}),
+    heartbeatMs: heartbeatMsOf(options.url),
+    logger,
+  });
 
   async function subscribe<T extends Subscription & Attachment>(subscription: T): Promise<T> {
     const model = link.model();
@@ -96,8 +110,8 @@ export async function createRabbitOrderBus(options: RabbitOrderBusOptions): Prom
 
   return {
     names,
-    publishOrders: async (messages) => {
-      if (messages.length > 0) await link.publish('', names.pendingQueue, json(messages), { toQueue: true });
+    publishOrders: async (messages, opts) => {
+      if (messages.length > 0) await link.publish('', names.pendingQueue, json(messages), { toQueue: true, ...(opts?.sendBy !== undefined ? { sendBy: opts.sendBy } : {}) });
     },
     consumeOrders: (handler, opts) =>
       subscribe(workConsumer(link, names, ORDERS, handler, { prefetch: opts?.prefetch ?? DEFAULT_PREFETCH, maxAttempts, logger, retryBackoff })),
@@ -122,6 +136,7 @@ export async function createRabbitOrderBus(options: RabbitOrderBusOptions): Prom
     takeDeadOrders: async (max) => (await take(link, names.deadQueue, max, logger, parseBatch<OrderMessage>)).flat(),
     replayDeadOrders: (max) => replay(link, names, max),
     queueDepths: () => queueDepths(link, names),
+    pendingDrainedAt: () => pendingStats.drainedAt(),
     isConnected: () => link.isConnected(),
     ping: async () => {
       if (!link.isConnected()) throw unavailable('RabbitMQ is not connected; reconnecting.');

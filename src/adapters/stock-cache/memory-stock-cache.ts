@@ -30,7 +30,11 @@ export function createMemoryStockCache(): StockCache {
       if (!good) return NOT_LOADED;
       // Check order as in reserve.lua: a repeated uuid is recognised first, even when sold out.
       const held = good.reservations.get(uuid);
-      if (held) return held.userId === userId ? ALREADY_RESERVED : UUID_TAKEN;
+      if (held) {
+        if (held.userId !== userId) return UUID_TAKEN;
+        held.at = Math.max(held.at, now);
+        return ALREADY_RESERVED;
+      }
       if (good.buyers.has(userId)) return DUPLICATE;
       if (good.stock <= 0) return SOLD_OUT;
       good.stock -= 1;

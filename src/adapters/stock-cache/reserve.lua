@@ -11,7 +11,8 @@
 
   Output (one integer, so the reply stays tiny):
     >= 0  RESERVED, the value is the stock left
-    -1    ALREADY_RESERVED  (this uuid already holds a unit for this buyer)
+    -1    ALREADY_RESERVED  (this uuid already holds a unit for this buyer; its time becomes ARGV[3],
+                             since the repeat publishes it again and its grace period starts over)
     -2    UUID_TAKEN        (this uuid holds a unit for another buyer)
     -3    NOT_LOADED        (no stock key: never loaded, or flushed)
     -4    DUPLICATE         (the buyer already holds a unit of this good)
@@ -25,6 +26,9 @@
 local held = redis.call('HGET', KEYS[3], ARGV[2])
 if held then
   if string.match(held, '^[^:]*') == ARGV[1] then
+    if tonumber(string.match(held, ':(%d+)$')) < tonumber(ARGV[3]) then
+      redis.call('HSET', KEYS[3], ARGV[2], ARGV[1] .. ':' .. ARGV[3])
+    end
     return -1
   end
   return -2

@@ -87,6 +87,16 @@ export function describeStockCache(label: string, makeFresh: MakeFreshStockCache
         expect(await cache.reserve(GOOD, 5, 'uuid-5', T0 + 1)).toEqual({ kind: 'ALREADY_RESERVED' });
       });
 
+      it('a repeat moves its reservation to the time of the repeat (it is published again), never back', async () => {
+        await load(10);
+        await cache.reserve(GOOD, 5, 'uuid-5', T0);
+        expect(await cache.reserve(GOOD, 5, 'uuid-5', T0 + 5000)).toEqual({ kind: 'ALREADY_RESERVED' });
+        expect(await cache.reservationOf(GOOD, 'uuid-5')).toEqual({ uuid: 'uuid-5', userId: 5, at: T0 + 5000 });
+        expect(await cache.reserve(GOOD, 5, 'uuid-5', T0 + 1000)).toEqual({ kind: 'ALREADY_RESERVED' });
+        expect(await cache.reservations(GOOD)).toEqual([{ uuid: 'uuid-5', userId: 5, at: T0 + 5000 }]);
+        expect(await cache.read(GOOD)).toEqual({ preStock: 9, inFlight: 1 });
+      });
+
       it('a uuid held by another buyer → UUID_TAKEN, nothing taken', async () => {
         await load(10);
         await cache.reserve(GOOD, 1, 'uuid-x', T0);

@@ -8,8 +8,6 @@
  */
 import type { Logger } from 'pino';
 import { closeOrders, type CloseOrdersDeps } from '../../core/close-orders.ts';
-import { isSeckillError } from '../../core/errors.ts';
-import type { OutageWatch } from '../../core/outage-watch.ts';
 import type { OrderBus, Subscription } from '../../core/ports.ts';
 
 /** Clocks of different hosts disagree a little; a message this early still counts as due. */
@@ -19,7 +17,6 @@ export async function consumeOrderTimeouts(
   deps: CloseOrdersDeps & {
     bus: CloseOrdersDeps['bus'] & Pick<OrderBus, 'consumeTimeouts'>;
     logger: Logger;
-    outages?: OutageWatch;
   },
   opts: { prefetch: number },
 ): Promise<Subscription> {
@@ -28,10 +25,7 @@ export async function consumeOrderTimeouts(
       const orderNos = results.flatMap((r) => (r.status === 'SUCCESS' && r.orderNo ? [r.orderNo] : []));
       if (orderNos.length === 0) return;
       const onlyDueBy = new Date(deps.clock.now().getTime() + CLOCK_SLACK_MS);
-      const closed = await closeOrders(deps, orderNos, 'TIMEOUT', { onlyDueBy }).catch((err: unknown) => {
-        if (isSeckillError(err) && err.code === 'UNAVAILABLE') deps.outages?.noteOutage();
-        throw err;
-      });
+      const closed = await closeOrders(deps, orderNos, 'TIMEOUT', { onlyDueBy });
       if (closed.length > 0) {
         deps.logger.info({ closed: closed.length, of: orderNos.length, seckillGoodIds: [...new Set(closed.map((o) => o.seckillGoodId))] }, 'unpaid orders timed out; units returned');
       }

@@ -18,7 +18,6 @@ import type { Logger } from 'pino';
 import { createOrders, type CreateOrdersDeps } from '../../core/create-orders.ts';
 import { isSeckillError } from '../../core/errors.ts';
 import { createLogThrottle } from '../../log-throttle.ts';
-import type { OutageWatch } from '../../core/outage-watch.ts';
 import type { OrderBus, Subscription } from '../../core/ports.ts';
 import type { OrderMessage } from '../../core/model.ts';
 import type { Metrics } from '../metrics.ts';
@@ -30,7 +29,7 @@ interface Waiting {
 }
 
 export async function consumePendingOrders(
-  deps: CreateOrdersDeps & { bus: Pick<OrderBus, 'consumeOrders'> & CreateOrdersDeps['bus']; logger: Logger; metrics: Metrics; outages?: OutageWatch },
+  deps: CreateOrdersDeps & { bus: Pick<OrderBus, 'consumeOrders'> & CreateOrdersDeps['bus']; logger: Logger; metrics: Metrics },
   opts: { prefetch: number; batchSize: number; concurrency?: number },
 ): Promise<Subscription> {
   const waiting: Waiting[] = [];
@@ -68,7 +67,6 @@ export async function consumePendingOrders(
           for (const w of batch) w.resolve();
         } catch (err) {
           const outage = isSeckillError(err) && err.code === 'UNAVAILABLE';
-          if (outage) deps.outages?.noteOutage();
           // An outage fails every batch alike: one line per 5 s (the bus logs its retries too).
           const { log, repeats } = outage ? failureLog.take(err.message) : { log: true, repeats: 0 };
           if (log) deps.logger.warn({ err, batch: messages.length, deliveries: batch.length, ...(repeats ? { sameOutageUnlogged: repeats } : {}) }, 'batch failed; its messages will be redelivered');

@@ -31,8 +31,6 @@ export function startReconciler(deps: ReconcileDeps & { logger: Logger; metrics:
 
   const tick = () =>
     runNow().catch((err: unknown) => {
-      // A run that could not finish saw some part of the pipeline down.
-      deps.outages?.noteOutage();
       deps.logger.warn({ err }, 'reconciler run failed; will try again');
     });
   void tick();
