@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import amqp from 'amqplib';
 import { topologyNames } from '../../src/adapters/order-bus/rabbitmq-topology.ts';
-import { freezeTree } from './freeze.ts';
+import { freezeOne, freezeTree, processTree } from './freeze.ts';
 import type { PrivatePostgres, PrivateService } from './private-services.ts';
 import type { Random } from './random.ts';
 import type { FaultKind, PlannedFault } from './schedule.ts';
@@ -146,8 +146,16 @@ async function freezeRole(deps: FaultDeps, role: 'api' | 'worker' | 'ws', varian
   const candidates = deps.supervisor.processes.filter((p) => p.spec.role === role && p.pid !== undefined && p.ready);
   if (candidates.length === 0) return null;
   const target = candidates[variant % candidates.length]!;
-  const n = await freezeTree(target.pid!, ms);
-  return `${target.spec.name} frozen ${(ms / 1000).toFixed(1)} s (${n} process${n === 1 ? '' : 'es'})`;
+  // A process that forked (the api's cluster): the whole tree, the primary alone, or one forked process alone.
+  const children = processTree(target.pid!).slice(1);
+  const way = children.length === 0 ? 0 : Math.floor(variant / candidates.length) % 3;
+  if (way === 0) {
+    const n = await freezeTree(target.pid!, ms);
+    return `${target.spec.name} frozen ${(ms / 1000).toFixed(1)} s (${n} process${n === 1 ? '' : 'es'})`;
+  }
+  const pid = way === 1 ? target.pid! : children[variant % children.length]!;
+  await freezeOne(pid, ms);
+  return `${target.spec.name}: ${way === 1 ? 'its primary' : 'one forked process'} (pid ${pid}) frozen ${(ms / 1000).toFixed(1)} s`;
 }
 
 async function freezeService(service: PrivateService, ms: number): Promise<string | null> {

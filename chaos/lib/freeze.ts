@@ -49,6 +49,16 @@ function signal(pids: readonly number[], sig: NodeJS.Signals): number {
   return n;
 }
 
+/** Stop one process for `ms` (its children run on), then let it go on. */
+export async function freezeOne(pid: number, ms: number): Promise<void> {
+  signal([pid], 'SIGSTOP');
+  try {
+    await sleep(ms);
+  } finally {
+    signal([pid], 'SIGCONT');
+  }
+}
+
 /**
  * Stop the tree for `ms`, then let it go on. The root is stopped first so it cannot start a child between
  * the listing and the stop (a PostgreSQL postmaster forks a backend per connection); a second listing
