@@ -1,4 +1,5 @@
 import Fastify, { type RouteHandlerMethod } from 'fastify';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { SeckillError } from '../../core/errors.ts';
 import { RATE_LIMITED_MESSAGE, handleError, sendRateLimited } from './http-errors.ts';
@@ -28,5 +29,36 @@ describe('the rate-limited answer', () => {
       expect(r['/sent']).toEqual(r['/thrown']);
       expect(r['/sent']!.retryAfter).toBe(String(wait));
     }
+  });
+});
+
+describe('a body that does not arrive whole', () => {
+  async function post(payload: () => Readable, headers: Record<string, string> = {}) {
+    const app = Fastify();
+    app.setErrorHandler(handleError);
+    let handled = false;
+    app.post('/buy', async () => {
+      handled = true;
+      return { ok: true };
+    });
+    const r = await app.inject({ method: 'POST', url: '/buy', headers: { 'content-type': 'application/json', ...headers }, payload: payload() });
+    await app.close();
+    return { status: r.statusCode, code: r.json<{ error?: { code?: string } }>().error?.code, handled };
+  }
+
+  it('a body stream that breaks off → 408, send it again; never INVALID_INPUT, the route never runs', async () => {
+    const broken = () =>
+      new Readable({
+        read() {
+          this.push('{"seckillGoodId": 1, "uu');
+          this.destroy(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
+        },
+      });
+    expect(await post(broken)).toEqual({ status: 408, code: 'INVALID_INPUT', handled: false });
+  });
+
+  it('a body shorter than its Content-Length → 408; a whole body that is not JSON → 400 INVALID_INPUT', async () => {
+    expect(await post(() => Readable.from(['{"a":1}']), { 'content-length': '40' })).toMatchObject({ status: 408, handled: false });
+    expect(await post(() => Readable.from(['{"a":']))).toEqual({ status: 400, code: 'INVALID_INPUT', handled: false });
   });
 });

@@ -51,6 +51,13 @@ export function parseInput<T>(schema: ZodType<T>, value: unknown): T {
   throw new SeckillError('INVALID_INPUT', `Invalid ${fields.join(', ')}.`, { details: { fields, problems } });
 }
 
+const CUT_SHORT_CODES = new Set(['FST_ERR_CTP_INVALID_CONTENT_LENGTH', 'ECONNRESET', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_HTTP_REQUEST_TIMEOUT']);
+
+/** The body's stream ended early or failed, as opposed to a whole body that does not parse. */
+function bodyCutShort(err: FastifyError): boolean {
+  return CUT_SHORT_CODES.has(err.code) || err.message === 'aborted';
+}
+
 /** A dependency that is down fails every request at once: one line per problem per 5 s says so. */
 const unavailableLog = createLogThrottle(5000);
 
@@ -68,6 +75,13 @@ export function handleError(error: FastifyError | Error, request: FastifyRequest
   }
   const fe = error as FastifyError;
   if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendError(reply, 'PAYLOAD_TOO_LARGE', 'The request body is too large.');
+  // The body stopped arriving (the connection broke, this process stalled past the client's patience): the
+  // request was never received whole, so it is not invalid. fastify marks these 400 like a bad body; a buyer
+  // told INVALID_INPUT would not send it again, and a request it repeats may already have taken its unit.
+  if (bodyCutShort(fe)) {
+    reply.header('Connection', 'close');
+    return reply.code(408).send(errorBody('INVALID_INPUT', 'The request did not arrive whole; send it again.'));
+  }
   if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return sendError(reply, 'INVALID_INPUT', 'Send a JSON body (Content-Type: application/json).');
   if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
     return sendError(reply, 'INVALID_INPUT', fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'The JSON body is empty.' : 'The request body is not valid JSON.');
