@@ -32,6 +32,28 @@ export function newRequestId(): string {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The shop could not answer (unreachable, the request cut short, too busy, a dependency down): nothing was refused. */
+export function worthSendingAgain(err: unknown): boolean {
+  return err instanceof ApiError && (err.status === 0 || err.status === 408 || err.status === 429 || err.status === 503);
+}
+
+/**
+ * Send the same request again while the shop cannot answer, a few times with growing waits (Retry-After when
+ * given). Safe for a buy: the same request id never takes a second unit, and a repeat of one the shop did take
+ * finds it. Any other answer, or the last failure, is the caller's.
+ */
+export async function sendAgainWhileUnanswered<T>(send: () => Promise<T>, wait: (ms: number) => Promise<unknown> = sleep, tries = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send();
+    } catch (err) {
+      if (attempt >= tries || !worthSendingAgain(err)) throw err;
+      const retryAfterS = (err as ApiError).retryAfterS;
+      await wait(retryAfterS ? retryAfterS * 1000 : 500 * 2 ** (attempt - 1));
+    }
+  }
+}
+
 export function buy(opts: BuyOptions): { abandon(): void } {
   const uuid = newRequestId();
   let finished = false;
@@ -127,10 +149,12 @@ export function buy(opts: BuyOptions): { abandon(): void } {
     };
     try {
       // Without a path the shop takes nothing from stock, so asking again with one is safe.
-      answer = await send(!!opts.hiddenPath).catch((err: unknown) => {
-        if (err instanceof ApiError && err.code === 'FORBIDDEN' && !opts.hiddenPath) return send(true);
-        throw err;
-      });
+      answer = await sendAgainWhileUnanswered(() =>
+        send(!!opts.hiddenPath).catch((err: unknown) => {
+          if (err instanceof ApiError && err.code === 'FORBIDDEN' && !opts.hiddenPath) return send(true);
+          throw err;
+        }),
+      );
     } catch (err) {
       finish({ phase: 'error', error: err as ApiError }); return;
     }
