@@ -4,7 +4,7 @@ export type Answer =
   | { kind: 'network'; error: string };
 
 export interface ShopClient {
-  call(method: 'GET' | 'POST', path: string, opts?: { token?: string; body?: unknown; base?: string }): Promise<Answer>;
+  call(method: 'GET' | 'POST', path: string, opts?: { token?: string; body?: unknown; base?: string; timeoutMs?: number }): Promise<Answer>;
 }
 
 export function shopClient(apiBases: readonly string[], pick: () => number, timeoutMs = 10_000): ShopClient {
@@ -19,7 +19,7 @@ export function shopClient(apiBases: readonly string[], pick: () => number, time
             ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
           },
           ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
-          signal: AbortSignal.timeout(timeoutMs),
+          signal: AbortSignal.timeout(opts.timeoutMs ?? timeoutMs),
         });
         const text = await res.text();
         let body: Record<string, unknown> = {};

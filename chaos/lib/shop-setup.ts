@@ -48,11 +48,13 @@ export async function registerBuyers(client: ShopClient, n: number): Promise<Buy
       Array.from({ length: Math.min(8, n - i) }, async (_, j) => {
         const phone = String(base + i + j);
         const password = `chaos-Buyer-${phone}-pw`;
-        let r = await client.call('POST', '/api/auth/register', { body: { phone, password, nickname: `buyer ${i + j}` } });
+        // Hashing waits its turn for the CPU on a busy machine: a longer deadline than a buyer's press.
+        const timeoutMs = 60_000;
+        let r = await client.call('POST', '/api/auth/register', { body: { phone, password, nickname: `buyer ${i + j}` }, timeoutMs });
         // A register whose answer was lost may have happened: then the phone is taken, by this very buyer.
         for (let attempt = 0; attempt < 5 && retryable(r); attempt++) {
-          r = await client.call('POST', '/api/auth/register', { body: { phone, password, nickname: `buyer ${i + j}` } });
-          if (r.kind === 'http' && r.status === 409) r = await client.call('POST', '/api/auth/login', { body: { phone, password } });
+          r = await client.call('POST', '/api/auth/register', { body: { phone, password, nickname: `buyer ${i + j}` }, timeoutMs });
+          if (r.kind === 'http' && r.status === 409) r = await client.call('POST', '/api/auth/login', { body: { phone, password }, timeoutMs });
         }
         if (r.kind !== 'http' || (r.status !== 201 && r.status !== 200)) throw new Error(`could not register a buyer: ${JSON.stringify(r)}`);
         const user = r.body.user as { id: number };
