@@ -31,6 +31,10 @@ export interface TestRedisCluster {
   roles(): Promise<Map<string, 'master' | 'slave'>>;
   /** Freeze a node (SIGSTOP: connected, but it answers nothing) until the returned function thaws it. */
   freeze(node: RedisClusterNode): () => void;
+  /** kill -9 a node, as a host dying would: its replica takes over its slots after the node timeout (5 s). */
+  kill(node: RedisClusterNode): void;
+  /** The master serving the slot of a key's hash tag now (`CLUSTER KEYSLOT`, `CLUSTER SHARDS` of a live node). */
+  masterOf(hashTag: string, askNode: RedisClusterNode): Promise<RedisClusterNode>;
   stop(): Promise<void>;
 }
 
@@ -167,6 +171,26 @@ export async function startRedisCluster(opts: { masters?: number; replicasPerMas
         const child = children[nodes.indexOf(node)]!;
         child.kill('SIGSTOP');
         return () => child.kill('SIGCONT');
+      },
+      kill(node) {
+        children[nodes.indexOf(node)]!.kill('SIGKILL');
+      },
+      async masterOf(hashTag, askNode) {
+        const slot = Number((await cli(askNode.port, 'cluster', 'keyslot', hashTag)).trim());
+        // "<id> <ip:port@cport> <flags> <master> <ping> <pong> <epoch> <link> <slot ranges…>"
+        for (const line of (await cli(askNode.port, 'cluster', 'nodes')).split('\n')) {
+          const f = line.trim().split(' ');
+          if (f.length < 9 || !f[2]!.includes('master') || f[2]!.includes('fail')) continue;
+          const owns = f.slice(8).some((range) => {
+            const [a, b] = range.split('-').map(Number);
+            return slot >= a! && slot <= (b ?? a!);
+          });
+          if (!owns) continue;
+          const port = Number(f[1]!.split('@')[0]!.split(':').at(-1));
+          const node = nodes.find((n) => n.port === port);
+          if (node) return node;
+        }
+        throw new Error(`no live master serves slot ${slot}`);
       },
       async commandCalls(node) {
         const calls = new Map<string, number>();
