@@ -8,6 +8,7 @@ import { placeOrder, type PlaceOrderDeps } from './place-order.ts';
 import type { OrderBus, StockCache } from './ports.ts';
 import type { SeckillGood } from './model.ts';
 import { createSoldOutSigns } from './sold-out-signs.ts';
+import { SeckillError } from './errors.ts';
 
 let data: InProcessDb;
 beforeAll(async () => {
@@ -127,6 +128,25 @@ describe('placing an order', () => {
     down = false;
     expect(await placeOrder(deps, req)).toMatchObject({ kind: 'ACCEPTED', status: 'QUEUED', repeat: false });
     expect(world.bus.sent.orders.flat().map((m) => m.uuid)).toEqual([req.uuid]);
+  });
+
+  it('a reserve whose answer timed out but which ran (a stalled cache) → UNAVAILABLE, and the unit it took comes back: the buyer is not locked out', async () => {
+    const world = newWorld(data.store);
+    const good = await saleOf(world, 5);
+    const [buyer] = await newBuyers(data.db, 1);
+    const stalled: StockCache = {
+      ...world.cache,
+      reserve: async (...args) => {
+        await world.cache.reserve(...args); // it runs there…
+        throw new SeckillError('UNAVAILABLE', 'The stock cache (Redis) is unavailable.: Command timed out'); // …the answer never comes here
+      },
+    };
+    const req = { userId: buyer!, seckillGoodId: good.id, uuid: newUuid() };
+    await expect(placeOrder(api(world, { cache: stalled }), req)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    await new Promise((r) => setImmediate(r));
+    expect(await world.cache.read(good.id)).toEqual({ preStock: 5, inFlight: 0 });
+    expect(world.bus.sent.orders).toEqual([]);
+    expect(await placeOrder(api(world), { ...req, uuid: newUuid() })).toMatchObject({ kind: 'ACCEPTED', status: 'QUEUED' });
   });
 
   it('a repeat of the same uuid while queued republishes it and never takes a second unit', async () => {

@@ -60,11 +60,11 @@ export async function placeOrder(deps: PlaceOrderDeps, req: PlaceOrderRequest): 
   if (wait > 0) return { kind: 'REJECTED', code: 'RATE_LIMITED', message: 'Too many presses; wait a moment and try again.', retryAfterSeconds: wait };
 
   const generation = deps.signs.generation(seckillGoodId);
-  let outcome = await deps.cache.reserve(seckillGoodId, userId, uuid, now.getTime());
+  let outcome = await reserveOrWithdraw(deps.cache, req, now.getTime());
   if (outcome.kind === 'NOT_LOADED') {
     // The cache lost the good (flush, failover) or never had it: load it from the database once.
     await loadGoodIntoCache(deps, seckillGoodId, { onlyIfMissing: true });
-    outcome = await deps.cache.reserve(seckillGoodId, userId, uuid, now.getTime());
+    outcome = await reserveOrWithdraw(deps.cache, req, now.getTime());
     if (outcome.kind === 'NOT_LOADED') throw new SeckillError('UNAVAILABLE', 'The stock cache is not ready; try again.');
   }
 
@@ -87,6 +87,21 @@ export async function placeOrder(deps: PlaceOrderDeps, req: PlaceOrderRequest): 
       return reject('DUPLICATE_ORDER', 'This request id is already in use.');
     case 'DUPLICATE':
       return answerRepeatOrDuplicate(deps, req);
+  }
+}
+
+/**
+ * A reserve that failed here (a stalled cache timed out) may still run there: the buyer is told UNAVAILABLE,
+ * "nothing was taken", so whatever it takes is withdrawn behind it. Left alone, it would hold a unit no
+ * message will ever ask for, and keep its buyer out of the sale (DUPLICATE_ORDER) until the reconciler
+ * expired it.
+ */
+async function reserveOrWithdraw(cache: StockCache, req: PlaceOrderRequest, now: number) {
+  try {
+    return await cache.reserve(req.seckillGoodId, req.userId, req.uuid, now);
+  } catch (err) {
+    cache.withdraw(req.seckillGoodId, req.userId, req.uuid, now).catch(() => undefined);
+    throw err;
   }
 }
 

@@ -52,6 +52,12 @@ export interface StockCache {
    */
   release(seckillGoodId: number, uuids: readonly string[]): Promise<number>;
   /**
+   * After a `reserve(seckillGoodId, userId, uuid, now)` that failed at the caller (it may have run, or may
+   * still run): give back the unit it took, if the reservation is still exactly as that call wrote it. Ordered
+   * after that reserve (same connection), so a reserve that runs late is withdrawn too. 1 if a unit came back.
+   */
+  withdraw(seckillGoodId: number, userId: number, uuid: string, now: number): Promise<number>;
+  /**
    * These reservations became orders: drop their reservation records, keep the units taken and the buyers
    * remembered. Idempotent.
    */

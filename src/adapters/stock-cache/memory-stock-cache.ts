@@ -43,6 +43,16 @@ export function createMemoryStockCache(): StockCache {
       return { kind: 'RESERVED', stockLeft: good.stock };
     },
 
+    async withdraw(seckillGoodId, userId, uuid, now) {
+      const good = goods.get(seckillGoodId);
+      const held = good?.reservations.get(uuid);
+      if (!good || !held || held.userId !== userId || held.at !== now) return 0;
+      good.reservations.delete(uuid);
+      good.buyers.delete(userId);
+      good.stock += 1;
+      return 1;
+    },
+
     async release(seckillGoodId, uuids) {
       const good = goods.get(seckillGoodId);
       if (!good) return 0;

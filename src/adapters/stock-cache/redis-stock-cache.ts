@@ -66,6 +66,7 @@ const lua = (name: string): string => readFileSync(new URL(`./${name}.lua`, impo
 const SCRIPTS = {
   seckillReserve: { numberOfKeys: 3, lua: lua('reserve') },
   seckillRelease: { numberOfKeys: 3, lua: lua('release') },
+  seckillWithdraw: { numberOfKeys: 3, lua: lua('withdraw') },
   seckillRestock: { numberOfKeys: 2, lua: lua('restock') },
   seckillLoad: { numberOfKeys: 4, lua: lua('load') },
   seckillRead: { numberOfKeys: 2, lua: lua('read'), readOnly: true },
@@ -75,6 +76,7 @@ const SCRIPTS = {
 interface ScriptCommands {
   seckillReserve(stock: string, buyers: string, resv: string, userId: number, uuid: string, now: number): Promise<number>;
   seckillRelease(stock: string, buyers: string, resv: string, ...uuids: string[]): Promise<number>;
+  seckillWithdraw(stock: string, buyers: string, resv: string, uuid: string, userId: number, now: number): Promise<number>;
   seckillRestock(stock: string, buyers: string, ...userIds: number[]): Promise<number>;
   seckillLoad(stock: string, buyers: string, resv: string, staging: string, ...argv: (string | number)[]): Promise<number>;
   seckillRead(stock: string, resv: string): Promise<[string | null, number]>;
@@ -182,6 +184,10 @@ export function createRedisStockCache(options: RedisStockCacheOptions): StockCac
       return toOutcome(code);
     },
 
+    async withdraw(seckillGoodId, userId, uuid, now) {
+      const k = keysOf(seckillGoodId);
+      return client.seckillWithdraw(k.stock, k.buyers, k.resv, uuid, userId, now).catch(unavailable);
+    },
     async release(seckillGoodId, uuids) {
       if (uuids.length === 0) return 0;
       const k = keysOf(seckillGoodId);

@@ -119,6 +119,27 @@ export function describeStockCache(label: string, makeFresh: MakeFreshStockCache
     });
 
     describe('release', () => {
+      it('a reserve withdrawn as its call wrote it → the unit returns and the buyer may reserve again; twice → 0', async () => {
+        await load(1);
+        await cache.reserve(GOOD, 1, 'uuid-1', T0);
+        expect(await cache.withdraw(GOOD, 1, 'uuid-1', T0)).toBe(1);
+        expect(await cache.read(GOOD)).toEqual({ preStock: 1, inFlight: 0 });
+        expect(await cache.withdraw(GOOD, 1, 'uuid-1', T0)).toBe(0);
+        expect(await cache.read(GOOD)).toEqual({ preStock: 1, inFlight: 0 });
+        expect(await cache.reserve(GOOD, 1, 'uuid-1b', T0)).toEqual({ kind: 'RESERVED', stockLeft: 0 });
+      });
+
+      it('a withdraw of a reservation another call made or moved (a repeat), or of another buyer, or never made → 0, nothing changes', async () => {
+        await load(5);
+        await cache.reserve(GOOD, 1, 'uuid-1', T0);
+        await cache.reserve(GOOD, 1, 'uuid-1', T0 + 500); // the repeat moved it
+        await cache.reserve(GOOD, 2, 'uuid-2', T0);
+        expect(await cache.withdraw(GOOD, 1, 'uuid-1', T0)).toBe(0);
+        expect(await cache.withdraw(GOOD, 3, 'uuid-2', T0)).toBe(0);
+        expect(await cache.withdraw(GOOD, 4, 'uuid-4', T0)).toBe(0);
+        expect(await cache.read(GOOD)).toEqual({ preStock: 3, inFlight: 2 });
+      });
+
       it('a reservation released → the unit returns and the buyer may reserve again', async () => {
         await load(1);
         await cache.reserve(GOOD, 1, 'uuid-1', T0);
