@@ -105,6 +105,21 @@ describe('reconciler expiry', () => {
     expect(await reconcile({ ...deps, bus: after })).toMatchObject({ reservationsExpired: 1 });
   });
 
+  it('a repeat that lands while the reconciler runs (after it listed the reservations) → not expired', async () => {
+    const { deps, store, cache, good, uuid, message, clock } = await setup();
+    clock.advance(GRACE_MS + 1);
+    const racing = {
+      ...cache,
+      reservations: async (id: number) => {
+        const listed = await cache.reservations(id);
+        await cache.reserve(good.id, message.userId, uuid, clock.now().getTime()); // the buyer's repeat
+        return listed;
+      },
+    };
+    expect(await reconcile({ ...deps, cache: racing })).toMatchObject({ reservationsExpired: 0 });
+    expect(await store.getResult(uuid)).toBeNull();
+  });
+
   it('a repeat of the request re-publishes it and starts its grace period again', async () => {
     const { deps, cache, good, uuid, message, clock } = await setup();
     clock.advance(GRACE_MS / 2);

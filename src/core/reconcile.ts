@@ -29,7 +29,7 @@ export interface ReconcileDeps extends CloseOrdersDeps {
     Pick<OrderStore, 'overdueOrders' | 'listGoods' | 'getResult' | 'decideFail' | 'liveBuyers' | 'liveOrderNos' | 'getGood'> &
     Pick<OrderStore, 'getOrder' | 'recordPayment' | 'openPaymentIntents' | 'settlePaymentIntent'>;
   payments: Pick<PaymentProvider, 'findCharge' | 'refund'>;
-  cache: CloseOrdersDeps['cache'] & Pick<StockCache, 'reservations' | 'settle' | 'release' | 'read' | 'load'>;
+  cache: CloseOrdersDeps['cache'] & Pick<StockCache, 'reservations' | 'reservationOf' | 'settle' | 'release' | 'read' | 'load'>;
   bus: CloseOrdersDeps['bus'] & Pick<OrderBus, 'publishResults' | 'pendingDrainedAt'>;
   /** How long after making a reservation an api may still publish it; younger reservations are left alone. */
   graceMs: number;
@@ -113,6 +113,9 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
             report.expiriesDeferred++;
             continue;
           }
+          // A repeat of the request since the list was read has published it again (and moved its time).
+          const now = await deps.cache.reservationOf(good.id, r.uuid);
+          if (now?.at !== r.at) continue;
           result = await deps.store.decideFail({ uuid: r.uuid, userId: r.userId, seckillGoodId: good.id }, 'EXPIRED');
           if (result.reason === 'EXPIRED') {
             report.reservationsExpired++;
