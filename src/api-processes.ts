@@ -8,9 +8,15 @@
  * - SIGTERM / SIGINT: no more forks; every api process gets SIGTERM and drains as a single process does
  *   (stops taking requests, answers those in hand, publishes its last batch); the primary's own roles stop
  *   after the last api process has exited.
+ * - A scrape of /metrics, whichever api process takes it, answers with the sum over every api process and
+ *   the primary (cluster-metrics.ts); `scrape` gives the same to the primary's own metrics port.
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
+import { prometheusContentType, type Registry } from 'prom-client';
+import type { Config } from './config.ts';
+import { serveClusterMetrics } from './entry-points/cluster-metrics.ts';
+import { startMetricsServer, type MetricsServer } from './entry-points/metrics-server.ts';
 
 /** A forked process that lived at least this long resets the restart wait. */
 const STABLE_AFTER_MS = 10_000;
@@ -22,17 +28,24 @@ const DRAIN_DEADLINE_MS = 20_000;
 export interface ApiProcesses {
   /** Sends SIGTERM to every api process and resolves once all have exited. */
   stop(): Promise<void>;
+  /** The metrics of every api process and of `ownMetrics`, summed; never fails. */
+  scrape(): Promise<string>;
 }
 
-export function forkApiProcesses(count: number, logger: Logger): ApiProcesses {
+/** `ownMetrics`: the primary's registry (its own roles and process), counted once in every scrape. */
+export function forkApiProcesses(count: number, logger: Logger, ownMetrics: Registry): ApiProcesses {
   const log = logger.child({ component: 'api-processes' });
+  const { scrape } = serveClusterMetrics(ownMetrics, {
+    onLate: (pid, usedLast) => log.warn({ pid, usedLast }, 'an api process gave no metrics within the scrape deadline'),
+  });
   let stopping = false;
   let quickExits = 0;
   const startedAt = new Map<Worker, number>();
 
   const fork = () => {
     // The forked process runs main.ts again: as a cluster worker with the api role only, it never forks.
-    const worker = cluster.fork({ SECKILL_ROLES: 'api' });
+    // METRICS_PORT is the primary's: there it serves the sum over every process, as PORT/metrics does.
+    const worker = cluster.fork({ SECKILL_ROLES: 'api', METRICS_PORT: '' });
     startedAt.set(worker, Date.now());
     worker.on('exit', (code, signal) => {
       const lived = Date.now() - (startedAt.get(worker) ?? 0);
@@ -50,6 +63,7 @@ export function forkApiProcesses(count: number, logger: Logger): ApiProcesses {
   log.info({ processes: count }, 'api processes forked');
 
   return {
+    scrape,
     async stop() {
       stopping = true;
       const running = [...startedAt.keys()];
@@ -72,6 +86,16 @@ export function forkApiProcesses(count: number, logger: Logger): ApiProcesses {
       );
     },
   };
+}
+
+/** METRICS_PORT, when set, of a forking primary: the same sum over every process as PORT/metrics answers. */
+export async function startClusterMetricsPort(processes: ApiProcesses, config: Config, logger: Logger): Promise<MetricsServer | undefined> {
+  if (config.metricsPort === undefined) return undefined;
+  if (config.mode === 'services' && !config.metricsToken) logger.warn('METRICS_TOKEN is not set: the metrics port is open to anyone who reaches it');
+  return startMetricsServer(
+    { registry: { metrics: () => processes.scrape(), contentType: prometheusContentType }, token: config.metricsToken },
+    { host: config.host, port: config.metricsPort },
+  );
 }
 
 /** True in a process forked by forkApiProcesses. */

@@ -6,11 +6,12 @@
 import cluster from 'node:cluster';
 import { isatty } from 'node:tty';
 import pino from 'pino';
-import { forkApiProcesses, isForkedApiProcess } from './api-processes.ts';
+import { forkApiProcesses, isForkedApiProcess, startClusterMetricsPort } from './api-processes.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { startApp, type RunningApp } from './compose.ts';
 import { formatLogLine, prettyStdout } from './entry-points/log-format.ts';
 import { droppedNotice, openLogSink } from './entry-points/log-sink.ts';
+import { createMetrics } from './entry-points/metrics.ts';
 
 /**
  * Log lines and the banner go to stdout through one sink that never blocks nor throws (log-sink.ts): a log
@@ -72,9 +73,13 @@ async function main() {
   // SECKILL_API_PROCESSES > 1: this process forks the api processes and runs only the other roles itself.
   const forking = config.roles.includes('api') && config.apiProcesses > 1 && !isForkedApiProcess();
   const ownRoles = forking ? config.roles.filter((r) => r !== 'api') : config.roles;
-  const app = ownRoles.length > 0 ? await startApp({ ...config, roles: ownRoles }, logger) : undefined;
+  // A forking primary opens METRICS_PORT itself, below, for the sum over every api process.
+  const app = ownRoles.length > 0 ? await startApp({ ...config, roles: ownRoles, ...(forking ? { metricsPort: undefined } : {}) }, logger) : undefined;
   // Forked after this process's own roles are up (migrations applied once, not raced by N processes).
-  const apiProcesses = forking ? forkApiProcesses(config.apiProcesses, logger) : undefined;
+  const apiProcesses = forking ? forkApiProcesses(config.apiProcesses, logger, (app?.metrics ?? createMetrics({ defaults: true })).registry) : undefined;
+  const clusterMetricsPort = apiProcesses ? await startClusterMetricsPort(apiProcesses, config, logger) : undefined;
+  if (app && clusterMetricsPort) app.metricsUrl = `http://${config.host}:${clusterMetricsPort.port}`;
+  if (!app && clusterMetricsPort) logger.info({ url: `http://${config.host}:${clusterMetricsPort.port}/metrics` }, 'metrics of every api process');
   if (app && (!isForkedApiProcess() || cluster.worker?.id === 1)) sink.write(banner(app) + '\n');
 
   let stopping = false;
@@ -92,6 +97,7 @@ async function main() {
     (async () => {
       await apiProcesses?.stop();
       await app?.stop();
+      await clusterMetricsPort?.close();
     })().then(
       () => {
         logger.info('stopped');

@@ -16,7 +16,8 @@ export interface MetricsServer {
 const error = (code: string, message: string) => JSON.stringify({ error: { code, message } });
 
 export async function startMetricsServer(
-  deps: { registry: Registry; token: string | undefined },
+  // A process's registry, or anything that answers like one (the sum over the api processes of a cluster).
+  deps: { registry: Pick<Registry, 'metrics' | 'contentType'>; token: string | undefined },
   opts: { host: string; port: number },
 ): Promise<MetricsServer> {
   const server = http.createServer((req, res) => {

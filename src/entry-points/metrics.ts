@@ -1,11 +1,29 @@
 /** Prometheus metrics of one process (its own registry, so several apps can live in one test process). */
+import cluster from 'node:cluster';
 import { timingSafeEqual } from 'node:crypto';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Aggregator } from 'prom-client';
 import type { QueueDepths } from '../core/ports.ts';
+import { joinClusterMetrics } from './cluster-metrics.ts';
+
+/**
+ * How a scrape of several api processes (cluster-metrics.ts) sums up a process gauge where prom-client's
+ * own choice misleads. Its event-loop lag is averaged over the processes: one CPU-bound process among
+ * several would hide behind the idle ones, so the worst one counts. File descriptor limits: the tightest.
+ */
+const ACROSS_PROCESSES: Record<string, Aggregator> = {
+  ...Object.fromEntries(['', '_mean', '_stddev', '_p50', '_p90', '_p99'].map((s) => [`seckill_process_nodejs_eventloop_lag${s}_seconds`, 'max'])),
+  seckill_process_process_max_fds: 'min',
+};
 
 export function createMetrics(opts: { defaults?: boolean } = {}) {
   const registry = new Registry();
-  if (opts.defaults) collectDefaultMetrics({ register: registry, prefix: 'seckill_process_' });
+  if (opts.defaults) {
+    collectDefaultMetrics({ register: registry, prefix: 'seckill_process_' });
+    for (const [name, aggregator] of Object.entries(ACROSS_PROCESSES)) {
+      const metric = registry.getSingleMetric(name) as { aggregator?: Aggregator } | undefined;
+      if (metric) metric.aggregator = aggregator;
+    }
+  }
   const seckillRequests = new Counter({
     name: 'seckill_requests_total',
     help: 'Seckill order requests by outcome (QUEUED, REPEAT, SOLD_OUT, DUPLICATE_ORDER, NOT_STARTED, ENDED, NOT_FOUND)',
@@ -31,6 +49,7 @@ export function createMetrics(opts: { defaults?: boolean } = {}) {
     buckets: [1, 5, 10, 25, 50, 100, 250, 500, 1000],
     registers: [registry],
   });
+  // Summed over the processes of a scrape (prom-client's default): the sockets they hold together.
   const wsSockets = new Gauge({ name: 'seckill_ws_sockets', help: 'Result sockets held', registers: [registry] });
   const resultsPushed = new Counter({ name: 'seckill_ws_results_pushed_total', help: 'Results sent over WebSocket', registers: [registry] });
   const reconcilerRepairs = new Counter({
@@ -39,7 +58,9 @@ export function createMetrics(opts: { defaults?: boolean } = {}) {
     labelNames: ['kind'] as const,
     registers: [registry],
   });
-  return { registry, reconcilerRepairs, seckillRequests, httpDuration, ordersProcessed, batchSize, wsSockets, resultsPushed };
+  // An api process forked on a shared port answers a scrape for all of them, through the primary.
+  const scrape = cluster.isWorker ? joinClusterMetrics(registry) : () => registry.metrics();
+  return { registry, scrape, reconcilerRepairs, seckillRequests, httpDuration, ordersProcessed, batchSize, wsSockets, resultsPushed };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
@@ -61,6 +82,8 @@ const QUEUE_LABELS: Record<keyof QueueDepths, string> = {
 export function reportQueueDepths(metrics: Metrics, read: () => Promise<QueueDepths>): void {
   new Gauge({
     name: 'seckill_bus_queue_messages',
+    // The same broker-wide figure from each process that reports it: summed, it would count twice.
+    aggregator: 'max',
     help: 'Messages waiting on each durable queue, broker-wide (pending_orders, dead_orders, pay_timers, due_timeouts, dead_timeouts, alerts)',
     labelNames: ['queue'] as const,
     registers: [metrics.registry],

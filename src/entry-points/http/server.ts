@@ -93,7 +93,8 @@ export async function buildHttpServer(deps: RouteDeps, opts: HttpServerOptions):
       return sendError(reply, 'UNAUTHORIZED', 'The metrics need their bearer token (METRICS_TOKEN).');
     }
     reply.header('Content-Type', opts.metrics.registry.contentType);
-    return opts.metrics.registry.metrics();
+    // In an api process forked on a shared port: every process's figures, whichever one takes the scrape.
+    return opts.metrics.scrape();
   });
 
   registerRoutes(app, deps);
