@@ -43,9 +43,16 @@ export interface OrderActionRecord {
   outcome?: { status: number; orderStatus?: string; refunded?: boolean };
 }
 
+/** One moment of the run as a buyer saw it: an answer to a buy (with how long it took) or a final result. */
+export type TimelineEvent =
+  | { at: number; kind: 'buy'; answer: string; ms: number }
+  | { at: number; kind: 'result'; status: 'SUCCESS' | 'FAIL' };
+
 export interface History {
   requests: RequestRecord[];
   actions: OrderActionRecord[];
+  /** Every buy answer and every first result, in time order (for the run's report). */
+  timeline: TimelineEvent[];
   /** Answers with status 500 (a bug, whatever the fault). */
   serverErrors: string[];
 }
@@ -68,7 +75,10 @@ const FINAL = new Set(['SUCCESS', 'FAIL']);
 const GIVE_UP_MS = 180_000;
 
 export function startBuyers(opts: BuyersOptions): { history: History; stop(): Promise<void> } {
-  const history: History = { requests: [], actions: [], serverErrors: [] };
+  const history: History = { requests: [], actions: [], timeline: [], serverErrors: [] };
+  const firstResult = (rec: RequestRecord, status: 'SUCCESS' | 'FAIL') => {
+    if (rec.finals.length === 1) history.timeline.push({ at: Date.now(), kind: 'result', status });
+  };
   let stopped = false;
   const { client, random } = opts;
 
@@ -104,6 +114,7 @@ export function startBuyers(opts: BuyersOptions): { history: History; stop(): Pr
         const f = JSON.parse((data as Buffer).toString('utf8')) as { uuid?: string; status?: string; orderNo?: string; reason?: string };
         if (f.uuid === rec.uuid && f.status && FINAL.has(f.status)) {
           rec.finals.push({ via: 'ws', status: f.status as 'SUCCESS' | 'FAIL', ...(f.orderNo ? { orderNo: f.orderNo } : {}), ...(f.reason ? { reason: f.reason } : {}) });
+          firstResult(rec, f.status as 'SUCCESS' | 'FAIL');
         }
       } catch {
         /* not a result frame */
@@ -119,7 +130,12 @@ export function startBuyers(opts: BuyersOptions): { history: History; stop(): Pr
     const closeSocket = random.chance(opts.socketShare ?? 0.3) ? watchSocket(rec, buyer.token) : () => undefined;
     try {
       const a = await untilAnswered(
-        () => client.call('POST', '/api/seckill/orders', { token: buyer.token, body: { seckillGoodId: goodId, uuid: rec.uuid } }),
+        async () => {
+          const started = Date.now();
+          const answer = await client.call('POST', '/api/seckill/orders', { token: buyer.token, body: { seckillGoodId: goodId, uuid: rec.uuid } });
+          history.timeline.push({ at: Date.now(), kind: 'buy', answer: describeAnswer(answer), ms: Date.now() - started });
+          return answer;
+        },
         rec.answers,
         'POST /api/seckill/orders',
       );
@@ -144,6 +160,7 @@ export function startBuyers(opts: BuyersOptions): { history: History; stop(): Pr
       const a = await client.call('GET', `/api/seckill/results/${rec.uuid}?seckillGoodId=${rec.goodId}`, { token: buyer.token });
       if (a.kind === 'http' && a.status === 200 && FINAL.has(String(a.body.status))) {
         rec.finals.push(finalOf(a.body, 'poll'));
+        firstResult(rec, rec.finals[0]!.status);
         return;
       }
       if (a.kind === 'http' && a.status >= 500 && a.status !== 503) note([], a, 'GET /api/seckill/results');

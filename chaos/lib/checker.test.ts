@@ -47,6 +47,7 @@ function consistent(): { s: Snapshot; h: History } {
       { orderNo: 'o1', userId: 10, kind: 'pay', answers: ['200'], outcome: { status: 200, orderStatus: 'PAID' } },
       { orderNo: 'o3', userId: 10, kind: 'cancel', answers: ['503 UNAVAILABLE', '200'], outcome: { status: 200, orderStatus: 'CANCELLED' } },
     ],
+    timeline: [],
     serverErrors: [],
   };
   return { s, h };
