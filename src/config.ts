@@ -5,6 +5,7 @@
 import os from 'node:os';
 import { z } from 'zod';
 import { parsePgServers, PgUrlError } from './adapters/database/pg-hosts.ts';
+import { AmqpUrlError, parseAmqpNodes } from './adapters/order-bus/rabbitmq-nodes.ts';
 
 const ROLES = ['api', 'worker', 'ws'] as const;
 export type ProcessRole = (typeof ROLES)[number];
@@ -48,7 +49,18 @@ const schema = z.object({
     .pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'host:port')).min(1))
     .optional(),
   REDIS_READ_FROM_REPLICAS: flag.default(false),
-  AMQP_URL: z.string().default('amqp://guest:guest@127.0.0.1:5672'),
+  /** One node, or the nodes of one cluster comma-separated (docs/operations.md, RabbitMQ cluster). */
+  AMQP_URL: z
+    .string()
+    .default('amqp://guest:guest@127.0.0.1:5672')
+    .superRefine((url, ctx) => {
+      try {
+        parseAmqpNodes(url);
+      } catch (err) {
+        if (!(err instanceof AmqpUrlError)) throw err;
+        ctx.addIssue({ code: 'custom', message: err.message });
+      }
+    }),
   AMQP_PREFIX: z.string().max(64).default('seckill.'),
   AMQP_QUEUE_TYPE: z.enum(['classic', 'quorum']).default('classic'),
   /** RabbitMQ's management API (comma-separated for several nodes); default: port 15672 of each AMQP host. */
@@ -134,6 +146,7 @@ export type Config = Readonly<{
   redisClusterNodes: readonly Readonly<{ host: string; port: number }>[] | undefined;
   /** The displayed pre-stock is read from replicas (cluster only); reservations always go to masters. */
   redisReadFromReplicas: boolean;
+  /** As written: one node, or the nodes of one cluster (the bus reads the list). */
   amqpUrl: string;
   amqpPrefix: string;
   /** Durable queues are declared classic or quorum (replicated); the type of an existing queue cannot change. */

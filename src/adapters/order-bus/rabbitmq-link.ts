@@ -1,17 +1,23 @@
 /**
- * One RabbitMQ connection that heals: it reconnects with backoff (amqplib's own recovery), and on every
- * (re)connect re-asserts the topology, opens a fresh confirm channel for publishes and re-attaches every
- * open subscription. While it is down, publishes fail at once instead of waiting for the broker.
+ * One RabbitMQ connection that heals: it moves over the nodes of the cluster with backoff
+ * (rabbitmq-node-walk.ts), and on every (re)connect re-asserts the topology, opens a fresh confirm channel
+ * for publishes and re-attaches every open subscription. While it is down, new publishes fail at once
+ * instead of waiting for the broker; those already written when it went are published again on the next
+ * connection (rabbitmq-publish.ts).
  *
  * Why a channel error recycles the whole connection: a channel the broker closed (a deleted queue, a
  * protocol error) would otherwise leave a consumer silently gone; reconnecting re-runs the one place
  * that knows how to rebuild everything.
  */
 import type { Duplex } from 'node:stream';
-import { connect } from 'amqplib';
-import type { Channel, ChannelModel, ConfirmChannel, Options, RecoveringChannelModel } from 'amqplib';
-import { SeckillError } from '../../core/errors.ts';
+import type { Channel, ChannelModel, ConfirmChannel } from 'amqplib';
 import { assertAlertQueue, assertTopology, type TopologyNames } from './rabbitmq-topology.ts';
+import type { AmqpNode } from './rabbitmq-nodes.ts';
+import { walkNodes } from './rabbitmq-node-walk.ts';
+import { confirmedPublisher, unavailable, until, type Publish, type PublishSession } from './rabbitmq-publish.ts';
+
+export { heartbeatMsOf } from './rabbitmq-node-walk.ts';
+export { unavailable, type PublishOptions } from './rabbitmq-publish.ts';
 
 /** The subset of a pino logger the bus uses. */
 export interface BusLogger {
@@ -27,14 +33,11 @@ export interface Attachment {
   attach(model: ChannelModel): Promise<void>;
 }
 
-interface Session {
+interface Session extends PublishSession {
   model: ChannelModel;
-  pub: ConfirmChannel;
-  /** messageIds of mandatory publishes the broker returned as unroutable (the return precedes the ack). */
-  returned: Set<string>;
-  /** Set while the socket buffer is full: publishes wait for 'drain' (or the channel's end). */
-  drained: Promise<void> | null;
-  blocked: boolean;
+  /** A fresh publish channel being opened (after a nack), and when the current one was opened. */
+  renewing: Promise<void> | null;
+  pubOpenedAt: number;
   /**
    * Every consumer and subscriber is attached again. Publishing opens earlier (a handler's retry needs it);
    * "connected" waits for this, so nothing told the bus is up publishes before this process listens again.
@@ -43,26 +46,20 @@ interface Session {
 }
 
 export interface LinkOptions {
-  url: string;
+  /** The nodes of one cluster (rabbitmq-nodes.ts), tried in this order at start. */
+  nodes: readonly AmqpNode[];
   names: TopologyNames;
   logger: BusLogger;
-  /** Connection attempts at start before giving up (later outages are retried forever). */
+  /** Rounds over the node list at start before giving up (later outages are retried forever). */
   connectRetries: number;
   /** A publish not confirmed by then rejects (UNAVAILABLE); the message may still arrive. Default 5 s. */
   confirmTimeoutMs?: number;
 }
 
-export interface PublishOptions {
-  headers?: Record<string, unknown>;
-  toQueue?: boolean;
-  /** Not written to the socket after this moment (epoch ms): rejects UNAVAILABLE, not sent. */
-  sendBy?: number;
-}
-
 export interface Link {
   readonly attachments: Set<Attachment>;
   /** Persistent, JSON, confirmed. `toQueue` publishes are mandatory: an unroutable message rejects. */
-  publish(exchange: string, routingKey: string, body: Buffer, opts?: PublishOptions): Promise<void>;
+  publish: Publish;
   /** A channel whose unexpected end recycles the connection. */
   openChannel(model: ChannelModel, purpose: string): Promise<Channel>;
   closeChannel(channel: Channel): Promise<void>;
@@ -72,18 +69,13 @@ export interface Link {
   recycle(model: ChannelModel, reason: string): void;
   isConnected(): boolean;
   whenConnected(): Promise<void>;
+  /** `host:port` of the node the link is connected to, null while it is not. */
+  node(): string | null;
   /** Test hook: destroy the socket as a broker crash would; refuse reconnects for `outageMs`. */
   simulateConnectionLoss(outageMs: number): void;
   readonly closed: boolean;
   close(): Promise<void>;
 }
-
-const RECONNECT = { initialDelay: 100, maxDelay: 5000, factor: 2, jitter: 0.2 };
-const HEARTBEAT_SECONDS = '10';
-const CONNECT_TIMEOUT_MS = 5000;
-
-export const unavailable = (message: string, cause?: unknown): SeckillError =>
-  new SeckillError('UNAVAILABLE', message, cause === undefined ? {} : { cause });
 
 export async function openLink(opts: LinkOptions): Promise<Link> {
   const { names, logger } = opts;
@@ -93,11 +85,9 @@ export async function openLink(opts: LinkOptions): Promise<Link> {
   let session: Session | null = null;
   let closed = false;
   let outageUntil = 0;
-  let messageSeq = 0;
   let waiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
-
-  const url = withHeartbeat(opts.url);
-  const where = redactedHost(opts.url);
+  /** Publishes waiting for a connection to write their copy again on. */
+  const publishWaiters = new Set<(s: Session | null) => void>();
 
   async function openChannel(model: ChannelModel, purpose: string): Promise<Channel> {
     const channel = await model.createChannel();
@@ -132,7 +122,7 @@ export async function openLink(opts: LinkOptions): Promise<Link> {
   /** Runs on every successful TCP+AMQP connect, before the connection counts as up. */
   async function setUp(model: ChannelModel): Promise<void> {
     let lost = false;
-    // Recovery binds its own listeners only after setup: without these an error during setup would throw.
+    // This link's own view of the connection: an error or a close during the set-up fails the set-up.
     model.on('error', (err: Error) => {
       lost = true;
       if (session?.model === model) session = null;
@@ -151,12 +141,17 @@ export async function openLink(opts: LinkOptions): Promise<Link> {
     await closeChannel(admin);
     await assertAlertQueue(model, names);
 
-    const pub = await model.createConfirmChannel();
-    watchChannel(model, pub, 'publish');
-    const s: Session = { model, pub, returned: new Set(), drained: null, blocked: false, ready: false };
-    pub.on('return', (msg: { properties: { messageId?: unknown } }) => {
-      if (typeof msg.properties.messageId === 'string') s.returned.add(msg.properties.messageId);
-    });
+    const s = {
+      model,
+      returned: new Set<string>(),
+      drained: null,
+      blocked: false,
+      lost: false,
+      ready: false,
+      renewing: null,
+      pubOpenedAt: Date.now(),
+    } as Omit<Session, 'pub'> as Session;
+    s.pub = await openPublishChannel(s);
     model.on('blocked', (reason: string) => {
       s.blocked = true;
       logger.warn({ reason }, 'rabbitmq blocked publishes');
@@ -170,6 +165,7 @@ export async function openLink(opts: LinkOptions): Promise<Link> {
 
     // Publishing is open before consumers re-attach: a handler's retry needs it.
     session = s;
+    for (const w of [...publishWaiters]) w(s);
     try {
       for (const attachment of [...attachments]) await attachment.attach(model);
     } catch (err) {
@@ -182,9 +178,43 @@ export async function openLink(opts: LinkOptions): Promise<Link> {
     for (const w of waiters.splice(0)) w.resolve();
   }
 
+  async function openPublishChannel(s: Session): Promise<ConfirmChannel> {
+    const pub = await s.model.createConfirmChannel();
+    watchChannel(s.model, pub, 'publish');
+    // The session is lost with the channel it publishes on, not with one it has replaced.
+    pub.on('close', () => {
+      if (s.pub === pub) s.lost = true;
+    });
+    pub.on('return', (msg: { properties: { messageId?: unknown } }) => {
+      if (typeof msg.properties.messageId === 'string') s.returned.add(msg.properties.messageId);
+    });
+    return pub;
+  }
+
+  function renew(ps: PublishSession, nacked: ConfirmChannel): void {
+    const s = ps as Session;
+    if (s.renewing || s.pub !== nacked || s.lost || closed) return;
+    s.renewing = (async () => {
+      // Not more often than every 200 ms: while a queue elects its leader, a new channel may nack again.
+      await new Promise((r) => setTimeout(r, Math.max(0, s.pubOpenedAt + 200 - Date.now())));
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by the connection's events during the wait above
+      if (s.lost || closed) return;
+      logger.warn({}, 'rabbitmq nacked a publish: publishing on a fresh channel');
+      const pub = await openPublishChannel(s);
+      s.pub = pub;
+      s.pubOpenedAt = Date.now();
+      // Its unconfirmed publishes end as "lost" and are written again on the new one.
+      await closeChannel(nacked);
+    })()
+      .catch((err: unknown) => recycle(s.model, `could not open a fresh publish channel: ${String(err)}`))
+      .finally(() => {
+        s.renewing = null;
+      });
+  }
+
   function current(): Session {
     if (closed) throw unavailable('The order bus is closed.');
-    if (!session) throw unavailable('RabbitMQ is not connected; reconnecting.');
+    if (!session || session.lost) throw unavailable('RabbitMQ is not connected; reconnecting.');
     return session;
   }
 
@@ -194,81 +224,39 @@ export async function openLink(opts: LinkOptions): Promise<Link> {
     return s;
   }
 
-  async function publish(
-    exchange: string,
-    routingKey: string,
-    body: Buffer,
-    o: PublishOptions = {},
-  ): Promise<void> {
-    let s = usable();
-    while (s.drained) {
-      await s.drained;
-      s = usable();
+  async function nextSession(deadlineAt: number): Promise<Session | null> {
+    const s = session;
+    if (closed) return null;
+    if (s && !s.lost) {
+      if (!s.renewing) return s;
+      await until(s.renewing, deadlineAt);
+      return Date.now() < deadlineAt ? nextSession(deadlineAt) : null;
     }
-    // Checked in the same turn as the write below: a frame that goes out is never later than this.
-    if (o.sendBy !== undefined && Date.now() > o.sendBy) throw unavailable('The message was not sent in time; nothing of it was published.');
-    const messageId = o.toQueue ? `m${++messageSeq}` : undefined;
-    const props: Options.Publish = { persistent: true, contentType: 'application/json', mandatory: o.toQueue === true };
-    if (messageId) props.messageId = messageId;
-    if (o.headers) props.headers = o.headers;
-    const session = s;
-    return new Promise<void>((resolve, reject) => {
-      // No confirm in time (a stalled broker, a dead socket not yet noticed): the caller hears UNAVAILABLE.
-      // The broker may still take the message, so callers treat this as "unknown", not "not sent".
-      const deadline = setTimeout(() => {
-        reject(new SeckillError('UNAVAILABLE', 'RabbitMQ did not confirm the message in time.', { details: { unconfirmed: true } }));
-      }, confirmTimeoutMs);
-      const confirmed = (err: unknown): void => {
-        clearTimeout(deadline);
-        if (err) reject(unavailable('RabbitMQ did not confirm the message.', err));
-        else if (messageId && session.returned.delete(messageId)) reject(unavailable(`No queue took the message (${routingKey}).`));
-        else resolve();
+    return new Promise((resolve) => {
+      const done = (s: Session | null): void => {
+        clearTimeout(timer);
+        publishWaiters.delete(done);
+        resolve(s);
       };
-      try {
-        const writable = session.pub.publish(exchange, routingKey, body, props, confirmed);
-        if (!writable && !session.drained) session.drained = waitForDrain(session);
-      } catch (err) {
-        clearTimeout(deadline);
-        reject(unavailable('RabbitMQ publish failed.', err));
-      }
+      const timer = setTimeout(() => done(null), Math.max(0, deadlineAt - Date.now()));
+      publishWaiters.add(done);
     });
   }
 
-  function waitForDrain(s: Session): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const done = (): void => {
-        s.pub.off('drain', done);
-        s.pub.off('close', done);
-        s.drained = null;
-        resolve();
-      };
-      s.pub.on('drain', done);
-      s.pub.on('close', done);
-    });
-  }
+  const publish = confirmedPublisher({ usable, next: nextSession, renew }, confirmTimeoutMs, logger);
 
-  const recovering: RecoveringChannelModel = await connect(url, {
-    // A batch is several TCP segments: with Nagle on, the last one waits for the broker's delayed ACK
-    // (~40 ms on Linux), and so does every confirm. Measured: a 2.4 KB batch took 45 ms to confirm, 2.5 ms with this.
-    noDelay: true,
-    // Connect deadline (TCP + AMQP handshake); recovery retries after it.
-    timeout: CONNECT_TIMEOUT_MS,
-    recovery: { ...RECONNECT, initialMaxRetries: opts.connectRetries, waitForConnect: false, setup: setUp },
+  const walk = walkNodes({
+    nodes: opts.nodes,
+    logger,
+    startRetries: opts.connectRetries,
+    setUp,
   });
-  recovering.on('error', () => undefined); // already logged by the per-connection listener
-  recovering.on('connect', () => logger.info({ where }, 'rabbitmq connected, topology asserted'));
-  recovering.on('disconnect', (err: Error) => logger.warn({ where, err: String(err) }, 'rabbitmq disconnected'));
-  recovering.on('connect-failed', (err: Error) => logger.warn({ where, err: String(err) }, 'rabbitmq connect failed'));
-  recovering.on('reconnect-scheduled', (info: { attempt: number; delay: number }) =>
-    logger.info({ where, attempt: info.attempt, delayMs: info.delay }, 'rabbitmq reconnect scheduled'),
-  );
-  recovering.on('reconnect-failed', (err: Error) => logger.error({ where, err: String(err) }, 'rabbitmq gave up reconnecting'));
   try {
-    await recovering.waitForConnect();
+    await walk.started;
   } catch (cause) {
     closed = true;
-    await recovering.close().catch(() => undefined);
-    throw unavailable(`Cannot connect to RabbitMQ at ${where}.`, cause);
+    await walk.close();
+    throw unavailable(`Cannot connect to RabbitMQ at ${opts.nodes.map((n) => n.label).join(', ')}.`, cause);
   }
 
   return {
@@ -279,6 +267,7 @@ export async function openLink(opts: LinkOptions): Promise<Link> {
     recycle,
     model: () => current().model,
     isConnected: () => session?.ready === true,
+    node: () => (session?.ready ? (walk.node()?.label ?? null) : null),
     whenConnected() {
       if (closed) return Promise.reject(unavailable('The order bus is closed.'));
       if (session?.ready) return Promise.resolve();
@@ -301,27 +290,12 @@ export async function openLink(opts: LinkOptions): Promise<Link> {
       const pending = waiters;
       waiters = [];
       for (const w of pending) w.reject(unavailable('The order bus is closed.'));
-      await recovering.close();
+      for (const w of [...publishWaiters]) w(null);
+      await walk.close();
     },
   };
 }
 
 function socketOf(model: ChannelModel): Duplex {
   return (model.connection as unknown as { stream: Duplex }).stream;
-}
-
-/** The heartbeat a connection to this URL uses, in ms. */
-export function heartbeatMsOf(url: string): number {
-  return 1000 * Number(new URL(url).searchParams.get('heartbeat') ?? HEARTBEAT_SECONDS);
-}
-
-function withHeartbeat(url: string): string {
-  const u = new URL(url);
-  if (!u.searchParams.has('heartbeat')) u.searchParams.set('heartbeat', HEARTBEAT_SECONDS);
-  return u.toString();
-}
-
-function redactedHost(url: string): string {
-  const u = new URL(url);
-  return `${u.protocol}//${u.host}${u.pathname}`;
 }

@@ -29,12 +29,16 @@ import {
 } from './rabbitmq-topology.ts';
 import { ORDERS, TIMEOUTS, workConsumer } from './rabbitmq-work-consumer.ts';
 import { managementUrlsOf, queueStats, vhostOf } from './rabbitmq-queue-stats.ts';
+import { parseAmqpNodes, type AmqpNode } from './rabbitmq-nodes.ts';
 
 export type { BusLogger } from './rabbitmq-link.ts';
 export { QueueDeclarationConflict } from './rabbitmq-topology.ts';
 
 export interface RabbitOrderBusOptions {
-  /** amqp://user:pass@host:5672/vhost */
+  /**
+   * amqp://user:pass@host:5672/vhost, or the nodes of one cluster, comma-separated (rabbitmq-nodes.ts): a lost
+   * connection moves to another node.
+   */
   url: string;
   /** Prepended to every queue and exchange name (test isolation, several sales on one vhost). Default `seckill.` */
   prefix?: string;
@@ -53,11 +57,11 @@ export interface RabbitOrderBusOptions {
   deliveryLimit?: number;
   /** A publish not confirmed by then rejects with UNAVAILABLE. Default 5 s. */
   confirmTimeoutMs?: number;
-  /** Connection attempts at start before `createRabbitOrderBus` rejects. Default 5 (about 3 s). */
+  /** Rounds of connection attempts over the nodes at start before `createRabbitOrderBus` rejects. Default 5 (about 3 s). */
   connectRetries?: number;
   /**
    * RabbitMQ's management API, asked when the pending queue was last empty (rabbitmq-queue-stats.ts).
-   * Default: port 15672 on the AMQP host, same credentials, statistics every 5 s.
+   * Default: port 15672 on every AMQP host, same credentials, statistics every 5 s.
    */
   management?: { urls?: readonly string[]; statsIntervalMs?: number };
 }
@@ -65,6 +69,8 @@ export interface RabbitOrderBusOptions {
 export interface RabbitOrderBus extends OrderBus {
   readonly names: TopologyNames;
   isConnected(): boolean;
+  /** `host:port` of the node this bus is connected to, null while it is not. */
+  connectedNode(): string | null;
   /** Resolves once connected (at once if connected now). */
   whenConnected(): Promise<void>;
   /** Test hook: destroy the socket as a broker crash would, and refuse to reconnect for `outageMs`. */
@@ -79,19 +85,26 @@ export async function createRabbitOrderBus(options: RabbitOrderBusOptions): Prom
     type: options.queueType ?? 'classic',
     deliveryLimit: options.deliveryLimit ?? Math.max(20, 4 * maxAttempts),
   });
+  let nodes: AmqpNode[];
+  try {
+    nodes = parseAmqpNodes(options.url);
+  } catch (err) {
+    throw unavailable(`RabbitMQ URL not usable: ${err instanceof Error ? err.message : String(err)}`, err);
+  }
+  const first = nodes[0]!.url;
   // A queue declared before as another type would fail every (re)connect: refuse at once, naming the queue.
-  await checkDeclarations(options.url, names);
+  await checkDeclarations(nodes, names);
   const retryBackoff = options.retryBackoff;
   const logger = options.logger ?? silentLogger;
-  const link = await openLink({ url: options.url, names, logger, connectRetries: options.connectRetries ?? 5, ...(options.confirmTimeoutMs ? { confirmTimeoutMs: options.confirmTimeoutMs } : {}) });
+  const link = await openLink({ nodes, names, logger, connectRetries: options.connectRetries ?? 5, ...(options.confirmTimeoutMs ? { confirmTimeoutMs: options.confirmTimeoutMs } : {}) });
 
   const json = (value: unknown): Buffer => Buffer.from(JSON.stringify(value));
   const pendingStats = queueStats({
-    managementUrls: options.management?.urls ?? managementUrlsOf([options.url]),
-    vhost: vhostOf(options.url),
+    managementUrls: options.management?.urls ?? managementUrlsOf(nodes.map((n) => n.url)),
+    vhost: vhostOf(first),
     queue: names.pendingQueue,
     ...(options.management?.statsIntervalMs !== undefined ? { statsIntervalMs: options.management.statsIntervalMs } : {}),
-    heartbeatMs: heartbeatMsOf(options.url),
+    heartbeatMs: heartbeatMsOf(first),
     logger,
   });
 
@@ -138,6 +151,7 @@ export async function createRabbitOrderBus(options: RabbitOrderBusOptions): Prom
     queueDepths: () => queueDepths(link, names),
     pendingDrainedAt: () => pendingStats.drainedAt(),
     isConnected: () => link.isConnected(),
+    connectedNode: () => link.node(),
     ping: async () => {
       if (!link.isConnected()) throw unavailable('RabbitMQ is not connected; reconnecting.');
     },
@@ -263,17 +277,17 @@ async function replay(link: Link, names: TopologyNames, max: number): Promise<nu
 }
 
 /**
- * Declares the topology once on a connection of its own. A broker that cannot be reached is left to the
- * link's reconnects; a queue that exists with other arguments (another type) rejects with
- * QueueDeclarationConflict, which no reconnect can cure.
+ * Declares the topology once on a connection of its own, to the first node that answers. A cluster that
+ * cannot be reached is left to the link's reconnects; a queue that exists with other arguments (another type)
+ * rejects with QueueDeclarationConflict, which no reconnect can cure.
  */
-async function checkDeclarations(url: string, names: TopologyNames): Promise<void> {
+async function checkDeclarations(nodes: readonly AmqpNode[], names: TopologyNames): Promise<void> {
   let model;
-  try {
-    model = await connect(url, { timeout: 5000 });
-  } catch {
-    return;
+  for (const node of nodes) {
+    model = await connect(node.url, { timeout: 5000 }).catch(() => undefined);
+    if (model) break;
   }
+  if (!model) return;
   model.on('error', () => undefined);
   try {
     const channel = await model.createChannel();

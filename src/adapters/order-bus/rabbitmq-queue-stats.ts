@@ -42,9 +42,15 @@ export function queueStats(opts: QueueStatsOptions): QueueStats {
   let emptySince: number | null = null;
   let drained: number | null = null;
   let warned = false;
+  // The node that answered last is asked first: a dead node of a cluster costs one refused (or timed-out)
+  // request once, not on every reading.
+  let first = 0;
 
   async function messagesNow(): Promise<number | null> {
-    for (const base of opts.managementUrls) {
+    const count = opts.managementUrls.length;
+    for (let i = 0; i < count; i++) {
+      const index = (first + i) % count;
+      const base = opts.managementUrls[index]!;
       const u = new URL(base);
       const auth = Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64');
       const url = `${u.protocol}//${u.host}/api/queues/${encodeURIComponent(opts.vhost)}/${encodeURIComponent(opts.queue)}?columns=messages`;
@@ -53,7 +59,10 @@ export function queueStats(opts: QueueStatsOptions): QueueStats {
         if (!res.ok) continue;
         const body = (await res.json()) as { messages?: unknown };
         // A queue that has not reported its figures yet has no `messages`: unknown, not empty.
-        if (typeof body.messages === 'number') return body.messages;
+        if (typeof body.messages === 'number') {
+          first = index;
+          return body.messages;
+        }
       } catch {
         /* the next node may answer */
       }
