@@ -210,18 +210,19 @@ export async function startRabbitCluster(): Promise<RabbitCluster> {
     }
     fs.rmSync(pidFiles.get(node.index)!, { force: true });
   };
+  // A VM killed a moment ago may still be writing its files: retry until the folder empties.
+  const removeDir = () => fs.rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
   const stopSync = () => {
     for (const node of nodes) killSync(node);
-    fs.rmSync(dir, { recursive: true, force: true });
+    removeDir();
   };
   // A run that dies before stop() must not leave nodes behind.
   process.once('exit', stopSync);
   const stop = async () => {
     process.removeListener('exit', stopSync);
     for (const node of nodes) killSync(node);
-    // The VMs' files are let go once they are gone.
     await sleep(300);
-    fs.rmSync(dir, { recursive: true, force: true });
+    removeDir();
   };
 
   try {
