@@ -1,5 +1,5 @@
 /**
- * npm run chaos [-- --short] [--freeze] [--seed N] [--buyers N] [--keep]
+ * npm run chaos [-- --short] [--freeze] [--hosts] [--seed N] [--buyers N] [--keep]
  *
  * A services-mode deployment (2 api, 2 worker and 1 push process under a supervisor that restarts what
  * exits; the second api process forks two as in services mode) on PostgreSQL, Redis and RabbitMQ instances
@@ -12,6 +12,8 @@
  *
  * --short: one fault of each kind (CI runs it after the test suite); the full run fires 10 of each.
  * --freeze: only the freezes and the PostgreSQL crash.
+ * --hosts: every process and engine on a simulated host of its own (lib/hosts.ts, lib/on-hosts.ts), with
+ * partitions between hosts, the kills and the message faults (5 of each; --short: 1).
  */
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -21,9 +23,11 @@ import { parseArgs } from 'node:util';
 import { startBuyers } from './lib/buyers.ts';
 import { check } from './lib/checker.ts';
 import { assertTap, fire, type FiredFault } from './lib/faults.ts';
+import { hostOf } from './lib/hosts.ts';
+import { addressOf, attachedNetwork, placeRoles, runOnHosts } from './lib/on-hosts.ts';
 import { freePort, privatePostgres, privateRabbit, privateRedis } from './lib/private-services.ts';
 import { seededRandom } from './lib/random.ts';
-import { describePlan, FAULT_KINDS, FREEZES, OUTAGES, planFaults, type FaultKind, type PlannedFault } from './lib/schedule.ts';
+import { describePlan, FAULT_KINDS, FREEZES, HOSTS_KINDS, OUTAGES, planFaults, type FaultKind, type PlannedFault } from './lib/schedule.ts';
 import { shopClient } from './lib/shop-client.ts';
 import { createSales, loginAdmin, registerBuyers, type Sale } from './lib/shop-setup.ts';
 import { describeSales, query, repairsFromLogs, settle } from './lib/settle.ts';
@@ -42,11 +46,15 @@ const { values: args } = parseArgs({
     buyers: { type: 'string' },
     keep: { type: 'boolean', default: false },
     freeze: { type: 'boolean', default: false },
+    hosts: { type: 'boolean', default: false },
   },
 });
-const kinds: readonly FaultKind[] = args.freeze ? [...FREEZES, 'postgres-crash'] : FAULT_KINDS;
+const kinds: readonly FaultKind[] = args.freeze ? [...FREEZES, 'postgres-crash'] : args.hosts ? HOSTS_KINDS : FAULT_KINDS;
 const seed = args.seed !== undefined ? Number(args.seed) : Math.floor(Math.random() * 2 ** 31);
-const perKind = args.short ? 1 : 10;
+const perKind = args.short ? 1 : args.hosts ? 5 : 10;
+/** Inside the driver host of a --hosts run: the simulated hosts. */
+const network = attachedNetwork();
+const ROLES = ['api-1', 'api-2', 'worker-1', 'worker-2', 'ws-1'];
 const buyerCount = Number(args.buyers ?? (args.short ? 120 : 200));
 const PAY_TIMEOUT_MS = 8000;
 const WAVE_MS = 75_000;
@@ -56,15 +64,16 @@ const TOKEN_SECRET = 'chaos-run-token-secret-0123456789abcdef';
 async function main(): Promise<number> {
   const random = seededRandom(seed);
   const plan = planFaults(random, perKind, { kinds });
-  say(`seckill chaos run, seed ${seed} (replay: npm run chaos --${args.short ? ' --short' : ''}${args.freeze ? ' --freeze' : ''} --seed ${seed}), ${buyerCount} buyers`);
+  say(`seckill chaos run, seed ${seed} (replay: npm run chaos --${args.short ? ' --short' : ''}${args.freeze ? ' --freeze' : ''}${args.hosts ? ' --hosts' : ''} --seed ${seed}), ${buyerCount} buyers`);
   process.stdout.write(`schedule:\n${describePlan(plan)}\n`);
 
-  const dir = mkdtempSync(path.join(os.tmpdir(), `seckill-chaos-${seed}-`));
+  const dir = mkdtempSync(path.join(network?.dir ?? os.tmpdir(), `seckill-chaos-${seed}-`));
   chmodSync(dir, 0o755);
   const logDir = path.join(dir, 'logs');
   mkdirSync(logDir);
   say(`private services and logs in ${dir}`);
-  const [postgres, redis, rabbit] = await Promise.all([privatePostgres(path.join(dir, 'postgres')), privateRedis(path.join(dir, 'redis')), privateRabbit(dir)]);
+  const on = (name: string) => (network ? hostOf(network, name) : undefined);
+  const [postgres, redis, rabbit] = await Promise.all([privatePostgres(path.join(dir, 'postgres'), on('postgres')), privateRedis(path.join(dir, 'redis'), on('redis')), privateRabbit(dir, on('rabbitmq'))]);
   const services = { postgres, redis, rabbit };
   say(`PostgreSQL ${postgres.url}, Redis ${redis.url}, RabbitMQ ${rabbit.url}`);
 
@@ -94,13 +103,13 @@ async function main(): Promise<number> {
     WS_PORT: String(wsPort),
     LOG_LEVEL: 'info',
   };
-  const specs: RoleSpec[] = [
+  const specs: RoleSpec[] = placeRoles([
     // The second api process forks two on its port, as services mode does by default (one per core).
     ...apiPorts.map((port, i) => ({ name: `api-${i + 1}`, role: 'api' as const, env: { ...common, PORT: String(port), SECKILL_API_PROCESSES: String(i + 1) } })),
     { name: 'worker-1', role: 'worker', env: { ...common } },
     { name: 'worker-2', role: 'worker', env: { ...common } },
     { name: 'ws-1', role: 'ws', env: { ...common } },
-  ];
+  ], network);
   const supervisor = supervise({ root: ROOT, logDir, specs, onEvent: (line) => say(line) });
   let exitCode = 1;
   try {
@@ -108,7 +117,7 @@ async function main(): Promise<number> {
     say(`roles up: ${specs.map((s) => s.name).join(', ')}`);
     await assertTap(rabbit.url, 'seckill.');
 
-    const bases = apiPorts.map((p) => `http://127.0.0.1:${p}`);
+    const bases = apiPorts.map((p, i) => `http://${addressOf(network, `api-${i + 1}`)}:${p}`);
     const client = shopClient(bases, () => random.int(0, 1_000_000));
     const adminToken = await loginAdmin(client, ADMIN);
     const buyers = await registerBuyers(client, buyerCount);
@@ -123,7 +132,7 @@ async function main(): Promise<number> {
       say(`wave ${goods.length / 3}: ${current.map((g) => `sale #${g.id} ${g.stock} units${g.spare ? ' (units to spare)' : ''}`).join(', ')}`);
     };
     await openWave();
-    const run = startBuyers({ client, wsUrl: `ws://127.0.0.1:${wsPort}`, buyers, goodIds: () => current.map((g) => g.id), random, payTimeoutMs: PAY_TIMEOUT_MS });
+    const run = startBuyers({ client, wsUrl: `ws://${addressOf(network, 'ws-1')}:${wsPort}`, buyers, goodIds: () => current.map((g) => g.id), random, payTimeoutMs: PAY_TIMEOUT_MS });
     let waves = Promise.resolve();
     const waveTimer = setInterval(() => {
       // The admin api may be down at that moment (an outage): the wave opens when it answers.
@@ -138,6 +147,7 @@ async function main(): Promise<number> {
       amqpPrefix: 'seckill.',
       payTimeoutMs: PAY_TIMEOUT_MS,
       random,
+      ...(network ? { network } : {}),
     });
     clearInterval(waveTimer);
     await waves;
@@ -157,7 +167,7 @@ async function main(): Promise<number> {
     const restarts = supervisor.processes.map((p) => `${p.spec.name} ×${p.starts - 1}`).join(', ');
     const lines = [
       '',
-      `chaos report (seed ${seed}${args.short ? ', short' : ''})`,
+      `chaos report (seed ${seed}${args.short ? ', short' : ''}${args.hosts ? ', hosts' : ''}, ${((Date.now() - started) / 1000).toFixed(0)} s)`,
       `  faults fired: ${kinds.map((k) => `${k} ${fired.filter((f) => f.kind === k && f.fired).length}`).join(', ')}`,
       `  restarts:     ${restarts}`,
       `  ${Object.entries(report.figures).map(([k, v]) => `${k} ${v}`).join(', ')}`,
@@ -222,4 +232,4 @@ async function runSchedule(plan: PlannedFault[], deps: Parameters<typeof fire>[0
   return fired.sort((a, b) => a.atMs - b.atMs);
 }
 
-process.exitCode = await main();
+process.exitCode = args.hosts && !network ? await runOnHosts(ROLES, say) : await main();

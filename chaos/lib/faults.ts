@@ -14,6 +14,8 @@ import type { PrivatePostgres, PrivateService } from './private-services.ts';
 import type { Random } from './random.ts';
 import type { FaultKind, PlannedFault } from './schedule.ts';
 import type { Supervisor } from './supervisor.ts';
+import type { Network } from './hosts.ts';
+import { cutNetwork } from './partitions.ts';
 
 const exec = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -34,6 +36,8 @@ export interface FaultDeps {
   amqpPrefix: string;
   payTimeoutMs: number;
   random: Random;
+  /** The simulated hosts of a --hosts run (the network faults need them). */
+  network?: Network;
 }
 
 export const TAP_QUEUE = 'chaos.tap.results';
@@ -197,7 +201,7 @@ export async function fire(deps: FaultDeps, f: PlannedFault): Promise<{ detail: 
       detail = kill(deps, 'ws', v);
       break;
     case 'redis-flush':
-      await exec('redis-cli', ['-p', new URL(deps.services.redis.url).port, 'flushall']).catch(() => undefined);
+      await exec('redis-cli', ['-h', new URL(deps.services.redis.url).hostname, '-p', new URL(deps.services.redis.url).port, 'flushall']).catch(() => undefined);
       detail = (await deps.services.redis.isUp()) ? 'FLUSHALL' : null;
       break;
     case 'duplicate-delivery':
@@ -231,6 +235,13 @@ export async function fire(deps: FaultDeps, f: PlannedFault): Promise<{ detail: 
       break;
     case 'freeze-postgres':
       detail = await freezeService(deps.services.postgres, f.downMs ?? 20_000);
+      break;
+    case 'partition-worker-broker':
+    case 'partition-worker-db':
+    case 'partition-api-redis':
+    case 'partition-ws-broker':
+    case 'link-down':
+      detail = await cutNetwork(deps.network, { ...f, kind: f.kind });
       break;
   }
   return detail ? { detail, fired: true } : { detail: 'nothing to act on', fired: false };

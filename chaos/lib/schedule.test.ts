@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from './random.ts';
-import { FAULT_KINDS, OUTAGES, planFaults } from './schedule.ts';
+import { FAULT_KINDS, HOSTS_KINDS, OUTAGES, PARTITIONS, planFaults } from './schedule.ts';
 
 describe('chaos schedule', () => {
   it('one seed gives one schedule; another seed another', () => {
@@ -20,6 +20,17 @@ describe('chaos schedule', () => {
     for (const f of outages) {
       if (f.kind === 'redis-outage') expect(f.downMs).toBeGreaterThanOrEqual(5000);
       if (f.kind === 'postgres-outage') expect(f.downMs).toBeGreaterThanOrEqual(30_000);
+    }
+  });
+
+  it('plans partitions only on simulated hosts, each longer than the run\'s 8 s reconciler grace and at most 30 s', () => {
+    expect(planFaults(seededRandom(5), 3).filter((f) => (PARTITIONS as readonly string[]).includes(f.kind))).toEqual([]);
+    const plan = planFaults(seededRandom(5), 5, { kinds: HOSTS_KINDS });
+    for (const kind of HOSTS_KINDS) expect(plan.filter((f) => f.kind === kind)).toHaveLength(5);
+    expect(plan.filter((f) => f.kind === 'redis-flush')).toEqual([]);
+    for (const f of plan.filter((p) => (PARTITIONS as readonly string[]).includes(p.kind))) {
+      expect(f.downMs).toBeGreaterThan(8000);
+      expect(f.downMs).toBeLessThanOrEqual(30_000);
     }
   });
 });

@@ -8,10 +8,19 @@ import type { Random } from './random.ts';
 
 /** A frozen role or service (SIGSTOP … SIGCONT): it refuses nothing and answers nothing meanwhile. */
 export const FREEZES = ['freeze-api', 'freeze-worker', 'freeze-ws', 'freeze-redis', 'freeze-rabbitmq', 'freeze-postgres'] as const;
-export const OUTAGES = ['rabbitmq-restart', 'redis-outage', 'postgres-outage', 'postgres-crash', ...FREEZES] as const;
+/**
+ * Cuts in the network between simulated hosts (--hosts only, hosts.ts): two hosts exchange no packet either
+ * way while each still reaches everyone else, or one role host's cable is pulled.
+ */
+export const PARTITIONS = ['partition-worker-broker', 'partition-worker-db', 'partition-api-redis', 'partition-ws-broker', 'link-down'] as const;
+/** The lasting faults: they take turns on one track. */
+export const OUTAGES = ['rabbitmq-restart', 'redis-outage', 'postgres-outage', 'postgres-crash', ...FREEZES, ...PARTITIONS] as const;
 export const INSTANT = ['kill-api', 'kill-worker', 'kill-ws', 'redis-flush', 'duplicate-delivery', 'lost-timeout'] as const;
 export type FaultKind = (typeof OUTAGES)[number] | (typeof INSTANT)[number];
-export const FAULT_KINDS: readonly FaultKind[] = [...OUTAGES, ...INSTANT];
+/** Every fault a run on one host can fire. */
+export const FAULT_KINDS: readonly FaultKind[] = [...OUTAGES, ...INSTANT].filter((k) => !(PARTITIONS as readonly string[]).includes(k));
+/** A run on simulated hosts: the partitions, with the kills and the message faults. */
+export const HOSTS_KINDS: readonly FaultKind[] = [...PARTITIONS, 'kill-api', 'kill-worker', 'kill-ws', 'duplicate-delivery', 'lost-timeout'];
 
 export interface PlannedFault {
   /** Milliseconds after the schedule starts. */
@@ -26,7 +35,8 @@ export interface PlannedFault {
 /**
  * How long each lasting fault holds: Redis down at least 5 s, PostgreSQL at least 30 s; the freezes as long
  * as an operator's bad afternoon (worker 20 s, PostgreSQL 20 s, RabbitMQ 12 s, api and push 10 s, Redis
- * 8 s), all past the reconciler's grace period.
+ * 8 s), all past the reconciler's grace period; the partitions 9–30 s, past it too, and long enough for
+ * TCP to notice (retransmissions, heartbeats) or not (a short cut heals under an open connection).
  */
 const DOWN_MS: Record<(typeof OUTAGES)[number], [number, number]> = {
   'rabbitmq-restart': [2000, 6000],
@@ -39,6 +49,11 @@ const DOWN_MS: Record<(typeof OUTAGES)[number], [number, number]> = {
   'freeze-redis': [7000, 10_000],
   'freeze-rabbitmq': [11_000, 14_000],
   'freeze-postgres': [18_000, 22_000],
+  'partition-worker-broker': [10_000, 30_000],
+  'partition-worker-db': [9000, 30_000],
+  'partition-api-redis': [9000, 20_000],
+  'partition-ws-broker': [9000, 25_000],
+  'link-down': [9000, 20_000],
 };
 /** What coming back costs on top of the time down (RabbitMQ's node takes seconds to boot). */
 const RESTART_MS: Record<(typeof OUTAGES)[number], number> = {
@@ -52,6 +67,12 @@ const RESTART_MS: Record<(typeof OUTAGES)[number], number> = {
   'freeze-redis': 500,
   'freeze-rabbitmq': 500,
   'freeze-postgres': 500,
+  // After a long cut TCP retransmits seconds apart: a connection may take that long to carry again.
+  'partition-worker-broker': 3000,
+  'partition-worker-db': 3000,
+  'partition-api-redis': 3000,
+  'partition-ws-broker': 3000,
+  'link-down': 3000,
 };
 
 export interface PlanOptions {

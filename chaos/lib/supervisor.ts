@@ -5,12 +5,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import path from 'node:path';
+import { inHost } from './hosts.ts';
 
 export interface RoleSpec {
   /** e.g. api-1 */
   name: string;
   role: 'api' | 'worker' | 'ws';
   env: Record<string, string>;
+  /** The network namespace of its simulated host (--hosts); the process runs inside it. */
+  netns?: string;
 }
 
 export interface RoleProcess {
@@ -44,7 +47,9 @@ export function supervise(opts: { root: string; logDir: string; specs: RoleSpec[
   const start = (entry: (typeof entries)[number]) => {
     entry.starts += 1;
     entry.ready = false;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    // `ip netns exec` execs the program after entering the host, so the child's pid is the role's own.
+    const [file, args] = inHost(entry.spec.netns ? { ns: entry.spec.netns } : undefined, process.execPath, ['--import', 'tsx', 'src/main.ts']);
+    const child = spawn(file, args, {
       cwd: opts.root,
       env: { ...process.env, ...entry.spec.env, SECKILL_ROLES: entry.spec.role, LOG_FORMAT: 'json' },
       stdio: ['ignore', 'pipe', 'pipe'],
