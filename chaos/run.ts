@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startBuyers } from './lib/buyers.ts';
 import { check } from './lib/checker.ts';
+import { renderReport } from './lib/report-html.ts';
 import { assertTap, fire, type FiredFault } from './lib/faults.ts';
 import { hostOf } from './lib/hosts.ts';
 import { addressOf, attachedNetwork, placeRoles, runOnHosts } from './lib/on-hosts.ts';
@@ -140,7 +141,7 @@ async function main(): Promise<number> {
         say(`could not open a wave yet: ${(err as Error).message}`);
       });
     }, WAVE_MS);
-    const fired = await runSchedule(plan, {
+    const { fired, t0 } = await runSchedule(plan, {
       supervisor,
       services,
       queryDb: (sql, params) => query(postgres.url, sql, params),
@@ -178,6 +179,20 @@ async function main(): Promise<number> {
       '',
     ];
     process.stdout.write(lines.join('\n') + '\n');
+    // The page outlives the run's folder (removed after a green run): in the temporary folder, named by the seed.
+    const page = path.join(os.tmpdir(), `seckill-chaos-${seed}${args.hosts ? '-hosts' : ''}${args.freeze ? '-freeze' : ''}-report.html`);
+    writeFileSync(
+      page,
+      renderReport({
+        title: `seckill chaos run, seed ${seed}${args.short ? ', short' : ''}${args.freeze ? ', freeze' : ''}${args.hosts ? ', hosts' : ''}`,
+        t0,
+        timeline: run.history.timeline,
+        faults: fired.map((f) => ({ kind: f.kind, startMs: f.startMs, endMs: f.atMs, detail: f.detail, fired: f.fired })),
+        figures: report.figures,
+        violations: report.violations,
+      }),
+    );
+    say(`report page: ${page}`);
     writeFileSync(path.join(dir, 'report.json'), JSON.stringify({ seed, short: args.short, fired, figures: report.figures, repairs, violations: report.violations, history: run.history }, null, 1));
     exitCode = report.violations.length === 0 ? 0 : 1;
   } catch (err) {
@@ -192,23 +207,24 @@ async function main(): Promise<number> {
 }
 
 /** Fires the plan: outages one after another on their own track, the other faults at their moments. */
-async function runSchedule(plan: PlannedFault[], deps: Parameters<typeof fire>[0]): Promise<FiredFault[]> {
+async function runSchedule(plan: PlannedFault[], deps: Parameters<typeof fire>[0]): Promise<{ fired: FiredFault[]; t0: number }> {
   const fired: FiredFault[] = [];
   const t0 = Date.now();
   const at = (ms: number) => sleep(Math.max(0, t0 + ms - Date.now()));
   const once = async (f: PlannedFault) => {
     // A fault that finds nothing to act on (Redis down for a flush, no message to duplicate) tries again shortly.
     for (let attempt = 0; attempt < 40; attempt++) {
+      const startMs = Date.now() - t0;
       try {
         const r = await fire(deps, f);
         if (r.fired || attempt === 39) {
-          fired.push({ atMs: Date.now() - t0, kind: f.kind, detail: r.detail, fired: r.fired });
+          fired.push({ startMs, atMs: Date.now() - t0, kind: f.kind, detail: r.detail, fired: r.fired });
           say(`fault ${f.kind}: ${r.detail}`);
           return;
         }
       } catch (err) {
         if (attempt === 39) {
-          fired.push({ atMs: Date.now() - t0, kind: f.kind, detail: `failed: ${(err as Error).message}`, fired: false });
+          fired.push({ startMs, atMs: Date.now() - t0, kind: f.kind, detail: `failed: ${(err as Error).message}`, fired: false });
           say(`fault ${f.kind} failed: ${(err as Error).message}`);
           return;
         }
@@ -229,7 +245,7 @@ async function runSchedule(plan: PlannedFault[], deps: Parameters<typeof fire>[0
     await once(f);
   });
   await Promise.all([outageTrack, ...instant]);
-  return fired.sort((a, b) => a.atMs - b.atMs);
+  return { fired: fired.sort((a, b) => a.atMs - b.atMs), t0 };
 }
 
 process.exitCode = args.hosts && !network ? await runOnHosts(ROLES, say) : await main();

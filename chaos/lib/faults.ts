@@ -21,6 +21,8 @@ const exec = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface FiredFault {
+  /** When the attempt that fired began, and when it was over (a lasting fault: once healed), after the schedule's start. */
+  startMs: number;
   atMs: number;
   kind: FaultKind;
   detail: string;
