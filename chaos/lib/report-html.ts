@@ -26,7 +26,7 @@ export interface ReportInput {
 
 const W = 1100;
 const H = 150;
-const LEFT = 50;
+const LEFT = 70;
 const BAND: Record<string, string> = { freeze: '#5b8def', kill: '#d9534f', partition: '#9b59b6', link: '#9b59b6', postgres: '#f0ad4e', redis: '#e67e22', rabbitmq: '#16a085' };
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -68,7 +68,14 @@ function chart(title: string, seconds: number, series: { label: string; colour: 
   const ticks = Array.from({ length: 11 }, (_, i) => Math.round((i * seconds) / 10))
     .map((s) => `<text x="${x(s).toFixed(1)}" y="${H - 5}" font-size="10" text-anchor="middle">${s}s</text>`)
     .join('');
-  const legend = series.map((s, i) => `<text x="${LEFT + 10 + i * 150}" y="22" font-size="11" fill="${s.colour}">■ ${esc(s.label)}</text>`).join('');
+  let at = LEFT + 10;
+  const legend = series
+    .map((s) => {
+      const text = `<text x="${at}" y="22" font-size="11" fill="${s.colour}">■ ${esc(s.label)}</text>`;
+      at += 30 + 6.5 * s.label.length;
+      return text;
+    })
+    .join('');
   return `<h3>${esc(title)}</h3><svg viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="${esc(title)}">
 <line x1="${LEFT}" y1="${H - 20}" x2="${W - 10}" y2="${H - 20}" stroke="#999"/><text x="${LEFT - 5}" y="${y(max) + 4}" font-size="10" text-anchor="end">${Math.round(max)}${unit}</text>
 ${bands}${lines}${ticks}${legend}</svg>`;
@@ -86,7 +93,8 @@ export function renderReport(input: ReportInput): string {
   const latency = (q: number) => buyBuckets.map((b) => quantile(b.map((e) => e.ms).sort((p, r) => p - r), q));
 
   const served = buys.filter((e) => classOf(e.answer) === 'queued').map((e) => e.at - t0);
-  const rows = input.faults
+  const rows = [...input.faults]
+    .sort((a, b) => a.startMs - b.startMs)
     .map((f) => {
       const next = served.find((ms) => ms >= f.startMs);
       const recovered = next === undefined ? '—' : `${((next - f.startMs) / 1000).toFixed(1)} s`;
