@@ -8,7 +8,6 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +16,7 @@ import { spawnChild, type Child } from '../../bench/lib/children.ts';
 import { dropRedisKeys, dropTopology } from '../../support/cleanup.ts';
 import { apiClient, newUuid, TEST_ADMIN } from '../support/app.ts';
 import { waitFor } from '../support/sales.ts';
+import { freePort, forkedPids } from '../support/processes.ts';
 import { SERVICE_URLS, servicesAvailable } from '../support/services.ts';
 
 const servicesUp = await servicesAvailable('postgres', 'redis', 'rabbitmq');
@@ -72,7 +72,7 @@ describe.skipIf(!servicesUp)('one scrape answers for every api process forked on
   }, 180_000);
 
   afterAll(async () => {
-    for (const pid of child ? forkedPids(child) : []) signal(pid, 'SIGCONT');
+    for (const pid of child ? forkedPids(child.proc.pid) : []) signal(pid, 'SIGCONT');
     await child?.stop(10_000);
     const { default: pg } = await import('pg');
     const client = new pg.Client({ connectionString: SERVICE_URLS.postgres });
@@ -127,7 +127,7 @@ describe.skipIf(!servicesUp)('one scrape answers for every api process forked on
   });
 
   it('a forked process that does not answer: the scrape still answers in time, with its last figures, and names it', async () => {
-    const [frozen] = forkedPids(child);
+    const [frozen] = forkedPids(child.proc.pid);
     signal(frozen!, 'SIGSTOP');
     try {
       // Only the primary's port: a connection on PORT may be handed to the frozen process itself.
@@ -218,31 +218,3 @@ function signal(pid: number, sig: NodeJS.Signals): void {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** The api processes the primary runs now (its node children), read from /proc. */
-function forkedPids(primary: Child): number[] {
-  const pids: number[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      // /proc/<pid>/stat: "pid (comm) state ppid …"; comm may hold spaces, so read after its ')'.
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid !== primary.proc.pid) continue;
-      if (fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('src/main.ts')) pids.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids;
-}

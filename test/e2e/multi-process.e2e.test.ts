@@ -8,7 +8,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +20,7 @@ import { apiClient, mapLimit, newUuid, type ApiClient, TEST_ADMIN } from '../sup
 import { makeBuyers, type Buyer } from '../support/buyers.ts';
 import { dropRedisKeys, dropTopology } from '../../support/cleanup.ts';
 import { adminSales, waitFor } from '../support/sales.ts';
+import { freePort, forkedPids } from '../support/processes.ts';
 import { SERVICE_URLS, servicesAvailable } from '../support/services.ts';
 
 const servicesUp = await servicesAvailable('postgres', 'redis', 'rabbitmq');
@@ -158,13 +158,13 @@ describe.skipIf(!servicesUp)('many processes in services mode', () => {
       // A fixed port: with port 0, a restart after the last listening process died would get a new one.
       forked = await start('api-forked', 'api', { SECKILL_API_PROCESSES: '2', PORT: String(await freePort()) });
       api = apiClient(forked.httpUrl!);
-      await waitFor('two forked api processes', async () => forkedPids(forked.child), (pids) => pids.length === 2);
+      await waitFor('two forked api processes', async () => forkedPids(forked.child.proc.pid), (pids) => pids.length === 2);
     }, 120_000);
 
     it('a forked api process that dies is forked again, and the port keeps answering', async () => {
-      const [victim] = forkedPids(forked.child);
+      const [victim] = forkedPids(forked.child.proc.pid);
       process.kill(victim!, 'SIGKILL');
-      const pids = await waitFor('a new api process', async () => forkedPids(forked.child), (p) => p.length === 2 && !p.includes(victim!));
+      const pids = await waitFor('a new api process', async () => forkedPids(forked.child.proc.pid), (p) => p.length === 2 && !p.includes(victim!));
       expect(pids).not.toContain(victim);
       await waitFor('the port answering', () => api('GET', '/api/ready').catch(() => ({ status: 0 })), (r) => r.status === 200);
     });
@@ -218,34 +218,6 @@ describe.skipIf(!servicesUp)('many processes in services mode', () => {
   }
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** The api processes a forked primary runs now (its node children), read from /proc. */
-function forkedPids(primary: Child): number[] {
-  const pids: number[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      // /proc/<pid>/stat: "pid (comm) state ppid …"; comm may hold spaces, so read after its ')'.
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid !== primary.proc.pid) continue;
-      if (fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('src/main.ts')) pids.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids;
-}
 
 interface ResultSocket {
   frames: any[];

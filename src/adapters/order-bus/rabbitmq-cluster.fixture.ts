@@ -17,6 +17,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { acceptsConnections } from '../../../support/tcp.ts';
 
 const SBIN = fs.existsSync('/usr/lib/rabbitmq/bin/rabbitmq-server') ? '/usr/lib/rabbitmq/bin' : '/usr/sbin';
 const asRoot = process.getuid?.() === 0;
@@ -79,20 +80,7 @@ async function freePort(taken: Set<number>): Promise<number> {
   throw new Error('no free port for a RabbitMQ node');
 }
 
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port, timeout: 500 });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-  });
-}
+const accepts = (port: number) => acceptsConnections('127.0.0.1', port, 500);
 
 async function waitFor(what: string, check: () => Promise<boolean>, ms: number): Promise<void> {
   const until = Date.now() + ms;
