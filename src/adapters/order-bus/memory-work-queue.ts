@@ -46,9 +46,13 @@ export function noteIfEmpty(queue: WorkQueue, now: number): void {
   if (queue.pending.length === 0 && queue.inHand === 0) queue.emptyAt = now;
 }
 
-/** When every message put on the queue before it had been settled: now, if it holds nothing. */
+/**
+ * When every message put on the queue before it had been settled: now, if it holds nothing; else the
+ * millisecond before it last held nothing (a message put on it within that same millisecond is not before).
+ */
 export function drainedAt(queue: WorkQueue, now: number): number | null {
-  return queue.pending.length === 0 && queue.inHand === 0 ? now : queue.emptyAt;
+  if (queue.pending.length === 0 && queue.inHand === 0) return now;
+  return queue.emptyAt === null ? null : queue.emptyAt - 1;
 }
 
 /** Hand queued messages to consumers with room, round robin. */
