@@ -5,7 +5,7 @@ import pg from 'pg';
 import { finalOf, type Buyer, type History } from './buyers.ts';
 import type { Snapshot } from './checker.ts';
 import type { Sale } from './shop-setup.ts';
-import type { ShopClient } from './shop-client.ts';
+import { retryable, type ShopClient } from './shop-client.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -68,8 +68,13 @@ export async function settle(
   for (let i = 0; i < queued.length; i += 50) {
     await Promise.all(
       queued.slice(i, i + 50).map(async (r) => {
-        const a = await client.call('GET', `/api/seckill/results/${r.uuid}?seckillGoodId=${r.goodId}`, { token: tokenOf.get(r.userId)! });
-        if (a.kind === 'http' && a.status === 200) finalPolls.set(r.uuid, finalOf(a.body, 'check'));
+        // A busy machine may answer late: the shop's answer is wanted, not the first timeout.
+        for (let attempt = 0; attempt < 5; attempt++) {
+          const a = await client.call('GET', `/api/seckill/results/${r.uuid}?seckillGoodId=${r.goodId}`, { token: tokenOf.get(r.userId)!, timeoutMs: 30_000 });
+          if (a.kind === 'http' && a.status === 200) finalPolls.set(r.uuid, finalOf(a.body, 'check'));
+          if (!retryable(a)) return;
+          await sleep(1000);
+        }
       }),
     );
   }
