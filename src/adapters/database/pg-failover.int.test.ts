@@ -140,6 +140,34 @@ describe.skipIf(!available)('PostgreSQL failover: several servers in DATABASE_UR
     expect(await db.query('SELECT note FROM sale_rows WHERE id = 500')).toEqual([{ note: 'x' }]);
   });
 
+  it('a write waiting past its deadline for the synchronous standby is never answered as done, and nobody sees it until the standby has it', async () => {
+    // A cancelled wait would answer COMMIT as done ("already committed locally, but might not have been
+    // replicated"): a row a failover then loses, already answered as stored. PostgreSQL ends statement_timeout
+    // before the commit, and the client's deadline drops the connection rather than sending a cancel.
+    const db = await open(url([pair.primary, pair.standby], 'read-write'), { statementTimeoutMs: 1500 });
+    await insert(db, 600);
+    const seen = (id: number) => pair.sql<{ id: number }>(pair.primary, `SELECT id FROM sale_rows WHERE id = ${id}`);
+    const thaw = pair.freeze(pair.standby);
+    let inTransaction: { error: unknown; ms: number };
+    let alone: { error: unknown; ms: number };
+    try {
+      [inTransaction, alone] = await Promise.all([failure(insert(db, 601)), failure(db.query('INSERT INTO sale_rows (id, note) VALUES (602, $1)', ['alone']))]);
+      expect(unavailable(inTransaction.error).details).toEqual({ commit: 'unknown' });
+      unavailable(alone.error);
+      for (const { ms } of [inTransaction, alone]) expect(ms).toBeLessThan(10_000);
+      // Past the deadline the primary still waits for the standby: the rows are invisible, as uncommitted.
+      await sleep(500);
+      expect(await seen(601)).toEqual([]);
+      expect(await seen(602)).toEqual([]);
+    } finally {
+      thaw();
+    }
+    // Once the standby has them they are committed: the caller's "unknown" resolves to done, on both servers.
+    for (let i = 0; i < 100 && (await seen(602)).length === 0; i++) await sleep(50);
+    expect(await seen(601)).toEqual([{ id: 601 }]);
+    expect(await seen(602)).toEqual([{ id: 602 }]);
+  });
+
   it('failover: the same pool writes on the promoted standby; errors meanwhile are UNAVAILABLE; no acknowledged row is lost', async () => {
     const db = await open(url([pair.primary, pair.standby], 'read-write'));
     const acknowledged: number[] = [];
