@@ -13,7 +13,7 @@ function consistent(): { s: Snapshot; h: History } {
       { id: 2, initialStock: 50, stock: 50, preStock: 50, queued: 0, spare: true },
     ],
     orders: [
-      { orderNo: 'o1', uuid: 'u1', userId: 10, goodId: 1, status: 'PAID', payDeadline: past, paidAt: new Date(past.getTime() - 1000), price: 100 },
+      { orderNo: 'o1', uuid: 'u1', userId: 10, goodId: 1, status: 'PAID', payDeadline: past, paidAt: new Date(past.getTime() + 30_000), payStartedAt: new Date(past.getTime() - 1000), price: 100 },
       { orderNo: 'o2', uuid: 'u2', userId: 11, goodId: 1, status: 'UNPAID', payDeadline: new Date(NOW.getTime() + 5000), price: 100 },
       { orderNo: 'o3', uuid: 'u3', userId: 10, goodId: 2, status: 'CANCELLED', payDeadline: past, price: 300 },
     ],
@@ -89,7 +89,8 @@ describe('chaos checker', () => {
     ['a FAIL in a sale with units to spare', (s) => s.results.push({ uuid: 'u6', userId: 15, goodId: 2, status: 'FAIL', orderNo: null, reason: 'EXPIRED' }), /units to spare/],
     ['an order nobody was told of', (s) => s.results.splice(0, 1), /no SUCCESS result names it/],
     ['an order left unpaid past its deadline', (s) => (s.orders[1]!.payDeadline = past), /past its deadline/],
-    ['an order paid long after its deadline', (s) => (s.orders[0]!.paidAt = new Date(past.getTime() + 60_000)), /paid 60.0 s after its pay deadline/],
+    ['an order paid by a payment that started after its deadline', (s) => (s.orders[0]!.payStartedAt = new Date(past.getTime() + 2000)), /payment that started 2.0 s after its pay deadline/],
+    ['an order paid without a payment intent', (s) => delete s.orders[0]!.payStartedAt, /PAID without a payment intent/],
     ['a charge recorded for a cancelled order', (s) => s.payments.push({ orderNo: 'o3', kind: 'CHARGE', amount: 300 }), /payments − refunds/],
     ['the provider took money the shop has not recorded', (s) => (s.provider.charged = 400), /provider/],
     ['an open payment intent', (s) => (s.openIntents = 1), /intents still open/],

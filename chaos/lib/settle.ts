@@ -80,8 +80,9 @@ export async function settle(
   }
   const goodsAtRest = await stats();
   const rows = await q<{ id: number; initial_stock: number; stock: number }>('SELECT id::int, initial_stock, stock FROM seckill_goods WHERE id = ANY($1)', [goods.map((g) => g.id)]);
-  const orders = await q<{ order_no: string; uuid: string; user_id: number; seckill_good_id: number; status: string; pay_deadline: Date; paid_at: Date | null; seckill_price_cents: number }>(
-    'SELECT order_no, uuid, user_id::int, seckill_good_id::int, status, pay_deadline, paid_at, seckill_price_cents FROM orders',
+  const orders = await q<{ order_no: string; uuid: string; user_id: number; seckill_good_id: number; status: string; pay_deadline: Date; paid_at: Date | null; pay_started_at: Date | null; seckill_price_cents: number }>(
+    `SELECT o.order_no, o.uuid, o.user_id::int, o.seckill_good_id::int, o.status, o.pay_deadline, o.paid_at, i.created_at AS pay_started_at, o.seckill_price_cents
+       FROM orders o LEFT JOIN payment_intents i ON i.order_no = o.order_no`,
   );
   const results = await q<{ uuid: string; user_id: number; seckill_good_id: number; status: string; order_no: string | null; reason: string | null }>(
     'SELECT uuid, user_id::int, seckill_good_id::int, status, order_no, reason FROM seckill_results',
@@ -96,7 +97,7 @@ export async function settle(
       const cache = goodsAtRest.find((s) => s.id === g.id)!;
       return { id: g.id, initialStock: db.initial_stock, stock: db.stock, preStock: cache.preStock, queued: cache.queued, spare: g.spare };
     }),
-    orders: orders.map((o) => ({ orderNo: o.order_no, uuid: o.uuid, userId: o.user_id, goodId: o.seckill_good_id, status: o.status, payDeadline: o.pay_deadline, ...(o.paid_at ? { paidAt: o.paid_at } : {}), price: o.seckill_price_cents })),
+    orders: orders.map((o) => ({ orderNo: o.order_no, uuid: o.uuid, userId: o.user_id, goodId: o.seckill_good_id, status: o.status, payDeadline: o.pay_deadline, ...(o.paid_at ? { paidAt: o.paid_at } : {}), ...(o.pay_started_at ? { payStartedAt: o.pay_started_at } : {}), price: o.seckill_price_cents })),
     results: results.map((r) => ({ uuid: r.uuid, userId: r.user_id, goodId: r.seckill_good_id, status: r.status, orderNo: r.order_no, reason: r.reason })),
     payments: payments.map((p) => ({ orderNo: p.order_no, kind: p.kind, amount: p.amount_cents })),
     openIntents: intents?.n ?? 0,
