@@ -12,8 +12,11 @@
  *
  * --short: one fault of each kind (CI runs it after the test suite); the full run fires 10 of each.
  * --freeze: only the freezes and the PostgreSQL crash.
- * --hosts: every process and engine on a simulated host of its own (lib/hosts.ts, lib/on-hosts.ts), with
- * partitions between hosts, the kills and the message faults (5 of each; --short: 1).
+ * --hosts: every process on a simulated host of its own (lib/hosts.ts, lib/on-hosts.ts) and every engine a
+ * cluster of nodes on hosts of their own (lib/engine-clusters.ts: PostgreSQL under pg_auto_failover, three
+ * RabbitMQ nodes, a Redis Cluster of 3 + 3), with partitions between hosts, the engines' failovers (a PostgreSQL
+ * primary, a RabbitMQ node or a Redis master killed; a RabbitMQ node or the PostgreSQL primary cut off), the
+ * kills and the message faults (5 of each; --short: 1).
  */
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -24,7 +27,7 @@ import { startBuyers } from './lib/buyers.ts';
 import { check } from './lib/checker.ts';
 import { renderReport } from './lib/report-html.ts';
 import { assertTap, fire, type FiredFault } from './lib/faults.ts';
-import { hostOf } from './lib/hosts.ts';
+import { engineLogTails, startEngineClusters } from './lib/engine-clusters.ts';
 import { addressOf, attachedNetwork, placeRoles, runOnHosts } from './lib/on-hosts.ts';
 import { freePort, privatePostgres, privateRabbit, privateRedis } from './lib/private-services.ts';
 import { seededRandom } from './lib/random.ts';
@@ -73,19 +76,35 @@ async function main(): Promise<number> {
   const logDir = path.join(dir, 'logs');
   mkdirSync(logDir);
   say(`private services and logs in ${dir}`);
-  const on = (name: string) => (network ? hostOf(network, name) : undefined);
-  const [postgres, redis, rabbit] = await Promise.all([privatePostgres(path.join(dir, 'postgres'), on('postgres')), privateRedis(path.join(dir, 'redis'), on('redis')), privateRabbit(dir, on('rabbitmq'))]);
-  const services = { postgres, redis, rabbit };
-  say(`PostgreSQL ${postgres.url}, Redis ${redis.url}, RabbitMQ ${rabbit.url}`);
+  // On simulated hosts every engine is a cluster that fails over by itself; on one host, single instances.
+  const clusters = network ? await startEngineClusters(network, path.join(dir, 'engines'), say).catch((err: unknown) => {
+    say(engineLogTails(path.join(dir, 'engines')));
+    throw err;
+  }) : undefined;
+  const services = clusters ? undefined : await Promise.all([privatePostgres(path.join(dir, 'postgres')), privateRedis(path.join(dir, 'redis')), privateRabbit(dir)]).then(([postgres, redis, rabbit]) => ({ postgres, redis, rabbit }));
+  const databaseUrl = clusters?.postgres.url ?? services!.postgres.url;
+  const brokerUrls = clusters?.rabbit.urls ?? [services!.rabbit.url];
+  if (services) say(`PostgreSQL ${services.postgres.url}, Redis ${services.redis.url}, RabbitMQ ${services.rabbit.url}`);
+  const engineEnv: Record<string, string> = clusters
+    ? {
+        DATABASE_URL: clusters.postgres.url,
+        REDIS_CLUSTER_NODES: clusters.redis.nodes,
+        AMQP_URL: clusters.rabbit.url,
+        AMQP_QUEUE_TYPE: 'quorum',
+        AMQP_STATS_INTERVAL_MS: String(clusters.rabbit.statsIntervalMs),
+      }
+    : {
+        DATABASE_URL: services!.postgres.url,
+        REDIS_URL: services!.redis.url,
+        AMQP_URL: services!.rabbit.url,
+        AMQP_MANAGEMENT_URL: services!.rabbit.managementUrl,
+        AMQP_STATS_INTERVAL_MS: String(services!.rabbit.statsIntervalMs),
+      };
 
   const [apiPorts, wsPort] = [[await freePort(), await freePort()], await freePort()];
   const common: Record<string, string> = {
     SECKILL_MODE: 'services',
-    DATABASE_URL: postgres.url,
-    REDIS_URL: redis.url,
-    AMQP_URL: rabbit.url,
-    AMQP_MANAGEMENT_URL: rabbit.managementUrl,
-    AMQP_STATS_INTERVAL_MS: String(rabbit.statsIntervalMs),
+    ...engineEnv,
     SECKILL_TOKEN_SECRET: TOKEN_SECRET,
     SECKILL_ADMIN_PHONE: ADMIN.phone,
     SECKILL_ADMIN_PASSWORD: ADMIN.password,
@@ -107,16 +126,18 @@ async function main(): Promise<number> {
   const specs: RoleSpec[] = placeRoles([
     // The second api process forks two on its port, as services mode does by default (one per core).
     ...apiPorts.map((port, i) => ({ name: `api-${i + 1}`, role: 'api' as const, env: { ...common, PORT: String(port), SECKILL_API_PROCESSES: String(i + 1) } })),
-    { name: 'worker-1', role: 'worker', env: { ...common } },
-    { name: 'worker-2', role: 'worker', env: { ...common } },
-    { name: 'ws-1', role: 'ws', env: { ...common } },
+    { name: 'worker-1', role: 'worker', env: { ...common, METRICS_PORT: String(await freePort()) } },
+    { name: 'worker-2', role: 'worker', env: { ...common, METRICS_PORT: String(await freePort()) } },
+    { name: 'ws-1', role: 'ws', env: { ...common, METRICS_PORT: String(await freePort()) } },
   ], network);
+  /** Where Prometheus would scrape each role: the api's own port (every fork in one answer), the others' metrics port. */
+  const metricsUrls = specs.map((sp) => ({ name: sp.name, url: `http://${addressOf(network, sp.name)}:${sp.env.METRICS_PORT ?? sp.env.PORT}/metrics` }));
   const supervisor = supervise({ root: ROOT, logDir, specs, onEvent: (line) => say(line) });
   let exitCode = 1;
   try {
     await supervisor.allReady(180_000);
     say(`roles up: ${specs.map((s) => s.name).join(', ')}`);
-    await assertTap(rabbit.url, 'seckill.');
+    await assertTap(brokerUrls[0]!, 'seckill.', clusters !== undefined);
 
     const bases = apiPorts.map((p, i) => `http://${addressOf(network, `api-${i + 1}`)}:${p}`);
     const client = shopClient(bases, () => random.int(0, 1_000_000));
@@ -143,8 +164,11 @@ async function main(): Promise<number> {
     }, WAVE_MS);
     const { fired, t0 } = await runSchedule(plan, {
       supervisor,
-      services,
-      queryDb: (sql, params) => query(postgres.url, sql, params),
+      ...(services ? { services } : {}),
+      ...(clusters ? { clusters } : {}),
+      brokerUrls,
+      currentGoods: () => current.map((g) => g.id),
+      queryDb: (sql, params) => query(databaseUrl, sql, params),
       amqpPrefix: 'seckill.',
       payTimeoutMs: PAY_TIMEOUT_MS,
       random,
@@ -155,7 +179,7 @@ async function main(): Promise<number> {
     say('schedule done; buyers finish what they started');
     await run.stop();
     say(`buyers done (${run.history.requests.length} presses); waiting for the system to settle`);
-    const snapshot = await settle(client, adminToken, goods, postgres.url, run.history, buyers, say);
+    const snapshot = await settle(client, adminToken, goods, databaseUrl, run.history, buyers, say);
     const report = check(snapshot, run.history);
     // A run whose faults did not all fire proved less than it claims: that fails too.
     for (const kind of new Set(plan.map((f) => f.kind))) {
@@ -164,7 +188,11 @@ async function main(): Promise<number> {
       if (done < planned) report.violations.push(`fault ${kind}: ${done} of ${planned} planned fired`);
     }
     if (report.figures.queued === 0) report.violations.push('no request was ever QUEUED: the run proved nothing');
+    for (const f of fired) report.violations.push(...(f.violations ?? []).map((v) => `${f.kind}: ${v}`));
+    const failovers = failoverSummary(fired);
     const repairs = repairsFromLogs(logDir);
+    const scraped = await scrapeRoles(metricsUrls, common.METRICS_TOKEN!);
+    for (const r of scraped) if (r.series === undefined) report.violations.push(`metrics of ${r.name} could not be scraped: ${r.error}`);
     const restarts = supervisor.processes.map((p) => `${p.spec.name} ×${p.starts - 1}`).join(', ');
     const lines = [
       '',
@@ -174,6 +202,8 @@ async function main(): Promise<number> {
       `  ${Object.entries(report.figures).map(([k, v]) => `${k} ${v}`).join(', ')}`,
       `  sales:        ${describeSales(snapshot.goods.filter((g) => !g.spare))} that sell out; ${describeSales(snapshot.goods.filter((g) => g.spare))} with units to spare`,
       `  repairs:      ${Object.entries(repairs).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
+      `  metrics:      ${scraped.map((r) => `${r.name} ${r.series ?? 'none'}`).join(', ')} series scraped from each role's host`,
+      ...(failovers.length ? ['  failovers:', ...failovers.map((l) => `    ${l}`)] : []),
       `  violations:   ${report.violations.length}`,
       ...report.violations.slice(0, 50).map((v) => `    - ${v}`),
       '',
@@ -188,6 +218,7 @@ async function main(): Promise<number> {
         t0,
         timeline: run.history.timeline,
         faults: fired.map((f) => ({ kind: f.kind, startMs: f.startMs, endMs: f.atMs, detail: f.detail, fired: f.fired })),
+        failovers,
         figures: report.figures,
         violations: report.violations,
       }),
@@ -199,7 +230,8 @@ async function main(): Promise<number> {
     say(`chaos run failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   } finally {
     await supervisor.stop();
-    await Promise.allSettled([postgres.destroy(), redis.destroy(), rabbit.destroy()]);
+    // The clusters go with the hosts (the outer run removes every namespace and the engines' data).
+    if (services) await Promise.allSettled([services.postgres.destroy(), services.redis.destroy(), services.rabbit.destroy()]);
     if (exitCode === 0 && !args.keep) rmSync(dir, { recursive: true, force: true });
     else say(`logs and report kept in ${dir}`);
   }
@@ -218,7 +250,7 @@ async function runSchedule(plan: PlannedFault[], deps: Parameters<typeof fire>[0
       try {
         const r = await fire(deps, f);
         if (r.fired || attempt === 39) {
-          fired.push({ startMs, atMs: Date.now() - t0, kind: f.kind, detail: r.detail, fired: r.fired });
+          fired.push({ ...r, startMs, atMs: Date.now() - t0, kind: f.kind });
           say(`fault ${f.kind}: ${r.detail}`);
           return;
         }
@@ -246,6 +278,41 @@ async function runSchedule(plan: PlannedFault[], deps: Parameters<typeof fire>[0
   });
   await Promise.all([outageTrack, ...instant]);
   return { fired: fired.sort((a, b) => a.atMs - b.atMs), t0 };
+}
+
+/** Each role's /metrics, as Prometheus would scrape it: how many series, or why not. */
+async function scrapeRoles(targets: readonly { name: string; url: string }[], token: string): Promise<{ name: string; series?: number; error?: string }[]> {
+  return Promise.all(
+    targets.map(async ({ name, url }) => {
+      try {
+        const res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
+        if (!res.ok) return { name, error: `${url}: ${res.status}` };
+        const series = (await res.text()).split('\n').filter((l) => l.startsWith('seckill_')).length;
+        return series > 0 ? { name, series } : { name, error: `${url}: no seckill_ series` };
+      } catch (err) {
+        return { name, error: `${url}: ${(err as Error).message}` };
+      }
+    }),
+  );
+}
+
+/** Per engine: how many failovers, and the takeover and next-order times (median and slowest). */
+function failoverSummary(fired: readonly FiredFault[]): string[] {
+  const lines: string[] = [];
+  const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const stat = (values: number[]) => {
+    if (values.length === 0) return 'none seen';
+    const sorted = [...values].sort((a, b) => a - b);
+    return `median ${sec(sorted[Math.floor((sorted.length - 1) / 2)]!)}, slowest ${sec(sorted.at(-1)!)}`;
+  };
+  for (const engine of ['PostgreSQL', 'RabbitMQ', 'Redis'] as const) {
+    const of = fired.filter((f) => f.failover?.engine === engine).map((f) => f.failover!);
+    if (of.length === 0) continue;
+    const takeovers = of.flatMap((x) => (x.takeoverMs !== undefined ? [x.takeoverMs] : []));
+    const orders = of.flatMap((x) => (x.nextOrderMs !== undefined ? [x.nextOrderMs] : []));
+    lines.push(`${engine}: ${of.length} failover${of.length === 1 ? '' : 's'}; taken over after ${stat(takeovers)}; next order after ${stat(orders)}`);
+  }
+  return lines;
 }
 
 process.exitCode = args.hosts && !network ? await runOnHosts(ROLES, say) : await main();

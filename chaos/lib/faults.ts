@@ -16,6 +16,8 @@ import type { FaultKind, PlannedFault } from './schedule.ts';
 import type { Supervisor } from './supervisor.ts';
 import type { Network } from './hosts.ts';
 import { cutNetwork } from './partitions.ts';
+import type { EngineClusters, Failover } from './engine-clusters.ts';
+import { fireFailover } from './failovers.ts';
 
 const exec = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -28,11 +30,22 @@ export interface FiredFault {
   detail: string;
   /** False when the fault found nothing to act on (no message to duplicate, say) and was skipped. */
   fired: boolean;
+  /** An engine's failover: how long the survivor took to take over, and the shop to store the next order. */
+  failover?: Failover;
+  /** What the fault itself saw go wrong (a cut-off PostgreSQL primary that took a write). */
+  violations?: string[];
 }
 
 export interface FaultDeps {
   supervisor: Supervisor;
-  services: { postgres: PrivatePostgres; redis: PrivateService; rabbit: PrivateService };
+  /** The single engines of a run on one host (their outages and freezes). */
+  services?: { postgres: PrivatePostgres; redis: PrivateService; rabbit: PrivateService };
+  /** The engine clusters of a run on simulated hosts (their failovers). */
+  clusters?: EngineClusters;
+  /** Where the message faults reach the broker: each node of a cluster in turn while one is down. */
+  brokerUrls: readonly string[];
+  /** The sales being sold now. */
+  currentGoods: () => readonly number[];
   /** A client of the private PostgreSQL for reading decided requests (reconnects per use). */
   queryDb: <T>(sql: string, params?: unknown[]) => Promise<T[]>;
   amqpPrefix: string;
@@ -44,10 +57,10 @@ export interface FaultDeps {
 
 export const TAP_QUEUE = 'chaos.tap.results';
 
-/** The tap that keeps copies of recent result batches (bounded: the oldest dropped). */
-export async function assertTap(amqpUrl: string, prefix: string): Promise<void> {
+/** The tap that keeps copies of recent result batches (bounded: the oldest dropped); replicated on a cluster. */
+export async function assertTap(amqpUrl: string, prefix: string, quorum = false): Promise<void> {
   await withChannel(amqpUrl, async (ch) => {
-    await ch.assertQueue(prefix + TAP_QUEUE, { durable: true, arguments: { 'x-max-length': 200, 'x-overflow': 'drop-head' } });
+    await ch.assertQueue(prefix + TAP_QUEUE, { durable: true, arguments: { 'x-max-length': 200, 'x-overflow': 'drop-head', ...(quorum ? { 'x-queue-type': 'quorum' } : {}) } });
     await ch.bindQueue(prefix + TAP_QUEUE, topologyNames(prefix).resultExchange, 'Order.*');
   });
 }
@@ -69,7 +82,7 @@ async function onBroker<T>(deps: FaultDeps, fn: (ch: amqp.ConfirmChannel) => Pro
   let last: unknown;
   for (let i = 0; i < 60; i++) {
     try {
-      return await withChannel(deps.services.rabbit.url, fn);
+      return await withChannel(deps.brokerUrls[i % deps.brokerUrls.length]!, fn);
     } catch (err) {
       last = err;
       await sleep(500);
@@ -189,9 +202,13 @@ async function outage(service: PrivateService, downMs: number): Promise<string> 
 }
 
 /** Fire one fault; resolves when it is over (an outage: once the service is back). */
-export async function fire(deps: FaultDeps, f: PlannedFault): Promise<{ detail: string; fired: boolean }> {
+export async function fire(deps: FaultDeps, f: PlannedFault): Promise<Omit<FiredFault, 'startMs' | 'atMs' | 'kind'>> {
   const v = f.variant ?? 0;
   let detail: string | null;
+  const services = () => {
+    if (!deps.services) throw new Error(`${f.kind} needs the single engines of a run on one host`);
+    return deps.services;
+  };
   switch (f.kind) {
     case 'kill-api':
       detail = kill(deps, 'api', v);
@@ -203,8 +220,8 @@ export async function fire(deps: FaultDeps, f: PlannedFault): Promise<{ detail: 
       detail = kill(deps, 'ws', v);
       break;
     case 'redis-flush':
-      await exec('redis-cli', ['-h', new URL(deps.services.redis.url).hostname, '-p', new URL(deps.services.redis.url).port, 'flushall']).catch(() => undefined);
-      detail = (await deps.services.redis.isUp()) ? 'FLUSHALL' : null;
+      await exec('redis-cli', ['-h', new URL(services().redis.url).hostname, '-p', new URL(services().redis.url).port, 'flushall']).catch(() => undefined);
+      detail = (await services().redis.isUp()) ? 'FLUSHALL' : null;
       break;
     case 'duplicate-delivery':
       detail = await duplicate(deps, v);
@@ -213,16 +230,16 @@ export async function fire(deps: FaultDeps, f: PlannedFault): Promise<{ detail: 
       detail = await loseTimeout(deps);
       break;
     case 'rabbitmq-restart':
-      detail = await outage(deps.services.rabbit, f.downMs ?? 3000);
+      detail = await outage(services().rabbit, f.downMs ?? 3000);
       break;
     case 'redis-outage':
-      detail = await outage(deps.services.redis, f.downMs ?? 5000);
+      detail = await outage(services().redis, f.downMs ?? 5000);
       break;
     case 'postgres-outage':
-      detail = await outage(deps.services.postgres, f.downMs ?? 30_000);
+      detail = await outage(services().postgres, f.downMs ?? 30_000);
       break;
     case 'postgres-crash':
-      detail = await crashPostgres(deps.services.postgres, f.downMs ?? 10_000);
+      detail = await crashPostgres(services().postgres, f.downMs ?? 10_000);
       break;
     case 'freeze-api':
     case 'freeze-worker':
@@ -230,13 +247,13 @@ export async function fire(deps: FaultDeps, f: PlannedFault): Promise<{ detail: 
       detail = await freezeRole(deps, f.kind === 'freeze-api' ? 'api' : f.kind === 'freeze-worker' ? 'worker' : 'ws', v, f.downMs ?? 10_000);
       break;
     case 'freeze-redis':
-      detail = await freezeService(deps.services.redis, f.downMs ?? 8000);
+      detail = await freezeService(services().redis, f.downMs ?? 8000);
       break;
     case 'freeze-rabbitmq':
-      detail = await freezeService(deps.services.rabbit, f.downMs ?? 12_000);
+      detail = await freezeService(services().rabbit, f.downMs ?? 12_000);
       break;
     case 'freeze-postgres':
-      detail = await freezeService(deps.services.postgres, f.downMs ?? 20_000);
+      detail = await freezeService(services().postgres, f.downMs ?? 20_000);
       break;
     case 'partition-worker-broker':
     case 'partition-worker-db':
@@ -245,6 +262,16 @@ export async function fire(deps: FaultDeps, f: PlannedFault): Promise<{ detail: 
     case 'link-down':
       detail = await cutNetwork(deps.network, { ...f, kind: f.kind });
       break;
+    case 'kill-postgres-primary':
+    case 'kill-rabbitmq-node':
+    case 'kill-redis-master':
+    case 'partition-rabbitmq-node':
+    case 'partition-postgres-primary': {
+      if (!deps.clusters || !deps.network) throw new Error(`${f.kind} needs the engine clusters of a run on simulated hosts (--hosts)`);
+      const outcome = await fireFailover({ ...deps, network: deps.network, clusters: deps.clusters }, { ...f, kind: f.kind });
+      if (!outcome) return { detail: 'nothing to act on (the cluster was not whole)', fired: false };
+      return { detail: outcome.detail, fired: true, ...(outcome.failover ? { failover: outcome.failover } : {}), ...(outcome.violations?.length ? { violations: outcome.violations } : {}) };
+    }
   }
   return detail ? { detail, fired: true } : { detail: 'nothing to act on', fired: false };
 }

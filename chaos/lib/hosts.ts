@@ -21,7 +21,7 @@
  *   them the same way, with the engine data in that run's folder.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -30,6 +30,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export const NS_PREFIX = 'seckill-';
 const MARKER_DIR = '/run/seckill-chaos';
+/** The engines' data folders inside a run's folder: single engines by name, the clusters' nodes under `engines`. */
+const ENGINE_DATA = ['postgres', 'redis', 'rabbitmq', 'engines'];
 
 export interface Host {
   name: string;
@@ -164,6 +166,13 @@ async function emptyNamespace(ns: string, gentleMs: number): Promise<void> {
   }
 }
 
+/** The host loses power: every process in it killed at once (kill -9), its network and files left as they are. */
+export async function killHost(net: Network, name: string): Promise<number> {
+  const pids = await pidsIn(hostOf(net, name).ns);
+  await emptyNamespace(hostOf(net, name).ns, 0);
+  return pids.length;
+}
+
 /**
  * Removes the network: every process inside killed (roles and driver at once, then the engines, asked
  * first), every namespace deleted with its links and tables, the engine data of its folder, its marker.
@@ -189,7 +198,10 @@ function removeEngineData(dir: string): void {
   } catch {
     return;
   }
-  for (const r of runs) for (const sub of ['postgres', 'redis', 'rabbitmq']) rmSync(path.join(dir, r, sub), { recursive: true, force: true });
+  for (const r of runs) {
+    if (!statSync(path.join(dir, r), { throwIfNoEntry: false })?.isDirectory()) continue;
+    for (const sub of ENGINE_DATA) rmSync(path.join(dir, r, sub), { recursive: true, force: true });
+  }
   try {
     if (readdirSync(dir).every((r) => readdirSync(path.join(dir, r)).length === 0)) rmSync(dir, { recursive: true, force: true });
   } catch {

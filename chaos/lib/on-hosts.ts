@@ -9,11 +9,11 @@ import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { CLUSTER_HOSTS } from './engine-clusters.ts';
 import { createNetwork, destroyNetwork, hostOf, hostsUnavailable, removeLeftovers, type Network } from './hosts.ts';
 import type { RoleSpec } from './supervisor.ts';
 
 const ENV = 'SECKILL_CHAOS_NETWORK';
-export const ENGINE_HOSTS = ['postgres', 'redis', 'rabbitmq'] as const;
 
 /** Inside the driver host: the network the outer run built; undefined outside. */
 export function attachedNetwork(): Network | undefined {
@@ -64,7 +64,7 @@ export async function runOnHosts(roles: readonly string[], say: (line: string) =
     const dir = path.join(os.tmpdir(), `seckill-hosts-${process.pid}-${Date.now().toString(36)}`);
     mkdirSync(dir);
     chmodSync(dir, 0o755);
-    net = await createNetwork(['driver', ...ENGINE_HOSTS, ...roles], { engines: ENGINE_HOSTS, dir });
+    net = await createNetwork(['driver', ...CLUSTER_HOSTS, ...roles], { engines: CLUSTER_HOSTS, dir });
     say(`hosts (run ${net.runId}, ${net.subnet}, a bridge in ${net.switchNs}): ${net.hosts.map((h) => `${h.name} ${h.addr}`).join(', ')}`);
     if (interrupted) return 130;
     const driver = hostOf(net, 'driver');

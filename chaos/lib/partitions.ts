@@ -1,9 +1,10 @@
 /**
- * The network faults of a run on simulated hosts (--hosts): a partition between one role host and one engine
- * host for the fault's duration (both directions; every other path stays up), or one role host's cable
- * pulled at the switch. Which host of a role is cut comes from the fault's seeded variant, so a replay
- * cuts the same ones.
+ * The network faults of a run on simulated hosts (--hosts): a partition between one role host and an engine
+ * (every node of its cluster) for the fault's duration (both directions; every other path stays up), or one
+ * role host's cable pulled at the switch. Which host of a role is cut comes from the fault's seeded variant, so
+ * a replay cuts the same ones.
  */
+import { ENGINE_GROUPS } from './engine-clusters.ts';
 import { heal, partition, setLink, type Network } from './hosts.ts';
 import type { PlannedFault } from './schedule.ts';
 
@@ -11,8 +12,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 type NetworkFault = 'partition-worker-broker' | 'partition-worker-db' | 'partition-api-redis' | 'partition-ws-broker' | 'link-down';
 
-/** The hosts each fault may cut: [one of these, from … to]. */
-const CUTS: Record<Exclude<NetworkFault, 'link-down'>, [readonly string[], string]> = {
+/** The hosts each fault may cut: [one of these, from that engine]. */
+const CUTS: Record<Exclude<NetworkFault, 'link-down'>, [readonly string[], keyof typeof ENGINE_GROUPS]> = {
   'partition-worker-broker': [['worker-1', 'worker-2'], 'rabbitmq'],
   'partition-worker-db': [['worker-1', 'worker-2'], 'postgres'],
   'partition-api-redis': [['api-1', 'api-2'], 'redis'],
@@ -37,13 +38,25 @@ export async function cutNetwork(net: Network | undefined, f: PlannedFault & { k
     }
     return `${host}'s link down ${took()}`;
   }
-  const [candidates, peer] = CUTS[f.kind];
+  const [candidates, engine] = CUTS[f.kind];
   const host = candidates[v % candidates.length]!;
+  const peers = enginePeers(net, engine);
+  await cutApart(net, [host], peers, ms);
+  return `${host} and ${engine} (${peers.join(', ')}) cut apart ${took()}`;
+}
+
+/** The hosts of an engine: its cluster's nodes, or the one host of a single engine. */
+export function enginePeers(net: Network, engine: keyof typeof ENGINE_GROUPS): readonly string[] {
+  return net.hosts.some((h) => h.name === ENGINE_GROUPS[engine][0]) ? ENGINE_GROUPS[engine] : [engine];
+}
+
+/** Every host of `a` cut from every host of `b` for `ms`, then healed (also when something throws). */
+export async function cutApart(net: Network, a: readonly string[], b: readonly string[], ms: number, meanwhile?: () => Promise<void>): Promise<void> {
+  const pairs = a.flatMap((x) => b.map((y) => [x, y] as const));
   try {
-    await partition(net, host, peer);
-    await sleep(ms);
+    for (const [x, y] of pairs) await partition(net, x, y);
+    await Promise.all([sleep(ms), meanwhile?.()]);
   } finally {
-    await heal(net, host, peer);
+    for (const [x, y] of pairs) await heal(net, x, y);
   }
-  return `${host} and ${peer} cut apart ${took()}`;
 }

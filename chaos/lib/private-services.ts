@@ -3,18 +3,14 @@
  * temporary folder: the run stops and starts them at will without touching the machine's services
  * or any other test. Each can be stopped and started again on the same port with the same data
  * (Redis keeps nothing, as in production where it is a cache).
- *
- * With --hosts each engine runs inside its simulated host (hosts.ts) and listens on that host's address
- * instead: every command that starts or stops it runs there too (`ip netns exec`), so RabbitMQ's node
- * finds no epmd on its host's loopback and starts one of its own beside it.
+ * (A run on simulated hosts uses engine clusters instead: engine-clusters.ts.)
  */
 import { execFile, spawn } from 'node:child_process';
-import { appendFileSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import net from 'node:net';
 import { promisify } from 'node:util';
 import { acceptsConnections } from '../../support/tcp.ts';
-import { inHost } from './hosts.ts';
 
 const exec = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -60,12 +56,6 @@ export function accepts(port: number, host = '127.0.0.1'): Promise<boolean> {
   return acceptsConnections(host, port, 500);
 }
 
-/** A simulated host an engine runs in (hosts.ts): its network namespace and address. */
-export interface Placement {
-  ns: string;
-  addr: string;
-}
-
 async function waitFor(what: string, check: () => Promise<boolean>, ms: number): Promise<void> {
   const until = Date.now() + ms;
   while (Date.now() < until) {
@@ -75,15 +65,12 @@ async function waitFor(what: string, check: () => Promise<boolean>, ms: number):
   throw new Error(`${what} did not come up within ${ms / 1000} s`);
 }
 
-/** Run a program as the service's system user when this process is root (PostgreSQL and RabbitMQ refuse root), in its host. */
-function as(user: string, file: string, args: string[], env: NodeJS.ProcessEnv = {}, place?: Placement) {
+/** Run a program as the service's system user when this process is root (PostgreSQL and RabbitMQ refuse root). */
+function as(user: string, file: string, args: string[], env: NodeJS.ProcessEnv = {}) {
   const fullEnv = { ...process.env, ...env };
-  if (!asRoot) {
-    if (place) throw new Error('an engine on a simulated host needs root');
-    return exec(file, args, { env: fullEnv, timeout: 60_000 });
-  }
+  if (!asRoot) return exec(file, args, { env: fullEnv, timeout: 60_000 });
   const assignments = Object.entries(env).map(([k, v]) => `${k}=${v}`);
-  return exec(...inHost(place, 'runuser', ['-u', user, '--', 'env', ...assignments, file, ...args]), { timeout: 60_000, cwd: '/' });
+  return exec('runuser', ['-u', user, '--', 'env', ...assignments, file, ...args], { timeout: 60_000, cwd: '/' });
 }
 
 function ownedBy(user: string, dir: string): void {
@@ -95,7 +82,7 @@ function ownedBy(user: string, dir: string): void {
   chownSync(dir, Number(uid), Number(gid));
 }
 
-function postgresBin(): string {
+export function postgresBin(): string {
   const base = '/usr/lib/postgresql';
   const versions = existsSync(base) ? readdirSync(base).sort((a, b) => Number(a) - Number(b)) : [];
   const bin = versions.length ? path.join(base, versions.at(-1)!, 'bin') : '';
@@ -118,18 +105,16 @@ export interface PrivatePostgres extends PrivateService {
   crash(): Promise<void>;
 }
 
-export async function privatePostgres(dir: string, place?: Placement): Promise<PrivatePostgres> {
+export async function privatePostgres(dir: string): Promise<PrivatePostgres> {
   const bin = postgresBin();
   const port = await freePort();
-  const host = place?.addr ?? '127.0.0.1';
+  const host = '127.0.0.1';
   const data = path.join(dir, 'pg');
   ownedBy('postgres', dir);
   ownedBy('postgres', data);
-  await as('postgres', path.join(bin, 'initdb'), ['-D', data, '--auth=trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8'], {}, place);
-  // The roles and the driver connect from the other hosts of the run's private /24.
-  if (place) appendFileSync(path.join(data, 'pg_hba.conf'), `host all all ${host.split('.').slice(0, 3).join('.')}.0/24 trust\n`);
+  await as('postgres', path.join(bin, 'initdb'), ['-D', data, '--auth=trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
   const opts = `-p ${port} -k ${data} -c listen_addresses=${host} -c max_connections=200`;
-  const ctl = (...args: string[]) => as('postgres', path.join(bin, 'pg_ctl'), ['-D', data, ...args], {}, place);
+  const ctl = (...args: string[]) => as('postgres', path.join(bin, 'pg_ctl'), ['-D', data, ...args]);
   const service: PrivatePostgres = {
     name: 'PostgreSQL',
     url: `postgres://postgres@${host}:${port}/postgres`,
@@ -154,17 +139,16 @@ export async function privatePostgres(dir: string, place?: Placement): Promise<P
   return service;
 }
 
-export async function privateRedis(dir: string, place?: Placement): Promise<PrivateService> {
+export async function privateRedis(dir: string): Promise<PrivateService> {
   const port = await freePort();
-  const host = place?.addr ?? '127.0.0.1';
+  const host = '127.0.0.1';
   mkdirSync(dir, { recursive: true });
   const service: PrivateService = {
     name: 'Redis',
     url: `redis://${host}:${port}`,
     async start() {
       const args = ['--port', String(port), '--bind', host, '--save', '', '--appendonly', 'no', '--dir', dir, '--logfile', path.join(dir, 'redis.log'), '--pidfile', path.join(dir, 'redis.pid')];
-      // Bound to its host's private address only: protected mode would refuse the other hosts.
-      const child = spawn(...inHost(place, 'redis-server', place ? [...args, '--protected-mode', 'no'] : args), { stdio: 'ignore', detached: true });
+      const child = spawn('redis-server', args, { stdio: 'ignore', detached: true });
       child.unref();
       await waitFor('Redis', () => accepts(port, host), 20_000);
     },
@@ -191,9 +175,9 @@ export interface PrivateRabbit extends PrivateService {
 }
 
 /** A second RabbitMQ node on its own ports and data folder (management plugin only), beside the machine's own node. */
-export async function privateRabbit(dir: string, place?: Placement): Promise<PrivateRabbit> {
+export async function privateRabbit(dir: string): Promise<PrivateRabbit> {
   const port = await freePort(20_000);
-  const host = place?.addr ?? '127.0.0.1';
+  const host = '127.0.0.1';
   const managementPort = await freePort();
   const statsIntervalMs = 1000;
   const node = `seckill-chaos-${port}@localhost`;
@@ -230,11 +214,11 @@ export async function privateRabbit(dir: string, place?: Placement): Promise<Pri
     managementUrl: `http://guest:guest@${host}:${managementPort}`,
     statsIntervalMs,
     async start() {
-      await as('rabbitmq', tool('rabbitmq-server'), ['-detached'], env, place);
+      await as('rabbitmq', tool('rabbitmq-server'), ['-detached'], env);
       await waitFor('RabbitMQ', () => accepts(port, host), 60_000);
     },
     async stop() {
-      await as('rabbitmq', tool('rabbitmqctl'), ['-n', node, 'stop'], env, place).catch(() => undefined);
+      await as('rabbitmq', tool('rabbitmqctl'), ['-n', node, 'stop'], env).catch(() => undefined);
       await waitFor('RabbitMQ to stop', async () => !(await accepts(port, host)), 60_000);
       // The Erlang VM may outlive the listener by a moment; start waits for it to be gone.
       await sleep(1000);

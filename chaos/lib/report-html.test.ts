@@ -42,6 +42,13 @@ describe('chaos report page', () => {
     expect(html).not.toContain('<x>');
   });
 
+  it('lists the failover time of each engine that failed over, and nothing when none did', () => {
+    expect(renderReport(input())).not.toContain('Failover times');
+    const html = renderReport(input({ failovers: ['PostgreSQL: 2 failovers; taken over after median 14.2 s, slowest 15.0 s; next order after median 15.1 s, slowest 16.0 s'] }));
+    expect(html).toContain('<h3>Failover times</h3>');
+    expect(html).toContain('<li>PostgreSQL: 2 failovers; taken over after median 14.2 s');
+  });
+
   it('sorts buy answers: 200 took a place, documented refusals were refused, the rest were not answered', () => {
     expect(['200', '409 SOLD_OUT', '400 INVALID_INPUT', '503 UNAVAILABLE', '408 INVALID_INPUT', '429 RATE_LIMITED', 'network TimeoutError'].map(classOf)).toEqual([
       'queued', 'refused', 'refused', 'unanswered', 'unanswered', 'unanswered', 'unanswered',

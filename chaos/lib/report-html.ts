@@ -22,15 +22,19 @@ export interface ReportInput {
   faults: readonly ReportFault[];
   figures: Record<string, number>;
   violations: readonly string[];
+  /** One line per engine that failed over: how many times, how long the takeover and the next order took. */
+  failovers?: readonly string[];
 }
 
 const W = 1100;
 const H = 150;
 const LEFT = 70;
 const BAND: Record<string, string> = { freeze: '#5b8def', kill: '#d9534f', partition: '#9b59b6', link: '#9b59b6', postgres: '#f0ad4e', redis: '#e67e22', rabbitmq: '#16a085' };
+/** The engines' failovers stand out from the roles' kills and cuts. */
+const FAILOVER_BAND: Record<string, string> = { 'kill-postgres-primary': '#f0ad4e', 'partition-postgres-primary': '#f0ad4e', 'kill-rabbitmq-node': '#16a085', 'partition-rabbitmq-node': '#16a085', 'kill-redis-master': '#e67e22' };
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-const colourOf = (kind: string) => BAND[kind.split('-')[0]!] ?? '#888';
+const colourOf = (kind: string) => FAILOVER_BAND[kind] ?? BAND[kind.split('-')[0]!] ?? '#888';
 
 /** What a buy answer says: the request took a place, was refused as documented, or the shop could not answer. */
 export function classOf(answer: string): 'queued' | 'refused' | 'unanswered' {
@@ -107,6 +111,7 @@ export function renderReport(input: ReportInput): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(input.title)}</title>
 <style>body{font:14px system-ui,sans-serif;margin:2em;max-width:1150px}h3{margin:1.2em 0 .2em}table{border-collapse:collapse}td,th{padding:2px 8px;text-align:left;border-bottom:1px solid #eee}.ok{color:#2e7d32;font-weight:bold}.bad{color:#c62828;font-weight:bold}</style></head><body>
 <h1>${esc(input.title)}</h1><p>${figures}</p>${verdict}
+${input.failovers?.length ? `<h3>Failover times</h3><p>From a node's death (or its cut) to the survivor taking over, and to the next order the shop stored.</p><ul>${input.failovers.map((l) => `<li>${esc(l)}</li>`).join('')}</ul>` : ''}
 ${chart('Buy answers per second', seconds, [
     { label: 'QUEUED', colour: '#2e7d32', values: count(buyBuckets, (e) => classOf(e.answer) === 'queued') },
     { label: 'refused (sold out, duplicate …)', colour: '#777', values: count(buyBuckets, (e) => classOf(e.answer) === 'refused') },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from './random.ts';
-import { FAULT_KINDS, HOSTS_KINDS, OUTAGES, PARTITIONS, planFaults } from './schedule.ts';
+import { FAILOVERS, FAULT_KINDS, HOSTS_KINDS, OUTAGES, PARTITIONS, planFaults } from './schedule.ts';
 
 describe('chaos schedule', () => {
   it('one seed gives one schedule; another seed another', () => {
@@ -31,6 +31,19 @@ describe('chaos schedule', () => {
     for (const f of plan.filter((p) => (PARTITIONS as readonly string[]).includes(p.kind))) {
       expect(f.downMs).toBeGreaterThan(8000);
       expect(f.downMs).toBeLessThanOrEqual(30_000);
+    }
+  });
+
+  it('plans the engines\' failovers only on simulated hosts (a run on one host has single engines): kills past the failover, cuts of 5–30 s', () => {
+    expect(planFaults(seededRandom(5), 3).filter((f) => (FAILOVERS as readonly string[]).includes(f.kind))).toEqual([]);
+    const plan = planFaults(seededRandom(11), 5, { kinds: HOSTS_KINDS });
+    for (const kind of FAILOVERS) expect(plan.filter((f) => f.kind === kind)).toHaveLength(5);
+    for (const f of plan) {
+      if (f.kind === 'kill-postgres-primary') expect(f.downMs).toBeGreaterThanOrEqual(20_000);
+      if (f.kind === 'partition-postgres-primary' || f.kind === 'partition-rabbitmq-node') {
+        expect(f.downMs).toBeGreaterThanOrEqual(5000);
+        expect(f.downMs).toBeLessThanOrEqual(30_000);
+      }
     }
   });
 });

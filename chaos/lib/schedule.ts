@@ -13,14 +13,19 @@ export const FREEZES = ['freeze-api', 'freeze-worker', 'freeze-ws', 'freeze-redi
  * way while each still reaches everyone else, or one role host's cable is pulled.
  */
 export const PARTITIONS = ['partition-worker-broker', 'partition-worker-db', 'partition-api-redis', 'partition-ws-broker', 'link-down'] as const;
+/**
+ * Nodes of the engine clusters (--hosts only, engine-clusters.ts) killed (kill -9 of every process on the host,
+ * back on the same data after the fault's duration) or cut off, each engine failing over by its own mechanism.
+ */
+export const FAILOVERS = ['kill-postgres-primary', 'kill-rabbitmq-node', 'kill-redis-master', 'partition-rabbitmq-node', 'partition-postgres-primary'] as const;
 /** The lasting faults: they take turns on one track. */
-export const OUTAGES = ['rabbitmq-restart', 'redis-outage', 'postgres-outage', 'postgres-crash', ...FREEZES, ...PARTITIONS] as const;
+export const OUTAGES = ['rabbitmq-restart', 'redis-outage', 'postgres-outage', 'postgres-crash', ...FREEZES, ...PARTITIONS, ...FAILOVERS] as const;
 export const INSTANT = ['kill-api', 'kill-worker', 'kill-ws', 'redis-flush', 'duplicate-delivery', 'lost-timeout'] as const;
 export type FaultKind = (typeof OUTAGES)[number] | (typeof INSTANT)[number];
 /** Every fault a run on one host can fire. */
-export const FAULT_KINDS: readonly FaultKind[] = [...OUTAGES, ...INSTANT].filter((k) => !(PARTITIONS as readonly string[]).includes(k));
-/** A run on simulated hosts: the partitions, with the kills and the message faults. */
-export const HOSTS_KINDS: readonly FaultKind[] = [...PARTITIONS, 'kill-api', 'kill-worker', 'kill-ws', 'duplicate-delivery', 'lost-timeout'];
+export const FAULT_KINDS: readonly FaultKind[] = [...OUTAGES, ...INSTANT].filter((k) => !(PARTITIONS as readonly string[]).includes(k) && !(FAILOVERS as readonly string[]).includes(k));
+/** A run on simulated hosts: the partitions and the engines' failovers, with the kills and the message faults. */
+export const HOSTS_KINDS: readonly FaultKind[] = [...PARTITIONS, ...FAILOVERS, 'kill-api', 'kill-worker', 'kill-ws', 'duplicate-delivery', 'lost-timeout'];
 
 export interface PlannedFault {
   /** Milliseconds after the schedule starts. */
@@ -54,6 +59,13 @@ const DOWN_MS: Record<(typeof OUTAGES)[number], [number, number]> = {
   'partition-api-redis': [9000, 20_000],
   'partition-ws-broker': [9000, 25_000],
   'link-down': [9000, 20_000],
+  // How long the killed node stays dead: past each engine's failover (PostgreSQL ~15 s, RabbitMQ and Redis a
+  // few seconds), so the shop runs on the survivors for a while.
+  'kill-postgres-primary': [20_000, 35_000],
+  'kill-rabbitmq-node': [8000, 25_000],
+  'kill-redis-master': [6000, 20_000],
+  'partition-rabbitmq-node': [5000, 30_000],
+  'partition-postgres-primary': [5000, 30_000],
 };
 /** What coming back costs on top of the time down (RabbitMQ's node takes seconds to boot). */
 const RESTART_MS: Record<(typeof OUTAGES)[number], number> = {
@@ -73,6 +85,12 @@ const RESTART_MS: Record<(typeof OUTAGES)[number], number> = {
   'partition-api-redis': 3000,
   'partition-ws-broker': 3000,
   'link-down': 3000,
+  // The fault itself waits until its cluster is whole again (the node rejoined); this is only the margin.
+  'kill-postgres-primary': 2000,
+  'kill-rabbitmq-node': 2000,
+  'kill-redis-master': 2000,
+  'partition-rabbitmq-node': 2000,
+  'partition-postgres-primary': 2000,
 };
 
 export interface PlanOptions {

@@ -2,6 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
+import { parsePgServers } from '../../src/adapters/database/pg-hosts.ts';
 import { finalOf, type Buyer, type History } from './buyers.ts';
 import type { Snapshot } from './checker.ts';
 import type { Sale } from './shop-setup.ts';
@@ -9,8 +10,8 @@ import { retryable, type ShopClient } from './shop-client.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function query<T>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
-  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000, statement_timeout: 10_000 });
+async function once<T>(url: string, sql: string, params: unknown[]): Promise<T[]> {
+  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000, query_timeout: 10_000, statement_timeout: 10_000 });
   c.on('error', () => undefined);
   await c.connect();
   try {
@@ -18,6 +19,29 @@ export async function query<T>(url: string, sql: string, params: unknown[] = [])
   } finally {
     await c.end().catch(() => undefined);
   }
+}
+
+/**
+ * One statement on a fresh connection. A URL naming several servers (a failover pair) is run on the one that
+ * is not in recovery, asked in order, as the shop's own adapter finds it.
+ */
+export async function query<T>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
+  const target = parsePgServers(url);
+  if (target.plain) return once<T>(url, sql, params);
+  const why: string[] = [];
+  for (const server of target.servers) {
+    try {
+      const [state] = await once<{ standby: boolean }>(server.url, 'SELECT pg_is_in_recovery() AS standby', []);
+      if (state?.standby) {
+        why.push(`${server.label} in recovery`);
+        continue;
+      }
+      return await once<T>(server.url, sql, params);
+    } catch (err) {
+      why.push(`${server.label} ${(err as Error).message}`);
+    }
+  }
+  throw new Error(`no primary: ${why.join('; ')}`);
 }
 
 /**
