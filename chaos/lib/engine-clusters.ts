@@ -112,6 +112,8 @@ export interface PgCluster {
   primary(): Promise<string | undefined>;
   /** One primary and one secondary, each in the state the monitor assigned. */
   whole(): Promise<boolean>;
+  /** The node itself is out of recovery and answers: it takes writes (the monitor's view of it can lag). */
+  takesWrites(name: string): Promise<boolean>;
   kill(name: string): Promise<void>;
   start(name: string): void;
 }
@@ -196,6 +198,19 @@ export async function startPgCluster(net: Network, dir: string, say: (line: stri
     async whole() {
       const s = await states().catch(() => []);
       return s.length === 2 && s.every((n) => n.reported === n.assigned) && s.some((n) => n.reported === 'primary') && s.some((n) => n.reported === 'secondary');
+    },
+    async takesWrites(name) {
+      const c = new pg.Client({ connectionString: cluster.urlOf(name), connectionTimeoutMillis: 1500, query_timeout: 1500 });
+      c.on('error', () => undefined);
+      try {
+        await c.connect();
+        const [row] = (await c.query<{ standby: boolean }>('SELECT pg_is_in_recovery() AS standby')).rows;
+        return row?.standby === false;
+      } catch {
+        return false;
+      } finally {
+        void c.end().catch(() => undefined);
+      }
     },
     async kill(name) {
       await killHost(net, name);

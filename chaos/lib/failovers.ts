@@ -81,13 +81,11 @@ export async function fireFailover(deps: FailoverDeps, f: PlannedFault & { kind:
       const standby = primary === 'pg-1' ? 'pg-2' : 'pg-1';
       const diedAt = Date.now();
       await postgres.kill(primary);
-      const [takeoverMs, nextOrderMs] = await Promise.all([
-        msUntil(diedAt, async () => (await postgres.primary()) === standby, Math.max(downMs, 90_000)),
-        nextOrderAfter(deps, diedAt, Math.max(downMs, 90_000)),
-      ]);
+      const measured = Promise.all([msUntil(diedAt, () => postgres.takesWrites(standby), downMs + 60_000), nextOrderAfter(deps, diedAt, downMs + 60_000)]);
       await sleep(Math.max(0, diedAt + downMs - Date.now()));
       const backAt = Date.now();
       postgres.start(primary);
+      const [takeoverMs, nextOrderMs] = await measured;
       const rejoinMs = await waitWhole(() => postgres.whole(), backAt);
       return {
         detail: `${primary} (primary) killed: ${standby} promoted after ${s(takeoverMs)}, next order after ${s(nextOrderMs)}; ${primary} started again after ${s(backAt - diedAt)}, a standby again ${s(rejoinMs)} later`,
@@ -111,8 +109,8 @@ export async function fireFailover(deps: FailoverDeps, f: PlannedFault & { kind:
             await c.connect();
             probes++;
             await c.query('INSERT INTO chaos_fence_probe DEFAULT VALUES');
-            // Answered: fine while it is still the only primary; a split brain once the standby was promoted.
-            if ((await postgres.primary().catch(() => undefined)) === standby) {
+            // Answered: fine while it is still the only primary; a split brain once the standby takes writes.
+            if (await postgres.takesWrites(standby)) {
               violations.push(`the cut-off PostgreSQL primary ${primary} took a write ${s(Date.now() - cutAt)} into the partition, after ${standby} was promoted`);
             }
           } catch {
@@ -120,7 +118,7 @@ export async function fireFailover(deps: FailoverDeps, f: PlannedFault & { kind:
           } finally {
             void c.end().catch(() => undefined);
           }
-          if (promotedAt === undefined && (await postgres.primary().catch(() => undefined)) === standby) promotedAt = Date.now();
+          if (promotedAt === undefined && (await postgres.takesWrites(standby))) promotedAt = Date.now();
           await sleep(500);
         }
       };
@@ -143,16 +141,17 @@ export async function fireFailover(deps: FailoverDeps, f: PlannedFault & { kind:
       const node = (await rabbit.leaderOf(pending)) ?? RABBIT_HOSTS[v % RABBIT_HOSTS.length]!;
       const diedAt = Date.now();
       await rabbit.kill(node);
-      const [takeoverMs, nextOrderMs] = await Promise.all([
+      const measured = Promise.all([
         msUntil(diedAt, async () => {
           const leader = await rabbit.leaderOf(pending);
           return leader !== undefined && leader !== node;
-        }, Math.max(downMs, 60_000), 250),
-        nextOrderAfter(deps, diedAt, Math.max(downMs, 60_000)),
+        }, downMs + 60_000, 250),
+        nextOrderAfter(deps, diedAt, downMs + 60_000),
       ]);
       await sleep(Math.max(0, diedAt + downMs - Date.now()));
       const backAt = Date.now();
       await rabbit.start(node);
+      const [takeoverMs, nextOrderMs] = await measured;
       const rejoinMs = await waitWhole(() => rabbit.whole(), backAt);
       return {
         detail: `rabbit@${node} (leader of the pending queue) killed: a new leader after ${s(takeoverMs)}, next order after ${s(nextOrderMs)}; started again after ${s(backAt - diedAt)}, in the cluster again ${s(rejoinMs)} later`,
@@ -192,16 +191,17 @@ export async function fireFailover(deps: FailoverDeps, f: PlannedFault & { kind:
       for (const g of goods) if ((await redis.masterOf(`{sg:${g}}`)) === master) onIt.push(g);
       const diedAt = Date.now();
       await redis.kill(master);
-      const [takeoverMs, nextOrderMs] = await Promise.all([
+      const measured = Promise.all([
         msUntil(diedAt, async () => {
           const now = await redis.masterOf(key);
           return now !== undefined && now !== master;
-        }, Math.max(downMs, 60_000), 250),
-        nextOrderAfter(deps, diedAt, Math.max(downMs, 60_000), onIt),
+        }, downMs + 60_000, 250),
+        nextOrderAfter(deps, diedAt, downMs + 60_000, onIt),
       ]);
       await sleep(Math.max(0, diedAt + downMs - Date.now()));
       const backAt = Date.now();
       redis.start(master);
+      const [takeoverMs, nextOrderMs] = await measured;
       const rejoinMs = await waitWhole(() => redis.whole(), backAt);
       return {
         detail: `${master} (master of sale${onIt.length === 1 ? '' : 's'} #${onIt.join(', #')}) killed: its replica took over after ${s(takeoverMs)}, next order of ${onIt.length === 1 ? 'that sale' : 'those sales'} after ${s(nextOrderMs)}; started again after ${s(backAt - diedAt)}, in the cluster again ${s(rejoinMs)} later`,
