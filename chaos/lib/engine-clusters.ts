@@ -231,8 +231,8 @@ export interface RabbitCluster {
   readonly url: string;
   readonly urls: readonly string[];
   readonly statsIntervalMs: number;
-  /** The node (host name) that leads a queue, as a live node's management API says. */
-  leaderOf(queue: string): Promise<string | undefined>;
+  /** The node (host name) that leads a queue, as the first of these nodes (default: all) that answers says. */
+  leaderOf(queue: string, askNodes?: readonly string[]): Promise<string | undefined>;
   /** The nodes running, as the first node that answers sees them. */
   running(): Promise<string[]>;
   whole(): Promise<boolean>;
@@ -297,8 +297,8 @@ export async function startRabbitCluster(net: Network, dir: string, say: (line: 
     if (!res.ok) throw new Error(`${h}${p}: ${res.status}`);
     return (await res.json()) as T;
   };
-  const anyNode = async <T,>(p: string): Promise<T | undefined> => {
-    for (const h of RABBIT_HOSTS) {
+  const anyNode = async <T,>(p: string, askNodes: readonly string[] = RABBIT_HOSTS): Promise<T | undefined> => {
+    for (const h of askNodes) {
       try {
         return await management<T>(h, p);
       } catch {
@@ -316,8 +316,8 @@ export async function startRabbitCluster(net: Network, dir: string, say: (line: 
     url: urls.join(','),
     urls,
     statsIntervalMs,
-    async leaderOf(queue) {
-      const q = await anyNode<{ leader?: string; node?: string }>(`/api/queues/%2F/${encodeURIComponent(queue)}?columns=leader,node`);
+    async leaderOf(queue, askNodes) {
+      const q = await anyNode<{ leader?: string; node?: string }>(`/api/queues/%2F/${encodeURIComponent(queue)}?columns=leader,node`, askNodes);
       const node = q?.leader ?? q?.node;
       return node ? hostOfNode(node) : undefined;
     },

@@ -169,7 +169,8 @@ export async function fireFailover(deps: FailoverDeps, f: PlannedFault & { kind:
       await cutApart(deps.network, [node], others, downMs, async () => {
         if (!ledBefore) return;
         takeoverMs = await msUntil(cutAt, async () => {
-          const leader = await rabbit.leaderOf(pending);
+          // The majority's view: the node cut off may go on calling itself the leader.
+          const leader = await rabbit.leaderOf(pending, others);
           return leader !== undefined && leader !== node;
         }, downMs, 250);
       });
