@@ -49,6 +49,12 @@ describe('chaos report page', () => {
     expect(html).toContain('<li>PostgreSQL: 2 failovers; taken over after median 14.2 s');
   });
 
+  it('draws a full run\'s timeline (hundreds of thousands of events)', () => {
+    const timeline: TimelineEvent[] = Array.from({ length: 300_000 }, (_, i) => ({ at: T0 + i * 10, kind: 'buy', answer: '409 SOLD_OUT', ms: 3 }));
+    const html = renderReport(input({ timeline }));
+    expect(html.match(/<svg /g)).toHaveLength(3);
+  });
+
   it('sorts buy answers: 200 took a place, documented refusals were refused, the rest were not answered', () => {
     expect(['200', '409 SOLD_OUT', '400 INVALID_INPUT', '503 UNAVAILABLE', '408 INVALID_INPUT', '429 RATE_LIMITED', 'network TimeoutError'].map(classOf)).toEqual([
       'queued', 'refused', 'refused', 'unanswered', 'unanswered', 'unanswered', 'unanswered',

@@ -55,7 +55,7 @@ function perSecond<T>(events: readonly T[], at: (e: T) => number, t0: number, se
 const quantile = (sorted: number[], q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! : 0);
 
 function chart(title: string, seconds: number, series: { label: string; colour: string; values: number[] }[], faults: readonly ReportFault[], unit: string): string {
-  const max = Math.max(1, ...series.flatMap((s) => s.values));
+  const max = series.reduce((m, s) => s.values.reduce((n, v) => Math.max(n, v), m), 1);
   const x = (s: number) => LEFT + (s / Math.max(1, seconds)) * (W - LEFT - 10);
   const y = (v: number) => H - 20 - (v / max) * (H - 40);
   const bands = faults
@@ -87,7 +87,10 @@ ${bands}${lines}${ticks}${legend}</svg>`;
 
 export function renderReport(input: ReportInput): string {
   const { t0, timeline } = input;
-  const lastMs = Math.max(0, ...timeline.map((e) => e.at - t0), ...input.faults.map((f) => f.endMs));
+  // A loop, not Math.max(...spread): a full run's timeline has more events than a call can take arguments.
+  let lastMs = 0;
+  for (const e of timeline) lastMs = Math.max(lastMs, e.at - t0);
+  for (const f of input.faults) lastMs = Math.max(lastMs, f.endMs);
   const seconds = Math.ceil(lastMs / 1000) + 1;
   const buys = timeline.filter((e): e is Extract<TimelineEvent, { kind: 'buy' }> => e.kind === 'buy');
   const results = timeline.filter((e): e is Extract<TimelineEvent, { kind: 'result' }> => e.kind === 'result');
