@@ -1,7 +1,7 @@
 /**
  * The reconciler on many overdue orders whose timeout messages were all lost: every one closes, every
  * unit returns to database and cache, nothing is closed twice. RECONCILE_SCALE_ORDERS sets the size
- * (default 2000; the README quotes a 10k run). Prints the time; asserts no time.
+ * (default 2000; docs/design.md quotes a 10k run). Prints the time; asserts no time.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSale } from '../../src/core/sales.ts';
