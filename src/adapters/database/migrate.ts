@@ -28,9 +28,39 @@ async function applyOnce(tx: Queryable, engine: Database['engine'], name: string
   return true;
 }
 
+/**
+ * The two files numbered 005 shipped before numbers were checked. They keep their names: migrations are
+ * recorded by name, so renaming one would apply it a second time on every existing database.
+ */
+const SHIPPED_SHARED_NUMBERS: ReadonlySet<string> = new Set(['005_simulated_provider.sql', '005_token_versions.sql']);
+
+/** Every migration is `NNN_name.sql` and no two share a number (except the pair above); returns the problems. */
+export function migrationNameProblems(names: readonly string[]): string[] {
+  const problems: string[] = [];
+  const byNumber = new Map<string, string[]>();
+  for (const name of names) {
+    const match = /^(\d{3})_[a-z0-9_]+\.sql$/.exec(name);
+    if (!match) {
+      problems.push(`${name}: a migration is named NNN_words.sql`);
+      continue;
+    }
+    byNumber.set(match[1]!, [...(byNumber.get(match[1]!) ?? []), name]);
+  }
+  for (const [number, files] of byNumber) {
+    if (files.length > 1 && !files.every((file) => SHIPPED_SHARED_NUMBERS.has(file))) {
+      problems.push(`${files.join(', ')}: ${files.length} migrations numbered ${number}`);
+    }
+  }
+  return problems;
+}
+
+export async function migrationNames(dir: URL = MIGRATIONS_DIR): Promise<string[]> {
+  return (await readdir(fileURLToPath(dir))).filter((name) => name.endsWith('.sql')).sort();
+}
+
 /** Apply the migrations not applied yet; returns the names applied by this call. */
 export async function migrate(db: Database, dir: URL = MIGRATIONS_DIR): Promise<string[]> {
-  const names = (await readdir(fileURLToPath(dir))).filter((name) => name.endsWith('.sql')).sort();
+  const names = await migrationNames(dir);
   const applied: string[] = [];
   for (const name of names) {
     const sql = await readFile(new URL(name, dir), 'utf8');
