@@ -111,6 +111,9 @@ export default tseslint.config(
           { group: IO_MODULES, message: 'core does no I/O: reach the outside world through a port.' },
         ],
       }],
+      'no-restricted-globals': ['error', ...['setTimeout', 'setInterval', 'setImmediate', 'queueMicrotask'].map((name) => ({
+        name, message: 'core waits through the Timers port (core/ports.ts), so tests can drive time by hand.',
+      }))],
     },
   },
   {

@@ -35,6 +35,7 @@ import { demoSales } from './demo.ts';
 import { untilUp } from './until-up.ts';
 import { startApiRole, startMetricsPort, startWorkerRole, startWsRole, type RoleContext } from './roles.ts';
 import { isSeckillError } from './core/errors.ts';
+import { systemTimers } from './adapters/timers/system-timers.ts';
 
 const isUnavailable = (err: unknown) => isSeckillError(err) && err.code === 'UNAVAILABLE';
 
@@ -211,7 +212,7 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
     const tokenSecret =
       config.tokenSecret ?? (await keptSecret(config, 'token-secret', () => randomBytes(32).toString('base64url'))).value;
     const signer = createTokenSigner(tokenSecret, config.tokenTtlSeconds);
-    const versions = createTokenVersions(users, clock, { ttlMs: config.tokenVersionCacheMs });
+    const versions = createTokenVersions(users, clock, { ttlMs: config.tokenVersionCacheMs, timers: systemTimers });
     const metrics = createMetrics({ defaults: true });
     const catalog = createGoodsCatalog(store, clock);
 
@@ -234,7 +235,7 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
 
     const app: RunningApp = { config, adapters, signer, metrics, ...(admin ? { admin } : {}), stop };
 
-    const shared: RoleContext = { config, adapters, clock, log, metrics, signer, versions, app, closers };
+    const shared: RoleContext = { config, adapters, clock, timers: systemTimers, log, metrics, signer, versions, app, closers };
     if (config.roles.includes('worker')) await startWorkerRole(shared);
     await startMetricsPort(shared);
     if (config.roles.includes('ws')) await startWsRole(shared);

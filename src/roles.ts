@@ -11,7 +11,7 @@ import { dedupeAlerts } from './core/alert-dedup.ts';
 import { createBuyPaths } from './core/buy-path.ts';
 import { rememberVerifiedTokens, type ScryptParams, type TokenSigner } from './core/credentials.ts';
 import { createOrderBatcher } from './core/order-batcher.ts';
-import type { Clock, MakeLimiter, OrderBus, Subscription } from './core/ports.ts';
+import type { Clock, MakeLimiter, OrderBus, Subscription, Timers } from './core/ports.ts';
 import type { createGoodsCatalog } from './core/sales.ts';
 import { createSoldOutSigns } from './core/sold-out-signs.ts';
 import type { createTokenVersions } from './core/token-versions.ts';
@@ -30,6 +30,7 @@ export interface RoleContext {
   config: Config;
   adapters: Adapters;
   clock: Clock;
+  timers: Timers;
   log: (component: string) => Logger;
   metrics: Metrics;
   signer: TokenSigner;
@@ -39,7 +40,7 @@ export interface RoleContext {
   closers: (() => Promise<void>)[];
 }
 
-export async function startWorkerRole({ config, adapters, clock, log, metrics, app, closers }: RoleContext): Promise<void> {
+export async function startWorkerRole({ config, adapters, clock, timers, log, metrics, app, closers }: RoleContext): Promise<void> {
   const { store, cache, bus, payments } = adapters;
   // One outage must not flood the alert queue with copies of one problem.
   const alertLog = log('alerts');
@@ -48,7 +49,7 @@ export async function startWorkerRole({ config, adapters, clock, log, metrics, a
   });
   const workerBus: OrderBus = { ...bus, raiseAlert: (alert) => alerts.raiseAlert(alert) };
   const sub = await consumePendingOrders(
-    { store, cache, bus: workerBus, clock, payTimeoutMs: config.payTimeoutMs, logger: log('worker'), metrics },
+    { store, cache, bus: workerBus, clock, timers, payTimeoutMs: config.payTimeoutMs, logger: log('worker'), metrics },
     { prefetch: config.workerPrefetch, batchSize: config.workerBatchSize, concurrency: config.workerConcurrency },
   );
   closers.push(() => sub.close());
@@ -72,10 +73,10 @@ export async function startMetricsPort({ config, log, metrics, app, closers }: R
   app.metricsUrl = `http://${config.host}:${server.port}`;
 }
 
-export async function startWsRole({ config, adapters, clock, log, metrics, signer, versions, app, closers }: RoleContext): Promise<void> {
+export async function startWsRole({ config, adapters, clock, timers, log, metrics, signer, versions, app, closers }: RoleContext): Promise<void> {
   const push = await startResultPushServer(
     // A buyer's page opens a socket per press with one token: remembered like the api does.
-    { signer: rememberVerifiedTokens(signer, 20_000), versions, clock, bus: adapters.bus, store: adapters.store, logger: log('ws'), metrics },
+    { signer: rememberVerifiedTokens(signer, 20_000), versions, clock, timers, bus: adapters.bus, store: adapters.store, logger: log('ws'), metrics },
     { host: config.host, port: config.wsPort, maxSocketsPerUser: config.wsMaxSocketsPerUser, waitMs: config.wsWaitMs },
   );
   closers.push(() => push.close());
@@ -92,7 +93,7 @@ export interface ApiRoleOptions {
 }
 
 export async function startApiRole(ctx: RoleContext, opts: ApiRoleOptions): Promise<void> {
-  const { config, adapters, clock, log, metrics, signer, versions, app, closers } = ctx;
+  const { config, adapters, clock, timers, log, metrics, signer, versions, app, closers } = ctx;
   const { db, store, users, cache, bus, payments } = adapters;
   const { catalog, limiters } = opts;
   const signs = createSoldOutSigns(clock);
@@ -104,6 +105,7 @@ export async function startApiRole(ctx: RoleContext, opts: ApiRoleOptions): Prom
     {
       bus,
       cache,
+      timers,
       onReleaseFailed: (err, messages) =>
         log('api').warn({ err, orders: messages.length }, 'units of a failed publish could not be given back; the reconciler will'),
     },

@@ -24,6 +24,7 @@ import { createSoldOutSigns } from '../../src/core/sold-out-signs.ts';
 import { makeAuthenticate } from '../../src/entry-points/http/auth.ts';
 import { parseInput, sendError, sendRateLimited } from '../../src/entry-points/http/http-errors.ts';
 import { SeckillOrderBody } from '../../src/entry-points/http/schemas.ts';
+import { systemTimers } from '../../src/adapters/timers/system-timers.ts';
 
 const variant = process.env.VARIANT ?? 'hello';
 const secret = process.env.ABLATION_SECRET ?? 'x'.repeat(64);
@@ -71,7 +72,7 @@ const good = await createSale({ store, cache, catalog }, {
 }, new Date());
 const rateLimiter = createRateLimiter(clock, { perSecond: 5, burst: 10 });
 const authenticate = makeAuthenticate(signer, clock);
-const placeDeps = { catalog, signs, cache, orders: createOrderBatcher({ bus, cache }, { maxOrders: 500, maxWaitMs: 2 }), store, clock };
+const placeDeps = { catalog, signs, cache, orders: createOrderBatcher({ bus, cache, timers: systemTimers }, { maxOrders: 500, maxWaitMs: 2 }), store, clock };
 
 function metricsHook(app: FastifyInstance) {
   app.addHook('onResponse', async (req, reply) => {

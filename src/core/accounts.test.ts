@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { assertPasswordAcceptable } from './accounts.ts';
+import { systemTimers } from '../adapters/timers/system-timers.ts';
 
 describe('password acceptance', () => {
   it('the most common passwords, the phone number itself and one repeated character are refused as INVALID_INPUT on password', () => {
@@ -33,7 +34,7 @@ describe('accounts on the embedded database', async () => {
     db = await createPgliteDatabase();
     await migrate(db);
     const users = createSqlUserStore(db);
-    deps = { users, signer: createTokenSigner('s'.repeat(32), 3600), clock, scrypt: CHEAP, versions: createTokenVersions(users, clock, { ttlMs: 60_000 }) };
+    deps = { users, signer: createTokenSigner('s'.repeat(32), 3600), clock, scrypt: CHEAP, versions: createTokenVersions(users, clock, { ttlMs: 60_000, timers: systemTimers }) };
   });
   afterAll(() => db.close());
 

@@ -3,6 +3,7 @@ import { createMemoryStockCache } from '../adapters/stock-cache/memory-stock-cac
 import { SeckillError } from './errors.ts';
 import { createOrderBatcher } from './order-batcher.ts';
 import type { OrderMessage } from './model.ts';
+import { systemTimers } from '../adapters/timers/system-timers.ts';
 
 const GOOD = 1;
 const order = (i: number, seckillGoodId = GOOD): OrderMessage => ({ uuid: `uuid-${i}`, userId: i, seckillGoodId, reservedAt: 0 });
@@ -19,7 +20,7 @@ describe('order batcher', () => {
     const published: OrderMessage[][] = [];
     let confirm!: () => void;
     const bus = { publishOrders: (m: readonly OrderMessage[]) => new Promise<void>((r) => ((confirm = r), published.push([...m]))) };
-    const batcher = createOrderBatcher({ bus, cache: await cacheWith(10, []) }, { maxOrders: 100, maxWaitMs: 0 });
+    const batcher = createOrderBatcher({ bus, cache: await cacheWith(10, []), timers: systemTimers }, { maxOrders: 100, maxWaitMs: 0 });
     let settled = 0;
     const calls = [1, 2, 3].map((i) => batcher.publish(order(i), { releaseOnFailure: true }).then(() => settled++));
     await new Promise((r) => setImmediate(r));
@@ -33,7 +34,7 @@ describe('order batcher', () => {
   it('a full batch is sent at once, without waiting for the timer', async () => {
     const published: number[] = [];
     const bus = { publishOrders: async (m: readonly OrderMessage[]) => void published.push(m.length) };
-    const batcher = createOrderBatcher({ bus, cache: await cacheWith(10, []) }, { maxOrders: 2, maxWaitMs: 50 });
+    const batcher = createOrderBatcher({ bus, cache: await cacheWith(10, []), timers: systemTimers }, { maxOrders: 2, maxWaitMs: 50 });
     const first = [1, 2].map((i) => batcher.publish(order(i), { releaseOnFailure: true }));
     await Promise.all(first);
     expect(published).toEqual([2]);
@@ -47,7 +48,7 @@ describe('order batcher', () => {
     const orders = [order(1), order(2), order(3, 2), order(4, 2)];
     const cache = await cacheWith(5, orders);
     const bus = { publishOrders: async () => Promise.reject(new Error('broker down')) };
-    const batcher = createOrderBatcher({ bus, cache }, { maxOrders: 100, maxWaitMs: 0 });
+    const batcher = createOrderBatcher({ bus, cache, timers: systemTimers }, { maxOrders: 100, maxWaitMs: 0 });
     const stockWhenHeard: (number | null)[] = [];
     await Promise.all(
       orders.map((m) =>
@@ -73,7 +74,7 @@ describe('order batcher', () => {
         throw unconfirmed ? new SeckillError('UNAVAILABLE', 'no confirm', { details: { unconfirmed: true } }) : new Error('broker down');
       },
     };
-    const batcher = createOrderBatcher({ bus, cache }, { maxOrders: 100, maxWaitMs: 0 });
+    const batcher = createOrderBatcher({ bus, cache, timers: systemTimers }, { maxOrders: 100, maxWaitMs: 0 });
     await expect(batcher.publish(order(1), { releaseOnFailure: false })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
     unconfirmed = true;
     await expect(batcher.publish(order(2), { releaseOnFailure: true })).rejects.toMatchObject({ code: 'UNAVAILABLE' });

@@ -18,12 +18,13 @@
  */
 import { SeckillError } from './errors.ts';
 import { groupBy } from './group-by.ts';
-import type { OrderBus, StockCache } from './ports.ts';
+import type { OrderBus, StockCache, Timers } from './ports.ts';
 import type { OrderMessage } from './model.ts';
 
 export interface OrderBatcherDeps {
   bus: Pick<OrderBus, 'publishOrders'>;
   cache: Pick<StockCache, 'release'>;
+  timers: Timers;
   /** A batch whose units could not be given back after a failed publish (the reconciler will). */
   onReleaseFailed?: (err: unknown, messages: readonly OrderMessage[]) => void;
 }
@@ -59,13 +60,7 @@ export function createOrderBatcher(deps: OrderBatcherDeps, opts: OrderBatcherOpt
   const inFlight = new Set<Promise<void>>();
 
   function startTimer(): void {
-    if (opts.maxWaitMs > 0) {
-      const timeout = setTimeout(send, opts.maxWaitMs);
-      cancelTimer = () => clearTimeout(timeout);
-    } else {
-      const immediate = setImmediate(send);
-      cancelTimer = () => clearImmediate(immediate);
-    }
+    cancelTimer = deps.timers.after(Math.max(0, opts.maxWaitMs), send);
   }
 
   function send(): void {

@@ -9,6 +9,7 @@ import type { OrderBus, StockCache } from './ports.ts';
 import type { SeckillGood } from './model.ts';
 import { createSoldOutSigns } from './sold-out-signs.ts';
 import { SeckillError } from './errors.ts';
+import { systemTimers } from '../adapters/timers/system-timers.ts';
 
 let data: InProcessDb;
 beforeAll(async () => {
@@ -23,7 +24,7 @@ function api(world: World, opts: { cache?: StockCache; bus?: Pick<OrderBus, 'pub
     catalog: createGoodsCatalog(world.store, world.clock),
     signs: createSoldOutSigns(world.clock, 1000),
     cache,
-    orders: createOrderBatcher({ bus: opts.bus ?? world.bus, cache }, { maxOrders: 100, maxWaitMs: 0 }),
+    orders: createOrderBatcher({ bus: opts.bus ?? world.bus, cache, timers: systemTimers }, { maxOrders: 100, maxWaitMs: 0 }),
     store: world.store,
     clock: world.clock,
   };

@@ -7,11 +7,12 @@
  * flight, go in one `getResults` read; at most one read is in flight, so a flood of sockets cannot queue
  * up work in the database.
  */
-import type { OrderStore } from './ports.ts';
+import type { OrderStore, Timers } from './ports.ts';
 import type { SeckillResult } from './model.ts';
 
 export interface StoredResultLookupOptions {
   store: Pick<OrderStore, 'getResults'>;
+  timers: Timers;
   /** Still worth asking about when the read goes out (a socket may have closed meanwhile). */
   wanted(uuid: string): boolean;
   found(result: SeckillResult): void;
@@ -35,20 +36,24 @@ export function createStoredResultLookup(opts: StoredResultLookupOptions): Store
   const windowMs = opts.windowMs ?? 20;
   const maxBatch = opts.maxBatch ?? 500;
   const queue = new Set<string>();
-  let timer: NodeJS.Timeout | null = null;
+  /** Cancels the read's window; null while no read waits for its window. */
+  let timer: (() => void) | null = null;
   let reading: Promise<void> | null = null;
   let closed = false;
 
   function schedule(): void {
     if (timer || reading || closed || queue.size === 0) return;
-    timer = setTimeout(() => {
-      timer = null;
-      reading = readAll().finally(() => {
-        reading = null;
-        schedule();
-      });
-    }, windowMs);
-    timer.unref();
+    timer = opts.timers.after(
+      windowMs,
+      () => {
+        timer = null;
+        reading = readAll().finally(() => {
+          reading = null;
+          schedule();
+        });
+      },
+      { background: true },
+    );
   }
 
   async function readAll(): Promise<void> {
@@ -75,11 +80,11 @@ export function createStoredResultLookup(opts: StoredResultLookupOptions): Store
     },
     pending: () => queue.size,
     async idle() {
-      while (timer || reading) await (reading ?? new Promise((r) => setTimeout(r, windowMs)));
+      while (timer || reading) await (reading ?? new Promise<void>((r) => opts.timers.after(windowMs, r)));
     },
     close() {
       closed = true;
-      if (timer) clearTimeout(timer);
+      timer?.();
       timer = null;
       queue.clear();
     },

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Role } from './model.ts';
 import { createTokenVersions } from './token-versions.ts';
+import { systemTimers } from '../adapters/timers/system-timers.ts';
 
 function fakeUsers(rows: Map<number, { role: Role; tokenVersion: number }>) {
   const reads: number[][] = [];
@@ -17,7 +18,7 @@ describe('token versions', () => {
   it('many lookups of one moment share one read; unknown users are null', async () => {
     const rows = new Map([[1, { role: 'user' as const, tokenVersion: 0 }], [2, { role: 'admin' as const, tokenVersion: 4 }]]);
     const users = fakeUsers(rows);
-    const versions = createTokenVersions(users, { now: () => new Date() }, { ttlMs: 60_000 });
+    const versions = createTokenVersions(users, { now: () => new Date() }, { ttlMs: 60_000, timers: systemTimers });
     const answers = await Promise.all([versions.current(1), versions.current(2), versions.current(1), versions.current(3)]);
     expect(answers).toEqual([{ role: 'user', tokenVersion: 0 }, { role: 'admin', tokenVersion: 4 }, { role: 'user', tokenVersion: 0 }, null]);
     expect(users.reads).toEqual([[1, 2, 3]]);
@@ -27,7 +28,7 @@ describe('token versions', () => {
     const rows = new Map([[1, { role: 'user' as const, tokenVersion: 0 }]]);
     const users = fakeUsers(rows);
     let now = 0;
-    const versions = createTokenVersions(users, { now: () => new Date(now) }, { ttlMs: 5000 });
+    const versions = createTokenVersions(users, { now: () => new Date(now) }, { ttlMs: 5000, timers: systemTimers });
     await versions.current(1);
     rows.set(1, { role: 'user', tokenVersion: 1 });
     now = 4999;
@@ -39,7 +40,7 @@ describe('token versions', () => {
 
   it('a change remembered by this process is seen at once, with no read', async () => {
     const users = fakeUsers(new Map([[1, { role: 'user' as const, tokenVersion: 0 }]]));
-    const versions = createTokenVersions(users, { now: () => new Date() }, { ttlMs: 60_000 });
+    const versions = createTokenVersions(users, { now: () => new Date() }, { ttlMs: 60_000, timers: systemTimers });
     await versions.current(1);
     versions.remember(1, { role: 'user', tokenVersion: 1 });
     expect(await versions.current(1)).toEqual({ role: 'user', tokenVersion: 1 });
@@ -56,7 +57,7 @@ describe('token versions', () => {
         },
       },
       { now: () => new Date() },
-      { ttlMs: 60_000 },
+      { ttlMs: 60_000, timers: systemTimers },
     );
     await expect(versions.current(1)).rejects.toThrow('db down');
     fail = false;
@@ -74,7 +75,7 @@ describe('token versions', () => {
         },
       },
       { now: () => new Date(now) },
-      { ttlMs: 1000 },
+      { ttlMs: 1000, timers: systemTimers },
     );
     await versions.current(1);
     fail = true;
@@ -86,7 +87,7 @@ describe('token versions', () => {
   it('more waiting ids than one read takes are read in chunks', async () => {
     const rows = new Map(Array.from({ length: 1200 }, (_, i) => [i + 1, { role: 'user' as const, tokenVersion: 0 }] as const));
     const users = fakeUsers(new Map(rows));
-    const versions = createTokenVersions(users, { now: () => new Date() }, { ttlMs: 60_000 });
+    const versions = createTokenVersions(users, { now: () => new Date() }, { ttlMs: 60_000, timers: systemTimers });
     const answers = await Promise.all([...rows.keys()].map((id) => versions.current(id)));
     expect(answers.every((a) => a?.tokenVersion === 0)).toBe(true);
     expect(users.reads.map((r) => r.length)).toEqual([500, 500, 200]);

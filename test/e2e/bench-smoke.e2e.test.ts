@@ -20,6 +20,7 @@ import { adminToken, seedBuyers } from '../../bench/lib/seed.ts';
 import { sockets } from '../../bench/lib/sockets-scenario.ts';
 import { startStack, type Mode, type Stack } from '../../bench/lib/stack.ts';
 import { servicesAvailable } from '../support/services.ts';
+import { systemTimers } from '../../src/adapters/timers/system-timers.ts';
 
 // The children's logs go to a temporary folder, not into bench/results.
 process.env.BENCH_LOG_DIR ??= path.join(os.tmpdir(), 'seckill-bench-smoke-logs');
@@ -132,7 +133,7 @@ describe.each<Mode>(['embedded', 'services'])('worker deciding several batches a
       },
     };
     const worker = await consumePendingOrders(
-      { store, cache: app.adapters.cache, bus: app.adapters.bus, clock: { now: () => new Date() }, payTimeoutMs: 60_000, logger: pino({ level: 'silent' }), metrics: createMetrics() },
+      { store, cache: app.adapters.cache, bus: app.adapters.bus, clock: { now: () => new Date() }, timers: systemTimers, payTimeoutMs: 60_000, logger: pino({ level: 'silent' }), metrics: createMetrics() },
       { prefetch: 200, batchSize: 10, concurrency: 4 },
     );
     try {

@@ -15,6 +15,7 @@ import { startResultPushServer, type ResultPushServer } from '../../src/entry-po
 import { apiClient, bootTestApp, mapLimit, newUuid, type ApiClient, type Mode, type TestApp, loginAdmin } from '../support/app.ts';
 import { makeBuyers, type Buyer } from '../support/buyers.ts';
 import { SERVICE_URLS, servicesAvailable } from '../support/services.ts';
+import { systemTimers } from '../../src/adapters/timers/system-timers.ts';
 
 const servicesUp = await servicesAvailable('postgres', 'redis', 'rabbitmq');
 const silent = pino({ level: 'silent' });
@@ -78,7 +79,7 @@ describe.each<Mode>(['embedded', 'services'])('result push across processes and 
         ? await createRabbitOrderBus({ url: SERVICE_URLS.rabbitmq, prefix: app.config.amqpPrefix, payTimeoutMs: app.config.payTimeoutMs })
         : null;
     const push = await startResultPushServer(
-      { signer: app.signer, clock: systemClock, bus: bus ?? app.adapters.bus, store: app.adapters.store, logger: silent, metrics: createMetrics() },
+      { signer: app.signer, clock: systemClock, timers: systemTimers, bus: bus ?? app.adapters.bus, store: app.adapters.store, logger: silent, metrics: createMetrics() },
       { host: '127.0.0.1', port: 0 },
     );
     second = { push, bus };
@@ -120,7 +121,7 @@ describe.each<Mode>(['embedded', 'services'])('result push across processes and 
     // A push process whose subscription never delivers: what a process sees while it reconnects to the broker.
     const deaf: Pick<OrderBus, 'subscribeResults'> = { subscribeResults: async () => ({ close: async () => undefined }) };
     const push = await startResultPushServer(
-      { signer: app.signer, clock: systemClock, bus: deaf, store: app.adapters.store, logger: silent, metrics: createMetrics() },
+      { signer: app.signer, clock: systemClock, timers: systemTimers, bus: deaf, store: app.adapters.store, logger: silent, metrics: createMetrics() },
       { host: '127.0.0.1', port: 0, recheckMs: 200 },
     );
     try {
@@ -155,7 +156,7 @@ describe.each<Mode>(['embedded', 'services'])('result push across processes and 
     const [a1, a2] = await decided([first!, second!], goodId);
     // Started afterwards and deaf to the broadcast, with no recheck in the test's time: only the read at connect can answer.
     const push = await startResultPushServer(
-      { signer: app.signer, clock: systemClock, bus: deaf, store: app.adapters.store, logger: silent, metrics: createMetrics() },
+      { signer: app.signer, clock: systemClock, timers: systemTimers, bus: deaf, store: app.adapters.store, logger: silent, metrics: createMetrics() },
       { host: '127.0.0.1', port: 0, recheckMs: 600_000 },
     );
     try {
@@ -188,7 +189,7 @@ describe.each<Mode>(['embedded', 'services'])('result push across processes and 
       },
     };
     const push = await startResultPushServer(
-      { signer: app.signer, clock: systemClock, bus: deaf, store, logger: silent, metrics: createMetrics() },
+      { signer: app.signer, clock: systemClock, timers: systemTimers, bus: deaf, store, logger: silent, metrics: createMetrics() },
       { host: '127.0.0.1', port: 0, recheckMs: 600_000, maxSocketsPerUser: 10_000 },
     );
     try {
@@ -277,7 +278,7 @@ async function pushOnlyRate(app: TestApp, n: number): Promise<{ perSecond: numbe
   };
   const noStore = { getResults: async () => [] };
   const push = await startResultPushServer(
-    { signer: app.signer, clock: systemClock, bus, store: noStore, logger: silent, metrics: createMetrics() },
+    { signer: app.signer, clock: systemClock, timers: systemTimers, bus, store: noStore, logger: silent, metrics: createMetrics() },
     { host: '127.0.0.1', port: 0 },
   );
   try {

@@ -14,6 +14,7 @@ import { consumePendingOrders } from '../../src/entry-points/consumers/pending-o
 import { createMetrics } from '../../src/entry-points/metrics.ts';
 import { bootTestApp, newUuid, type Mode, type TestApp } from '../support/app.ts';
 import { servicesAvailable } from '../support/services.ts';
+import { systemTimers } from '../../src/adapters/timers/system-timers.ts';
 
 const servicesUp = await servicesAvailable('postgres', 'redis', 'rabbitmq');
 const clock = { now: () => new Date() };
@@ -42,7 +43,7 @@ describe.each<Mode>(['embedded', 'services'])('worker faults (%s)', (mode) => {
 
   function startWorker(bus: OrderBus, store: Partial<Pick<OrderStore, 'createOrders'>> = {}) {
     return consumePendingOrders(
-      { store: { createOrders: app.adapters.store.createOrders, liveOrderNos: app.adapters.store.liveOrderNos, ...store }, cache: app.adapters.cache, bus, clock, payTimeoutMs: 60_000, logger: silent, metrics: createMetrics() },
+      { store: { createOrders: app.adapters.store.createOrders, liveOrderNos: app.adapters.store.liveOrderNos, ...store }, cache: app.adapters.cache, bus, clock, timers: systemTimers, payTimeoutMs: 60_000, logger: silent, metrics: createMetrics() },
       { prefetch: 100, batchSize: 50 },
     );
   }

@@ -1,9 +1,7 @@
 /**
  * Consumes the pending queue. Each delivery is a batch of order requests (one api process's orders of a
- * few milliseconds); deliveries that arrive together are decided together, whole, up to `batchSize`
- * orders per database batch (the store groups them by good), so a hot good costs one stock UPDATE per
- * batch instead of one per order. Each delivery is acked (its handler resolves) only after its batch is
- * committed and its results published.
+ * few milliseconds); how deliveries are gathered into database batches is core/delivery-batches.ts. Each
+ * delivery is acked (its handler resolves) only after its batch is committed and its results published.
  *
  * Up to `concurrency` batches run at once. One at a time, a batch's stages (transaction, cache settles,
  * result publishes and their confirms) ran back to back and the process mostly waited. Measured with
@@ -16,89 +14,39 @@
  */
 import type { Logger } from 'pino';
 import { createOrders, type CreateOrdersDeps } from '../../core/create-orders.ts';
+import { createDeliveryBatches } from '../../core/delivery-batches.ts';
 import { isSeckillError } from '../../core/errors.ts';
 import { createLogThrottle } from '../../log-throttle.ts';
-import type { OrderBus, Subscription } from '../../core/ports.ts';
+import type { OrderBus, Subscription, Timers } from '../../core/ports.ts';
 import type { OrderMessage } from '../../core/model.ts';
 import type { Metrics } from '../metrics.ts';
 
-interface Waiting {
-  messages: OrderMessage[];
-  resolve: () => void;
-  reject: (e: unknown) => void;
-}
-
 export async function consumePendingOrders(
-  deps: CreateOrdersDeps & { bus: Pick<OrderBus, 'consumeOrders'> & CreateOrdersDeps['bus']; logger: Logger; metrics: Metrics },
+  deps: CreateOrdersDeps & { bus: Pick<OrderBus, 'consumeOrders'> & CreateOrdersDeps['bus']; timers: Timers; logger: Logger; metrics: Metrics },
   opts: { prefetch: number; batchSize: number; concurrency?: number },
 ): Promise<Subscription> {
-  const waiting: Waiting[] = [];
   const failureLog = createLogThrottle(5000);
-  const concurrency = Math.max(1, opts.concurrency ?? 1);
-  let running = 0;
-  let scheduled = false;
-
-  let waitingOrders = 0;
-
-  /** Whole deliveries, oldest first, up to `batchSize` orders (at least one delivery, however large). */
-  function takeBatch(): Waiting[] {
-    let n = 0;
-    let count = 0;
-    while (count < waiting.length && (count === 0 || n + waiting[count]!.messages.length <= opts.batchSize)) {
-      n += waiting[count]!.messages.length;
-      count++;
-    }
-    waitingOrders -= n;
-    return waiting.splice(0, count);
-  }
-
-  async function drain(): Promise<void> {
-    running++;
-    try {
-      while (waiting.length > 0) {
-        const batch = takeBatch();
-        const messages = batch.flatMap((w) => w.messages);
+  const handle = createDeliveryBatches<OrderMessage>(
+    {
+      timers: deps.timers,
+      async decide(messages, deliveries) {
         try {
           const summary = await createOrders(deps, messages);
           deps.metrics.batchSize.observe(messages.length);
           for (const r of summary.results) deps.metrics.ordersProcessed.inc({ status: r.status, repeat: 'false' });
           if (summary.repeats > 0) deps.metrics.ordersProcessed.inc({ status: 'ANY', repeat: 'true' }, summary.repeats);
-          deps.logger.debug({ batch: messages.length, deliveries: batch.length, created: summary.created, failed: summary.failed, repeats: summary.repeats }, 'batch decided');
-          for (const w of batch) w.resolve();
+          deps.logger.debug({ batch: messages.length, deliveries, created: summary.created, failed: summary.failed, repeats: summary.repeats }, 'batch decided');
         } catch (err) {
           const outage = isSeckillError(err) && err.code === 'UNAVAILABLE';
           // An outage fails every batch alike: one line per 5 s (the bus logs its retries too).
           const { log, repeats } = outage ? failureLog.take(err.message) : { log: true, repeats: 0 };
-          if (log) deps.logger.warn({ err, batch: messages.length, deliveries: batch.length, ...(repeats ? { sameOutageUnlogged: repeats } : {}) }, 'batch failed; its messages will be redelivered');
-          for (const w of batch) w.reject(err);
+          if (log) deps.logger.warn({ err, batch: messages.length, deliveries, ...(repeats ? { sameOutageUnlogged: repeats } : {}) }, 'batch failed; its messages will be redelivered');
+          throw err;
         }
-      }
-    } finally {
-      running--;
-    }
-  }
-
-  /**
-   * Another batch starts when a slot is free and either nothing runs (a lone message never waits) or a
-   * whole batch is waiting (a full batch never waits behind a slow one). Otherwise the messages wait for
-   * the next batch to finish, which takes them: so batches stay large under load.
-   */
-  function startBatches(): void {
-    scheduled = false;
-    while (waiting.length > 0 && running < concurrency && (running === 0 || waitingOrders >= opts.batchSize)) void drain();
-  }
-
-  return deps.bus.consumeOrders(
-    (messages) =>
-      new Promise<void>((resolve, reject) => {
-        waiting.push({ messages, resolve, reject });
-        waitingOrders += messages.length;
-        // Let the deliveries already in the socket buffer join this batch before it starts.
-        if (!scheduled) {
-          scheduled = true;
-          setImmediate(startBatches);
-        }
-      }),
-    { prefetch: opts.prefetch },
+      },
+    },
+    { batchSize: opts.batchSize, concurrency: opts.concurrency ?? 1 },
   );
+
+  return deps.bus.consumeOrders(handle, { prefetch: opts.prefetch });
 }

@@ -7,6 +7,7 @@ import type { SeckillResult } from '../../core/model.ts';
 import { createMetrics } from '../metrics.ts';
 import { startResultPushServer } from './result-push-server.ts';
 import { parseTarget } from './socket-target.ts';
+import { systemTimers } from '../../adapters/timers/system-timers.ts';
 
 describe('parseTarget (the upgrade path, read without new URL)', () => {
   it('reads the uuid and the token, percent-encoded or not, as URLSearchParams would', () => {
@@ -39,7 +40,7 @@ describe('result push: a uuid reused by another buyer', () => {
       },
     };
     const push = await startResultPushServer(
-      { signer, clock: { now: () => new Date() }, bus, store: { getResults: async () => [] }, logger: pino({ level: 'silent' }), metrics: createMetrics() },
+      { signer, clock: { now: () => new Date() }, timers: systemTimers, bus, store: { getResults: async () => [] }, logger: pino({ level: 'silent' }), metrics: createMetrics() },
       { host: '127.0.0.1', port: 0 },
     );
     const open = (userId: number) => {
@@ -76,7 +77,7 @@ describe('result push: limits per buyer', () => {
 
   it('a buyer past the socket cap is refused 4429 (others are not); a socket with no result closes 4408 after the wait', async () => {
     const push = await startResultPushServer(
-      { signer, clock: { now: () => new Date() }, bus: quietBus, store: { getResults: async () => [] }, logger: pino({ level: 'silent' }), metrics: createMetrics() },
+      { signer, clock: { now: () => new Date() }, timers: systemTimers, bus: quietBus, store: { getResults: async () => [] }, logger: pino({ level: 'silent' }), metrics: createMetrics() },
       { host: '127.0.0.1', port: 0, maxSocketsPerUser: 2, waitMs: 1000, recheckMs: 200 },
     );
     try {

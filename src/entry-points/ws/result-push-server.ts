@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { TokenClaims, TokenSigner } from '../../core/credentials.ts';
 import type { TokenVersions } from '../../core/token-versions.ts';
-import type { Clock, OrderBus, OrderStore, Subscription } from '../../core/ports.ts';
+import type { Clock, OrderBus, OrderStore, Subscription, Timers } from '../../core/ports.ts';
 import type { SeckillResult } from '../../core/model.ts';
 import { isReuseFailure, pushDecision } from '../../core/results.ts';
 import type { Metrics } from '../metrics.ts';
@@ -32,6 +32,7 @@ export interface ResultPushDeps {
   /** When given, a token must also carry its user's current version (not logged out, password unchanged). */
   versions?: TokenVersions;
   clock: Clock;
+  timers: Timers;
   bus: Pick<OrderBus, 'subscribeResults'>;
   store: Pick<OrderStore, 'getResults'>;
   logger: Logger;
@@ -98,6 +99,7 @@ export async function startResultPushServer(deps: ResultPushDeps, opts: ResultPu
   const socketsOf = new Map<number, number>();
   const lookup = createStoredResultLookup({
     store: deps.store,
+    timers: deps.timers,
     windowMs: opts.lookupWindowMs ?? 20,
     wanted: (uuid) => listeners.has(uuid),
     found: (stored) => {
