@@ -10,7 +10,7 @@
  *   fixtures a test has just made (a wrong `!` fails the test anyway) and in `any` from the JSON a test
  *   reads off the wire to assert its shape; end-to-end tests may read that JSON loosely.
  *
- * The dependency rule (docs/design.md, README "Layout"): src/core imports no adapter, entry point,
+ * The dependency rule (docs/design.md; the import graph itself is checked by .dependency-cruiser.cjs): src/core imports no adapter, entry point,
  * composition root, config or I/O library; src/adapters import no entry point; the bench and chaos import
  * no test helper (what they share with the tests lives in support/).
  */

@@ -6,13 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { ensureAccount } from './core/accounts.ts';
 import { createGoodsCatalog, createSale } from './core/sales.ts';
-import { createTokenSigner, type TokenSigner } from './core/credentials.ts';
-import type { Clock, OrderBus, OrderStore, StockCache, UserStore } from './core/ports.ts';
+import { createTokenSigner } from './core/credentials.ts';
+import type { Clock, UserStore } from './core/ports.ts';
 import { createTokenVersions } from './core/token-versions.ts';
 import type { ScryptParams } from './core/credentials.ts';
 import type { MakeLimiter } from './core/ports.ts';
@@ -28,9 +27,8 @@ import { createSqlOrderStore } from './adapters/order-store/sql-order-store.ts';
 import { createSqlUserStore } from './adapters/user-store/sql-user-store.ts';
 import { createMemoryStockCache } from './adapters/stock-cache/memory-stock-cache.ts';
 import { createRedisStockCache } from './adapters/stock-cache/redis-stock-cache.ts';
-import type { ReconcilerJob } from './entry-points/jobs/reconciler.job.ts';
-import { createLedgerPaymentProvider, type SimulatedPaymentProvider } from './adapters/payment/simulated-payment-provider.ts';
-import { createMetrics, type Metrics } from './entry-points/metrics.ts';
+import { createLedgerPaymentProvider } from './adapters/payment/simulated-payment-provider.ts';
+import { createMetrics } from './entry-points/metrics.ts';
 import { demoSales } from './demo.ts';
 import { untilUp } from './until-up.ts';
 import { startApiRole, startMetricsPort, startWorkerRole, startWsRole, type RoleContext } from './roles.ts';
@@ -39,43 +37,8 @@ import { systemTimers } from './adapters/timers/system-timers.ts';
 
 const isUnavailable = (err: unknown) => isSeckillError(err) && err.code === 'UNAVAILABLE';
 
-export interface Adapters {
-  db: Database;
-  store: OrderStore;
-  users: UserStore;
-  cache: StockCache;
-  bus: OrderBus;
-  payments: SimulatedPaymentProvider;
-}
-
-export interface RunningApp {
-  config: Config;
-  adapters: Adapters;
-  signer: TokenSigner;
-  metrics: Metrics;
-  /** http://host:port of the api, when this process runs it. */
-  httpUrl?: string;
-  /** ws://host:port of the result push, when this process runs it. */
-  wsUrl?: string;
-  /** http://host:port of the metrics port (METRICS_PORT), when one is set. */
-  metricsUrl?: string;
-  /**
-   * The admin account. `password` only on the start that generated it (to print once); later starts say
-   * where it is kept, and a password from the environment is never echoed.
-   */
-  admin?: { phone: string; password?: string; source: 'generated now' | 'kept' | 'environment'; keptIn?: string };
-  /** The reconciler, when this process runs the worker role. */
-  reconciler?: ReconcilerJob;
-  /** The api's server, when this process runs it (listening unless `listen: false`). */
-  http?: FastifyInstance;
-  stop(): Promise<void>;
-}
-
-/** What a caller may change about the composition; the defaults are what `npm start` runs. */
-export interface StartOverrides {
-  /** false: build the api without listening on a port; `RunningApp.http` answers injected requests (the bench's A/B). */
-  listen?: boolean;
-}
+import type { Adapters, RunningApp, StartOverrides } from './app-types.ts';
+export type { Adapters, RunningApp, StartOverrides };
 
 const systemClock: Clock = { now: () => new Date() };
 

@@ -24,7 +24,7 @@ import { startReconciler } from './entry-points/jobs/reconciler.job.ts';
 import { reportQueueDepths, type Metrics } from './entry-points/metrics.ts';
 import { startMetricsServer } from './entry-points/metrics-server.ts';
 import { startResultPushServer } from './entry-points/ws/result-push-server.ts';
-import type { Adapters, RunningApp } from './compose.ts';
+import type { Adapters, RunningApp } from './app-types.ts';
 
 export interface RoleContext {
   config: Config;

@@ -13,20 +13,14 @@ import type { Duplex } from 'node:stream';
 import type { Channel, ChannelModel, ConfirmChannel } from 'amqplib';
 import { assertAlertQueue, assertTopology, type TopologyNames } from './rabbitmq-topology.ts';
 import type { AmqpNode } from './rabbitmq-nodes.ts';
+import type { BusLogger } from './rabbitmq-logger.ts';
 import { walkNodes } from './rabbitmq-node-walk.ts';
 import { confirmedPublisher, unavailable, until, type Publish, type PublishSession } from './rabbitmq-publish.ts';
 
 export { heartbeatMsOf } from './rabbitmq-node-walk.ts';
 export { unavailable, type PublishOptions } from './rabbitmq-publish.ts';
 
-/** The subset of a pino logger the bus uses. */
-export interface BusLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
-export const silentLogger: BusLogger = { info() {}, warn() {}, error() {} };
+export { silentLogger, type BusLogger } from './rabbitmq-logger.ts';
 
 /** A consumer or subscriber that must be rebuilt on every new connection. */
 export interface Attachment {

@@ -13,7 +13,7 @@
  */
 import { connect } from 'amqplib';
 import type { ChannelModel } from 'amqplib';
-import type { BusLogger } from './rabbitmq-link.ts';
+import type { BusLogger } from './rabbitmq-logger.ts';
 import type { AmqpNode } from './rabbitmq-nodes.ts';
 
 export interface NodeWalkOptions {

@@ -25,7 +25,7 @@
  */
 import type { ConfirmChannel, Options } from 'amqplib';
 import { SeckillError } from '../../core/errors.ts';
-import type { BusLogger } from './rabbitmq-link.ts';
+import type { BusLogger } from './rabbitmq-logger.ts';
 
 export interface PublishSession {
   /** Replaced by a fresh channel after a nack (Sessions.renew). */

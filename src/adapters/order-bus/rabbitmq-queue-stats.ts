@@ -13,7 +13,7 @@
  *   latest when the broker gives up on that publisher's connection (two missed heartbeats), so that much is
  *   taken off too.
  */
-import type { BusLogger } from './rabbitmq-link.ts';
+import type { BusLogger } from './rabbitmq-logger.ts';
 
 export interface QueueStatsOptions {
   /** Management API bases, tried in turn: http://user:pass@host:15672 */
