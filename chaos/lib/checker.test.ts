@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { History } from './buyers.ts';
 import { check, type Snapshot } from './checker.ts';
@@ -67,7 +68,7 @@ describe('chaos checker', () => {
     expect(report.figures).toMatchObject({ requests: 5, queued: 4, refused: 1, retries: 1, orders: 3, paid: 1, fails: 1 });
   });
 
-  it.each<[string, (s: Snapshot, h: History) => void, RegExp]>([
+  const rules: [string, (s: Snapshot, h: History) => void, RegExp][] = [
     ['oversold', (s) => s.orders.push({ orderNo: 'o9', uuid: 'u9', userId: 14, goodId: 1, status: 'PAID', payDeadline: past, price: 100 }), /oversold/],
     ['a unit leaked', (s) => (s.goods[1]!.stock = 49), /leaked/],
     ['cache and database disagree', (s) => (s.goods[0]!.preStock = 1), /pre-stock 1 ≠ database stock 0/],
@@ -96,7 +97,34 @@ describe('chaos checker', () => {
     ['an open payment intent', (s) => (s.openIntents = 1), /intents still open/],
     ['a buyer told PAID of an order that is not', (s) => (s.orders[0]!.status = 'REFUNDED'), /pay answered PAID/],
     ['a 500', (_s, h) => h.serverErrors.push('POST /api/seckill/orders: 500'), /server error/],
-  ])('finds %s', (_name, change, message) => {
+    ['negative database stock', (s) => {
+      s.goods[0]!.stock = -1;
+      s.goods[0]!.preStock = -1;
+    }, /database stock -1 < 0/],
+    ['a queued request the result endpoint still calls QUEUED', (s) => s.finalPolls.set('u4', { status: 'QUEUED' }), /u4: QUEUED but the result endpoint answers QUEUED/],
+    ['a result the buyer saw that is not the stored one', (s) => {
+      s.results[3] = { ...s.results[3]!, reason: 'DUPLICATE_ORDER', status: 'SUCCESS', orderNo: 'o2' };
+    }, /u4: a result seen \(FAIL\/\) differs from the stored SUCCESS\/o2/],
+    ['a stored result of another buyer', (s) => (s.results[3] = { ...s.results[3]!, userId: 99 }), /u4: stored result belongs to buyer 99/],
+    ['a SUCCESS naming an order that does not exist', (s) => s.results.push({ uuid: 'u6', userId: 15, goodId: 1, status: 'SUCCESS', orderNo: 'o404', reason: null }), /u6: SUCCESS with order o404 that does not exist/],
+    ['a SUCCESS naming another request\'s order', (s) => s.results.push({ uuid: 'u6', userId: 15, goodId: 1, status: 'SUCCESS', orderNo: 'o2', reason: null }), /u6: order o2 belongs to another request/],
+    ['a PAID order with two charges', (s) => {
+      s.payments.push({ orderNo: 'o1', kind: 'CHARGE', amount: 100 }, { orderNo: 'o1', kind: 'REFUND', amount: 100 });
+    }, /order o1 \(PAID\): 2 charges, 1 refunds recorded/],
+    ['a buyer told "refunded" of an order that is PAID', (_s, h) => (h.actions[0]!.outcome = { status: 409, refunded: true }), /o1: pay answered refunded, database says PAID/],
+    ['a buyer told CANCELLED of an order that is not', (s) => (s.orders[2]!.status = 'TIMEOUT'), /o3: cancel answered CANCELLED, database says TIMEOUT/],
+  ];
+
+  it.each(rules)('finds %s', (_name, change, message) => {
     expect(violationsAfter(change).join('\n')).toMatch(message);
+  });
+
+  it('every rule of the checker has a case above that shows it failing', () => {
+    const source = readFileSync(new URL('./checker.ts', import.meta.url), 'utf8');
+    const sites = source.split('v.push(').length - 1;
+    expect(sites).toBeGreaterThan(20);
+    expect(rules.length).toBeGreaterThanOrEqual(sites);
+    // And each case's message is found by its own rule: no two cases prove the same line.
+    expect(new Set(rules.map(([, , m]) => m.source)).size).toBe(rules.length);
   });
 });
