@@ -2,7 +2,7 @@
  * Services that are down at start or go down later (services mode). A proxy in front of Redis or
  * PostgreSQL stands in for the outage, so the shared services keep running for the other suites.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { apiClient, bootTestApp, newUuid, type TestApp, TEST_ADMIN, loginAdmin } from '../support/app.ts';
 import { makeBuyers } from '../support/buyers.ts';
 import { SERVICE_URLS, servicesAvailable } from '../support/services.ts';
@@ -38,7 +38,8 @@ describe.skipIf(!up)('outages (services)', () => {
     const booting = bootTestApp('services', { DATABASE_URL: pg.url(SERVICE_URLS.postgres) });
     let booted = false;
     void booting.then(() => (booted = true), () => undefined);
-    await sleep(1500);
+    // Start-up has tried PostgreSQL several times and is still waiting.
+    await vi.waitUntil(() => pg.refused() >= 3, { timeout: 30_000, interval: 20 });
     expect(booted).toBe(false);
     pg.up();
     const app = await booting;
@@ -64,7 +65,9 @@ describe.skipIf(!up)('outages (services)', () => {
     const answers = await Promise.all(buyers.map((b, i) => api('POST', '/api/seckill/orders', { token: b.token, body: { seckillGoodId: good, uuid: uuids[i] } })));
     expect(answers.map((a) => a.status)).toEqual(Array(20).fill(200));
     expect((await api('GET', '/api/health')).body.checks.db).toBe('down');
-    await sleep(3000); // several failed attempts of the worker's batch
+    // The worker's batch meets the outage several times (each attempt needs a connection) before it ends.
+    const refusedAtDown = pg.refused();
+    await vi.waitUntil(() => pg.refused() >= refusedAtDown + 3, { timeout: 30_000, interval: 20 });
     pg.up();
 
     let stored: unknown[] = [];

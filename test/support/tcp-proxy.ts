@@ -6,15 +6,21 @@ export interface TcpProxy {
   url(template: string): string;
   up(): void;
   down(): void;
+  /** Connections refused so far while down: how often a client tried to reach the service in an outage. */
+  refused(): number;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(target: { host: string; port: number }, opts: { up: boolean }): Promise<TcpProxy> {
   let isUp = opts.up;
+  let refused = 0;
   const pairs = new Set<net.Socket>();
   const server = net.createServer((client) => {
     client.on('error', () => undefined);
-    if (!isUp) return void client.destroy();
+    if (!isUp) {
+      refused += 1;
+      return void client.destroy();
+    }
     const upstream = net.connect(target.port, target.host);
     upstream.on('error', () => client.destroy());
     client.on('close', () => upstream.destroy());
@@ -39,6 +45,7 @@ export async function startTcpProxy(target: { host: string; port: number }, opts
       isUp = false;
       for (const s of pairs) s.destroy();
     },
+    refused: () => refused,
     close: () =>
       new Promise((resolve) => {
         for (const s of pairs) s.destroy();

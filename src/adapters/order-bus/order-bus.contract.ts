@@ -164,9 +164,9 @@ export function describeOrderBus(label: string, makeFresh: () => Promise<OrderBu
         await bus.publishOrders(orders(1, 3));
         await bus.publishOrders(orders(4, 2));
         await waitFor(() => [...lastAttempt.values()].filter((a) => a === CONTRACT_MAX_ATTEMPTS).length === 2);
-        await sleep(QUIET_MS); // the last failures reach the dead-letter queue
-        fail = false; // the operator fixed the cause, then replays
-        const replayed = await bus.replayDeadOrders(10);
+        fail = false; // the operator fixed the cause, then replays as the last failures reach the dead-letter queue
+        let replayed = 0;
+        await waitFor(async () => (replayed += await bus.replayDeadOrders(10)) >= 5);
         await waitFor(() => handled.length === 2);
         await sleep(QUIET_MS);
         expect(replayed).toBe(5);

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import pino from 'pino';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createMetrics } from '../metrics.ts';
 import type { RouteDeps } from './routes.ts';
 import { buildHttpServer } from './server.ts';
@@ -31,11 +31,17 @@ describe('the HTTP server', () => {
     const socket = net.connect(port, '127.0.0.1', () => socket.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n'));
     socket.on('data', (d: Buffer) => (raw += d.toString('latin1')));
     const ended = new Promise<void>((r) => socket.on('close', () => r()));
+    let secondArrived: () => void = () => undefined;
+    const second = new Promise<void>((r) => (secondArrived = r));
+    app.server.on('request', (req: { url?: string }) => {
+      if (req.url === '/api/seckill/goods') secondArrived();
+    });
     await slowStarted;
     const closing = app.close();
-    await new Promise((r) => setTimeout(r, 50));
+    // The server stops listening only after its preClose hooks ran: from then on it is draining.
+    await vi.waitUntil(() => !app.server.listening, { timeout: 10_000, interval: 5 });
     socket.write('GET /api/seckill/goods HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
-    await new Promise((r) => setTimeout(r, 50));
+    await second;
     release();
     await ended;
     await closing;

@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { createTokenSigner } from '../../core/credentials.ts';
 import type { OrderBus, Subscription } from '../../core/ports.ts';
@@ -76,13 +76,15 @@ describe('result push: limits per buyer', () => {
     });
 
   it('a buyer past the socket cap is refused 4429 (others are not); a socket with no result closes 4408 after the wait', async () => {
+    const metrics = createMetrics();
     const push = await startResultPushServer(
-      { signer, clock: { now: () => new Date() }, timers: systemTimers, bus: quietBus, store: { getResults: async () => [] }, logger: pino({ level: 'silent' }), metrics: createMetrics() },
+      { signer, clock: { now: () => new Date() }, timers: systemTimers, bus: quietBus, store: { getResults: async () => [] }, logger: pino({ level: 'silent' }), metrics },
       { host: '127.0.0.1', port: 0, maxSocketsPerUser: 2, waitMs: 1000, recheckMs: 200 },
     );
     try {
       const held = [closeCode(push.port, 1, 'uuid-cap-0001'), closeCode(push.port, 1, 'uuid-cap-0002')];
-      await new Promise((r) => setTimeout(r, 200));
+      // Both held sockets are counted by the server before the third comes.
+      await vi.waitUntil(async () => (await metrics.wsSockets.get()).values[0]?.value === 2, { timeout: 10_000, interval: 10 });
       expect(await closeCode(push.port, 1, 'uuid-cap-0003')).toBe(4429);
       const other = closeCode(push.port, 2, 'uuid-cap-0004');
       // The held sockets, and the other buyer's, get no result and close 4408 once the wait is over.
