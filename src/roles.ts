@@ -101,6 +101,9 @@ export async function startApiRole(ctx: RoleContext, opts: ApiRoleOptions): Prom
     for (const id of ids) signs.clear(id);
   });
   closers.push(() => sub.close());
+  // An admin's edit, pause or resume reaches this process's catalog (what the hot path reads) at once.
+  const sales = await bus.subscribeSalesChanged((goods) => catalog.apply(goods));
+  closers.push(() => sales.close());
   const orderBatcher = createOrderBatcher(
     {
       bus,
@@ -132,6 +135,7 @@ export async function startApiRole(ctx: RoleContext, opts: ApiRoleOptions): Prom
       placeOrder: { catalog, signs, cache, orders: orderBatcher, store, clock, limits },
       orders: { store, cache, bus, clock, payments },
       buyPaths: { paths: createBuyPaths(opts.tokenSecret), required: config.hiddenPath },
+      saleOperations: { store, cache, bus, catalog, clock },
       results: { store, cache, goodIds: async () => (await catalog.list()).map((g) => g.id) },
       catalog,
       alerts: bus,

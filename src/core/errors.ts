@@ -8,6 +8,8 @@ export type ErrorCode =
   | 'DUPLICATE_ORDER'
   | 'NOT_STARTED'
   | 'ENDED'
+  | 'PAUSED'
+  | 'ALREADY_STARTED'
   | 'ORDER_CLOSED'
   | 'PHONE_TAKEN'
   | 'PAYLOAD_TOO_LARGE'

@@ -59,9 +59,16 @@ export interface SeckillGood {
   stock: number;
   startAt: Date;
   endAt: Date;
+  /** Paused by an admin: buyers hear PAUSED; reservations already accepted still become orders. */
+  paused: boolean;
+  /** Grows with every edit, pause and resume: of two views of one good, the higher revision is the newer. */
+  revision: number;
 }
 
-export type NewSeckillGood = Omit<SeckillGood, 'id' | 'stock' | 'initialStock'> & { stock: number };
+export type NewSeckillGood = Omit<SeckillGood, 'id' | 'stock' | 'initialStock' | 'paused' | 'revision'> & { stock: number };
+
+/** What an admin may change of a sale (never its stock: that is a restock). */
+export type SaleEdit = Partial<Pick<SeckillGood, 'name' | 'title' | 'imageUrl' | 'price' | 'seckillPrice' | 'startAt' | 'endAt'>>;
 
 export interface Order {
   orderNo: string;

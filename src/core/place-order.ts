@@ -1,7 +1,7 @@
 /**
  * The hot path: a buyer asks for one unit of a seckill good.
  *
- * auth (entry point) → sale window (process memory) → local sold-out sign (no I/O) → the buyer's and the
+ * auth (entry point) → sale window and pause (process memory) → local sold-out sign (no I/O) → the buyer's and the
  * client address's limits (asked only here: an answer that costs no I/O is not worth a limiter call) →
  * one atomic cache reservation → confirmed publish to the pending queue (in a batch with the other orders
  * of the same few milliseconds, see order-batcher.ts) → QUEUED. If the publish fails the unit is given back
@@ -36,7 +36,7 @@ export interface PlaceOrderRequest {
   ip?: string;
 }
 
-export type RejectCode = 'SOLD_OUT' | 'DUPLICATE_ORDER' | 'NOT_STARTED' | 'ENDED' | 'NOT_FOUND';
+export type RejectCode = 'SOLD_OUT' | 'DUPLICATE_ORDER' | 'NOT_STARTED' | 'ENDED' | 'NOT_FOUND' | 'PAUSED';
 
 export type PlaceOrderOutcome =
   /** The request holds a unit (or, for a repeat, already has its outcome). */
@@ -55,6 +55,8 @@ export async function placeOrder(deps: PlaceOrderDeps, req: PlaceOrderRequest): 
   const window = saleWindow(good, now);
   if (window === 'NOT_STARTED') return reject('NOT_STARTED', `The sale starts at ${good.startAt.toISOString()}.`);
   if (window === 'ENDED') return reject('ENDED', 'The sale has ended.');
+  // Like the sold-out sign, the pause is a fact of process memory (sent to every process by broadcast).
+  if (good.paused) return reject('PAUSED', 'The sale is paused; try again later.');
   if (deps.signs.isSet(seckillGoodId)) return reject('SOLD_OUT', 'Sold out.');
   const wait = deps.limits ? await deps.limits.beforeBuy(req.ip ?? '', userId) : 0;
   if (wait > 0) return { kind: 'REJECTED', code: 'RATE_LIMITED', message: 'Too many presses; wait a moment and try again.', retryAfterSeconds: wait };

@@ -3,7 +3,7 @@
  * Each port has an embedded (in-process) adapter and a real one, and one contract suite
  * that both must pass (see src/adapters/<port>/<port>.contract.ts).
  */
-import type { Alert, FailReason, GoodStats, NewSeckillGood, Order, OrderMessage, PaymentIntent, PaymentRecord, Role, SeckillGood, SeckillResult, Transition, User } from './model.ts';
+import type { Alert, FailReason, GoodStats, NewSeckillGood, Order, OrderMessage, PaymentIntent, PaymentRecord, Role, SaleEdit, SeckillGood, SeckillResult, Transition, User } from './model.ts';
 
 // ---------------------------------------------------------------------------------------------
 // StockCache: the admission filter in front of the database.
@@ -68,6 +68,11 @@ export interface StockCache {
    * (it runs once per set of orders a close changed). A good not loaded stays so; returns units returned.
    */
   restock(seckillGoodId: number, userIds: readonly number[]): Promise<number>;
+  /**
+   * An admin put `units` more on sale (the database already counts them): pre-stock + units, in the same
+   * atomic step as `restock`. A good not loaded stays so (its next load reads the database); returns false then.
+   */
+  addUnits(seckillGoodId: number, units: number): Promise<boolean>;
   /**
    * Load a good from the database's view. With `onlyIfMissing`, does nothing if the good is loaded
    * (safe while requests are in flight); without it, overwrites stock and buyers and keeps reservations
@@ -177,6 +182,12 @@ export interface OrderBus {
   /** Tell every process, in one message, that these goods have stock again (clear sold-out signs). */
   broadcastStockAgain(seckillGoodIds: readonly number[]): Promise<void>;
   subscribeStockAgain(handler: (seckillGoodIds: number[]) => void): Promise<Subscription>;
+  /**
+   * Tell every process, on the same fanout as the stock-again signs, the new state of sales an admin changed
+   * (edited, paused, resumed), whole, so each process applies it without a database read.
+   */
+  broadcastSalesChanged(goods: readonly SeckillGood[]): Promise<void>;
+  subscribeSalesChanged(handler: (goods: SeckillGood[]) => void): Promise<Subscription>;
   /** Put a problem an operator must look at on the alert queue. */
   raiseAlert(alert: Alert): Promise<void>;
   /** Read (and remove) alerts; operators and tests. */
@@ -210,6 +221,19 @@ export interface OrderStore {
   createGood(good: NewSeckillGood): Promise<SeckillGood>;
   getGood(id: number): Promise<SeckillGood | null>;
   listGoods(): Promise<SeckillGood[]>;
+  /**
+   * Change a sale's fields and raise its revision, in one conditional UPDATE. With `onlyBefore`, only while
+   * its start is still after that moment (prices may not change under buyers). null: no such good, or the
+   * condition failed.
+   */
+  editGood(id: number, edit: SaleEdit, opts: { onlyBefore?: Date }): Promise<SeckillGood | null>;
+  /** Pause or resume a sale and raise its revision; null when there is no such good. */
+  setPaused(id: number, paused: boolean): Promise<SeckillGood | null>;
+  /**
+   * Put `units` more on sale: stock and initial stock both grow by `units` (one UPDATE), only while the sale
+   * ends after `endsAfter`. null: no such good, or it has ended.
+   */
+  addStock(id: number, units: number, opts: { endsAfter: Date }): Promise<SeckillGood | null>;
   /** Users holding a live (UNPAID or PAID) order of this good. */
   liveBuyers(seckillGoodId: number): Promise<number[]>;
   /** Those of these orders that are live (UNPAID or PAID); unknown order numbers are left out. */

@@ -54,7 +54,7 @@ export interface SaleStats {
   orders: Record<OrderStatus, number>;
 }
 
-export async function saleStats(deps: GoodsDeps, id: number): Promise<SaleStats> {
+export async function saleStats(deps: { store: Pick<OrderStore, 'stats'>; cache: Pick<StockCache, 'read'> }, id: number): Promise<SaleStats> {
   const stats = await deps.store.stats(id);
   if (!stats) throw new SeckillError('NOT_FOUND', `No seckill good ${id}.`);
   const cached = await deps.cache.read(id);
@@ -71,6 +71,11 @@ export interface GoodsCatalog {
   list(): Promise<SeckillGood[]>;
   /** Drop what is known, e.g. after an admin created a sale. */
   invalidate(): void;
+  /**
+   * Take in sales an admin changed (from this process or a broadcast), at once and with no I/O. Of two views
+   * of one sale the higher revision wins, here and when a refresh of the whole list lands later.
+   */
+  apply(changed: readonly SeckillGood[]): void;
 }
 
 export function createGoodsCatalog(store: Pick<OrderStore, 'listGoods'>, clock: Clock, ttlMs = 5000): GoodsCatalog {
@@ -82,7 +87,8 @@ export function createGoodsCatalog(store: Pick<OrderStore, 'listGoods'>, clock: 
     loading ??= store
       .listGoods()
       .then((list) => {
-        goods = new Map(list.map((g) => [g.id, g]));
+        // A refresh read before a change was applied must not take this process back to the older state.
+        goods = new Map(list.map((g) => [g.id, newer(goods.get(g.id), g)]));
         loadedAt = clock.now().getTime();
       })
       .finally(() => {
@@ -112,8 +118,13 @@ export function createGoodsCatalog(store: Pick<OrderStore, 'listGoods'>, clock: 
     invalidate() {
       loadedAt = -Infinity;
     },
+    apply(changed) {
+      for (const g of changed) goods.set(g.id, newer(goods.get(g.id), g));
+    },
   };
 }
+
+const newer = (known: SeckillGood | undefined, seen: SeckillGood): SeckillGood => (known && known.revision > seen.revision ? known : seen);
 
 export type SaleWindow = 'NOT_STARTED' | 'OPEN' | 'ENDED';
 

@@ -48,3 +48,16 @@ export function errorText(err: unknown, t: T, context?: 'pay' | 'login'): string
   if (code === 'RATE_LIMITED' && e.retryAfterS) text += ' ' + t.retryAfter(e.retryAfterS);
   return text;
 }
+
+/** A datetime-local value (the reader's time zone) for a moment. */
+export function localInput(ms: number): string {
+  const d = new Date(ms - new Date(ms).getTimezoneOffset() * 60_000);
+  return d.toISOString().slice(0, 16);
+}
+
+/** "399.00" → 39900; empty stays missing and junk becomes null, so the api names the field. */
+export function cents(value: string): number | null | undefined {
+  if (value.trim() === '') return undefined;
+  const n = Number(value);
+  return Number.isFinite(n) ? Math.round(n * 100) : null;
+}

@@ -3,9 +3,11 @@ import { useState } from 'preact/hooks';
 import { api, type Good } from './api.ts';
 import { usePolling } from './store.ts';
 
-export function useGoodsList(everyMs: number): { goods: Good[] | null; error: unknown } {
+/** `reload`: read the list again now (after an admin changed a sale), then keep polling. */
+export function useGoodsList(everyMs: number): { goods: Good[] | null; error: unknown; reload: () => void } {
   const [goods, setGoods] = useState<Good[] | null>(null);
   const [error, setError] = useState<unknown>(null);
+  const [round, setRound] = useState(0);
   usePolling(
     async () => {
       try {
@@ -16,7 +18,7 @@ export function useGoodsList(everyMs: number): { goods: Good[] | null; error: un
       }
     },
     everyMs,
-    [],
+    [round],
   );
-  return { goods, error };
+  return { goods, error, reload: () => setRound((r) => r + 1) };
 }

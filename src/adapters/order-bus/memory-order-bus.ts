@@ -17,6 +17,7 @@ import type { Delivery, Handler, OrderBus, Subscription } from '../../core/ports
 import type { Alert, OrderMessage } from '../../core/model.ts';
 import { SeckillError } from '../../core/errors.ts';
 import { groupResults } from './batches.ts';
+import { decodeSalesChanged, decodeStockAgain, salesChangedBody } from './sale-signs.ts';
 import { createBackoff, isInfrastructureFailure } from './retry-policy.ts';
 import { drainedAt, noteIfEmpty, pump, removeConsumer, workQueue, type Consumer, type Queued, type Unacked, type WorkQueue } from './memory-work-queue.ts';
 
@@ -227,7 +228,20 @@ function connect(broker: Broker, options: MemoryOrderBusOptions): MemoryOrderBus
       if (seckillGoodIds.length > 0) broadcast(broker.stockSubscribers, seckillGoodIds);
     },
     async subscribeStockAgain(handler) {
-      return subscribeTo(broker.stockSubscribers, handler);
+      return subscribeTo<unknown>(broker.stockSubscribers, (body) => {
+        const ids = decodeStockAgain(body);
+        if (ids) handler(ids);
+      });
+    },
+    async broadcastSalesChanged(goods) {
+      ensureOpen();
+      if (goods.length > 0) broadcast(broker.stockSubscribers, salesChangedBody(goods));
+    },
+    async subscribeSalesChanged(handler) {
+      return subscribeTo<unknown>(broker.stockSubscribers, (body) => {
+        const goods = decodeSalesChanged(body);
+        if (goods) handler(goods);
+      });
     },
     async raiseAlert(alert: Alert) {
       ensureOpen();

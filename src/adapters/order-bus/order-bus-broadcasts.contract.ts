@@ -1,7 +1,7 @@
 /** The OrderBus contract, part two: broadcasts, alerts, pay timeouts, queue depths and closing. */
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Delivery, OrderBus } from '../../core/ports.ts';
-import type { SeckillResult } from '../../core/model.ts';
+import type { SeckillGood, SeckillResult } from '../../core/model.ts';
 import { CONTRACT_ALERT_QUEUE_MAX, CONTRACT_PAY_TIMEOUT_MS, FIRST, QUIET_MS, alert, order, orders, result, sleep, waitFor } from './order-bus.fixture.ts';
 
 export function describeOrderBusBroadcastsAndTimers(engine: { bus: () => OrderBus; otherProcess: () => Promise<OrderBus> }): void {
@@ -75,6 +75,29 @@ export function describeOrderBusBroadcastsAndTimers(engine: { bus: () => OrderBu
       await sleep(QUIET_MS);
       expect(here).toEqual([[1, 2, 3], [43]]);
       expect(there).toEqual([[1, 2, 3], [43]]);
+    });
+
+    it('changed sales reach every process whole (dates as dates), in the order sent, on the same fanout as stock again: each subscriber hears only its own kind', async () => {
+      const peer = await otherProcess();
+      const sales: SeckillGood[][] = [];
+      const stock: number[][] = [];
+      await bus.subscribeSalesChanged((goods) => sales.push(goods));
+      await peer.subscribeStockAgain((ids) => stock.push(ids));
+      const peerSales: SeckillGood[][] = [];
+      await peer.subscribeSalesChanged((goods) => peerSales.push(goods));
+
+      const paused = sale(7, { paused: true, revision: 2 });
+      const resumed = sale(7, { paused: false, revision: 3, seckillPrice: 1 });
+      await peer.broadcastSalesChanged([paused]);
+      await bus.broadcastStockAgain([7]);
+      await peer.broadcastSalesChanged([]);
+      await peer.broadcastSalesChanged([resumed, sale(8, {})]);
+      await waitFor(() => sales.length >= 2 && peerSales.length >= 2 && stock.length >= 1);
+      await sleep(QUIET_MS);
+      expect(sales).toEqual([[paused], [resumed, sale(8, {})]]);
+      expect(peerSales).toEqual(sales);
+      expect(sales[0]![0]!.startAt).toBeInstanceOf(Date);
+      expect(stock).toEqual([[7]]);
     });
   });
 
@@ -193,4 +216,12 @@ export function describeOrderBusBroadcastsAndTimers(engine: { bus: () => OrderBu
       await bus.close();
     });
   });
+}
+
+function sale(id: number, change: Partial<SeckillGood>): SeckillGood {
+  return {
+    id, name: `sale ${id}`, title: '', imageUrl: '/i.png', price: 2000, seckillPrice: 990, initialStock: 10, stock: 10,
+    startAt: new Date('2030-01-01T10:00:00.000Z'), endAt: new Date('2030-01-01T11:00:00.000Z'), paused: false, revision: 1,
+    ...change,
+  };
 }

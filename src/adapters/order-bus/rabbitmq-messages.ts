@@ -10,14 +10,6 @@ export function parseBatch<T>(body: Buffer): T[] {
   return asBatch<T>(parseJson(body));
 }
 
-export function parseGoodIds(body: Buffer): number[] {
-  const ids = parseBatch<unknown>(body);
-  if (!ids.every((id): id is number => typeof id === 'number' && Number.isSafeInteger(id))) {
-    throw new Error(`not good ids: ${body.toString('utf8').slice(0, 50)}`);
-  }
-  return ids;
-}
-
 export function describe(err: unknown): string {
   return (err instanceof Error ? `${err.name}: ${err.message}` : String(err)).slice(0, 500);
 }

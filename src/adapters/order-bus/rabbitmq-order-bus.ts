@@ -17,7 +17,8 @@ import type { OrderBus, QueueDepths, Subscription } from '../../core/ports.ts';
 import type { Alert, OrderMessage, SeckillResult } from '../../core/model.ts';
 import { groupResults } from './batches.ts';
 import { heartbeatMsOf, openLink, silentLogger, unavailable, type Attachment, type BusLogger, type Link } from './rabbitmq-link.ts';
-import { describe, parseBatch, parseGoodIds, parseJson } from './rabbitmq-messages.ts';
+import { describe, parseBatch, parseJson } from './rabbitmq-messages.ts';
+import { decodeSalesChanged, decodeStockAgain, salesChangedBody } from './sale-signs.ts';
 import {
   assertAlertQueue,
   assertTopology,
@@ -143,7 +144,12 @@ export async function createRabbitOrderBus(options: RabbitOrderBusOptions): Prom
       if (seckillGoodIds.length > 0) await link.publish(names.stockAgainExchange, '', json(seckillGoodIds));
     },
     subscribeStockAgain: (handler) =>
-      subscribe(broadcastSubscriber(link, names.stockAgainExchange, '', parseGoodIds, handler, logger)),
+      subscribe(broadcastSubscriber(link, names.stockAgainExchange, '', (body) => decodeStockAgain(parseJson(body)), handler, logger)),
+    broadcastSalesChanged: async (goods) => {
+      if (goods.length > 0) await link.publish(names.stockAgainExchange, '', json(salesChangedBody(goods)));
+    },
+    subscribeSalesChanged: (handler) =>
+      subscribe(broadcastSubscriber(link, names.stockAgainExchange, '', (body) => decodeSalesChanged(parseJson(body)), handler, logger)),
     raiseAlert: (alert) => link.publish('', names.alertQueue, json(alert), { toQueue: true }),
     takeAlerts: (max) => take<Alert>(link, names.alertQueue, max, logger),
     takeDeadOrders: async (max) => (await take(link, names.deadQueue, max, logger, parseBatch<OrderMessage>)).flat(),
@@ -166,7 +172,8 @@ function broadcastSubscriber<T>(
   link: Link,
   exchange: string,
   pattern: string,
-  parse: (body: Buffer) => T,
+  /** undefined: a message of another kind on the same exchange, passed over. */
+  parse: (body: Buffer) => T | undefined,
   handler: (message: T) => void,
   logger: BusLogger,
 ): Subscription & Attachment {
@@ -182,7 +189,8 @@ function broadcastSubscriber<T>(
         (msg) => {
           if (msg === null) { link.recycle(model, `${exchange} subscriber cancelled by the broker`); return; }
           try {
-            handler(parse(msg.content));
+            const message = parse(msg.content);
+            if (message !== undefined) handler(message);
           } catch (err) {
             logger.error({ exchange, err: describe(err) }, 'subscriber handler threw');
           }

@@ -5,7 +5,8 @@
  *   order.pending        durable queue of order batches, competing consumers (the worker)
  *   order.pending.dead   durable queue: order messages that failed `maxAttempts` times
  *   order-result         topic exchange, routing keys Order.success / Order.fail
- *   sold-out-sign        fanout exchange: "good N has stock again" (body: the good id)
+ *   sold-out-sign        fanout exchange: "goods N… have stock again" (body: the good ids) and "these
+ *                        sales changed" (body: {"sales":[…]}, see sale-signs.ts)
  *   alert                durable queue: problems an operator must look at; at most `alertQueueMax`,
  *                        the oldest dropped (arguments set when this creates it, see assertAlertQueue)
  *

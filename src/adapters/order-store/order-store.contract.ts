@@ -61,9 +61,38 @@ export function describeOrderStore(label: string, makeDb: MakeDb): void {
       it('a created good → returned with its id, full stock, and found by get and list', async () => {
         const spec = goodSpec({ stock: 7 });
         const good = await store.createGood(spec);
-        expect(good).toEqual({ ...spec, id: expect.any(Number), initialStock: 7, stock: 7 });
+        expect(good).toEqual({ ...spec, id: expect.any(Number), initialStock: 7, stock: 7, paused: false, revision: 1 });
         expect(await store.getGood(good.id)).toEqual(good);
         expect((await store.listGoods()).find((g) => g.id === good.id)).toEqual(good);
+      });
+
+      it('an edit changes only the fields given and raises the revision; before its start only while the start is still ahead', async () => {
+        const good = await newGood();
+        const beforeStart = new Date(good.startAt.getTime() - 1);
+        const edited = await store.editGood(good.id, { seckillPrice: 5_000, name: 'renamed' }, { onlyBefore: beforeStart });
+        expect(edited).toEqual({ ...good, seckillPrice: 5_000, name: 'renamed', revision: 2 });
+        expect(await store.getGood(good.id)).toEqual(edited);
+        // At (or after) the start the conditional edit changes nothing.
+        expect(await store.editGood(good.id, { price: 1 }, { onlyBefore: good.startAt })).toBeNull();
+        const ended = await store.editGood(good.id, { endAt: new Date(good.startAt.getTime() + 1) }, {});
+        expect(ended).toMatchObject({ price: good.price, endAt: new Date(good.startAt.getTime() + 1), revision: 3 });
+        expect(await store.editGood(987_654_321, { name: 'x' }, {})).toBeNull();
+      });
+
+      it('pause and resume → the flag stored, the revision raised each time; an unknown good → null', async () => {
+        const good = await newGood();
+        expect(await store.setPaused(good.id, true)).toEqual({ ...good, paused: true, revision: 2 });
+        expect((await store.listGoods()).find((g) => g.id === good.id)).toMatchObject({ paused: true });
+        expect(await store.setPaused(good.id, false)).toEqual({ ...good, paused: false, revision: 3 });
+        expect(await store.setPaused(987_654_321, true)).toBeNull();
+      });
+
+      it('added stock grows stock and initial stock by exactly the units, also when sold out; not after the end', async () => {
+        const good = await newGood({ stock: 1 });
+        await store.createOrders([message(await newBuyer(), good.id)], opts());
+        expect(await store.addStock(good.id, 4, { endsAfter: good.startAt })).toMatchObject({ stock: 4, initialStock: 5, revision: 1 });
+        expect(await store.addStock(good.id, 4, { endsAfter: good.endAt })).toBeNull();
+        expect(await store.getGood(good.id)).toMatchObject({ stock: 4, initialStock: 5 });
       });
 
       it('an unknown good → null from get and stats', async () => {

@@ -31,6 +31,49 @@ export function createSqlOrderStore(db: Database): OrderStore {
       return rows.map(goodFromRow);
     },
 
+    async editGood(id, edit, { onlyBefore }) {
+      const sets: string[] = [];
+      const params: unknown[] = [id];
+      const set = (column: string, value: unknown) => {
+        params.push(value);
+        sets.push(`${column} = $${params.length}`);
+      };
+      if (edit.name !== undefined) set('name', edit.name);
+      if (edit.title !== undefined) set('title', edit.title);
+      if (edit.imageUrl !== undefined) set('image_url', edit.imageUrl);
+      if (edit.price !== undefined) set('price_cents', edit.price);
+      if (edit.seckillPrice !== undefined) set('seckill_price_cents', edit.seckillPrice);
+      if (edit.startAt !== undefined) set('start_at', edit.startAt);
+      if (edit.endAt !== undefined) set('end_at', edit.endAt);
+      let where = 'id = $1';
+      if (onlyBefore) {
+        params.push(onlyBefore);
+        where += ` AND start_at > $${params.length}`;
+      }
+      const [row] = await db.query<GoodRow>(
+        `UPDATE seckill_goods SET ${[...sets, 'revision = revision + 1'].join(', ')} WHERE ${where} RETURNING ${GOOD_COLUMNS}`,
+        params,
+      );
+      return row ? goodFromRow(row) : null;
+    },
+
+    async setPaused(id, paused) {
+      const [row] = await db.query<GoodRow>(
+        `UPDATE seckill_goods SET paused = $2, revision = revision + 1 WHERE id = $1 RETURNING ${GOOD_COLUMNS}`,
+        [id, paused],
+      );
+      return row ? goodFromRow(row) : null;
+    },
+
+    async addStock(id, units, { endsAfter }) {
+      const [row] = await db.query<GoodRow>(
+        `UPDATE seckill_goods SET stock = stock + $2, initial_stock = initial_stock + $2
+         WHERE id = $1 AND end_at > $3 RETURNING ${GOOD_COLUMNS}`,
+        [id, units, endsAfter],
+      );
+      return row ? goodFromRow(row) : null;
+    },
+
     async liveBuyers(seckillGoodId) {
       const rows = await db.query<{ user_id: number }>(
         `SELECT user_id FROM orders WHERE seckill_good_id = $1 AND status IN ${LIVE_STATES} ORDER BY user_id`,

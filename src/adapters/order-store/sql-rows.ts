@@ -12,10 +12,12 @@ export interface GoodRow {
   stock: number;
   start_at: Date;
   end_at: Date;
+  paused: boolean;
+  revision: number;
 }
 
 export const GOOD_COLUMNS =
-  'id, name, title, image_url, price_cents, seckill_price_cents, initial_stock, stock, start_at, end_at';
+  'id, name, title, image_url, price_cents, seckill_price_cents, initial_stock, stock, start_at, end_at, paused, revision';
 
 export function goodFromRow(row: GoodRow): SeckillGood {
   return {
@@ -29,6 +31,8 @@ export function goodFromRow(row: GoodRow): SeckillGood {
     stock: row.stock,
     startAt: row.start_at,
     endAt: row.end_at,
+    paused: row.paused,
+    revision: row.revision,
   };
 }
 

@@ -4,7 +4,7 @@
  * await, so on one event loop every operation is atomic, as a Lua script is on Redis.
  */
 import type { CachedGood, Reservation, ReserveOutcome, StockCache } from '../../core/ports.ts';
-import { assertLoadArgs, byAgeThenUuid } from './stock-cache-args.ts';
+import { assertLoadArgs, assertUnits, byAgeThenUuid } from './stock-cache-args.ts';
 
 interface Good {
   stock: number;
@@ -80,6 +80,14 @@ export function createMemoryStockCache(): StockCache {
       good.stock += userIds.length;
       for (const userId of userIds) good.buyers.delete(userId);
       return userIds.length;
+    },
+
+    async addUnits(seckillGoodId, units) {
+      assertUnits(units);
+      const good = goods.get(seckillGoodId);
+      if (!good) return false;
+      good.stock += units;
+      return true;
     },
 
     async load(seckillGoodId, stock, buyers, { onlyIfMissing, ifUnchangedFrom }) {

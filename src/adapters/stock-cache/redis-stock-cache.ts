@@ -15,7 +15,7 @@ import { Cluster, Redis } from 'ioredis';
 import type { ChainableCommander, RedisOptions } from 'ioredis';
 import { SeckillError } from '../../core/errors.ts';
 import type { CachedGood, Reservation, ReserveOutcome, StockCache } from '../../core/ports.ts';
-import { assertLoadArgs, byAgeThenUuid } from './stock-cache-args.ts';
+import { assertLoadArgs, assertUnits, byAgeThenUuid } from './stock-cache-args.ts';
 
 export type RedisStockCacheOptions = (
   | {
@@ -77,7 +77,7 @@ interface ScriptCommands {
   seckillReserve(stock: string, buyers: string, resv: string, userId: number, uuid: string, now: number): Promise<number>;
   seckillRelease(stock: string, buyers: string, resv: string, ...uuids: string[]): Promise<number>;
   seckillWithdraw(stock: string, buyers: string, resv: string, uuid: string, userId: number, now: number): Promise<number>;
-  seckillRestock(stock: string, buyers: string, ...userIds: number[]): Promise<number>;
+  seckillRestock(stock: string, buyers: string, extraUnits: number, ...userIds: number[]): Promise<number>;
   seckillLoad(stock: string, buyers: string, resv: string, staging: string, ...argv: (string | number)[]): Promise<number>;
   seckillRead(stock: string, resv: string): Promise<[string | null, number]>;
 }
@@ -202,7 +202,13 @@ export function createRedisStockCache(options: RedisStockCacheOptions): StockCac
     async restock(seckillGoodId, userIds) {
       if (userIds.length === 0) return 0;
       const k = keysOf(seckillGoodId);
-      return client.seckillRestock(k.stock, k.buyers, ...userIds).catch(unavailable);
+      return client.seckillRestock(k.stock, k.buyers, 0, ...userIds).catch(unavailable);
+    },
+
+    async addUnits(seckillGoodId, units) {
+      assertUnits(units);
+      const k = keysOf(seckillGoodId);
+      return (await client.seckillRestock(k.stock, k.buyers, units).catch(unavailable)) > 0;
     },
 
     async load(seckillGoodId, stock, buyers, { onlyIfMissing, ifUnchangedFrom }) {

@@ -9,6 +9,11 @@ export function assertLoadArgs(seckillGoodId: number, stock: number, buyers: rea
   for (const buyer of buyers) assertId('buyer', buyer);
 }
 
+/** An admin's restock adds at least one unit. */
+export function assertUnits(units: number): void {
+  if (!Number.isSafeInteger(units) || units < 1) throw new RangeError(`units must be a positive integer, got ${units}`);
+}
+
 function assertId(name: string, value: number): void {
   if (!Number.isSafeInteger(value)) throw new RangeError(`${name} must be an integer, got ${value}`);
 }

@@ -249,6 +249,39 @@ export function describeStockCache(label: string, makeFresh: MakeFreshStockCache
       });
     });
 
+    describe('units added by an admin', () => {
+      it('a sold-out good gains units → exactly that many more reservations, remembered buyers still refused', async () => {
+        await load(1);
+        await cache.reserve(GOOD, 1, 'uuid-1', T0);
+        expect(await cache.addUnits(GOOD, 2)).toBe(true);
+        expect(await cache.read(GOOD)).toEqual({ preStock: 2, inFlight: 1 });
+        expect(await cache.reserve(GOOD, 1, 'uuid-1b', T0)).toEqual({ kind: 'DUPLICATE' });
+        expect(await cache.reserve(GOOD, 2, 'uuid-2', T0)).toEqual({ kind: 'RESERVED', stockLeft: 1 });
+        expect(await cache.reserve(GOOD, 3, 'uuid-3', T0)).toEqual({ kind: 'RESERVED', stockLeft: 0 });
+        expect(await cache.reserve(GOOD, 4, 'uuid-4', T0)).toEqual({ kind: 'SOLD_OUT' });
+      });
+
+      it('units added while 300 buyers reserve at once → exactly the old stock plus the new units are taken', async () => {
+        await load(40);
+        const presses = range(300, 1).map((i) => cache.reserve(GOOD, i, `uuid-${i}`, T0));
+        const added = cache.addUnits(GOOD, 25);
+        const outcomes = await Promise.all(presses);
+        expect(await added).toBe(true);
+        // The 65 units are all taken whether the addition landed before, among or after the presses.
+        const after = await Promise.all(range(100, 301).map((i) => cache.reserve(GOOD, i, `uuid-${i}`, T0)));
+        expect(count([...outcomes, ...after]).RESERVED).toBe(65);
+        expect(await cache.read(GOOD)).toEqual({ preStock: 0, inFlight: 65 });
+      });
+
+      it('a good not loaded stays so (its next load reads the database, which counts the units); no unit below 1', async () => {
+        expect(await cache.addUnits(GOOD, 5)).toBe(false);
+        expect(await cache.read(GOOD)).toEqual({ preStock: null, inFlight: 0 });
+        await load(1);
+        await expect(cache.addUnits(GOOD, 0)).rejects.toThrow(RangeError);
+        expect(await cache.read(GOOD)).toEqual({ preStock: 1, inFlight: 0 });
+      });
+    });
+
     describeStockCacheLoadsAndReads({ cache: () => cache });
   });
 }

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { BuyPathJson, ClientConfigJson, RESPONSE_SCHEMAS } from './responses.ts';
-import { ChangePasswordBody, LoginBody, NewGoodBody, RegisterBody, SeckillOrderBody } from './schemas.ts';
+import { ChangePasswordBody, EditGoodBody, LoginBody, NewGoodBody, RegisterBody, RestockBody, SeckillOrderBody } from './schemas.ts';
 
 const jsonSchema = (schema: z.ZodType, io: 'input' | 'output' = 'input') => {
   const { $schema: _, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
@@ -21,7 +21,7 @@ const ERROR_TEXT: Record<number, string> = {
   401: 'UNAUTHORIZED',
   403: 'FORBIDDEN (not an admin; on buying: a missing, expired or foreign buy path)',
   404: 'NOT_FOUND',
-  409: 'SOLD_OUT, DUPLICATE_ORDER, NOT_STARTED, ENDED, ORDER_CLOSED or PHONE_TAKEN',
+  409: 'SOLD_OUT, DUPLICATE_ORDER, NOT_STARTED, ENDED, ORDER_CLOSED, PHONE_TAKEN, PAUSED or ALREADY_STARTED',
   413: 'PAYLOAD_TOO_LARGE',
   429: 'RATE_LIMITED (Retry-After header)',
   503: 'UNAVAILABLE: a dependency is down; nothing was taken from stock',
@@ -66,7 +66,7 @@ export function openApiDocument() {
   const goodId = pathParam('id', { type: 'integer', minimum: 1 });
   return {
     openapi: '3.1.0',
-    info: { title: 'seckill', version: '1.1', description: 'Flash-sale api. The human-readable contract is docs/api.md; this document follows it.' },
+    info: { title: 'seckill', version: '1.2', description: 'Flash-sale api. The human-readable contract is docs/api.md; this document follows it.' },
     components,
     paths: withCommonAnswers({
       '/api/health': {
@@ -167,6 +167,30 @@ export function openApiDocument() {
         },
       },
       '/api/admin/seckill/goods/{id}/stats': { get: { summary: 'Live figures of a sale', security: auth, parameters: [goodId], responses: { 200: json(ref('SaleStats')), ...errors(401, 403, 404) } } },
+      '/api/admin/seckill/goods/{id}': {
+        patch: {
+          summary: 'Edit a sale: name, title, image, prices and startAt only before its start (409 ALREADY_STARTED, or ENDED); endAt at any time (now or earlier ends it)',
+          security: auth,
+          parameters: [goodId],
+          requestBody: body(EditGoodBody),
+          responses: { 200: json(ref('SeckillGood')), ...errors(400, 401, 403, 404, 409) },
+        },
+      },
+      '/api/admin/seckill/goods/{id}/pause': {
+        post: { summary: 'Pause a sale: every api process answers a buy 409 PAUSED within a second; accepted requests still become orders', security: auth, parameters: [goodId], responses: { 200: json(ref('SeckillGood')), ...errors(401, 403, 404) } },
+      },
+      '/api/admin/seckill/goods/{id}/resume': {
+        post: { summary: 'Resume a paused sale on every api process', security: auth, parameters: [goodId], responses: { 200: json(ref('SeckillGood')), ...errors(401, 403, 404) } },
+      },
+      '/api/admin/seckill/goods/{id}/restock': {
+        post: {
+          summary: 'Put more units on sale (running or sold out): database stock and cache pre-stock both grow by exactly units; sold-out signs clear everywhere',
+          security: auth,
+          parameters: [goodId],
+          requestBody: body(RestockBody),
+          responses: { 200: json(ref('SaleStats')), ...errors(400, 401, 403, 404, 409) },
+        },
+      },
     }),
   };
 }

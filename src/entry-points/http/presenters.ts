@@ -15,6 +15,7 @@ export const goodJson = (g: SeckillGood): SeckillGoodJson => ({
   initialStock: g.initialStock,
   startAt: g.startAt.toISOString(),
   endAt: g.endAt.toISOString(),
+  paused: g.paused,
 });
 
 export const orderJson = (o: Order): OrderJson => ({

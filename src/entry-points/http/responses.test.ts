@@ -13,7 +13,7 @@ describe('the presenters answer exactly the declared response shapes', () => {
   });
 
   it('a good, a user and each kind of result → their declared shapes', () => {
-    const good = { id: 1, name: 'n', title: 't', imageUrl: '/i.png', price: 2, seckillPrice: 1, initialStock: 5, stock: 4, startAt: at, endAt: at };
+    const good = { id: 1, name: 'n', title: 't', imageUrl: '/i.png', price: 2, seckillPrice: 1, initialStock: 5, stock: 4, startAt: at, endAt: at, paused: false, revision: 1 };
     expect(SeckillGoodJson.strict().parse(goodJson(good))).toEqual(goodJson(good));
     const user = { id: 1, phone: '13900000000', nickname: 'n', role: 'user' as const, tokenVersion: 3 };
     expect(UserJson.strict().parse(userJson(user))).toEqual({ id: 1, phone: '13900000000', nickname: 'n', role: 'user' });

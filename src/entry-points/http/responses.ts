@@ -29,6 +29,7 @@ export const SeckillGoodJson = z.object({
   initialStock: z.number().int(),
   startAt: time,
   endAt: time,
+  paused: z.boolean().meta({ description: 'paused by an admin: a buy answers 409 PAUSED' }),
 });
 
 export const SeckillResultJson = z.object({

@@ -16,6 +16,8 @@ import { parseInput, sendError, sendRateLimited } from './http-errors.ts';
 import type { Metrics } from '../metrics.ts';
 import { goodJson, orderJson, resultJson, userJson } from './presenters.ts';
 import type { BuyPathJson, SaleStatsJson, SessionJson } from './responses.ts';
+import { registerSaleAdminRoutes, type SaleAdminDeps } from './sale-admin.routes.ts';
+import type { SaleOperationsDeps } from '../../core/sale-operations.ts';
 
 export interface RouteDeps {
   authenticate: Authenticate;
@@ -30,6 +32,9 @@ export interface RouteDeps {
   metrics: Metrics;
   /** Buy paths; `required`: the buy request must carry one (SECKILL_HIDDEN_PATH=on). */
   buyPaths: { paths: BuyPaths; required: boolean };
+  /** Editing, pausing, resuming and restocking a sale. */
+  saleOperations: SaleOperationsDeps;
+  onAdminAction?: SaleAdminDeps['onAdminAction'];
 }
 
 export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
@@ -154,6 +159,8 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     const { id } = parseInput(IdParams, req.params);
     return { ...(await saleStats(deps.goods, id)), requests: requestsByGood.get(id) ?? 0 } satisfies SaleStatsJson;
   });
+
+  registerSaleAdminRoutes(app, { ...deps, requestsOf: (id) => requestsByGood.get(id) ?? 0 });
 }
 
 const notFound = (what: string) => new SeckillError('NOT_FOUND', `No such ${what}.`);

@@ -21,21 +21,29 @@ export const SeckillOrderBody = z.object({
   /** From GET /api/seckill/goods/:id/path; required when the hidden buy path is on. */
   path: z.string().max(128).optional(),
 });
+const goodName = text().trim().min(1).max(100);
+const goodTitle = text().trim().max(200);
+// An http(s) address or a path on this site: anything else (javascript:, data:, //host) could run or leak in the page.
+const imageUrl = text()
+  .trim()
+  .max(500)
+  .regex(/^(https?:\/\/[^\s]+|\/(?!\/)[^\s]*)?$/i, 'an http(s) URL or a path starting with /');
 export const NewGoodBody = z.object({
-  name: text().trim().min(1).max(100),
-  title: text().trim().max(200).default(''),
-  // An http(s) address or a path on this site: anything else (javascript:, data:, //host) could run or leak in the page.
-  imageUrl: text()
-    .trim()
-    .max(500)
-    .regex(/^(https?:\/\/[^\s]+|\/(?!\/)[^\s]*)?$/i, 'an http(s) URL or a path starting with /')
-    .default(''),
+  name: goodName,
+  title: goodTitle.default(''),
+  imageUrl: imageUrl.default(''),
   price: cents,
   seckillPrice: cents,
   stock: z.number().int().min(0).max(1_000_000),
   startAt: isoTime,
   endAt: isoTime,
 });
+/** Any of the create fields but the stock (a restock adds units); at least one. */
+export const EditGoodBody = z
+  .strictObject({ name: goodName, title: goodTitle, imageUrl, price: cents, seckillPrice: cents, startAt: isoTime, endAt: isoTime })
+  .partial()
+  .refine((edit) => Object.keys(edit).length > 0, { error: 'at least one field to change' });
+export const RestockBody = z.object({ units: z.number().int().min(1).max(1_000_000) });
 export const IdParams = z.object({ id });
 export const UuidParams = z.object({ uuid: requestId });
 export const OrderNoParams = z.object({ orderNo: z.string().regex(/^[A-Za-z0-9]{1,40}$/) });

@@ -1,31 +1,19 @@
-/** Admin: every sale, and a form to create one (the api's validation names the fields to fix). */
+/** Admin: every sale with its actions (edit, pause, add units, end), and a form to create one (the api's validation names the fields to fix). */
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { api, ApiError, serverNow, type Good } from '../api.ts';
 import { GoodImage, Loading, Notice, PhaseBadge, Spinner } from '../components.tsx';
-import { dateTime, errorText, localName, yuan } from '../format.ts';
+import { cents, dateTime, errorText, localInput, localName, yuan } from '../format.ts';
+import { SaleActions } from './admin-sale-actions.tsx';
 import { useT } from '../i18n.ts';
 import { Link, navigate } from '../router.tsx';
 import { useGoodsList } from '../goods-list.ts';
 
 const DEMO_IMAGES = ['/images/keyboard.svg', '/images/earbuds.svg', '/images/watch.svg'];
 
-/** A datetime-local value (the reader's time zone) for a moment. */
-function localInput(ms: number): string {
-  const d = new Date(ms - new Date(ms).getTimezoneOffset() * 60_000);
-  return d.toISOString().slice(0, 16);
-}
-
-/** "399.00" → 39900; empty stays missing and junk becomes null, so the api names the field. */
-function cents(value: string): number | null | undefined {
-  if (value.trim() === '') return undefined;
-  const n = Number(value);
-  return Number.isFinite(n) ? Math.round(n * 100) : null;
-}
-
 export function AdminPage() {
   const t = useT();
-  const { goods, error } = useGoodsList(5000);
+  const { goods, error, reload } = useGoodsList(5000);
   const now = serverNow();
   return (
     <main class="page">
@@ -45,8 +33,10 @@ export function AdminPage() {
                     {yuan(g.seckillPrice)} · {t.left(g.stock)} · {dateTime(g.startAt, t.lang)}
                   </div>
                 </div>
+                {g.paused && <span class="badge badge-paused" data-testid="paused-badge">{t.paused}</span>}
                 <PhaseBadge good={g} now={now} />
                 <Link href={`/admin/goods/${g.id}`} class="btn btn-small">{t.dashboard}</Link>
+                <SaleActions good={g} now={now} onChanged={reload} />
               </li>
             ))}
           </ul>
