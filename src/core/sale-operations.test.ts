@@ -9,6 +9,7 @@ import { createGoodsCatalog, type GoodsCatalog } from './sales.ts';
 import { createSoldOutSigns } from './sold-out-signs.ts';
 import type { SeckillGood } from './model.ts';
 import type { OrderStore } from './ports.ts';
+import { systemTimers } from '../adapters/timers/system-timers.ts';
 
 let data: InProcessDb;
 beforeAll(async () => {
@@ -26,7 +27,7 @@ async function apiProcess(world: World, store: OrderStore = world.store) {
   await world.bus.subscribeStockAgain((ids) => ids.forEach((id) => signs.clear(id)));
   const buy: PlaceOrderDeps = {
     catalog, signs, cache: world.cache, store: world.store, clock: world.clock,
-    orders: createOrderBatcher({ bus: world.bus, cache: world.cache }, { maxOrders: 100, maxWaitMs: 0 }),
+    orders: createOrderBatcher({ bus: world.bus, cache: world.cache, timers: systemTimers }, { maxOrders: 100, maxWaitMs: 0 }),
   };
   const admin: SaleOperationsDeps = { store, cache: world.cache, bus: world.bus, catalog, clock: world.clock };
   return { catalog, signs, buy, admin, press: (userId: number, good: SeckillGood) => placeOrder(buy, { userId, seckillGoodId: good.id, uuid: newUuid() }) };
