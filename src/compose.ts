@@ -12,7 +12,7 @@ import type { Config } from './config.ts';
 import { ensureAccount } from './core/accounts.ts';
 import { createGoodsCatalog, createSale } from './core/sales.ts';
 import { createTokenSigner, type TokenSigner } from './core/credentials.ts';
-import type { Clock, OrderBus, OrderStore, StockCache, UserStore } from './core/ports.ts';
+import type { AuditLog, Clock, OrderBus, OrderSearch, OrderStore, StockCache, UserStore } from './core/ports.ts';
 import { createTokenVersions } from './core/token-versions.ts';
 import type { ScryptParams } from './core/credentials.ts';
 import type { MakeLimiter } from './core/ports.ts';
@@ -26,6 +26,8 @@ import { createMemoryOrderBus } from './adapters/order-bus/memory-order-bus.ts';
 import { createRabbitOrderBus, QueueDeclarationConflict } from './adapters/order-bus/rabbitmq-order-bus.ts';
 import { createSqlOrderStore } from './adapters/order-store/sql-order-store.ts';
 import { createSqlUserStore } from './adapters/user-store/sql-user-store.ts';
+import { createSqlOrderSearch } from './adapters/order-store/sql-order-search.ts';
+import { createSqlAuditLog } from './adapters/audit-log/sql-audit-log.ts';
 import { createMemoryStockCache } from './adapters/stock-cache/memory-stock-cache.ts';
 import { createRedisStockCache } from './adapters/stock-cache/redis-stock-cache.ts';
 import type { ReconcilerJob } from './entry-points/jobs/reconciler.job.ts';
@@ -45,6 +47,10 @@ export interface Adapters {
   cache: StockCache;
   bus: OrderBus;
   payments: SimulatedPaymentProvider;
+  /** Customer service's order search and the finance export (read-only, on the same database). */
+  search: OrderSearch;
+  /** What admins did (append-only, on the same database). */
+  audit: AuditLog;
 }
 
 export interface RunningApp {
@@ -85,7 +91,7 @@ async function openAdapters(config: Config, logger: Logger, clock: Clock): Promi
     await fs.chmod(config.dataDir, 0o700);
     const db = await createPgliteDatabase({ dataDir: path.join(config.dataDir, 'pg') });
     const bus = createMemoryOrderBus({ payTimeoutMs: config.payTimeoutMs, now: () => clock.now().getTime() });
-    return { db, store: createSqlOrderStore(db), users: createSqlUserStore(db), cache: createMemoryStockCache(), bus, payments: createLedgerPaymentProvider(db) };
+    return { db, ...sqlStores(db), cache: createMemoryStockCache(), bus, payments: createLedgerPaymentProvider(db) };
   }
   // Each service is waited for (with a log line per attempt), so processes may start in any order.
   const waiting = { logger: logger.child({ component: 'start' }), deadlineMs: config.startupTimeoutMs };
@@ -120,12 +126,20 @@ async function openAdapters(config: Config, logger: Logger, clock: Clock): Promi
     );
     // The simulated provider stands in for a real one (Alipay, WeChat Pay …) behind the PaymentProvider port;
     // its ledger is a table, so every process of the deployment sees the same charges.
-    return { db, store: createSqlOrderStore(db), users: createSqlUserStore(db), cache, bus, payments: createLedgerPaymentProvider(db) };
+    return { db, ...sqlStores(db), cache, bus, payments: createLedgerPaymentProvider(db) };
   } catch (err) {
     await Promise.allSettled([cache.close(), db.close()]);
     throw err;
   }
 }
+
+/** The stores on the database, whichever engine runs it. */
+const sqlStores = (db: Database) => ({
+  store: createSqlOrderStore(db),
+  users: createSqlUserStore(db),
+  search: createSqlOrderSearch(db),
+  audit: createSqlAuditLog(db),
+});
 
 function redisOptions(config: Config) {
   return {
