@@ -18,7 +18,7 @@ import { closedError } from './orders.ts';
 import { chargeKey } from './order-lifecycle.ts';
 import { settleCharge, type SettleChargeDeps } from './payments.ts';
 import { saleWindow } from './sales.ts';
-import type { AdminActor, AdminOrder, Order, OrderFilter } from './model.ts';
+import type { AdminActor, AdminOrder, Order, OrderFilter, OrderKey } from './model.ts';
 import type { OrderSearch, OrderStore, PaymentProvider } from './ports.ts';
 
 export interface OrderPage {
@@ -70,3 +70,24 @@ export async function refundOrder(deps: RefundOrderDeps, req: { orderNo: string;
   return refunded;
 }
 
+/**
+ * Every order of one sale, newest first, a page at a time (the finance export). NOT_FOUND before anything is
+ * read when the sale does not exist. Each page starts strictly after the last order of the one before, so an
+ * order created while the export runs is either in it or not, never twice.
+ */
+export async function saleOrderPages(
+  deps: { search: OrderSearch; store: Pick<OrderStore, 'getGood'> },
+  seckillGoodId: number,
+  pageSize = 500,
+): Promise<AsyncIterable<AdminOrder[]>> {
+  if (!(await deps.store.getGood(seckillGoodId))) throw new SeckillError('NOT_FOUND', `No seckill good ${seckillGoodId}.`);
+  return (async function* pages() {
+    let after: OrderKey | undefined;
+    for (;;) {
+      const rows = await deps.search.searchOrders({ seckillGoodId }, { ...(after ? { after } : {}), limit: pageSize });
+      yield rows.map((r) => r.order);
+      if (rows.length < pageSize) return;
+      after = rows.at(-1)!.key;
+    }
+  })();
+}

@@ -1,6 +1,6 @@
 /**
- * Customer service over real HTTP in each mode: the audit log of admin actions, the order search, and refunds
- * (and their repair after a crash).
+ * Customer service and finance over real HTTP in each mode: the audit log of admin actions, the order search,
+ * refunds (and their repair after a crash), and a sale's orders as CSV.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, bootTestApp, mapLimit, type ApiClient, type Mode, type TestApp, loginAdmin } from '../support/app.ts';
@@ -172,4 +172,80 @@ describe.each<Mode>(['embedded', 'services'])('admin orders (%s)', (mode) => {
     expect(await sql('SELECT status FROM payment_intents WHERE order_no = $1', [o!.orderNo])).toEqual([{ status: 'SETTLED' }]);
     expect((await app.reconciler!.runNow()).paymentsSettled).toBe(0);
   });
+
+  it.skipIf(skip)("a sale's orders as CSV: streamed, a header and one row per order, quotes, commas, line breaks and formulas made safe", async () => {
+    const goodId = await sale(2);
+    const [paid] = await ordersOn(goodId, 1, true);
+    // A name no form would take, straight into the database: the export must survive whatever is stored.
+    const name = '=HYPERLINK("http://evil","click"), 2 lines\nsecond';
+    await sql('UPDATE seckill_goods SET name = $2 WHERE id = $1', [goodId, name]);
+    // Many more orders than one page, at distinct and shared moments.
+    const tag = Math.random().toString(36).slice(2, 8);
+    const MANY = 1203;
+    await sql(
+      `WITH u AS (
+         INSERT INTO users (phone, nickname, password_hash, role)
+         SELECT '16' || lpad((g + floor(random() * 90000)::bigint * 10000)::text, 9, '0'), '+buyer', 'x', 'user' FROM generate_series(1, $2::int) AS g
+         ON CONFLICT DO NOTHING RETURNING id)
+       INSERT INTO orders (order_no, uuid, user_id, seckill_good_id, seckill_price_cents, status, created_at, pay_deadline, closed_at)
+       SELECT 'C' || $3 || row_number() OVER (), 'c-' || $3 || row_number() OVER (), u.id, $1, 1234, 'TIMEOUT',
+              timestamptz '2030-05-01' + (row_number() OVER () / 3) * interval '1 millisecond', timestamptz '2030-05-02', timestamptz '2030-05-02'
+         FROM u`,
+      [goodId, MANY, tag],
+    );
+    const n = (await sql<{ n: number }>('SELECT count(*)::int AS n FROM orders WHERE seckill_good_id = $1', [goodId]))[0]!.n;
+
+    const res = await fetch(`${app.httpUrl}/api/admin/seckill/goods/${goodId}/orders.csv`, { headers: { authorization: `Bearer ${admin}` } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    expect(res.headers.get('content-disposition')).toBe(`attachment; filename="sale-${goodId}-orders.csv"`);
+    // Streamed, not built first: no length known up front.
+    expect(res.headers.get('content-length')).toBeNull();
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    // UTF-8 with its byte-order mark first, so spreadsheet programs read the names as UTF-8.
+    expect([...bytes.slice(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const rows = parseCsv(new TextDecoder('utf-8', { fatal: true }).decode(bytes.slice(3)));
+    expect(rows[0]).toEqual(['order_no', 'created_at', 'buyer_id', 'buyer_phone', 'good_id', 'good_name', 'seckill_price_cents', 'seckill_price_yuan', 'status', 'paid_at', 'closed_or_refunded_at']);
+    const body = rows.slice(1);
+    expect(body.length).toBe(n);
+    expect(new Set(body.map((r) => r[0])).size).toBe(n);
+    expect(body.every((r) => r.length === 11 && r[4] === String(goodId) && r[5] === `'${name}`)).toBe(true);
+    const mine = body.find((r) => r[0] === paid!.orderNo)!;
+    expect(mine).toEqual([paid!.orderNo, expect.any(String), String(paid!.userId), await phoneOf(paid!), String(goodId), `'${name}`, '990', '9.90', 'PAID', expect.any(String), '']);
+    expect(body.filter((r) => r[8] === 'TIMEOUT').every((r) => r[6] === '1234' && r[7] === '12.34' && r[10] === '2030-05-02T00:00:00.000Z')).toBe(true);
+    const times = body.map((r) => Date.parse(r[1]!));
+    expect(times).toEqual([...times].sort((a, b) => b - a));
+    expect((await api('GET', '/api/admin/seckill/goods/987654321/orders.csv', { token: admin })).status).toBe(404);
+  });
 });
+
+/** RFC 4180 CSV: quoted cells may hold quotes (doubled), commas and line breaks; rows end with CRLF. */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      row.push(cell);
+      cell = '';
+    } else if (c === '\r' && text[i + 1] === '\n') {
+      row.push(cell);
+      rows.push(row);
+      row = [];
+      cell = '';
+      i++;
+    } else cell += c;
+  }
+  if (cell !== '' || row.length) throw new Error('the CSV does not end with a line break');
+  return rows;
+}
+

@@ -1,16 +1,19 @@
 /**
- * Admin routes for customer service and finance (since v1.2): the order search, refunds and the audit log. Each handler: authenticate as an admin, validate, call one use case, present.
+ * Admin routes for customer service and finance (since v1.2): the order search, refunds, a sale's orders as
+ * CSV, and the audit log. Each handler: authenticate as an admin, validate, call one use case, present.
  */
+import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { refundOrder, searchOrders, type RefundOrderDeps } from '../../core/admin-orders.ts';
+import { refundOrder, saleOrderPages, searchOrders, type RefundOrderDeps } from '../../core/admin-orders.ts';
 import { listAudit } from '../../core/audit.ts';
 import type { AdminActor } from '../../core/model.ts';
 import type { AuditLog, OrderSearch } from '../../core/ports.ts';
 import { requireAdmin, type Authenticate } from './auth.ts';
 import { parseInput } from './http-errors.ts';
+import { ordersCsv } from './orders-csv.ts';
 import { adminOrderJson, auditEntryJson, orderJson } from './presenters.ts';
 import type { AdminOrderPageJson, AuditPageJson } from './responses.ts';
-import { AdminOrdersQuery, AuditQuery, OrderNoParams } from './schemas.ts';
+import { AdminOrdersQuery, AuditQuery, IdParams, OrderNoParams } from './schemas.ts';
 
 export interface AdminRouteDeps {
   authenticate: Authenticate;
@@ -38,6 +41,18 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
     const by = await adminActor(deps.authenticate, req);
     const { orderNo } = parseInput(OrderNoParams, req.params);
     return orderJson(await refundOrder(deps.refund, { orderNo, by }));
+  });
+
+  app.get('/api/admin/seckill/goods/:id/orders.csv', async (req, reply) => {
+    await adminActor(deps.authenticate, req);
+    const { id } = parseInput(IdParams, req.params);
+    const pages = await saleOrderPages({ search: deps.search, store: deps.refund.store }, id);
+    reply.header('Content-Type', 'text/csv; charset=utf-8');
+    reply.header('Content-Disposition', `attachment; filename="sale-${id}-orders.csv"`);
+    reply.header('Cache-Control', 'no-store');
+    // Streamed: each page is written as it is read. A database failure part-way cuts the response short (the
+    // status is already sent), which a client sees as a broken download rather than a short file.
+    return reply.send(Readable.from(ordersCsv(pages), { objectMode: false }));
   });
 
   app.get('/api/admin/audit', async (req) => {

@@ -195,6 +195,14 @@ export function openApiDocument() {
           responses: { 200: json(ref('Order')), ...errors(401, 403, 404, 409) },
         },
       },
+      '/api/admin/seckill/goods/{id}/orders.csv': {
+        get: {
+          summary: "A sale's orders as CSV for finance (streamed; a header row, one row per order, newest first)",
+          security: auth,
+          parameters: [goodId],
+          responses: { 200: { description: 'OK', content: { 'text/csv': { schema: { type: 'string' } } } }, ...errors(400, 401, 403, 404) },
+        },
+      },
       '/api/admin/audit': {
         get: {
           summary: 'What admins did, newest first, a page at a time (append-only)',
