@@ -1,4 +1,4 @@
-/** Admin: every sale, and a form to create one (the api's validation names the fields to fix). */
+/** Admin: every sale (with its orders' export), a form to create one (the api's validation names the fields to fix), the order search and the audit log. */
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { api, ApiError, serverNow, type Good } from '../api.ts';
@@ -7,6 +7,7 @@ import { dateTime, errorText, localName, yuan } from '../format.ts';
 import { useT } from '../i18n.ts';
 import { Link, navigate } from '../router.tsx';
 import { useGoodsList } from '../goods-list.ts';
+import { AuditList, ExportCsvButton, OrderSearch } from './admin-service.tsx';
 
 const DEMO_IMAGES = ['/images/keyboard.svg', '/images/earbuds.svg', '/images/watch.svg'];
 
@@ -46,6 +47,7 @@ export function AdminPage() {
                   </div>
                 </div>
                 <PhaseBadge good={g} now={now} />
+                <ExportCsvButton goodId={g.id} />
                 <Link href={`/admin/goods/${g.id}`} class="btn btn-small">{t.dashboard}</Link>
               </li>
             ))}
@@ -53,6 +55,8 @@ export function AdminPage() {
         </section>
         <NewSaleForm />
       </div>
+      <OrderSearch />
+      <AuditList />
     </main>
   );
 }
