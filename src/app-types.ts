@@ -7,7 +7,7 @@ import type { Database } from './adapters/database/database.ts';
 import type { SimulatedPaymentProvider } from './adapters/payment/simulated-payment-provider.ts';
 import type { Config } from './config.ts';
 import type { TokenSigner } from './core/credentials.ts';
-import type { OrderBus, OrderStore, StockCache, UserStore } from './core/ports.ts';
+import type { AuditLog, OrderBus, OrderSearch, OrderStore, StockCache, UserStore } from './core/ports.ts';
 import type { ReconcilerJob } from './entry-points/jobs/reconciler.job.ts';
 import type { Metrics } from './entry-points/metrics.ts';
 
@@ -18,6 +18,10 @@ export interface Adapters {
   cache: StockCache;
   bus: OrderBus;
   payments: SimulatedPaymentProvider;
+  /** Customer service's order search and the finance export (read-only, on the same database). */
+  search: OrderSearch;
+  /** What admins did (append-only, on the same database). */
+  audit: AuditLog;
 }
 
 export interface RunningApp {

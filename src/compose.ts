@@ -25,6 +25,8 @@ import { createMemoryOrderBus } from './adapters/order-bus/memory-order-bus.ts';
 import { createRabbitOrderBus, QueueDeclarationConflict } from './adapters/order-bus/rabbitmq-order-bus.ts';
 import { createSqlOrderStore } from './adapters/order-store/sql-order-store.ts';
 import { createSqlUserStore } from './adapters/user-store/sql-user-store.ts';
+import { createSqlOrderSearch } from './adapters/order-store/sql-order-search.ts';
+import { createSqlAuditLog } from './adapters/audit-log/sql-audit-log.ts';
 import { createMemoryStockCache } from './adapters/stock-cache/memory-stock-cache.ts';
 import { createRedisStockCache } from './adapters/stock-cache/redis-stock-cache.ts';
 import { createLedgerPaymentProvider } from './adapters/payment/simulated-payment-provider.ts';
@@ -49,7 +51,7 @@ async function openAdapters(config: Config, logger: Logger, clock: Clock): Promi
     await fs.chmod(config.dataDir, 0o700);
     const db = await createPgliteDatabase({ dataDir: path.join(config.dataDir, 'pg') });
     const bus = createMemoryOrderBus({ payTimeoutMs: config.payTimeoutMs, now: () => clock.now().getTime() });
-    return { db, store: createSqlOrderStore(db), users: createSqlUserStore(db), cache: createMemoryStockCache(), bus, payments: createLedgerPaymentProvider(db) };
+    return { db, ...sqlStores(db), cache: createMemoryStockCache(), bus, payments: createLedgerPaymentProvider(db) };
   }
   // Each service is waited for (with a log line per attempt), so processes may start in any order.
   const waiting = { logger: logger.child({ component: 'start' }), deadlineMs: config.startupTimeoutMs };
@@ -84,12 +86,20 @@ async function openAdapters(config: Config, logger: Logger, clock: Clock): Promi
     );
     // The simulated provider stands in for a real one (Alipay, WeChat Pay …) behind the PaymentProvider port;
     // its ledger is a table, so every process of the deployment sees the same charges.
-    return { db, store: createSqlOrderStore(db), users: createSqlUserStore(db), cache, bus, payments: createLedgerPaymentProvider(db) };
+    return { db, ...sqlStores(db), cache, bus, payments: createLedgerPaymentProvider(db) };
   } catch (err) {
     await Promise.allSettled([cache.close(), db.close()]);
     throw err;
   }
 }
+
+/** The stores on the database, whichever engine runs it. */
+const sqlStores = (db: Database) => ({
+  store: createSqlOrderStore(db),
+  users: createSqlUserStore(db),
+  search: createSqlOrderSearch(db),
+  audit: createSqlAuditLog(db),
+});
 
 function redisOptions(config: Config) {
   return {

@@ -94,7 +94,7 @@ export interface ApiRoleOptions {
 
 export async function startApiRole(ctx: RoleContext, opts: ApiRoleOptions): Promise<void> {
   const { config, adapters, clock, timers, log, metrics, signer, versions, app, closers } = ctx;
-  const { db, store, users, cache, bus, payments } = adapters;
+  const { db, store, users, cache, bus, payments, search, audit } = adapters;
   const { catalog, limiters } = opts;
   const signs = createSoldOutSigns(clock);
   const sub: Subscription = await bus.subscribeStockAgain((ids) => {
@@ -139,6 +139,7 @@ export async function startApiRole(ctx: RoleContext, opts: ApiRoleOptions): Prom
       results: { store, cache, goodIds: async () => (await catalog.list()).map((g) => g.id) },
       catalog,
       alerts: bus,
+      admin: { search, audit, refund: { store, cache, bus, clock, payments } },
       metrics,
     },
     {

@@ -25,6 +25,16 @@ export async function closeOrders(
 ): Promise<Order[]> {
   const now = deps.clock.now();
   const closed = await deps.store.applyTransition(orderNos, as === 'TIMEOUT' ? TIMEOUT : CANCEL, now, opts);
+  await returnUnitsToCache(deps, closed, now);
+  return closed;
+}
+
+/**
+ * After the commit that gave these orders' units back to the database stock: per good, one cache call returns
+ * the units and forgets the buyers (they may buy again), then one message tells every api process which goods
+ * have stock again. A cache that fails is alerted: the reconciler resyncs that good from the database.
+ */
+export async function returnUnitsToCache(deps: Omit<CloseOrdersDeps, 'store'>, closed: readonly Order[], now: Date): Promise<void> {
   // One cache call per good for all the orders closed here.
   const goods: number[] = [];
   await Promise.all(
@@ -45,5 +55,4 @@ export async function closeOrders(
     }),
   );
   await deps.bus.broadcastStockAgain(goods);
-  return closed;
 }

@@ -91,7 +91,7 @@ export interface GoodStats {
 
 /** One conditional state change of orders (see core/order-lifecycle.ts). */
 export interface Transition {
-  name: 'pay' | 'cancel' | 'timeout' | 'refund';
+  name: 'pay' | 'cancel' | 'timeout' | 'refund' | 'admin-refund';
   from: readonly OrderStatus[];
   to: OrderStatus;
   /** The change gives the order's unit back to the database stock (in the same transaction). */
@@ -116,6 +116,58 @@ export interface PaymentIntent {
 }
 
 export type Role = 'user' | 'admin';
+
+/** What an admin did, named `<thing>.<verb>` (see docs/operations-orders.md). */
+export type AuditAction =
+  | 'sale.create'
+  | 'sale.edit'
+  | 'sale.pause'
+  | 'sale.resume'
+  | 'sale.restock'
+  | 'order.refund'
+  | 'dead-orders.replay';
+
+/** One admin action to record: who, what, on what, with which figures, from which client address. */
+export interface AuditEntry {
+  adminId: number;
+  action: AuditAction;
+  /** The id of what was acted on (a good's id, an order number) or the queue's name. */
+  target: string;
+  details: Record<string, unknown>;
+  address: string;
+}
+
+/** A recorded admin action: the entry, its position in the log and the moment the database wrote it. */
+export interface AuditRecord extends AuditEntry {
+  id: number;
+  at: Date;
+}
+
+/** Who does an admin action, and from where (the client address the api saw). */
+export interface AdminActor {
+  adminId: number;
+  address: string;
+}
+
+/** An order as customer service sees it: with the buyer's phone. */
+export type AdminOrder = Order & { phone: string };
+
+/** Filters of the admin order search; every given one must match. */
+export interface OrderFilter {
+  phone?: string;
+  orderNo?: string;
+  seckillGoodId?: number;
+  status?: OrderStatus;
+}
+
+/**
+ * An order's place in the newest-first order (createdAt, orderNo). `createdAt` is the database's own text of
+ * the time, to the microsecond: a JS Date would round it and a page boundary could skip or repeat an order.
+ */
+export interface OrderKey {
+  createdAt: string;
+  orderNo: string;
+}
 
 export interface User {
   id: number;

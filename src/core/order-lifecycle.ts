@@ -5,6 +5,7 @@
  *   UNPAID ──pay──────▶ PAID
  *   UNPAID ──cancel───▶ CANCELLED ─┐
  *   UNPAID ──timeout──▶ TIMEOUT ───┴─refund (a payment that lost the race)──▶ REFUNDED
+ *   PAID ──admin-refund (customer service gives the money back)──▶ REFUNDED
  *
  * Closing (cancel, timeout) gives the unit back to stock in the same transaction.
  */
@@ -14,6 +15,8 @@ export const PAY: Transition = { name: 'pay', from: ['UNPAID'], to: 'PAID', retu
 export const CANCEL: Transition = { name: 'cancel', from: ['UNPAID'], to: 'CANCELLED', returnsStock: true, stamps: 'closedAt' };
 export const TIMEOUT: Transition = { name: 'timeout', from: ['UNPAID'], to: 'TIMEOUT', returnsStock: true, stamps: 'closedAt' };
 export const REFUND: Transition = { name: 'refund', from: ['CANCELLED', 'TIMEOUT'], to: 'REFUNDED', returnsStock: false, stamps: null };
+/** The unit goes back to stock only while its sale runs (admin-refund.ts decides, per refund). */
+export const ADMIN_REFUND: Transition = { name: 'admin-refund', from: ['PAID'], to: 'REFUNDED', returnsStock: true, stamps: 'closedAt' };
 
 /** Every state an order can be in; the database's CHECK lists the same (asserted by the order store's tests). */
 export const ORDER_STATUSES: readonly OrderStatus[] = ['UNPAID', 'PAID', 'CANCELLED', 'TIMEOUT', 'REFUNDED'];

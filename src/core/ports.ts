@@ -3,7 +3,7 @@
  * Each port has an embedded (in-process) adapter and a real one, and one contract suite
  * that both must pass (see src/adapters/<port>/<port>.contract.ts).
  */
-import type { Alert, FailReason, GoodStats, NewSeckillGood, Order, OrderMessage, PaymentIntent, PaymentRecord, Role, SaleEdit, SeckillGood, SeckillResult, Transition, User } from './model.ts';
+import type { AdminOrder, Alert, AuditEntry, AuditRecord, FailReason, GoodStats, NewSeckillGood, Order, OrderMessage, OrderFilter, OrderKey, PaymentIntent, PaymentRecord, Role, SaleEdit, SeckillGood, SeckillResult, Transition, User } from './model.ts';
 
 // ---------------------------------------------------------------------------------------------
 // StockCache: the admission filter in front of the database.
@@ -218,7 +218,8 @@ export interface OrderBus {
 // ---------------------------------------------------------------------------------------------
 
 export interface OrderStore {
-  createGood(good: NewSeckillGood): Promise<SeckillGood>;
+  /** With `audit`, the admin action is recorded in the same transaction as the good (see AuditLog). */
+  createGood(good: NewSeckillGood, opts?: { audit?: (created: SeckillGood) => AuditEntry }): Promise<SeckillGood>;
   getGood(id: number): Promise<SeckillGood | null>;
   listGoods(): Promise<SeckillGood[]>;
   /**
@@ -273,6 +274,16 @@ export interface OrderStore {
     now: Date,
     opts?: { payment?: PaymentRecord; onlyDueBy?: Date },
   ): Promise<Order[]>;
+  /**
+   * An admin refunds a PAID order. In ONE transaction: PAID → REFUNDED (conditional: one winner among racing
+   * refunds), closedAt stamped; if `returnsStock`, the unit back to its good's stock; the order's payment intent
+   * opened with a refund due (no settle can close it until a REFUND payment is recorded, see
+   * settlePaymentIntent); the audit entry. Returns the order after the change, or null when it was not PAID.
+   */
+  refundPaidOrder(
+    orderNo: string,
+    opts: { now: Date; returnsStock: boolean; intent: PaymentIntent; audit: AuditEntry },
+  ): Promise<Order | null>;
   /** Record a payment outside a transition (a refund); idempotent on its key. */
   recordPayment(payment: PaymentRecord): Promise<void>;
   /**
@@ -281,7 +292,10 @@ export interface OrderStore {
    * opened, on the same clock the reconciler measures the grace period with.
    */
   openPaymentIntent(intent: PaymentIntent, now: Date): Promise<void>;
-  /** The charge's outcome is recorded (paid, or refunded): the intent needs no more care. Idempotent. */
+  /**
+   * The charge's outcome is recorded (paid, or refunded): the intent needs no more care. Idempotent. An intent
+   * with a refund due stays open until the order's REFUND payment is recorded, whoever asks.
+   */
   settlePaymentIntent(orderNo: string, now: Date): Promise<void>;
   /** Intents still open that were opened at or before `openedBy`, oldest first. */
   openPaymentIntents(openedBy: Date, limit: number): Promise<PaymentIntent[]>;
@@ -292,6 +306,27 @@ export interface OrderStore {
    * (the reconciler and the worker can race on one uuid; the first decision stands).
    */
   decideFail(message: Pick<OrderMessage, 'uuid' | 'userId' | 'seckillGoodId'>, reason: FailReason): Promise<SeckillResult>;
+}
+
+/**
+ * Customer service's view of all orders, and the finance export: newest first by (createdAt, orderNo), read a
+ * page at a time from indexes (never a scan of the orders table, never everything in memory).
+ */
+export interface OrderSearch {
+  /** Orders matching every filter given, strictly after `after` in the newest-first order, at most `limit`. */
+  searchOrders(filter: OrderFilter, page: { after?: OrderKey; limit: number }): Promise<{ order: AdminOrder; key: OrderKey }[]>;
+}
+
+/**
+ * What admins did, append-only: nothing can change or remove an entry once written (the database refuses).
+ * An action that writes to the database records its entry inside that write's transaction instead (the store
+ * methods that take `audit`); `record` is for actions that are not a database write (a queue replay).
+ */
+export interface AuditLog {
+  /** Write one entry in a transaction of its own. */
+  record(entry: AuditEntry): Promise<AuditRecord>;
+  /** Entries newest first, those older than the entry `before` (an id from a previous page), at most `limit`. */
+  list(page: { before?: number; limit: number }): Promise<AuditRecord[]>;
 }
 
 export interface PaymentProvider {

@@ -4,7 +4,7 @@
  */
 import { SeckillError } from './errors.ts';
 import type { Clock, OrderStore, StockCache } from './ports.ts';
-import type { NewSeckillGood, OrderStatus, SeckillGood } from './model.ts';
+import type { AdminActor, NewSeckillGood, OrderStatus, SeckillGood } from './model.ts';
 import { loadGoodIntoCache } from './stock-sync.ts';
 
 export interface GoodsDeps {
@@ -16,7 +16,8 @@ export interface GoodsDeps {
 /** A good whose `stock` is the cached pre-stock when the cache has it. */
 export type PublicGood = SeckillGood;
 
-export async function createSale(deps: GoodsDeps, input: NewSeckillGood, now: Date): Promise<PublicGood> {
+/** With `by`, the admin's action is recorded in the transaction that creates the good. */
+export async function createSale(deps: GoodsDeps, input: NewSeckillGood, now: Date, by?: AdminActor): Promise<PublicGood> {
   if (input.endAt <= input.startAt) {
     throw new SeckillError('INVALID_INPUT', 'endAt must be after startAt.', { details: { fields: ['endAt'] } });
   }
@@ -26,7 +27,18 @@ export async function createSale(deps: GoodsDeps, input: NewSeckillGood, now: Da
   if (input.seckillPrice > input.price) {
     throw new SeckillError('INVALID_INPUT', 'seckillPrice may not exceed price.', { details: { fields: ['seckillPrice'] } });
   }
-  const good = await deps.store.createGood(input);
+  const good = await deps.store.createGood(
+    input,
+    by && {
+      audit: (created) => ({
+        adminId: by.adminId,
+        action: 'sale.create',
+        target: String(created.id),
+        details: { name: created.name, stock: created.initialStock, seckillPrice: created.seckillPrice, startAt: created.startAt.toISOString(), endAt: created.endAt.toISOString() },
+        address: by.address,
+      }),
+    },
+  );
   // Buyers can be admitted only once the pre-stock is in the cache, so load it before answering.
   await loadGoodIntoCache(deps, good.id, { onlyIfMissing: false });
   deps.catalog?.invalidate();

@@ -3,6 +3,8 @@ import { createStore } from './store.ts';
 
 // The api's response shapes, declared once on the server (zod) and checked here by `npm run typecheck`.
 import type {
+  AdminOrderJson,
+  AuditEntryJson,
   ClientConfigJson,
   OrderJson,
   PushFrameJson,
@@ -23,6 +25,8 @@ export type PushFrame = PushFrameJson;
 export type SaleStats = SaleStatsJson;
 export type Session = SessionJson;
 export type ClientConfig = ClientConfigJson;
+export type AdminOrder = AdminOrderJson;
+export type AuditEntry = AuditEntryJson;
 
 export class ApiError extends Error {
   constructor(

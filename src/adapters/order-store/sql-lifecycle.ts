@@ -1,5 +1,7 @@
 /** Order state changes, payments, overdue lookups and reconciler decisions on SQL. */
-import type { FailReason, Order, OrderMessage, PaymentRecord, SeckillResult, Transition } from '../../core/model.ts';
+import { ADMIN_REFUND } from '../../core/order-lifecycle.ts';
+import type { AuditEntry, FailReason, Order, OrderMessage, PaymentIntent, PaymentRecord, SeckillResult, Transition } from '../../core/model.ts';
+import { insertAuditEntry } from '../audit-log/sql-audit-log.ts';
 import { OVERDUE_STATES } from './sql-states.ts';
 import type { Database, Queryable } from '../database/database.ts';
 import { RESULT_COLUMNS, SELECT_ORDERS, orderFromRow, resultFromRow } from './sql-rows.ts';
@@ -23,32 +25,57 @@ export async function applyTransitionInDb(
   now: Date,
   opts: { payment?: PaymentRecord; onlyDueBy?: Date } = {},
 ): Promise<Order[]> {
-  const { payment, onlyDueBy } = opts;
-  if (orderNos.length === 0 && !payment) return [];
+  if (orderNos.length === 0 && !opts.payment) return [];
+  return db.transaction(async (tx) => {
+    if (opts.payment) await insertPayment(tx, opts.payment);
+    return transitionInTx(tx, orderNos, t, now, opts.onlyDueBy);
+  });
+}
+
+/** The conditional status change (and the stock it returns) inside the caller's transaction. */
+async function transitionInTx(tx: Queryable, orderNos: readonly string[], t: Transition, now: Date, onlyDueBy?: Date): Promise<Order[]> {
   const params: unknown[] = [[...orderNos].sort(), t.to, t.from];
   const stamp = t.stamps ? `, ${STAMP_COLUMNS[t.stamps]} = $${params.push(now)}` : '';
   const due = onlyDueBy ? ` AND pay_deadline <= $${params.push(onlyDueBy)}` : '';
-  return db.transaction(async (tx) => {
-    if (payment) await insertPayment(tx, payment);
-    // Sorted, so two transactions changing overlapping sets lock rows in the same order.
-    const changed = await tx.query<{ order_no: string; seckill_good_id: number }>(
-      `UPDATE orders SET status = $2${stamp}
-        WHERE order_no = ANY($1::text[]) AND status = ANY($3::text[])${due}
-        RETURNING order_no, seckill_good_id`,
-      params,
-    );
-    if (changed.length === 0) return [];
-    if (t.returnsStock) {
-      const perGood = new Map<number, number>();
-      for (const row of changed) perGood.set(row.seckill_good_id, (perGood.get(row.seckill_good_id) ?? 0) + 1);
-      for (const [goodId, n] of [...perGood].sort(([a], [b]) => a - b)) {
-        await tx.query('UPDATE seckill_goods SET stock = stock + $2 WHERE id = $1', [goodId, n]);
-      }
+  // Sorted, so two transactions changing overlapping sets lock rows in the same order.
+  const changed = await tx.query<{ order_no: string; seckill_good_id: number }>(
+    `UPDATE orders SET status = $2${stamp}
+      WHERE order_no = ANY($1::text[]) AND status = ANY($3::text[])${due}
+      RETURNING order_no, seckill_good_id`,
+    params,
+  );
+  if (changed.length === 0) return [];
+  if (t.returnsStock) {
+    const perGood = new Map<number, number>();
+    for (const row of changed) perGood.set(row.seckill_good_id, (perGood.get(row.seckill_good_id) ?? 0) + 1);
+    for (const [goodId, n] of [...perGood].sort(([a], [b]) => a - b)) {
+      await tx.query('UPDATE seckill_goods SET stock = stock + $2 WHERE id = $1', [goodId, n]);
     }
-    const rows = await tx.query<OrderRow>(`${SELECT_ORDERS} WHERE o.order_no = ANY($1::text[]) ORDER BY o.order_no`, [
-      changed.map((r) => r.order_no),
-    ]);
-    return rows.map(orderFromRow);
+  }
+  const rows = await tx.query<OrderRow>(`${SELECT_ORDERS} WHERE o.order_no = ANY($1::text[]) ORDER BY o.order_no`, [
+    changed.map((r) => r.order_no),
+  ]);
+  return rows.map(orderFromRow);
+}
+
+export async function refundPaidOrderInDb(
+  db: Database,
+  orderNo: string,
+  opts: { now: Date; returnsStock: boolean; intent: PaymentIntent; audit: AuditEntry },
+): Promise<Order | null> {
+  const { now, intent } = opts;
+  return db.transaction(async (tx) => {
+    const [refunded] = await transitionInTx(tx, [orderNo], { ...ADMIN_REFUND, returnsStock: opts.returnsStock }, now);
+    if (!refunded) return null;
+    // Written after the order row is locked, so a racing settle either ran before (and is overwritten here) or
+    // sees the refund due.
+    await tx.query(
+      `INSERT INTO payment_intents (order_no, amount_cents, idempotency_key, created_at, refund_due) VALUES ($1, $2, $3, $4, true)
+       ON CONFLICT (order_no) DO UPDATE SET status = 'OPEN', created_at = EXCLUDED.created_at, settled_at = NULL, refund_due = true`,
+      [intent.orderNo, intent.amount, intent.idempotencyKey, now],
+    );
+    await insertAuditEntry(tx, opts.audit);
+    return refunded;
   });
 }
 

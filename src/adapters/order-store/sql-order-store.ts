@@ -4,21 +4,26 @@ import type { OrderStore } from '../../core/ports.ts';
 import type { GoodStats, NewSeckillGood, OrderStatus, SeckillGood } from '../../core/model.ts';
 import { sqlState, UNIQUE_VIOLATION, type Database } from '../database/database.ts';
 import { createOrdersInDb } from './sql-create-orders.ts';
-import { applyTransitionInDb, decideFailInDb, overdueOrdersInDb, recordPaymentInDb } from './sql-lifecycle.ts';
+import { applyTransitionInDb, decideFailInDb, overdueOrdersInDb, recordPaymentInDb, refundPaidOrderInDb } from './sql-lifecycle.ts';
+import { insertAuditEntry } from '../audit-log/sql-audit-log.ts';
 import { GOOD_COLUMNS, RESULT_COLUMNS, SELECT_ORDERS, goodFromRow, orderFromRow, resultFromRow } from './sql-rows.ts';
 import type { GoodRow, OrderRow, ResultRow } from './sql-rows.ts';
 import { LIVE_STATES } from './sql-states.ts';
 
 export function createSqlOrderStore(db: Database): OrderStore {
   return {
-    async createGood(good: NewSeckillGood): Promise<SeckillGood> {
-      const [row] = await db.query<GoodRow>(
-        `INSERT INTO seckill_goods (name, title, image_url, price_cents, seckill_price_cents, initial_stock, stock, start_at, end_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8)
-         RETURNING ${GOOD_COLUMNS}`,
-        [good.name, good.title, good.imageUrl, good.price, good.seckillPrice, good.stock, good.startAt, good.endAt],
-      );
-      return goodFromRow(row!);
+    async createGood(good: NewSeckillGood, opts = {}): Promise<SeckillGood> {
+      return db.transaction(async (tx) => {
+        const [row] = await tx.query<GoodRow>(
+          `INSERT INTO seckill_goods (name, title, image_url, price_cents, seckill_price_cents, initial_stock, stock, start_at, end_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8)
+           RETURNING ${GOOD_COLUMNS}`,
+          [good.name, good.title, good.imageUrl, good.price, good.seckillPrice, good.stock, good.startAt, good.endAt],
+        );
+        const created = goodFromRow(row!);
+        if (opts.audit) await insertAuditEntry(tx, opts.audit(created));
+        return created;
+      });
     },
 
     async getGood(id) {
@@ -138,6 +143,7 @@ export function createSqlOrderStore(db: Database): OrderStore {
     },
 
     applyTransition: (orderNos, transition, now, opts) => applyTransitionInDb(db, orderNos, transition, now, opts),
+    refundPaidOrder: (orderNo, opts) => refundPaidOrderInDb(db, orderNo, opts),
     recordPayment: (payment) => recordPaymentInDb(db, payment),
     async openPaymentIntent(intent, now) {
       const open = () =>
@@ -160,7 +166,13 @@ export function createSqlOrderStore(db: Database): OrderStore {
       }
     },
     async settlePaymentIntent(orderNo, now) {
-      await db.query(`UPDATE payment_intents SET status = 'SETTLED', settled_at = $2 WHERE order_no = $1 AND status = 'OPEN'`, [orderNo, now]);
+      // A refund due is settled only by whoever recorded the refund: the REFUND payment is committed before this.
+      await db.query(
+        `UPDATE payment_intents i SET status = 'SETTLED', settled_at = $2
+          WHERE i.order_no = $1 AND i.status = 'OPEN'
+            AND (NOT i.refund_due OR EXISTS (SELECT 1 FROM payments p WHERE p.order_no = i.order_no AND p.kind = 'REFUND'))`,
+        [orderNo, now],
+      );
     },
     async openPaymentIntents(openedBy, limit) {
       const rows = await db.query<{ order_no: string; amount_cents: number; idempotency_key: string }>(

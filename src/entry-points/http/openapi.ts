@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { BuyPathJson, ClientConfigJson, RESPONSE_SCHEMAS } from './responses.ts';
+import { ORDER_STATUSES } from '../../core/order-lifecycle.ts';
 import { ChangePasswordBody, EditGoodBody, LoginBody, NewGoodBody, RegisterBody, RestockBody, SeckillOrderBody } from './schemas.ts';
 
 const jsonSchema = (schema: z.ZodType, io: 'input' | 'output' = 'input') => {
@@ -29,6 +30,11 @@ const ERROR_TEXT: Record<number, string> = {
 const body = (schema: z.ZodType) => ({ required: true, content: { 'application/json': { schema: jsonSchema(schema) } } });
 const auth = [{ bearer: [] }];
 const pathParam = (name: string, schema: object) => ({ name, in: 'path', required: true, schema });
+const query = (name: string, schema: object, description?: string) => ({ name, in: 'query', required: false, schema, ...(description ? { description } : {}) });
+const pageParams = [
+  query('cursor', { type: 'string', maxLength: 400 }, 'the nextCursor of the previous page'),
+  query('limit', { type: 'integer', minimum: 1, maximum: 200, default: 50 }),
+];
 
 
 const components = {
@@ -189,6 +195,44 @@ export function openApiDocument() {
           parameters: [goodId],
           requestBody: body(RestockBody),
           responses: { 200: json(ref('SaleStats')), ...errors(400, 401, 403, 404, 409) },
+        },
+      },
+      '/api/admin/orders': {
+        get: {
+          summary: 'Find orders (customer service): every filter given must match; newest first, a page at a time',
+          security: auth,
+          parameters: [
+            query('phone', { type: 'string', pattern: '^\\d{1,11}$' }, "the buyer's phone"),
+            query('orderNo', { type: 'string', pattern: '^[A-Za-z0-9]{1,40}$' }),
+            query('seckillGoodId', { type: 'integer', minimum: 1 }),
+            query('status', { enum: [...ORDER_STATUSES] }),
+            ...pageParams,
+          ],
+          responses: { 200: json(ref('AdminOrderPage')), ...errors(400, 401, 403) },
+        },
+      },
+      '/api/admin/orders/{orderNo}/refund': {
+        post: {
+          summary: "Refund a paid order (PAID → REFUNDED): the provider gives the money back; the unit returns to stock while the sale runs",
+          security: auth,
+          parameters: [orderNo],
+          responses: { 200: json(ref('Order')), ...errors(401, 403, 404, 409) },
+        },
+      },
+      '/api/admin/seckill/goods/{id}/orders.csv': {
+        get: {
+          summary: "A sale's orders as CSV for finance (streamed; a header row, one row per order, newest first)",
+          security: auth,
+          parameters: [goodId],
+          responses: { 200: { description: 'OK', content: { 'text/csv': { schema: { type: 'string' } } } }, ...errors(400, 401, 403, 404) },
+        },
+      },
+      '/api/admin/audit': {
+        get: {
+          summary: 'What admins did, newest first, a page at a time (append-only)',
+          security: auth,
+          parameters: pageParams,
+          responses: { 200: json(ref('AuditPage')), ...errors(400, 401, 403) },
         },
       },
     }),

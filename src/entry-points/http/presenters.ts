@@ -1,6 +1,6 @@
 /** Domain values → the JSON shapes of docs/api.md (declared once in responses.ts). */
-import type { Order, SeckillGood, SeckillResult, User } from '../../core/model.ts';
-import type { OrderJson, SeckillGoodJson, SeckillResultJson, UserJson } from './responses.ts';
+import type { AdminOrder, AuditRecord, Order, SeckillGood, SeckillResult, User } from '../../core/model.ts';
+import type { AdminOrderJson, AuditEntryJson, OrderJson, SeckillGoodJson, SeckillResultJson, UserJson } from './responses.ts';
 
 export const userJson = (u: User): UserJson => ({ id: u.id, phone: u.phone, nickname: u.nickname, role: u.role });
 
@@ -36,4 +36,15 @@ export const resultJson = (r: Pick<SeckillResult, 'uuid' | 'orderNo' | 'reason'>
   status: r.status,
   ...(r.orderNo ? { orderNo: r.orderNo } : {}),
   ...(r.reason ? { reason: r.reason } : {}),
+});
+
+export const adminOrderJson = (o: AdminOrder): AdminOrderJson => ({ ...orderJson(o), phone: o.phone });
+
+export const auditEntryJson = (a: AuditRecord): AuditEntryJson => ({
+  at: a.at.toISOString(),
+  adminId: a.adminId,
+  action: a.action,
+  target: a.target,
+  details: a.details,
+  address: a.address,
 });

@@ -61,6 +61,27 @@ export const OrderJson = z.object({
   closedAt: time.optional(),
 });
 
+export const AdminOrderJson = OrderJson.extend({ phone: z.string().meta({ description: "the buyer's phone" }) });
+
+export const AdminOrderPageJson = z.object({
+  items: z.array(AdminOrderJson),
+  nextCursor: z.string().nullable().meta({ description: 'pass back as cursor for the next page; null on the last page' }),
+});
+
+export const AuditEntryJson = z.object({
+  at: time,
+  adminId: z.number().int(),
+  action: z.string().meta({ description: 'sale.create, sale.edit, sale.pause, sale.resume, sale.restock, order.refund, dead-orders.replay' }),
+  target: z.string().meta({ description: "what was acted on: a good's id, an order number, or dead-orders" }),
+  details: z.record(z.string(), z.unknown()),
+  address: z.string().meta({ description: 'the client address the api saw' }),
+});
+
+export const AuditPageJson = z.object({
+  items: z.array(AuditEntryJson),
+  nextCursor: z.string().nullable().meta({ description: 'pass back as cursor for the next page; null on the last page' }),
+});
+
 export const SaleStatsJson = z.object({
   id: z.number().int(),
   stock: z.number().int().meta({ description: 'database stock' }),
@@ -88,6 +109,10 @@ export const RESPONSE_SCHEMAS = {
   SeckillResult: SeckillResultJson,
   Order: OrderJson,
   SaleStats: SaleStatsJson,
+  AdminOrder: AdminOrderJson,
+  AdminOrderPage: AdminOrderPageJson,
+  AuditEntry: AuditEntryJson,
+  AuditPage: AuditPageJson,
 } as const;
 
 export type ErrorBody = z.infer<typeof ErrorBody>;
@@ -100,3 +125,7 @@ export type PushFrameJson = z.infer<typeof PushFrameJson>;
 export type SaleStatsJson = z.infer<typeof SaleStatsJson>;
 export type BuyPathJson = z.infer<typeof BuyPathJson>;
 export type ClientConfigJson = z.infer<typeof ClientConfigJson>;
+export type AdminOrderJson = z.infer<typeof AdminOrderJson>;
+export type AdminOrderPageJson = z.infer<typeof AdminOrderPageJson>;
+export type AuditEntryJson = z.infer<typeof AuditEntryJson>;
+export type AuditPageJson = z.infer<typeof AuditPageJson>;

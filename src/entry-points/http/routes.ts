@@ -12,11 +12,13 @@ import { lookUpResult, type ResultLookupDeps } from '../../core/results.ts';
 import { placeOrder, type PlaceOrderDeps } from '../../core/place-order.ts';
 import type { OrderBus } from '../../core/ports.ts';
 import { requireAdmin, type Authenticate } from './auth.ts';
+import { adminActor, registerAdminRoutes, type AdminRouteDeps } from './admin.routes.ts';
+import { replayDeadOrders } from '../../core/audit.ts';
 import { parseInput, sendError, sendRateLimited } from './http-errors.ts';
 import type { Metrics } from '../metrics.ts';
 import { goodJson, orderJson, resultJson, userJson } from './presenters.ts';
 import type { BuyPathJson, SaleStatsJson, SessionJson } from './responses.ts';
-import { registerSaleAdminRoutes, type SaleAdminDeps } from './sale-admin.routes.ts';
+import { registerSaleAdminRoutes } from './sale-admin.routes.ts';
 import type { SaleOperationsDeps } from '../../core/sale-operations.ts';
 
 export interface RouteDeps {
@@ -29,12 +31,13 @@ export interface RouteDeps {
   results: ResultLookupDeps;
   catalog: GoodsCatalog;
   alerts: Pick<OrderBus, 'takeAlerts' | 'replayDeadOrders'>;
+  /** Customer service, finance and the audit log (admin.routes.ts). */
+  admin: Omit<AdminRouteDeps, 'authenticate'>;
   metrics: Metrics;
   /** Buy paths; `required`: the buy request must carry one (SECKILL_HIDDEN_PATH=on). */
   buyPaths: { paths: BuyPaths; required: boolean };
   /** Editing, pausing, resuming and restocking a sale. */
   saleOperations: SaleOperationsDeps;
-  onAdminAction?: SaleAdminDeps['onAdminAction'];
 }
 
 export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
@@ -134,9 +137,9 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   });
 
   app.post('/api/admin/seckill/goods', async (req, reply) => {
-    requireAdmin(await authenticate(req));
+    const by = await adminActor(authenticate, req);
     const body = parseInput(NewGoodBody, req.body);
-    return reply.code(201).send(goodJson(await createSale(deps.goods, body, deps.accounts.clock.now())));
+    return reply.code(201).send(goodJson(await createSale(deps.goods, body, deps.accounts.clock.now(), by)));
   });
 
   // Taking alerts removes them from the alert queue (an operator acknowledges them), hence POST.
@@ -149,9 +152,9 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   // Order batches that failed on their own content went to the dead-letter queue; once the cause is fixed
   // an operator sends them back to work. Safe to repeat: the worker is idempotent per uuid.
   app.post('/api/admin/dead-orders/replay', async (req) => {
-    requireAdmin(await authenticate(req));
+    const by = await adminActor(authenticate, req);
     const { max } = parseInput(ReplayQuery, req.query);
-    return { replayed: await deps.alerts.replayDeadOrders(max) };
+    return { replayed: await replayDeadOrders({ bus: deps.alerts, audit: deps.admin.audit }, max, by) };
   });
 
   app.get('/api/admin/seckill/goods/:id/stats', async (req) => {
@@ -160,7 +163,8 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     return { ...(await saleStats(deps.goods, id)), requests: requestsByGood.get(id) ?? 0 } satisfies SaleStatsJson;
   });
 
-  registerSaleAdminRoutes(app, { ...deps, requestsOf: (id) => requestsByGood.get(id) ?? 0 });
+  registerSaleAdminRoutes(app, { ...deps, audit: deps.admin.audit, requestsOf: (id) => requestsByGood.get(id) ?? 0 });
+  registerAdminRoutes(app, { authenticate, ...deps.admin });
 }
 
 const notFound = (what: string) => new SeckillError('NOT_FOUND', `No such ${what}.`);

@@ -5,26 +5,19 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { editSale, restockSale, setSalePaused, type SaleOperationsDeps } from '../../core/sale-operations.ts';
 import type { TokenClaims } from '../../core/credentials.ts';
+import type { AuditAction } from '../../core/model.ts';
+import type { AuditLog } from '../../core/ports.ts';
 import { requireAdmin, type Authenticate } from './auth.ts';
 import { parseInput } from './http-errors.ts';
 import { goodJson } from './presenters.ts';
 import type { SaleStatsJson } from './responses.ts';
 import { EditGoodBody, IdParams, RestockBody } from './schemas.ts';
 
-/** One thing an admin did, as the audit log records it. */
-export interface AdminAction {
-  adminId: number;
-  action: 'sale.edit' | 'sale.pause' | 'sale.resume' | 'sale.restock';
-  target: string;
-  details: Record<string, unknown>;
-  address: string;
-}
-
 export interface SaleAdminDeps {
   authenticate: Authenticate;
   saleOperations: SaleOperationsDeps;
-  /** Told of every admin action that succeeded (the audit log, once it exists); none: nothing is recorded. */
-  onAdminAction?: (action: AdminAction) => void;
+  /** Every action that succeeded is recorded right after it, before the admin hears of it. */
+  audit: Pick<AuditLog, 'record'>;
   /** Buy requests for a good seen by this api process (the stats' `requests`). */
   requestsOf: (seckillGoodId: number) => number;
 }
@@ -35,15 +28,15 @@ export function registerSaleAdminRoutes(app: FastifyInstance, deps: SaleAdminDep
     requireAdmin(claims);
     return claims;
   };
-  const done = (req: FastifyRequest, claims: TokenClaims, action: AdminAction['action'], id: number, details: Record<string, unknown>) =>
-    deps.onAdminAction?.({ adminId: claims.userId, action, target: `seckill-good:${id}`, details, address: req.ip });
+  const done = (req: FastifyRequest, claims: TokenClaims, action: AuditAction, id: number, details: Record<string, unknown>) =>
+    deps.audit.record({ adminId: claims.userId, action, target: String(id), details, address: req.ip });
 
   app.patch('/api/admin/seckill/goods/:id', async (req) => {
     const claims = await admin(req);
     const { id } = parseInput(IdParams, req.params);
     const edit = parseInput(EditGoodBody, req.body);
     const good = await editSale(deps.saleOperations, id, edit);
-    done(req, claims, 'sale.edit', id, { ...(req.body as Record<string, unknown>) });
+    await done(req, claims, 'sale.edit', id, { ...(req.body as Record<string, unknown>) });
     return goodJson(good);
   });
 
@@ -52,7 +45,7 @@ export function registerSaleAdminRoutes(app: FastifyInstance, deps: SaleAdminDep
       const claims = await admin(req);
       const { id } = parseInput(IdParams, req.params);
       const good = await setSalePaused(deps.saleOperations, id, paused);
-      done(req, claims, paused ? 'sale.pause' : 'sale.resume', id, {});
+      await done(req, claims, paused ? 'sale.pause' : 'sale.resume', id, {});
       return goodJson(good);
     });
   }
@@ -62,7 +55,7 @@ export function registerSaleAdminRoutes(app: FastifyInstance, deps: SaleAdminDep
     const { id } = parseInput(IdParams, req.params);
     const { units } = parseInput(RestockBody, req.body);
     const stats = await restockSale(deps.saleOperations, id, units);
-    done(req, claims, 'sale.restock', id, { units });
+    await done(req, claims, 'sale.restock', id, { units });
     return { ...stats, requests: deps.requestsOf(id) } satisfies SaleStatsJson;
   });
 }

@@ -1,5 +1,6 @@
 /** Request schemas of the api (zod): validation in the routes, and the OpenAPI document's request shapes. */
 import { z } from 'zod';
+import { ORDER_STATUSES } from '../../core/order-lifecycle.ts';
 
 /** Text without control characters (NUL …): PostgreSQL refuses NUL in text, and none belongs in a name. */
 // eslint-disable-next-line no-control-regex -- refusing control characters is the point of this pattern
@@ -49,3 +50,17 @@ export const UuidParams = z.object({ uuid: requestId });
 export const OrderNoParams = z.object({ orderNo: z.string().regex(/^[A-Za-z0-9]{1,40}$/) });
 export const TakeAlertsQuery = z.object({ max: z.coerce.number().int().min(1).max(500).default(50) });
 export const ReplayQuery = z.object({ max: z.coerce.number().int().min(1).max(10_000).default(100) });
+
+const cursor = z.string().max(400).optional();
+const pageLimit = z.coerce.number().int().min(1).max(200).default(50);
+/** An empty query field (a search form's blank box) means "no filter". */
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+export const AdminOrdersQuery = z.object({
+  phone: optional(z.string().regex(/^\d{1,11}$/, 'up to 11 digits')),
+  orderNo: optional(z.string().regex(/^[A-Za-z0-9]{1,40}$/)),
+  seckillGoodId: optional(id),
+  status: optional(z.enum(ORDER_STATUSES as readonly [(typeof ORDER_STATUSES)[number], ...(typeof ORDER_STATUSES)[number][]])),
+  cursor: optional(z.string().max(400)),
+  limit: pageLimit,
+});
+export const AuditQuery = z.object({ cursor, limit: pageLimit });

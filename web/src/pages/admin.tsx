@@ -1,4 +1,4 @@
-/** Admin: every sale with its actions (edit, pause, add units, end), and a form to create one (the api's validation names the fields to fix). */
+/** Admin: every sale with its actions (edit, pause, add units, end) and its orders' export, a form to create one (the api's validation names the fields to fix), the order search and the audit log. */
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { api, ApiError, serverNow, type Good } from '../api.ts';
@@ -8,6 +8,7 @@ import { SaleActions } from './admin-sale-actions.tsx';
 import { useT } from '../i18n.ts';
 import { Link, navigate } from '../router.tsx';
 import { useGoodsList } from '../goods-list.ts';
+import { AuditList, ExportCsvButton, OrderSearch } from './admin-service.tsx';
 
 const DEMO_IMAGES = ['/images/keyboard.svg', '/images/earbuds.svg', '/images/watch.svg'];
 
@@ -35,6 +36,7 @@ export function AdminPage() {
                 </div>
                 {g.paused && <span class="badge badge-paused" data-testid="paused-badge">{t.paused}</span>}
                 <PhaseBadge good={g} now={now} />
+                <ExportCsvButton goodId={g.id} />
                 <Link href={`/admin/goods/${g.id}`} class="btn btn-small">{t.dashboard}</Link>
                 <SaleActions good={g} now={now} onChanged={reload} />
               </li>
@@ -43,6 +45,8 @@ export function AdminPage() {
         </section>
         <NewSaleForm />
       </div>
+      <OrderSearch />
+      <AuditList />
     </main>
   );
 }
