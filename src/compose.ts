@@ -12,7 +12,7 @@ import type { Config } from './config.ts';
 import { ensureAccount } from './core/accounts.ts';
 import { createGoodsCatalog, createSale } from './core/sales.ts';
 import { createTokenSigner, type TokenSigner } from './core/credentials.ts';
-import type { Clock, OrderBus, OrderStore, StockCache, UserStore } from './core/ports.ts';
+import type { Clock, OrderBus, OrderStore, PhoneCodeStore, SmsOutbox, SmsSender, StockCache, UserStore } from './core/ports.ts';
 import { createTokenVersions } from './core/token-versions.ts';
 import type { ScryptParams } from './core/credentials.ts';
 import type { MakeLimiter } from './core/ports.ts';
@@ -26,6 +26,9 @@ import { createMemoryOrderBus } from './adapters/order-bus/memory-order-bus.ts';
 import { createRabbitOrderBus, QueueDeclarationConflict } from './adapters/order-bus/rabbitmq-order-bus.ts';
 import { createSqlOrderStore } from './adapters/order-store/sql-order-store.ts';
 import { createSqlUserStore } from './adapters/user-store/sql-user-store.ts';
+import { createSqlPhoneCodeStore } from './adapters/phone-code-store/sql-phone-code-store.ts';
+import { createHttpSmsSender } from './adapters/sms-sender/http-sms-sender.ts';
+import { createOutboxSmsSender } from './adapters/sms-sender/outbox-sms-sender.ts';
 import { createMemoryStockCache } from './adapters/stock-cache/memory-stock-cache.ts';
 import { createRedisStockCache } from './adapters/stock-cache/redis-stock-cache.ts';
 import type { ReconcilerJob } from './entry-points/jobs/reconciler.job.ts';
@@ -45,6 +48,10 @@ export interface Adapters {
   cache: StockCache;
   bus: OrderBus;
   payments: SimulatedPaymentProvider;
+  codes: PhoneCodeStore;
+  sms: SmsSender;
+  /** The development sender's kept messages (SECKILL_SMS_ADAPTER=outbox); null with a real gateway. */
+  outbox: SmsOutbox | null;
 }
 
 export interface RunningApp {
@@ -85,7 +92,7 @@ async function openAdapters(config: Config, logger: Logger, clock: Clock): Promi
     await fs.chmod(config.dataDir, 0o700);
     const db = await createPgliteDatabase({ dataDir: path.join(config.dataDir, 'pg') });
     const bus = createMemoryOrderBus({ payTimeoutMs: config.payTimeoutMs, now: () => clock.now().getTime() });
-    return { db, store: createSqlOrderStore(db), users: createSqlUserStore(db), cache: createMemoryStockCache(), bus, payments: createLedgerPaymentProvider(db) };
+    return { db, store: createSqlOrderStore(db), users: createSqlUserStore(db), cache: createMemoryStockCache(), bus, payments: createLedgerPaymentProvider(db), ...phoneAdapters(config, db) };
   }
   // Each service is waited for (with a log line per attempt), so processes may start in any order.
   const waiting = { logger: logger.child({ component: 'start' }), deadlineMs: config.startupTimeoutMs };
@@ -120,11 +127,22 @@ async function openAdapters(config: Config, logger: Logger, clock: Clock): Promi
     );
     // The simulated provider stands in for a real one (Alipay, WeChat Pay …) behind the PaymentProvider port;
     // its ledger is a table, so every process of the deployment sees the same charges.
-    return { db, store: createSqlOrderStore(db), users: createSqlUserStore(db), cache, bus, payments: createLedgerPaymentProvider(db) };
+    return { db, store: createSqlOrderStore(db), users: createSqlUserStore(db), cache, bus, payments: createLedgerPaymentProvider(db), ...phoneAdapters(config, db) };
   } catch (err) {
     await Promise.allSettled([cache.close(), db.close()]);
     throw err;
   }
+}
+
+/** Codes live in the database (every api process checks the same ones); the sender is the outbox or a gateway. */
+function phoneAdapters(config: Config, db: Database): Pick<Adapters, 'codes' | 'sms' | 'outbox'> {
+  const codes = createSqlPhoneCodeStore(db);
+  if (config.sms.adapter === 'http') {
+    const sms = createHttpSmsSender({ url: config.sms.url!, authHeader: config.sms.authHeader, authValue: config.sms.key, timeoutMs: config.sms.timeoutMs });
+    return { codes, sms, outbox: null };
+  }
+  const outbox = createOutboxSmsSender(db);
+  return { codes, sms: outbox, outbox };
 }
 
 function redisOptions(config: Config) {

@@ -3,6 +3,7 @@
  * consumers, the reconciler), the result push, the api, and the metrics port. Each registers what it must
  * close (in reverse order of start) and fills in its part of the running app.
  */
+import { createHmac } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
@@ -14,6 +15,7 @@ import { createOrderBatcher } from './core/order-batcher.ts';
 import type { Clock, MakeLimiter, OrderBus, Subscription } from './core/ports.ts';
 import type { createGoodsCatalog } from './core/sales.ts';
 import { createSoldOutSigns } from './core/sold-out-signs.ts';
+import { createCodeSendLimits } from './core/phone-codes.ts';
 import type { createTokenVersions } from './core/token-versions.ts';
 import { consumeOrderTimeouts } from './entry-points/consumers/order-timeouts.consumer.ts';
 import { consumePendingOrders } from './entry-points/consumers/pending-orders.consumer.ts';
@@ -122,10 +124,20 @@ export async function startApiRole(ctx: RoleContext, opts: ApiRoleOptions): Prom
     },
     clock,
   );
+  if (config.mode === 'services' && config.sms.adapter === 'outbox') {
+    log('http').warn('SECKILL_SMS_ADAPTER=outbox: codes are kept in the database and readable at /api/dev/sms-outbox by anyone; set SECKILL_SMS_ADAPTER=http for real buyers');
+  }
+  // The codes' key is derived from the token secret: every api process agrees on it, and it is not the token key itself.
+  const codeSecret = createHmac('sha256', opts.tokenSecret).update('seckill phone codes').digest('base64url');
+  const phone = {
+    codes: { codes: adapters.codes, sms: adapters.sms, users, clock, secret: codeSecret, limits: createCodeSendLimits(limiters.make, { ipPerHour: config.sms.perAddressPerHour }) },
+    outbox: adapters.outbox,
+  };
   const http: FastifyInstance = await buildHttpServer(
     {
       authenticate: makeAuthenticate(signer, clock, versions),
-      accounts: { users, signer, clock, limits, versions, scrypt: opts.scrypt },
+      accounts: { users, signer, clock, limits, versions, scrypt: opts.scrypt, codes: phone.codes, registerNeedsCode: config.phoneVerification },
+      phone,
       goods: { store, cache, catalog },
       placeOrder: { catalog, signs, cache, orders: orderBatcher, store, clock, limits },
       orders: { store, cache, bus, clock, payments },
@@ -151,6 +163,8 @@ export async function startApiRole(ctx: RoleContext, opts: ApiRoleOptions): Prom
         registerWebRoutes(server, {
           mode: config.mode,
           hiddenPath: config.hiddenPath,
+          phoneVerification: config.phoneVerification,
+          smsOutbox: adapters.outbox !== null,
           wsPublicUrl: config.wsPublicUrl,
           wsPort: app.wsUrl ? Number(new URL(app.wsUrl).port) : config.wsPort || null,
         }),

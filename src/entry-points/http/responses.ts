@@ -76,7 +76,14 @@ export const ClientConfigJson = z.object({
   mode: z.string(),
   /** Each buy needs a buy path from GET /api/seckill/goods/:id/path first. */
   hiddenPath: z.boolean(),
+  /** Register needs a code sent to the phone (POST /api/auth/sms-code first). */
+  phoneVerification: z.boolean(),
+  /** Codes are kept in the development outbox (GET /api/dev/sms-outbox): the page shows them. */
+  smsOutbox: z.boolean(),
 });
+
+export const SentSmsJson = z.object({ phone: z.string(), text: z.string(), sentAt: time });
+export const SmsOutboxJson = z.object({ items: z.array(SentSmsJson) });
 
 /** The components of the OpenAPI document, by name. */
 export const RESPONSE_SCHEMAS = {
@@ -99,3 +106,4 @@ export type PushFrameJson = z.infer<typeof PushFrameJson>;
 export type SaleStatsJson = z.infer<typeof SaleStatsJson>;
 export type BuyPathJson = z.infer<typeof BuyPathJson>;
 export type ClientConfigJson = z.infer<typeof ClientConfigJson>;
+export type SmsOutboxJson = z.infer<typeof SmsOutboxJson>;

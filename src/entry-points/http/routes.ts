@@ -14,6 +14,7 @@ import type { OrderBus } from '../../core/ports.ts';
 import { requireAdmin, type Authenticate } from './auth.ts';
 import { parseInput, sendError, sendRateLimited } from './http-errors.ts';
 import type { Metrics } from '../metrics.ts';
+import { registerPhoneRoutes, type PhoneRouteDeps } from './phone.routes.ts';
 import { goodJson, orderJson, resultJson, userJson } from './presenters.ts';
 import type { BuyPathJson, SaleStatsJson, SessionJson } from './responses.ts';
 
@@ -30,6 +31,8 @@ export interface RouteDeps {
   metrics: Metrics;
   /** Buy paths; `required`: the buy request must carry one (SECKILL_HIDDEN_PATH=on). */
   buyPaths: { paths: BuyPaths; required: boolean };
+  /** One-time codes to phones (register, password reset) and the development outbox. */
+  phone: PhoneRouteDeps;
 }
 
 export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
@@ -43,6 +46,8 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     const body = parseInput(RegisterBody, req.body);
     return reply.code(201).send(sessionJson(await register(deps.accounts, body, { ip: req.ip })));
   });
+
+  registerPhoneRoutes(app, deps.phone, deps.accounts);
 
   app.post('/api/auth/login', async (req) => {
     const body = parseInput(LoginBody, req.body);

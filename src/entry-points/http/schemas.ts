@@ -12,7 +12,11 @@ const requestId = z.string().regex(UUID_PATTERN, '8-64 characters of A-Z a-z 0-9
 const cents = z.number().int().min(0).max(1_000_000_000);
 const isoTime = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
 
-export const RegisterBody = z.object({ phone, password, nickname: text().trim().min(1).max(32).optional() });
+const code = z.string().regex(/^\d{6}$/, 'the 6 digits sent to the phone');
+export const RegisterBody = z.object({ phone, password, nickname: text().trim().min(1).max(32).optional(), code: code.optional() });
+export const SmsCodeBody = z.object({ phone, purpose: z.enum(['register', 'reset']) });
+export const ResetPasswordBody = z.object({ phone, code, password });
+export const OutboxQuery = z.object({ phone });
 export const LoginBody = z.object({ phone: text().max(32), password: text().max(128) });
 export const ChangePasswordBody = z.object({ oldPassword: text().max(128), newPassword: password });
 export const SeckillOrderBody = z.object({
