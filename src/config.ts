@@ -107,6 +107,9 @@ const schema = z.object({
   SECKILL_SMS_HTTP_KEY: z.string().min(1).max(1024).optional(),
   SECKILL_SMS_HTTP_TIMEOUT_MS: int(100, 60_000).default(5000),
   SECKILL_SMS_RATE_LIMIT_PER_HOUR: int(0, 1_000_000).default(20),
+  SECKILL_POW: z.enum(['off', 'register', 'buy', 'both']).default('off'),
+  /** The ALTCHA puzzle's largest number: a client tries half of them on average. */
+  SECKILL_POW_MAX_NUMBER: int(1000, 100_000_000).default(20_000),
   /** log2 of scrypt's N for new password hashes: 17 is OWASP's; lower only to make tests fast. */
   SECKILL_PASSWORD_SCRYPT_LOG_N: int(10, 20).default(17),
   SECKILL_TOKEN_VERSION_CACHE_MS: int(0, 60_000).default(5000),
@@ -185,6 +188,8 @@ export type Config = Readonly<{
   phoneVerification: boolean;
   /** How codes leave: kept in the database's outbox (development), or posted to an SMS gateway. */
   sms: Readonly<{ adapter: 'outbox' | 'http'; url: string | undefined; authHeader: string; key: string | undefined; timeoutMs: number; perAddressPerHour: number }>;
+  /** Which requests need a solved proof-of-work puzzle, and its difficulty. */
+  pow: Readonly<{ scopes: readonly ('register' | 'buy')[]; maxNumber: number }>;
   /** scrypt N of new password hashes (r = 8, p = 1). */
   passwordScryptN: number;
   /** How long an api process trusts its cached token version of a user (changes made elsewhere show after this). */
@@ -302,6 +307,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       key: e.SECKILL_SMS_HTTP_KEY,
       timeoutMs: e.SECKILL_SMS_HTTP_TIMEOUT_MS,
       perAddressPerHour: e.SECKILL_SMS_RATE_LIMIT_PER_HOUR,
+    }),
+    pow: Object.freeze({
+      scopes: Object.freeze(e.SECKILL_POW === 'off' ? [] : e.SECKILL_POW === 'both' ? (['register', 'buy'] as const) : [e.SECKILL_POW]),
+      maxNumber: e.SECKILL_POW_MAX_NUMBER,
     }),
     passwordScryptN: 2 ** e.SECKILL_PASSWORD_SCRYPT_LOG_N,
     tokenVersionCacheMs: e.SECKILL_TOKEN_VERSION_CACHE_MS,

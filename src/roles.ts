@@ -16,6 +16,8 @@ import type { Clock, MakeLimiter, OrderBus, Subscription } from './core/ports.ts
 import type { createGoodsCatalog } from './core/sales.ts';
 import { createSoldOutSigns } from './core/sold-out-signs.ts';
 import { createCodeSendLimits } from './core/phone-codes.ts';
+import { createPowGate } from './core/proof-of-work.ts';
+import { createAltchaPuzzles } from './adapters/pow/altcha-puzzles.ts';
 import type { createTokenVersions } from './core/token-versions.ts';
 import { consumeOrderTimeouts } from './entry-points/consumers/order-timeouts.consumer.ts';
 import { consumePendingOrders } from './entry-points/consumers/pending-orders.consumer.ts';
@@ -133,11 +135,18 @@ export async function startApiRole(ctx: RoleContext, opts: ApiRoleOptions): Prom
     codes: { codes: adapters.codes, sms: adapters.sms, users, clock, secret: codeSecret, limits: createCodeSendLimits(limiters.make, { ipPerHour: config.sms.perAddressPerHour }) },
     outbox: adapters.outbox,
   };
+  const powLifetimeMs = 5 * 60 * 1000;
+  const pow = createPowGate(
+    createAltchaPuzzles({ hmacKey: createHmac('sha256', opts.tokenSecret).update('seckill proof of work').digest('base64url'), maxNumber: config.pow.maxNumber, lifetimeMs: powLifetimeMs }),
+    limiters.make({ name: 'pow-used', points: 1, durationSeconds: powLifetimeMs / 1000 }),
+    new Set(config.pow.scopes),
+  );
   const http: FastifyInstance = await buildHttpServer(
     {
       authenticate: makeAuthenticate(signer, clock, versions),
       accounts: { users, signer, clock, limits, versions, scrypt: opts.scrypt, codes: phone.codes, registerNeedsCode: config.phoneVerification },
       phone,
+      pow,
       goods: { store, cache, catalog },
       placeOrder: { catalog, signs, cache, orders: orderBatcher, store, clock, limits },
       orders: { store, cache, bus, clock, payments },
@@ -165,6 +174,7 @@ export async function startApiRole(ctx: RoleContext, opts: ApiRoleOptions): Prom
           hiddenPath: config.hiddenPath,
           phoneVerification: config.phoneVerification,
           smsOutbox: adapters.outbox !== null,
+          pow: config.pow.scopes,
           wsPublicUrl: config.wsPublicUrl,
           wsPort: app.wsUrl ? Number(new URL(app.wsUrl).port) : config.wsPort || null,
         }),

@@ -72,7 +72,7 @@ describe.skipIf(!available)('the shop in Chromium', () => {
     await eventually(() => keyboard.locator('img').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
 
     const config = await page.evaluate(() => fetch('/api/config').then((r) => r.json()));
-    expect(config).toEqual({ wsUrl: `ws://127.0.0.1:${new URL(app.wsUrl!).port}`, mode: 'embedded', hiddenPath: false, phoneVerification: true, smsOutbox: true });
+    expect(config).toEqual({ wsUrl: `ws://127.0.0.1:${new URL(app.wsUrl!).port}`, mode: 'embedded', hiddenPath: false, phoneVerification: true, smsOutbox: true, pow: [] });
     await screenshot(page, '01-sales');
   });
 

@@ -19,7 +19,7 @@ const errors = (...statuses: number[]) =>
 const ERROR_TEXT: Record<number, string> = {
   400: 'INVALID_INPUT (details.fields names the fields)',
   401: 'UNAUTHORIZED',
-  403: 'FORBIDDEN (not an admin; on buying: a missing, expired or foreign buy path)',
+  403: 'FORBIDDEN (not an admin; on buying: a missing, expired or foreign buy path; with SECKILL_POW: a missing, wrong, expired or used puzzle solution)',
   404: 'NOT_FOUND',
   409: 'SOLD_OUT, DUPLICATE_ORDER, NOT_STARTED, ENDED, ORDER_CLOSED or PHONE_TAKEN',
   413: 'PAYLOAD_TOO_LARGE',
@@ -95,7 +95,19 @@ export function openApiDocument() {
         post: {
           summary: 'Register a buyer (limited per client address and per phone); with phone verification on, `code` (from POST /api/auth/sms-code) is required and a wrong one is 400 on `code`',
           requestBody: body(RegisterBody),
-          responses: { 201: json(ref('Session'), 'Created'), ...errors(400, 409, 413, 429, 503) },
+          responses: { 201: json(ref('Session'), 'Created'), ...errors(400, 403, 409, 413, 429, 503) },
+        },
+      },
+      '/api/pow/challenge': {
+        get: {
+          summary: 'A fresh proof-of-work puzzle (ALTCHA: find n ≤ maxnumber with SHA-256(salt + n) = challenge), HMAC-signed, 5 minutes, accepted once; send the solution as `pow` (base64 JSON {algorithm, challenge, number, salt, signature}) where SECKILL_POW asks for it',
+          responses: {
+            200: json({
+              type: 'object',
+              properties: { algorithm: { const: 'SHA-256' }, challenge: { type: 'string' }, maxnumber: { type: 'integer' }, salt: { type: 'string' }, signature: { type: 'string' } },
+              required: ['algorithm', 'challenge', 'salt', 'signature'],
+            }),
+          },
         },
       },
       '/api/auth/sms-code': {

@@ -80,6 +80,8 @@ export const ClientConfigJson = z.object({
   phoneVerification: z.boolean(),
   /** Codes are kept in the development outbox (GET /api/dev/sms-outbox): the page shows them. */
   smsOutbox: z.boolean(),
+  /** Requests that need a solved proof-of-work puzzle (GET /api/pow/challenge). */
+  pow: z.array(z.enum(['register', 'buy'])),
 });
 
 export const SentSmsJson = z.object({ phone: z.string(), text: z.string(), sentAt: time });

@@ -13,7 +13,9 @@ const cents = z.number().int().min(0).max(1_000_000_000);
 const isoTime = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
 
 const code = z.string().regex(/^\d{6}$/, 'the 6 digits sent to the phone');
-export const RegisterBody = z.object({ phone, password, nickname: text().trim().min(1).max(32).optional(), code: code.optional() });
+/** A solved proof-of-work puzzle (SECKILL_POW): the ALTCHA payload, base64. */
+const pow = z.string().max(2048).optional();
+export const RegisterBody = z.object({ phone, password, nickname: text().trim().min(1).max(32).optional(), code: code.optional(), pow });
 export const SmsCodeBody = z.object({ phone, purpose: z.enum(['register', 'reset']) });
 export const ResetPasswordBody = z.object({ phone, code, password });
 export const OutboxQuery = z.object({ phone });
@@ -24,6 +26,7 @@ export const SeckillOrderBody = z.object({
   uuid: requestId,
   /** From GET /api/seckill/goods/:id/path; required when the hidden buy path is on. */
   path: z.string().max(128).optional(),
+  pow,
 });
 export const NewGoodBody = z.object({
   name: text().trim().min(1).max(100),

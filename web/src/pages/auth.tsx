@@ -6,6 +6,7 @@ import { errorText } from '../format.ts';
 import { useT } from '../i18n.ts';
 import { navigate } from '../router.tsx';
 import { PhoneCodeField } from './phone-code.tsx';
+import { solvePow } from '../pow.ts';
 
 export type AuthMode = 'login' | 'register' | 'reset';
 
@@ -16,9 +17,13 @@ export function AuthPage({ mode, next }: { mode: AuthMode; next: string }) {
   const [nickname, setNickname] = useState('');
   const [code, setCode] = useState('');
   const [needsCode, setNeedsCode] = useState(false);
+  const [needsPow, setNeedsPow] = useState(false);
   const [resetDone, setResetDone] = useState(false);
   useEffect(() => {
-    clientConfig().then((c) => setNeedsCode(c.phoneVerification), () => undefined);
+    clientConfig().then((c) => {
+      setNeedsCode(c.phoneVerification);
+      setNeedsPow(c.pow.includes('register'));
+    }, () => undefined);
   }, []);
   const withCode = mode === 'reset' || (mode === 'register' && needsCode);
   const [busy, setBusy] = useState(false);
@@ -40,7 +45,8 @@ export function AuthPage({ mode, next }: { mode: AuthMode; next: string }) {
       }
       const body =
         mode === 'login' ? { phone, password } : { phone, password, ...(nickname.trim() ? { nickname: nickname.trim() } : {}), ...(withCode ? { code } : {}) };
-      const s = await api<Session>('POST', mode === 'login' ? '/api/auth/login' : '/api/auth/register', body);
+      const pow = mode === 'register' && needsPow ? await solvePow() : undefined;
+      const s = await api<Session>('POST', mode === 'login' ? '/api/auth/login' : '/api/auth/register', pow ? { ...body, pow } : body);
       setSession({ token: s.token, user: s.user, expiresAt: s.expiresAt });
       navigate(target, { replace: true });
     } catch (err) {
