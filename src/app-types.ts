@@ -7,7 +7,7 @@ import type { Database } from './adapters/database/database.ts';
 import type { SimulatedPaymentProvider } from './adapters/payment/simulated-payment-provider.ts';
 import type { Config } from './config.ts';
 import type { TokenSigner } from './core/credentials.ts';
-import type { AuditLog, OrderBus, OrderSearch, OrderStore, StockCache, UserStore } from './core/ports.ts';
+import type { AuditLog, OrderBus, OrderSearch, OrderStore, PhoneCodeStore, SmsOutbox, SmsSender, StockCache, UserStore } from './core/ports.ts';
 import type { ReconcilerJob } from './entry-points/jobs/reconciler.job.ts';
 import type { Metrics } from './entry-points/metrics.ts';
 
@@ -22,6 +22,10 @@ export interface Adapters {
   search: OrderSearch;
   /** What admins did (append-only, on the same database). */
   audit: AuditLog;
+  codes: PhoneCodeStore;
+  sms: SmsSender;
+  /** The development sender's kept messages (SECKILL_SMS_ADAPTER=outbox); null with a real gateway. */
+  outbox: SmsOutbox | null;
 }
 
 export interface RunningApp {

@@ -27,6 +27,9 @@ import { createSqlOrderStore } from './adapters/order-store/sql-order-store.ts';
 import { createSqlUserStore } from './adapters/user-store/sql-user-store.ts';
 import { createSqlOrderSearch } from './adapters/order-store/sql-order-search.ts';
 import { createSqlAuditLog } from './adapters/audit-log/sql-audit-log.ts';
+import { createSqlPhoneCodeStore } from './adapters/phone-code-store/sql-phone-code-store.ts';
+import { createHttpSmsSender } from './adapters/sms-sender/http-sms-sender.ts';
+import { createOutboxSmsSender } from './adapters/sms-sender/outbox-sms-sender.ts';
 import { createMemoryStockCache } from './adapters/stock-cache/memory-stock-cache.ts';
 import { createRedisStockCache } from './adapters/stock-cache/redis-stock-cache.ts';
 import { createLedgerPaymentProvider } from './adapters/payment/simulated-payment-provider.ts';
@@ -51,7 +54,7 @@ async function openAdapters(config: Config, logger: Logger, clock: Clock): Promi
     await fs.chmod(config.dataDir, 0o700);
     const db = await createPgliteDatabase({ dataDir: path.join(config.dataDir, 'pg') });
     const bus = createMemoryOrderBus({ payTimeoutMs: config.payTimeoutMs, now: () => clock.now().getTime() });
-    return { db, ...sqlStores(db), cache: createMemoryStockCache(), bus, payments: createLedgerPaymentProvider(db) };
+    return { db, ...sqlStores(db), cache: createMemoryStockCache(), bus, payments: createLedgerPaymentProvider(db), ...phoneAdapters(config, db) };
   }
   // Each service is waited for (with a log line per attempt), so processes may start in any order.
   const waiting = { logger: logger.child({ component: 'start' }), deadlineMs: config.startupTimeoutMs };
@@ -86,7 +89,7 @@ async function openAdapters(config: Config, logger: Logger, clock: Clock): Promi
     );
     // The simulated provider stands in for a real one (Alipay, WeChat Pay …) behind the PaymentProvider port;
     // its ledger is a table, so every process of the deployment sees the same charges.
-    return { db, ...sqlStores(db), cache, bus, payments: createLedgerPaymentProvider(db) };
+    return { db, ...sqlStores(db), cache, bus, payments: createLedgerPaymentProvider(db), ...phoneAdapters(config, db) };
   } catch (err) {
     await Promise.allSettled([cache.close(), db.close()]);
     throw err;
@@ -100,6 +103,17 @@ const sqlStores = (db: Database) => ({
   search: createSqlOrderSearch(db),
   audit: createSqlAuditLog(db),
 });
+
+/** Codes live in the database (every api process checks the same ones); the sender is the outbox or a gateway. */
+function phoneAdapters(config: Config, db: Database): Pick<Adapters, 'codes' | 'sms' | 'outbox'> {
+  const codes = createSqlPhoneCodeStore(db);
+  if (config.sms.adapter === 'http') {
+    const sms = createHttpSmsSender({ url: config.sms.url!, authHeader: config.sms.authHeader, authValue: config.sms.key, timeoutMs: config.sms.timeoutMs });
+    return { codes, sms, outbox: null };
+  }
+  const outbox = createOutboxSmsSender(db);
+  return { codes, sms: outbox, outbox };
+}
 
 function redisOptions(config: Config) {
   return {

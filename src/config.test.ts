@@ -74,4 +74,20 @@ describe('config', () => {
     expect(() => loadConfig({ SECKILL_TRUST_PROXY: 'everyone please' })).toThrow(/SECKILL_TRUST_PROXY/);
     expect(() => loadConfig({ SECKILL_PASSWORD_SCRYPT_LOG_N: '4' })).toThrow(/SECKILL_PASSWORD_SCRYPT_LOG_N/);
   });
+
+  it('phone verification: on with the outbox by default; the http sender needs its URL', () => {
+    expect(loadConfig({})).toMatchObject({ phoneVerification: true, sms: { adapter: 'outbox', authHeader: 'Authorization', timeoutMs: 5000, perAddressPerHour: 20 } });
+    expect(loadConfig({ SECKILL_PHONE_VERIFICATION: 'off' }).phoneVerification).toBe(false);
+    expect(() => loadConfig({ SECKILL_SMS_ADAPTER: 'http' })).toThrow(/SECKILL_SMS_HTTP_URL: required/);
+    expect(() => loadConfig({ SECKILL_SMS_ADAPTER: 'http', SECKILL_SMS_HTTP_URL: 'ftp://gateway' })).toThrow(/SECKILL_SMS_HTTP_URL/);
+    const http = loadConfig({ SECKILL_SMS_ADAPTER: 'http', SECKILL_SMS_HTTP_URL: 'https://sms.example.com/send', SECKILL_SMS_HTTP_AUTH_HEADER: 'X-API-Key', SECKILL_SMS_HTTP_KEY: 'k' });
+    expect(http.sms).toEqual({ adapter: 'http', url: 'https://sms.example.com/send', authHeader: 'X-API-Key', key: 'k', timeoutMs: 5000, perAddressPerHour: 20 });
+  });
+
+  it('proof-of-work: off by default; register, buy or both; a difficulty', () => {
+    expect(loadConfig({}).pow).toEqual({ scopes: [], maxNumber: 20_000 });
+    expect(loadConfig({ SECKILL_POW: 'buy' }).pow.scopes).toEqual(['buy']);
+    expect(loadConfig({ SECKILL_POW: 'both', SECKILL_POW_MAX_NUMBER: '50000' }).pow).toEqual({ scopes: ['register', 'buy'], maxNumber: 50_000 });
+    expect(() => loadConfig({ SECKILL_POW: 'login' })).toThrow(/SECKILL_POW/);
+  });
 });

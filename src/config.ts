@@ -100,6 +100,16 @@ const schema = z.object({
       return z.NEVER;
     }),
   SECKILL_HIDDEN_PATH: z.enum(['on', 'off', 'true', 'false', '1', '0']).default('off').transform((v) => v === 'on' || v === 'true' || v === '1'),
+  SECKILL_PHONE_VERIFICATION: z.enum(['on', 'off', 'true', 'false', '1', '0']).default('on').transform((v) => v === 'on' || v === 'true' || v === '1'),
+  SECKILL_SMS_ADAPTER: z.enum(['outbox', 'http']).default('outbox'),
+  SECKILL_SMS_HTTP_URL: z.url({ protocol: /^https?$/ }).optional(),
+  SECKILL_SMS_HTTP_AUTH_HEADER: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'a header name').default('Authorization'),
+  SECKILL_SMS_HTTP_KEY: z.string().min(1).max(1024).optional(),
+  SECKILL_SMS_HTTP_TIMEOUT_MS: int(100, 60_000).default(5000),
+  SECKILL_SMS_RATE_LIMIT_PER_HOUR: int(0, 1_000_000).default(20),
+  SECKILL_POW: z.enum(['off', 'register', 'buy', 'both']).default('off'),
+  /** The ALTCHA puzzle's largest number: a client tries half of them on average. */
+  SECKILL_POW_MAX_NUMBER: int(1000, 100_000_000).default(20_000),
   /** log2 of scrypt's N for new password hashes: 17 is OWASP's; lower only to make tests fast. */
   SECKILL_PASSWORD_SCRYPT_LOG_N: int(10, 20).default(17),
   SECKILL_TOKEN_VERSION_CACHE_MS: int(0, 60_000).default(5000),
@@ -174,6 +184,12 @@ export type Config = Readonly<{
   trustProxy: boolean | number | string[];
   /** The buy request must carry a path from GET /api/seckill/goods/:id/path. */
   hiddenPath: boolean;
+  /** Register needs a one-time code sent to the phone. */
+  phoneVerification: boolean;
+  /** How codes leave: kept in the database's outbox (development), or posted to an SMS gateway. */
+  sms: Readonly<{ adapter: 'outbox' | 'http'; url: string | undefined; authHeader: string; key: string | undefined; timeoutMs: number; perAddressPerHour: number }>;
+  /** Which requests need a solved proof-of-work puzzle, and its difficulty. */
+  pow: Readonly<{ scopes: readonly ('register' | 'buy')[]; maxNumber: number }>;
   /** scrypt N of new password hashes (r = 8, p = 1). */
   passwordScryptN: number;
   /** How long an api process trusts its cached token version of a user (changes made elsewhere show after this). */
@@ -244,6 +260,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (isOn(present.REDIS_READ_FROM_REPLICAS) && !present.REDIS_CLUSTER_NODES) {
     problems.push('REDIS_READ_FROM_REPLICAS: needs REDIS_CLUSTER_NODES (replicas are found through the cluster)');
   }
+  if (present.SECKILL_SMS_ADAPTER === 'http' && !present.SECKILL_SMS_HTTP_URL) {
+    problems.push('SECKILL_SMS_HTTP_URL: required with SECKILL_SMS_ADAPTER=http (the gateway codes are posted to)');
+  }
   if (!parsed.success || problems.length) throw new ConfigError(problems);
   const e = parsed.data;
   return Object.freeze({
@@ -280,6 +299,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     authRateLimitPerMinute: e.SECKILL_AUTH_RATE_LIMIT_PER_MIN,
     trustProxy: Array.isArray(e.SECKILL_TRUST_PROXY) ? Object.freeze([...e.SECKILL_TRUST_PROXY]) as string[] : e.SECKILL_TRUST_PROXY,
     hiddenPath: e.SECKILL_HIDDEN_PATH,
+    phoneVerification: e.SECKILL_PHONE_VERIFICATION,
+    sms: Object.freeze({
+      adapter: e.SECKILL_SMS_ADAPTER,
+      url: e.SECKILL_SMS_HTTP_URL,
+      authHeader: e.SECKILL_SMS_HTTP_AUTH_HEADER,
+      key: e.SECKILL_SMS_HTTP_KEY,
+      timeoutMs: e.SECKILL_SMS_HTTP_TIMEOUT_MS,
+      perAddressPerHour: e.SECKILL_SMS_RATE_LIMIT_PER_HOUR,
+    }),
+    pow: Object.freeze({
+      scopes: Object.freeze(e.SECKILL_POW === 'off' ? [] : e.SECKILL_POW === 'both' ? (['register', 'buy'] as const) : [e.SECKILL_POW]),
+      maxNumber: e.SECKILL_POW_MAX_NUMBER,
+    }),
     passwordScryptN: 2 ** e.SECKILL_PASSWORD_SCRYPT_LOG_N,
     tokenVersionCacheMs: e.SECKILL_TOKEN_VERSION_CACHE_MS,
     reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,

@@ -3,6 +3,7 @@
  * consumers, the reconciler), the result push, the api, and the metrics port. Each registers what it must
  * close (in reverse order of start) and fills in its part of the running app.
  */
+import { createHmac } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
@@ -14,6 +15,9 @@ import { createOrderBatcher } from './core/order-batcher.ts';
 import type { Clock, MakeLimiter, OrderBus, Subscription, Timers } from './core/ports.ts';
 import type { createGoodsCatalog } from './core/sales.ts';
 import { createSoldOutSigns } from './core/sold-out-signs.ts';
+import { createCodeSendLimits } from './core/phone-codes.ts';
+import { createPowGate } from './core/proof-of-work.ts';
+import { createAltchaPuzzles } from './adapters/pow/altcha-puzzles.ts';
 import type { createTokenVersions } from './core/token-versions.ts';
 import { consumeOrderTimeouts } from './entry-points/consumers/order-timeouts.consumer.ts';
 import { consumePendingOrders } from './entry-points/consumers/pending-orders.consumer.ts';
@@ -127,10 +131,27 @@ export async function startApiRole(ctx: RoleContext, opts: ApiRoleOptions): Prom
     },
     clock,
   );
+  if (config.mode === 'services' && config.sms.adapter === 'outbox') {
+    log('http').warn('SECKILL_SMS_ADAPTER=outbox: codes are kept in the database and readable at /api/dev/sms-outbox by anyone; set SECKILL_SMS_ADAPTER=http for real buyers');
+  }
+  // The codes' key is derived from the token secret: every api process agrees on it, and it is not the token key itself.
+  const codeSecret = createHmac('sha256', opts.tokenSecret).update('seckill phone codes').digest('base64url');
+  const phone = {
+    codes: { codes: adapters.codes, sms: adapters.sms, users, clock, secret: codeSecret, limits: createCodeSendLimits(limiters.make, { ipPerHour: config.sms.perAddressPerHour }) },
+    outbox: adapters.outbox,
+  };
+  const powLifetimeMs = 5 * 60 * 1000;
+  const pow = createPowGate(
+    createAltchaPuzzles({ hmacKey: createHmac('sha256', opts.tokenSecret).update('seckill proof of work').digest('base64url'), maxNumber: config.pow.maxNumber, lifetimeMs: powLifetimeMs }),
+    limiters.make({ name: 'pow-used', points: 1, durationSeconds: powLifetimeMs / 1000 }),
+    new Set(config.pow.scopes),
+  );
   const http: FastifyInstance = await buildHttpServer(
     {
       authenticate: makeAuthenticate(signer, clock, versions),
-      accounts: { users, signer, clock, limits, versions, scrypt: opts.scrypt },
+      accounts: { users, signer, clock, limits, versions, scrypt: opts.scrypt, codes: phone.codes, registerNeedsCode: config.phoneVerification },
+      phone,
+      pow,
       goods: { store, cache, catalog },
       placeOrder: { catalog, signs, cache, orders: orderBatcher, store, clock, limits },
       orders: { store, cache, bus, clock, payments },
@@ -158,6 +179,9 @@ export async function startApiRole(ctx: RoleContext, opts: ApiRoleOptions): Prom
         registerWebRoutes(server, {
           mode: config.mode,
           hiddenPath: config.hiddenPath,
+          phoneVerification: config.phoneVerification,
+          smsOutbox: adapters.outbox !== null,
+          pow: config.pow.scopes,
           wsPublicUrl: config.wsPublicUrl,
           wsPort: app.wsUrl ? Number(new URL(app.wsUrl).port) : config.wsPort || null,
         }),

@@ -2,6 +2,7 @@
 import type { AbuseLimits } from './abuse-limits.ts';
 import { hashPassword, needsRehash, OWASP_SCRYPT, verifyPassword, type ScryptParams, type TokenSigner } from './credentials.ts';
 import { SeckillError } from './errors.ts';
+import { redeemCode, wrongCodeError, type PhoneCodeDeps } from './phone-codes.ts';
 import type { Clock, UserStore } from './ports.ts';
 import type { Role, User } from './model.ts';
 import type { TokenVersions } from './token-versions.ts';
@@ -16,6 +17,10 @@ export interface AccountsDeps {
   versions?: TokenVersions;
   /** scrypt parameters of new hashes (OWASP's by default); a stored hash with others is rehashed on login. */
   scrypt?: ScryptParams;
+  /** One-time codes sent to phones (password reset needs them); absent = no reset. */
+  codes?: Pick<PhoneCodeDeps, 'codes' | 'secret'>;
+  /** Register needs a code proving the phone is the buyer's (SECKILL_PHONE_VERIFICATION=on). */
+  registerNeedsCode?: boolean;
 }
 
 /** Where a request came from: the client address limits are counted by. */
@@ -69,11 +74,13 @@ async function assertMayTry(deps: AccountsDeps, origin: Origin | undefined, phon
 
 export async function register(
   deps: AccountsDeps,
-  input: { phone: string; password: string; nickname?: string | undefined },
+  input: { phone: string; password: string; nickname?: string | undefined; code?: string | undefined },
   origin?: Origin,
 ): Promise<Session> {
   await assertMayTry(deps, origin, input.phone);
   assertPasswordAcceptable(input.password, input.phone);
+  // The code comes before the phone is looked at: until it is right, a taken phone answers like a free one.
+  if (deps.registerNeedsCode) await redeem(deps, { phone: input.phone, purpose: 'register', code: input.code });
   const user = await deps.users.create({
     phone: input.phone,
     nickname: input.nickname ?? defaultNickname(input.phone),
@@ -82,6 +89,34 @@ export async function register(
   });
   if (!user) throw new SeckillError('PHONE_TAKEN', 'This phone number is already registered.');
   return session(deps, user);
+}
+
+async function redeem(deps: AccountsDeps, input: { phone: string; purpose: 'register' | 'reset'; code: string | undefined }): Promise<void> {
+  if (!deps.codes) throw new SeckillError('INTERNAL', 'Phone codes are not configured.');
+  if (input.code === undefined) {
+    throw new SeckillError('INVALID_INPUT', 'Enter the code sent to your phone (POST /api/auth/sms-code).', {
+      details: { fields: ['code'], problems: [{ field: 'code', problem: 'required' }] },
+    });
+  }
+  await redeemCode({ ...deps.codes, clock: deps.clock }, { phone: input.phone, purpose: input.purpose, code: input.code });
+}
+
+/**
+ * A forgotten password: the code sent to the phone proves the account is the caller's. The new password
+ * replaces the old and every token issued before stops working (whoever knew the old password is logged out).
+ */
+export async function resetPassword(deps: AccountsDeps, input: { phone: string; code: string; password: string }, origin?: Origin): Promise<void> {
+  await assertMayTry(deps, origin, input.phone);
+  assertPasswordAcceptable(input.password, input.phone);
+  await redeem(deps, { phone: input.phone, purpose: 'reset', code: input.code });
+  const found = await deps.users.findByPhone(input.phone);
+  // No code is ever sent for a phone without an account, so this is the same answer as a wrong code.
+  if (!found) throw wrongCodeError();
+  await deps.users.setPasswordHash(found.id, await hashPassword(input.password, deps.scrypt), { bump: true });
+  const user = await deps.users.findById(found.id);
+  if (user) deps.versions?.remember(user.id, { role: user.role, tokenVersion: user.tokenVersion });
+  // The owner proved who they are: a run of failed logins (perhaps someone else's guesses) no longer blocks them.
+  if (deps.limits && origin) await deps.limits.loginSucceeded(origin.ip, input.phone);
 }
 
 export async function login(deps: AccountsDeps, input: { phone: string; password: string }, origin?: Origin): Promise<Session> {

@@ -2,7 +2,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, bootTestApp, type ApiClient, type TestApp, loginAdmin } from '../support/app.ts';
-import { chromiumAvailable, ensureBuilt, launchBrowser, type Browser } from '../support/browser.ts';
+import { chromiumAvailable, ensureBuilt, launchBrowser, registerInPage, type Browser } from '../support/browser.ts';
 
 const available = chromiumAvailable();
 
@@ -38,11 +38,7 @@ describe.skipIf(!available)('the shop in Chromium, hidden buy path on', () => {
   it('asks for a buy path, buys with it, and its log-out ends the session on the server', async () => {
     await page.goto(app.httpUrl + '/');
     await page.click('[data-testid=nav-login]');
-    await page.click('[data-testid=register-tab]');
-    await page.fill('input[name=phone]', `139${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`);
-    await page.fill('input[name=password]', 'password-123');
-    await page.fill('input[name=nickname]', 'Hana');
-    await page.click('[data-testid=submit]');
+    await registerInPage(page, { phone: `139${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`, password: 'password-123', nickname: 'Hana' });
     await page.locator('[data-testid=who]', { hasText: 'Hana' }).waitFor();
 
     await page.click(`[data-good-id="${goodId}"]`);

@@ -7,7 +7,7 @@ import type { Page, WebSocket as PageSocket } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, bootTestApp, newUuid, type ApiClient, type TestApp, loginAdmin } from '../support/app.ts';
 import { chromiumAvailable, ensureBuilt, launchBrowser, screenshot, type Browser } from '../support/browser.ts';
-import { makeBuyers } from '../support/buyers.ts';
+import { makeBuyers, registerOverHttp } from '../support/buyers.ts';
 
 const available = chromiumAvailable();
 const MIN = 60_000;
@@ -72,16 +72,31 @@ describe.skipIf(!available)('the shop in Chromium', () => {
     await eventually(() => keyboard.locator('img').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
 
     const config = await page.evaluate(() => fetch('/api/config').then((r) => r.json()));
-    expect(config).toEqual({ wsUrl: `ws://127.0.0.1:${new URL(app.wsUrl!).port}`, mode: 'embedded', hiddenPath: false });
+    expect(config).toEqual({ wsUrl: `ws://127.0.0.1:${new URL(app.wsUrl!).port}`, mode: 'embedded', hiddenPath: false, phoneVerification: true, smsOutbox: true, pow: [] });
     await screenshot(page, '01-sales');
   });
 
-  it('registers, buys, and sees SUCCESS pushed live over the WebSocket', async () => {
+  it('registers with the code texted to the phone (read off the outbox the page shows), buys, and sees SUCCESS pushed live over the WebSocket', async () => {
     await page.click('[data-testid=nav-login]');
     await page.click('[data-testid=register-tab]');
-    await page.fill('input[name=phone]', `139${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`);
+    const phone = `139${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
+    await page.fill('input[name=phone]', phone);
     await page.fill('input[name=password]', 'password-123');
     await page.fill('input[name=nickname]', 'Alice');
+    // Without the code the shop refuses, and the page marks the code field.
+    await page.click('[data-testid=submit]');
+    await page.locator('[data-testid=form-error]').waitFor();
+    await page.locator('label.field.invalid input[name=code]').waitFor();
+    await page.click('[data-testid=send-code]');
+    const message = page.locator('[data-testid=sms-message]').first();
+    await message.waitFor();
+    expect(await page.locator('[data-testid=send-code]').isDisabled()).toBe(true);
+    const code = /\b(\d{6})\b/.exec((await message.textContent()) ?? '')?.[1];
+    expect(code).toMatch(/^\d{6}$/);
+    // The page shows what the shop kept in its outbox for this phone, nothing else.
+    expect((await api('GET', `/api/dev/sms-outbox?phone=${phone}`)).body.items[0].text).toBe(await message.textContent());
+    await screenshot(page, '01b-register-code');
+    await page.fill('input[name=code]', code!);
     await page.click('[data-testid=submit]');
     await page.locator('[data-testid=who]', { hasText: 'Alice' }).waitFor();
 
@@ -306,6 +321,29 @@ describe.skipIf(!available)('the shop in Chromium', () => {
       await screenshot(docs, '13-api-docs');
     } finally {
       await docs.close();
+    }
+  }, 60_000);
+
+  it('a buyer who forgot the password sets a new one with a texted code, and the old one no longer logs in', async () => {
+    const phone = `138${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
+    expect((await registerOverHttp(api, { phone, password: 'forgotten-pass-1' })).status).toBe(201);
+    const reset = await buyerBrowser.context.newPage();
+    try {
+      await reset.goto(app.httpUrl + '/login');
+      await reset.click('[data-testid=forgot-password]');
+      await reset.fill('input[name=phone]', phone);
+      await reset.fill('input[name=password]', 'brand-new-pass-2');
+      await reset.click('[data-testid=send-code]');
+      const message = reset.locator('[data-testid=sms-message]').first();
+      await message.waitFor();
+      await reset.fill('input[name=code]', /\b(\d{6})\b/.exec((await message.textContent()) ?? '')![1]!);
+      await reset.click('[data-testid=submit]');
+      await reset.locator('[data-testid=reset-done]').waitFor();
+      await screenshot(reset, '14-password-reset');
+      expect((await api('POST', '/api/auth/login', { body: { phone, password: 'forgotten-pass-1' } })).status).toBe(401);
+      expect((await api('POST', '/api/auth/login', { body: { phone, password: 'brand-new-pass-2' } })).status).toBe(200);
+    } finally {
+      await reset.close();
     }
   }, 60_000);
 });

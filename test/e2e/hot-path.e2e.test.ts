@@ -31,7 +31,8 @@ describe.each(targets)('hot path end to end ($label)', ({ label, mode, redisClus
   beforeAll(async () => {
     if (skip) return;
     if (redisCluster) cluster = await startRedisCluster({ masters: 3 });
-    app = await bootTestApp(mode, cluster ? { REDIS_CLUSTER_NODES: cluster.nodesSetting, AMQP_QUEUE_TYPE: 'quorum' } : {});
+    // Hundreds of buyers register at once: the race is the subject here, not proving their phones.
+    app = await bootTestApp(mode, { SECKILL_PHONE_VERIFICATION: 'off', ...(cluster ? { REDIS_CLUSTER_NODES: cluster.nodesSetting, AMQP_QUEUE_TYPE: 'quorum' } : {}) });
     api = apiClient(app.httpUrl);
     const login = await api('POST', '/api/auth/login', { body: TEST_ADMIN });
     expect(login.status).toBe(200);

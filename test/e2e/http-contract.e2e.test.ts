@@ -1,5 +1,6 @@
 /** Bad input gets a clear, documented error and changes nothing (embedded mode; the HTTP layer is shared). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerOverHttp } from '../support/buyers.ts';
 import { apiClient, bootTestApp, newUuid, type ApiClient, type TestApp, loginAdmin } from '../support/app.ts';
 
 let app: TestApp;
@@ -33,7 +34,7 @@ beforeAll(async () => {
   app = await bootTestApp('embedded', { SECKILL_RATE_LIMIT_PER_S: '5', SECKILL_RATE_LIMIT_BURST: '10' });
   api = apiClient(app.httpUrl);
   admin = await loginAdmin(api);
-  buyer = (await api('POST', '/api/auth/register', { body: { phone: '13912340000', password: 'password-123', nickname: 'Lin' } })).body.token;
+  buyer = (await registerOverHttp(api, { phone: '13912340000', password: 'password-123', nickname: 'Lin' })).body.token;
   goodId = await newGood();
 }, 60_000);
 
@@ -43,17 +44,19 @@ afterAll(async () => {
 
 describe('accounts', () => {
   it('register answers 201 with the user and a token that /api/me accepts', async () => {
-    const r = await api('POST', '/api/auth/register', { body: { phone: '13912340001', password: 'password-123' } });
+    const r = await registerOverHttp(api, { phone: '13912340001', password: 'password-123' });
     expect(r.status).toBe(201);
     expect(r.body).toMatchObject({ user: { phone: '13912340001', role: 'user', nickname: expect.any(String) }, token: expect.any(String), expiresAt: expect.any(String) });
     expect((await api('GET', '/api/me', { token: r.body.token })).body).toMatchObject({ phone: '13912340001', role: 'user' });
   });
 
-  it('bad register input names the fields; a taken phone is PHONE_TAKEN', async () => {
+  it('bad register input names the fields; a taken phone without its code is refused on the code, like any phone', async () => {
     const r = await api('POST', '/api/auth/register', { body: { phone: '12', password: 'short' } });
     expectError(r, 400, 'INVALID_INPUT');
     expect(r.body.error.details.fields).toEqual(expect.arrayContaining(['phone', 'password']));
-    expectError(await api('POST', '/api/auth/register', { body: { phone: '13912340000', password: 'password-123' } }), 409, 'PHONE_TAKEN');
+    const taken = await api('POST', '/api/auth/register', { body: { phone: '13912340000', password: 'password-123' } });
+    expectError(taken, 400, 'INVALID_INPUT');
+    expect(taken.body.error.details.fields).toEqual(['code']);
     const common = await api('POST', '/api/auth/register', { body: { phone: '13912340077', password: '12345678' } });
     expectError(common, 400, 'INVALID_INPUT');
     expect(common.body.error.details.fields).toEqual(['password']);
@@ -115,7 +118,7 @@ describe('seckill orders: every refusal takes nothing from stock', () => {
 
   it('a buyer pressing faster than the limit gets 429 RATE_LIMITED with Retry-After, and the presses take nothing', async () => {
     const id = await newGood();
-    const presser = (await api('POST', '/api/auth/register', { body: { phone: '13912340009', password: 'password-123' } })).body.token;
+    const presser = (await registerOverHttp(api, { phone: '13912340009', password: 'password-123' })).body.token;
     const answers = [];
     for (let i = 0; i < 15; i++) answers.push(await api('POST', '/api/seckill/orders', { token: presser, body: { seckillGoodId: id, uuid: newUuid() } }));
     const limited = answers.filter((a) => a.status === 429);
@@ -131,7 +134,7 @@ describe('seckill orders: every refusal takes nothing from stock', () => {
 
   it('presses that cost no I/O (a sale not started yet) are answered, never counted against the limit', async () => {
     const id = await newGood({ startAt: iso(HOUR), endAt: iso(2 * HOUR) });
-    const presser = (await api('POST', '/api/auth/register', { body: { phone: '13912340010', password: 'password-123' } })).body.token;
+    const presser = (await registerOverHttp(api, { phone: '13912340010', password: 'password-123' })).body.token;
     const answers = [];
     for (let i = 0; i < 15; i++) answers.push(await api('POST', '/api/seckill/orders', { token: presser, body: { seckillGoodId: id, uuid: newUuid() } }));
     for (const a of answers) expectError(a, 409, 'NOT_STARTED');

@@ -9,6 +9,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STATUS_OF } from '../../src/entry-points/http/http-errors.ts';
+import { registerOverHttp } from '../support/buyers.ts';
 import { apiClient, bootTestApp, type ApiClient, type TestApp, TEST_ADMIN } from '../support/app.ts';
 import { adminSales, waitFor } from '../support/sales.ts';
 
@@ -158,7 +159,7 @@ describe('fuzzing every route of the OpenAPI document (embedded)', () => {
     api = apiClient(app.httpUrl);
     const a = (await api('POST', '/api/auth/login', { body: TEST_ADMIN })).body;
     admin = { id: a.user.id, token: a.token };
-    const b = (await api('POST', '/api/auth/register', { body: { phone: '13611112222', password: 'buyer-pass-1' } })).body;
+    const b = (await registerOverHttp(api, { phone: '13611112222', password: 'buyer-pass-1' })).body;
     buyer = { id: b.user.id, token: b.token };
     const { sale } = adminSales(api, () => admin.token, 'Fuzz good');
     goodIds = [await sale(3), await sale(0), await sale(50)];

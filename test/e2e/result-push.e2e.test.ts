@@ -2,6 +2,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { registerOverHttp } from '../support/buyers.ts';
 import { apiClient, bootTestApp, newUuid, type ApiClient, type Mode, type TestApp, loginAdmin } from '../support/app.ts';
 import { servicesAvailable } from '../support/services.ts';
 
@@ -51,7 +52,7 @@ describe.each<Mode>(['embedded', 'services'])('result push over WebSocket (%s)',
   let api: ApiClient;
   let goodId: number;
   const buyer = async () => {
-    const r = await api('POST', '/api/auth/register', { body: { phone: `137${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`, password: 'password-123' } });
+    const r = await registerOverHttp(api, { phone: `137${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`, password: 'password-123' });
     return r.body.token as string;
   };
 

@@ -6,6 +6,7 @@ import net from 'node:net';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/core/credentials.ts';
+import { registerOverHttp } from '../support/buyers.ts';
 import { apiClient, bootTestApp, newUuid, type ApiClient, type Mode, type TestApp, loginAdmin } from '../support/app.ts';
 import { adminSales, waitFor } from '../support/sales.ts';
 import { servicesAvailable } from '../support/services.ts';
@@ -89,7 +90,7 @@ describe.each<Mode>(['embedded', 'services'])('security (%s)', (mode) => {
     client('POST', '/api/auth/login', { body: { phone, password }, headers: { 'x-forwarded-for': ip } });
   async function buyer(ip = '10.1.0.1'): Promise<{ phone: string; token: string; id: number }> {
     const phone = newPhone();
-    const r = await api('POST', '/api/auth/register', { body: { phone, password: 'good-pass-12' }, headers: { 'x-forwarded-for': ip } });
+    const r = await registerOverHttp(api, { phone, password: 'good-pass-12' }, { headers: { 'x-forwarded-for': ip } });
     expect(r.status).toBe(201);
     return { phone, token: r.body.token, id: r.body.user.id };
   }
@@ -108,10 +109,10 @@ describe.each<Mode>(['embedded', 'services'])('security (%s)', (mode) => {
 
   it.skipIf(skip)('register attempts per client address stop at the limit; another address goes on', async () => {
     const answers = [];
-    for (let i = 0; i < 9; i++) answers.push(await api2('POST', '/api/auth/register', { body: { phone: newPhone(), password: 'good-pass-12' }, headers: { 'x-forwarded-for': '10.3.0.1' } }));
+    for (let i = 0; i < 9; i++) answers.push(await registerOverHttp(api2, { phone: newPhone(), password: 'good-pass-12' }, { headers: { 'x-forwarded-for': '10.3.0.1' } }));
     expect(answers.slice(0, 8).every((r) => r.status === 201)).toBe(true);
     expectError(answers[8]!, 429, 'RATE_LIMITED');
-    expect((await api('POST', '/api/auth/register', { body: { phone: newPhone(), password: 'good-pass-12' }, headers: { 'x-forwarded-for': '10.3.0.2' } })).status).toBe(201);
+    expect((await registerOverHttp(api, { phone: newPhone(), password: 'good-pass-12' }, { headers: { 'x-forwarded-for': '10.3.0.2' } })).status).toBe(201);
   });
 
   it.skipIf(skip)('failed logins past the free ones back off per phone and address: even the right password waits', async () => {
@@ -239,7 +240,7 @@ describe.each<Mode>(['embedded', 'services'])('the hidden buy path (%s)', (mode)
 
   const { sale, stats } = adminSales((...args) => api(...args), () => admin, 'Hidden good');
   const register = async () => {
-    const r = await api('POST', '/api/auth/register', { body: { phone: newPhone(), password: 'good-pass-12' } });
+    const r = await registerOverHttp(api, { phone: newPhone(), password: 'good-pass-12' });
     return r.body.token as string;
   };
 

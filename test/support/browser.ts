@@ -71,3 +71,21 @@ export async function screenshot(page: Page, name: string, opts: { fullPage?: bo
   await page.screenshot({ path: file, fullPage: opts.fullPage ?? true, animations: 'disabled' });
   return file;
 }
+
+/**
+ * Register on the shop's page as a person does with phone verification on: fill the form, press "Send code",
+ * read the code off the development outbox the page shows, type it in, submit.
+ */
+export async function registerInPage(page: Page, form: { phone: string; password: string; nickname: string }): Promise<void> {
+  await page.click('[data-testid=register-tab]');
+  await page.fill('input[name=phone]', form.phone);
+  await page.fill('input[name=password]', form.password);
+  await page.fill('input[name=nickname]', form.nickname);
+  await page.click('[data-testid=send-code]');
+  const message = page.locator('[data-testid=sms-message]').first();
+  await message.waitFor();
+  const code = /\b(\d{6})\b/.exec((await message.textContent()) ?? '')?.[1];
+  if (!code) throw new Error(`no code in the outbox shown on the page: ${await message.textContent()}`);
+  await page.fill('input[name=code]', code);
+  await page.click('[data-testid=submit]');
+}

@@ -5,7 +5,7 @@ import { api, sessionStore, setSession, type User } from './api.ts';
 import { Notice } from './components.tsx';
 import { setLang, useT } from './i18n.ts';
 import { AdminPage } from './pages/admin.tsx';
-import { AuthPage } from './pages/auth.tsx';
+import { AuthPage, type AuthMode } from './pages/auth.tsx';
 import { DashboardPage } from './pages/dashboard.tsx';
 import { SalePage, SalesPage } from './pages/goods.tsx';
 import { OrderPage, OrdersPage } from './pages/orders.tsx';
@@ -38,7 +38,7 @@ export function App() {
   let m: Record<string, string> | null;
   if (path === '/') page = <SalesPage />;
   else if ((m = match('/goods/:id', path))) page = <SalePage id={Number(m.id)} />;
-  else if (path === '/login' || path === '/register') page = <AuthPage mode={path === '/login' ? 'login' : 'register'} next={query.get('next') ?? '/'} />;
+  else if (path === '/login' || path === '/register' || path === '/reset') page = <AuthPage mode={path.slice(1) as AuthMode} next={query.get('next') ?? '/'} />;
   else if (match('/orders', path)) page = needLogin(<OrdersPage />);
   else if ((m = match('/orders/:orderNo', path))) page = needLogin(<OrderPage orderNo={m.orderNo!} />);
   else if (match('/admin', path)) page = adminOnly(<AdminPage />);

@@ -4,6 +4,7 @@
  * frame, or stays silent too long, the result is polled instead (GET /api/seckill/results/:uuid).
  */
 import { api, ApiError, type PushFrame, type SeckillResult } from './api.ts';
+import { solvePow } from './pow.ts';
 
 export type BuyState =
   | { phase: 'connecting' }
@@ -19,6 +20,8 @@ export interface BuyOptions {
   wsUrl: string | null;
   /** Ask for a buy path first and send it with the request (the shop runs with the hidden buy path on). */
   hiddenPath?: boolean;
+  /** Solve a proof-of-work puzzle for each send (the shop runs with SECKILL_POW=buy or both). */
+  pow?: boolean;
   onState(state: BuyState): void;
   /** How long an open socket may stay silent before polling starts too. */
   silentMs?: number;
@@ -145,7 +148,8 @@ export function buy(opts: BuyOptions): { abandon(): void } {
     let answer: SeckillResult;
     const send = async (withPath: boolean) => {
       const path = withPath ? (await api<{ path: string }>('GET', `/api/seckill/goods/${opts.goodId}/path`)).path : undefined;
-      return api<SeckillResult>('POST', '/api/seckill/orders', { seckillGoodId: opts.goodId, uuid, ...(path ? { path } : {}) });
+      const pow = opts.pow ? await solvePow() : undefined;
+      return api<SeckillResult>('POST', '/api/seckill/orders', { seckillGoodId: opts.goodId, uuid, ...(path ? { path } : {}), ...(pow ? { pow } : {}) });
     };
     try {
       // Without a path the shop takes nothing from stock, so asking again with one is safe.

@@ -4,9 +4,9 @@
  * (responses.ts), so neither can drift; a test checks that every /api route is documented.
  */
 import { z } from 'zod';
-import { BuyPathJson, ClientConfigJson, RESPONSE_SCHEMAS } from './responses.ts';
+import { BuyPathJson, ClientConfigJson, RESPONSE_SCHEMAS, SmsOutboxJson } from './responses.ts';
 import { ORDER_STATUSES } from '../../core/order-lifecycle.ts';
-import { ChangePasswordBody, EditGoodBody, LoginBody, NewGoodBody, RegisterBody, RestockBody, SeckillOrderBody } from './schemas.ts';
+import { ChangePasswordBody, EditGoodBody, LoginBody, NewGoodBody, RegisterBody, ResetPasswordBody, RestockBody, SeckillOrderBody, SmsCodeBody } from './schemas.ts';
 
 const jsonSchema = (schema: z.ZodType, io: 'input' | 'output' = 'input') => {
   const { $schema: _, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
@@ -20,7 +20,7 @@ const errors = (...statuses: number[]) =>
 const ERROR_TEXT: Record<number, string> = {
   400: 'INVALID_INPUT (details.fields names the fields)',
   401: 'UNAUTHORIZED',
-  403: 'FORBIDDEN (not an admin; on buying: a missing, expired or foreign buy path)',
+  403: 'FORBIDDEN (not an admin; on buying: a missing, expired or foreign buy path; with SECKILL_POW: a missing, wrong, expired or used puzzle solution)',
   404: 'NOT_FOUND',
   409: 'SOLD_OUT, DUPLICATE_ORDER, NOT_STARTED, ENDED, ORDER_CLOSED, PHONE_TAKEN, PAUSED or ALREADY_STARTED',
   413: 'PAYLOAD_TOO_LARGE',
@@ -98,7 +98,44 @@ export function openApiDocument() {
       },
       '/api/openapi.json': { get: { summary: 'This document', responses: { 200: json({ type: 'object' }) } } },
       '/api/auth/register': {
-        post: { summary: 'Register a buyer (limited per client address and per phone)', requestBody: body(RegisterBody), responses: { 201: json(ref('Session'), 'Created'), ...errors(400, 409, 413, 429, 503) } },
+        post: {
+          summary: 'Register a buyer (limited per client address and per phone); with phone verification on, `code` (from POST /api/auth/sms-code) is required and a wrong one is 400 on `code`',
+          requestBody: body(RegisterBody),
+          responses: { 201: json(ref('Session'), 'Created'), ...errors(400, 403, 409, 413, 429, 503) },
+        },
+      },
+      '/api/pow/challenge': {
+        get: {
+          summary: 'A fresh proof-of-work puzzle (ALTCHA: find n ≤ maxnumber with SHA-256(salt + n) = challenge), HMAC-signed, 5 minutes, accepted once; send the solution as `pow` (base64 JSON {algorithm, challenge, number, salt, signature}) where SECKILL_POW asks for it',
+          responses: {
+            200: json({
+              type: 'object',
+              properties: { algorithm: { const: 'SHA-256' }, challenge: { type: 'string' }, maxnumber: { type: 'integer' }, salt: { type: 'string' }, signature: { type: 'string' } },
+              required: ['algorithm', 'challenge', 'salt', 'signature'],
+            }),
+          },
+        },
+      },
+      '/api/auth/sms-code': {
+        post: {
+          summary: 'Send a 6-digit code to the phone (5 minutes, one use); the same 202 whether or not the phone has an account; limited per phone and per client address',
+          requestBody: body(SmsCodeBody),
+          responses: { 202: { description: 'A message is on its way to the phone' }, ...errors(400, 413, 429, 503) },
+        },
+      },
+      '/api/auth/reset': {
+        post: {
+          summary: 'Set a new password with a code sent for purpose "reset"; every earlier token stops working',
+          requestBody: body(ResetPasswordBody),
+          responses: { 204: { description: 'Password replaced' }, ...errors(400, 413, 429, 503) },
+        },
+      },
+      '/api/dev/sms-outbox': {
+        get: {
+          summary: 'Development only (SECKILL_SMS_ADAPTER=outbox; absent otherwise): the last messages the outbox kept for a phone, newest first',
+          parameters: [{ name: 'phone', in: 'query', required: true, schema: { type: 'string', pattern: '^1\\d{10}$' } }],
+          responses: { 200: json(jsonSchema(SmsOutboxJson, 'output')), ...errors(400, 404, 503) },
+        },
       },
       '/api/auth/login': {
         post: {

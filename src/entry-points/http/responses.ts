@@ -98,7 +98,16 @@ export const ClientConfigJson = z.object({
   mode: z.string(),
   /** Each buy needs a buy path from GET /api/seckill/goods/:id/path first. */
   hiddenPath: z.boolean(),
+  /** Register needs a code sent to the phone (POST /api/auth/sms-code first). */
+  phoneVerification: z.boolean(),
+  /** Codes are kept in the development outbox (GET /api/dev/sms-outbox): the page shows them. */
+  smsOutbox: z.boolean(),
+  /** Requests that need a solved proof-of-work puzzle (GET /api/pow/challenge). */
+  pow: z.array(z.enum(['register', 'buy'])),
 });
+
+export const SentSmsJson = z.object({ phone: z.string(), text: z.string(), sentAt: time });
+export const SmsOutboxJson = z.object({ items: z.array(SentSmsJson) });
 
 /** The components of the OpenAPI document, by name. */
 export const RESPONSE_SCHEMAS = {
@@ -129,3 +138,4 @@ export type AdminOrderJson = z.infer<typeof AdminOrderJson>;
 export type AdminOrderPageJson = z.infer<typeof AdminOrderPageJson>;
 export type AuditEntryJson = z.infer<typeof AuditEntryJson>;
 export type AuditPageJson = z.infer<typeof AuditPageJson>;
+export type SmsOutboxJson = z.infer<typeof SmsOutboxJson>;

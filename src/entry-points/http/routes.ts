@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { ChangePasswordBody, IdParams, LoginBody, NewGoodBody, OrderNoParams, RegisterBody, SeckillOrderBody, ReplayQuery, TakeAlertsQuery, UuidParams, id } from './schemas.ts';
 import { changePassword, currentUser, login, logout, register, type AccountsDeps, type Session } from '../../core/accounts.ts';
 import { handOutBuyPath, type BuyPaths } from '../../core/buy-path.ts';
-import { SeckillError } from '../../core/errors.ts';
+import { SeckillError, isSeckillError } from '../../core/errors.ts';
 import { createSale, getSale, listSales, saleStats, type GoodsCatalog, type GoodsDeps } from '../../core/sales.ts';
 import { cancelOrder, myOrders, ownOrder, type CancelOrderDeps, type OrdersDeps } from '../../core/orders.ts';
 import { payOrder, type PayOrderDeps } from '../../core/payments.ts';
@@ -16,6 +16,8 @@ import { adminActor, registerAdminRoutes, type AdminRouteDeps } from './admin.ro
 import { replayDeadOrders } from '../../core/audit.ts';
 import { parseInput, sendError, sendRateLimited } from './http-errors.ts';
 import type { Metrics } from '../metrics.ts';
+import { registerPhoneRoutes, type PhoneRouteDeps } from './phone.routes.ts';
+import type { PowGate } from '../../core/proof-of-work.ts';
 import { goodJson, orderJson, resultJson, userJson } from './presenters.ts';
 import type { BuyPathJson, SaleStatsJson, SessionJson } from './responses.ts';
 import { registerSaleAdminRoutes } from './sale-admin.routes.ts';
@@ -38,6 +40,10 @@ export interface RouteDeps {
   buyPaths: { paths: BuyPaths; required: boolean };
   /** Editing, pausing, resuming and restocking a sale. */
   saleOperations: SaleOperationsDeps;
+  /** One-time codes to phones (register, password reset) and the development outbox. */
+  phone: PhoneRouteDeps;
+  /** Proof-of-work before register and/or buying (SECKILL_POW). */
+  pow: PowGate;
 }
 
 export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
@@ -48,9 +54,12 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   const sessionJson = (s: Session): SessionJson => ({ user: userJson(s.user), token: s.token, expiresAt: s.expiresAt.toISOString() });
 
   app.post('/api/auth/register', async (req, reply) => {
-    const body = parseInput(RegisterBody, req.body);
+    const { pow, ...body } = parseInput(RegisterBody, req.body);
+    await deps.pow.check('register', pow);
     return reply.code(201).send(sessionJson(await register(deps.accounts, body, { ip: req.ip })));
   });
+
+  registerPhoneRoutes(app, deps.phone, deps.accounts);
 
   app.post('/api/auth/login', async (req) => {
     const body = parseInput(LoginBody, req.body);
@@ -75,6 +84,12 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     return userJson(await currentUser(deps.accounts, claims.userId));
   });
 
+  // A fresh puzzle per request (each is accepted once); cheap to make: one HMAC.
+  app.get('/api/pow/challenge', async (req, reply) => {
+    reply.header('Cache-Control', 'no-store');
+    return deps.pow.challenge();
+  });
+
   app.get('/api/seckill/goods', async () => ({ items: (await listSales(deps.goods)).map(goodJson) }));
 
   app.get('/api/seckill/goods/:id', async (req) => goodJson(await getSale(deps.goods, parseInput(IdParams, req.params).id)));
@@ -88,7 +103,15 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
 
   app.post('/api/seckill/orders', async (req, reply) => {
     const claims = await authenticate(req);
-    const { path, ...body } = parseInput(SeckillOrderBody, req.body);
+    const { path, pow, ...body } = parseInput(SeckillOrderBody, req.body);
+    if (deps.pow.required('buy')) {
+      try {
+        await deps.pow.check('buy', pow);
+      } catch (err) {
+        deps.metrics.seckillRequests.inc({ outcome: isSeckillError(err) ? err.code : 'INTERNAL' });
+        throw err;
+      }
+    }
     if (deps.buyPaths.required && !deps.buyPaths.paths.check(path, claims.userId, body.seckillGoodId, deps.accounts.clock.now())) {
       deps.metrics.seckillRequests.inc({ outcome: 'FORBIDDEN' });
       return sendError(reply, 'FORBIDDEN', 'Ask for a buy path first (GET /api/seckill/goods/:id/path); this one is missing, expired or not yours.');

@@ -13,7 +13,13 @@ const requestId = z.string().regex(UUID_PATTERN, '8-64 characters of A-Z a-z 0-9
 const cents = z.number().int().min(0).max(1_000_000_000);
 const isoTime = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
 
-export const RegisterBody = z.object({ phone, password, nickname: text().trim().min(1).max(32).optional() });
+const code = z.string().regex(/^\d{6}$/, 'the 6 digits sent to the phone');
+/** A solved proof-of-work puzzle (SECKILL_POW): the ALTCHA payload, base64. */
+const pow = z.string().max(2048).optional();
+export const RegisterBody = z.object({ phone, password, nickname: text().trim().min(1).max(32).optional(), code: code.optional(), pow });
+export const SmsCodeBody = z.object({ phone, purpose: z.enum(['register', 'reset']) });
+export const ResetPasswordBody = z.object({ phone, code, password });
+export const OutboxQuery = z.object({ phone });
 export const LoginBody = z.object({ phone: text().max(32), password: text().max(128) });
 export const ChangePasswordBody = z.object({ oldPassword: text().max(128), newPassword: password });
 export const SeckillOrderBody = z.object({
@@ -21,6 +27,7 @@ export const SeckillOrderBody = z.object({
   uuid: requestId,
   /** From GET /api/seckill/goods/:id/path; required when the hidden buy path is on. */
   path: z.string().max(128).optional(),
+  pow,
 });
 const goodName = text().trim().min(1).max(100);
 const goodTitle = text().trim().max(200);

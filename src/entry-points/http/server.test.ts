@@ -11,7 +11,7 @@ describe('the HTTP server', () => {
     const held = new Promise<void>((r) => (release = r));
     let started: () => void = () => undefined;
     const slowStarted = new Promise<void>((r) => (started = r));
-    const app = await buildHttpServer({} as RouteDeps, {
+    const app = await buildHttpServer({ phone: { outbox: null } } as unknown as RouteDeps, {
       logger: pino({ level: 'silent' }),
       bodyLimitBytes: 1024,
       mode: 'embedded',

@@ -73,12 +73,12 @@ describe('web routes', () => {
 
   it('tells the page where the result socket is: WS_PUBLIC_URL, else the page host at the push port', async () => {
     const res = await app.inject({ url: '/api/config', headers: { host: 'shop.example.com:8080' } });
-    expect(res.json()).toEqual({ wsUrl: 'ws://shop.example.com:8085', mode: 'embedded', hiddenPath: false });
+    expect(res.json()).toEqual({ wsUrl: 'ws://shop.example.com:8085', mode: 'embedded', hiddenPath: false, phoneVerification: false, smsOutbox: false, pow: [] });
     const v6 = await app.inject({ url: '/api/config', headers: { host: '[::1]:8080' } });
     expect(v6.json().wsUrl).toBe('ws://[::1]:8085');
 
-    const behindProxy = await server({ webDir: dir, wsPublicUrl: 'wss://shop.example.com/results/', mode: 'services', hiddenPath: true });
-    expect((await behindProxy.inject({ url: '/api/config' })).json()).toEqual({ wsUrl: 'wss://shop.example.com/results', mode: 'services', hiddenPath: true });
+    const behindProxy = await server({ webDir: dir, wsPublicUrl: 'wss://shop.example.com/results/', mode: 'services', hiddenPath: true, phoneVerification: true, smsOutbox: true, pow: ['buy'] });
+    expect((await behindProxy.inject({ url: '/api/config' })).json()).toEqual({ wsUrl: 'wss://shop.example.com/results', mode: 'services', hiddenPath: true, phoneVerification: true, smsOutbox: true, pow: ['buy'] });
     await behindProxy.close();
     const unknown = await server({ webDir: dir, wsPort: null });
     expect((await unknown.inject({ url: '/api/config' })).json().wsUrl).toBeNull();

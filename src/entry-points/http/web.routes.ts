@@ -17,6 +17,11 @@ export interface WebRoutesOptions {
   mode: 'embedded' | 'services';
   /** The page must ask for a buy path before each buy (SECKILL_HIDDEN_PATH=on). */
   hiddenPath?: boolean;
+  /** Register needs a code sent to the phone; `smsOutbox`: codes are kept where the page can show them. */
+  phoneVerification?: boolean;
+  smsOutbox?: boolean;
+  /** Requests that need a solved proof-of-work puzzle. */
+  pow?: readonly ('register' | 'buy')[];
   /** WS_PUBLIC_URL: where browsers reach the result push when it is not this host at `wsPort`. */
   wsPublicUrl?: string | undefined;
   /** The push server's port on this host (the real one when this process runs it), or null if unknown. */
@@ -73,7 +78,7 @@ function registerScopedWebRoutes(app: FastifyInstance, opts: WebRoutesOptions): 
   // Built from the request's Host when WS_PUBLIC_URL is unset: never stored by a shared cache.
   app.get('/api/config', async (req, reply) => {
     reply.header('Cache-Control', 'no-store');
-    return { wsUrl: publicWsUrl(req, opts), mode: opts.mode, hiddenPath: opts.hiddenPath ?? false } satisfies ClientConfigJson;
+    return { wsUrl: publicWsUrl(req, opts), mode: opts.mode, hiddenPath: opts.hiddenPath ?? false, phoneVerification: opts.phoneVerification ?? false, smsOutbox: opts.smsOutbox ?? false, pow: [...(opts.pow ?? [])] } satisfies ClientConfigJson;
   });
 
   async function sendFile(reply: FastifyReply, file: string, cache: string): Promise<boolean> {

@@ -102,12 +102,13 @@ export function SalePage({ id }: { id: number }) {
     setState({ phase: 'connecting' });
     let wsUrl: string | null = null;
     let hiddenPath = false;
+    let pow: ('register' | 'buy')[] = [];
     try {
-      ({ wsUrl, hiddenPath = false } = await clientConfig());
+      ({ wsUrl, hiddenPath = false, pow = [] } = await clientConfig());
     } catch {
       /* no config: the result is polled, and a buy path is asked for if the shop refuses the buy without one */
     }
-    attempt.current = buy({ goodId: id, token: session.token, wsUrl, hiddenPath, onState: setState });
+    attempt.current = buy({ goodId: id, token: session.token, wsUrl, hiddenPath, pow: pow.includes('buy'), onState: setState });
   }
 
   let label = t.buyNow;
