@@ -61,7 +61,9 @@ describe('config', () => {
     expect(loadConfig({})).toMatchObject({
       trustProxy: false,
       hiddenPath: false,
-      authRateLimitPerMinute: 20,
+      authRateLimitPerMinute: 600,
+      authFailuresPerMinute: 60,
+      loginPhoneFailuresPerHour: 100,
       ipRateLimitPerSecond: 50,
       rateLimitPerSecond: 5,
       rateLimitBurst: 10,

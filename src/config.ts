@@ -84,7 +84,9 @@ const schema = z.object({
   SECKILL_RATE_LIMIT_PER_S: z.coerce.number().min(0).max(100_000).default(5),
   SECKILL_RATE_LIMIT_BURST: int(1, 100_000).default(10),
   SECKILL_IP_RATE_LIMIT_PER_S: int(0, 1_000_000).default(50),
-  SECKILL_AUTH_RATE_LIMIT_PER_MIN: int(0, 100_000).default(20),
+  SECKILL_AUTH_RATE_LIMIT_PER_MIN: int(0, 100_000).default(600),
+  SECKILL_AUTH_FAILURES_PER_MIN: int(0, 100_000).default(60),
+  SECKILL_LOGIN_PHONE_FAILURES_PER_HOUR: int(0, 1_000_000).default(100),
   /** off (default) | on (every proxy) | a hop count | a comma-separated list of addresses or CIDR ranges. */
   SECKILL_TRUST_PROXY: z
     .string()
@@ -168,8 +170,12 @@ export type Config = Readonly<{
   rateLimitBurst: number;
   /** Seckill requests per second per client address, across api processes; 0 turns the limit off. */
   ipRateLimitPerSecond: number;
-  /** Login and register attempts per minute per client address and per phone; 0 turns the limit off. */
+  /** Login and register attempts per minute per client address (and register attempts per phone); 0 turns the limit off. */
   authRateLimitPerMinute: number;
+  /** Failed logins per minute per client address, every phone together; 0 turns the limit off. */
+  authFailuresPerMinute: number;
+  /** Failed logins per hour per phone, every address together (an address the phone logged in from is spared); 0 = off. */
+  loginPhoneFailuresPerHour: number;
   /** fastify's trustProxy: which proxies' X-Forwarded-For names the client. */
   trustProxy: boolean | number | string[];
   /** The buy request must carry a path from GET /api/seckill/goods/:id/path. */
@@ -278,6 +284,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     rateLimitBurst: e.SECKILL_RATE_LIMIT_BURST,
     ipRateLimitPerSecond: e.SECKILL_IP_RATE_LIMIT_PER_S,
     authRateLimitPerMinute: e.SECKILL_AUTH_RATE_LIMIT_PER_MIN,
+    authFailuresPerMinute: e.SECKILL_AUTH_FAILURES_PER_MIN,
+    loginPhoneFailuresPerHour: e.SECKILL_LOGIN_PHONE_FAILURES_PER_HOUR,
     trustProxy: Array.isArray(e.SECKILL_TRUST_PROXY) ? Object.freeze([...e.SECKILL_TRUST_PROXY]) as string[] : e.SECKILL_TRUST_PROXY,
     hiddenPath: e.SECKILL_HIDDEN_PATH,
     passwordScryptN: 2 ** e.SECKILL_PASSWORD_SCRYPT_LOG_N,

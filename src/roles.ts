@@ -116,6 +116,8 @@ export async function startApiRole(ctx: RoleContext, opts: ApiRoleOptions): Prom
     limiters.make,
     {
       authPerMinute: config.authRateLimitPerMinute,
+      ipFailuresPerMinute: config.authFailuresPerMinute,
+      phoneFailuresPerHour: config.loginPhoneFailuresPerHour,
       buyerPerSecond: config.rateLimitPerSecond,
       buyerBurst: config.rateLimitBurst,
       ipPerSecond: config.ipRateLimitPerSecond,

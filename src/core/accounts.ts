@@ -58,10 +58,10 @@ export function assertPasswordAcceptable(password: string, phone: string): void 
   }
 }
 
-/** RATE_LIMITED with the wait, or nothing: asked before any scrypt is spent on an attempt. */
-async function assertMayTry(deps: AccountsDeps, origin: Origin | undefined, phone: string): Promise<void> {
+/** RATE_LIMITED with the wait, or nothing: asked before any hash is spent on an attempt. */
+async function assertMayTry(deps: AccountsDeps, origin: Origin | undefined, phone: string, what: 'login' | 'register'): Promise<void> {
   if (!deps.limits || !origin) return;
-  const wait = await deps.limits.beforeAuth(origin.ip, phone);
+  const wait = what === 'login' ? await deps.limits.beforeLogin(origin.ip, phone) : await deps.limits.beforeRegister(origin.ip, phone);
   if (wait > 0) {
     throw new SeckillError('RATE_LIMITED', 'Too many attempts; wait a moment and try again.', { details: { retryAfterSeconds: wait } });
   }
@@ -72,7 +72,7 @@ export async function register(
   input: { phone: string; password: string; nickname?: string | undefined },
   origin?: Origin,
 ): Promise<Session> {
-  await assertMayTry(deps, origin, input.phone);
+  await assertMayTry(deps, origin, input.phone, 'register');
   assertPasswordAcceptable(input.password, input.phone);
   const user = await deps.users.create({
     phone: input.phone,
@@ -85,7 +85,7 @@ export async function register(
 }
 
 export async function login(deps: AccountsDeps, input: { phone: string; password: string }, origin?: Origin): Promise<Session> {
-  await assertMayTry(deps, origin, input.phone);
+  await assertMayTry(deps, origin, input.phone, 'login');
   const found = await deps.users.findByPhone(input.phone);
   // The same answer and roughly the same work for an unknown phone and a wrong password.
   const ok = await verifyPassword(input.password, found?.passwordHash ?? (await dummyHash(deps.scrypt)));
@@ -120,7 +120,7 @@ export async function changePassword(
 ): Promise<Session> {
   const known = await deps.users.findById(userId);
   if (!known) throw new SeckillError('UNAUTHORIZED', 'This account no longer exists.');
-  await assertMayTry(deps, origin, known.phone);
+  await assertMayTry(deps, origin, known.phone, 'login');
   const found = await deps.users.findByPhone(known.phone);
   if (!found || !(await verifyPassword(input.oldPassword, found.passwordHash))) {
     if (deps.limits && origin) await deps.limits.loginFailed(origin.ip, known.phone);

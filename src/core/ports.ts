@@ -305,6 +305,8 @@ export interface Limiter {
   take(key: string): Promise<{ wait: number; count: number }>;
   /** Seconds `key` is still refused (0 = free), counting nothing. */
   waitOf(key: string): Promise<number>;
+  /** Events counted for `key` in its current window and the seconds until that window ends (0 and 0: none), counting nothing. */
+  countOf(key: string): Promise<{ count: number; seconds: number }>;
   /** Refuse `key` for `seconds`, whatever its count (the count restarts above the limit). */
   block(key: string, seconds: number): Promise<void>;
   /** Forget `key` (a success ends a run of failures). */
