@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { createAbuseLimits } from './core/abuse-limits.ts';
+import { preparePasswordStrength } from './core/password-strength.ts';
 import { dedupeAlerts } from './core/alert-dedup.ts';
 import { createBuyPaths } from './core/buy-path.ts';
 import { rememberVerifiedTokens, type ScryptParams, type TokenSigner } from './core/credentials.ts';
@@ -96,6 +97,8 @@ export async function startApiRole(ctx: RoleContext, opts: ApiRoleOptions): Prom
   const { db, store, users, cache, bus, payments } = adapters;
   const { catalog, limiters } = opts;
   const signs = createSoldOutSigns(clock);
+  // Its dictionaries take about half a second to build: now, not during the first register of a sale.
+  preparePasswordStrength();
   const sub: Subscription = await bus.subscribeStockAgain((ids) => {
     for (const id of ids) signs.clear(id);
   });

@@ -1,17 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { assertPasswordAcceptable } from './accounts.ts';
-
-describe('password acceptance', () => {
-  it('the most common passwords, the phone number itself and one repeated character are refused as INVALID_INPUT on password', () => {
-    for (const password of ['12345678', 'Password', 'PASSWORD123', 'qwertyuiop', 'woaini1314', '13912345678', '12345678', 'aaaaaaaaa']) {
-      expect(() => assertPasswordAcceptable(password, '13912345678')).toThrow(expect.objectContaining({ code: 'INVALID_INPUT', details: expect.objectContaining({ fields: ['password'] }) }));
-    }
-  });
-
-  it('an ordinary password passes', () => {
-    for (const password of ['password-123', 'correct horse battery', 'Zx7!kq2pLm']) expect(() => assertPasswordAcceptable(password, '13912345678')).not.toThrow();
-  });
-});
 
 describe('accounts on the embedded database', async () => {
   const { beforeAll, afterAll } = await import('vitest');
@@ -59,7 +46,7 @@ describe('accounts on the embedded database', async () => {
   it('a password change needs the current password, raises the version and answers a session of the new one', async () => {
     const s = await register(deps, { phone: phone(), password: 'good-pass-12' });
     await expect(changePassword(deps, s.user.id, { oldPassword: 'wrong-pass-1', newPassword: 'new-pass-123' })).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
-    await expect(changePassword(deps, s.user.id, { oldPassword: 'good-pass-12', newPassword: '12345678' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(changePassword(deps, s.user.id, { oldPassword: 'good-pass-12', newPassword: '12345678' })).rejects.toMatchObject({ code: 'INVALID_INPUT', details: { fields: ['newPassword'] } });
     const fresh = await changePassword(deps, s.user.id, { oldPassword: 'good-pass-12', newPassword: 'new-pass-123' });
     expect(deps.signer.verify(fresh.token, new Date())!.version).toBe(1);
     await expect(login(deps, { phone: s.user.phone, password: 'good-pass-12' })).rejects.toMatchObject({ code: 'UNAUTHORIZED' });

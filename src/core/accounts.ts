@@ -2,6 +2,7 @@
 import type { AbuseLimits } from './abuse-limits.ts';
 import { hashPassword, needsRehash, OWASP_SCRYPT, verifyPassword, type ScryptParams, type TokenSigner } from './credentials.ts';
 import { SeckillError } from './errors.ts';
+import { assertPasswordStrong } from './password-strength.ts';
 import type { Clock, UserStore } from './ports.ts';
 import type { Role, User } from './model.ts';
 import type { TokenVersions } from './token-versions.ts';
@@ -34,30 +35,6 @@ function session(deps: AccountsDeps, user: User): Session {
   return { user, token, expiresAt };
 }
 
-/**
- * Passwords a guessing script tries first (the head of the public leaked-password lists, and the shapes
- * people make from a phone number). One of these is refused, whatever its length.
- */
-const COMMON_PASSWORDS = new Set([
-  '12345678', '123456789', '1234567890', '12345678910', '87654321', '11111111', '00000000', '88888888',
-  '66666666', '99999999', '11223344', '12341234', '123123123', '147258369', '1qaz2wsx', '1q2w3e4r',
-  '1q2w3e4r5t', 'qwertyui', 'qwertyuiop', 'qwerty123', 'asdfghjk', 'zxcvbnm1', 'password', 'password1',
-  'password123', 'passw0rd', 'p@ssw0rd', 'iloveyou', 'princess', 'sunshine', 'football', 'baseball',
-  'welcome1', 'admin123', 'administrator', 'abcd1234', 'abc12345', 'aa123456', 'a1234567', 'woaini1314',
-  '5201314520', 'qq123456', 'abcdefgh', 'letmein1', 'changeme', 'trustno1', 'superman', 'computer',
-]);
-
-/** A password a guessing script would not try first: not in the common list, not the phone number itself. */
-export function assertPasswordAcceptable(password: string, phone: string): void {
-  const lower = password.toLowerCase();
-  const digits = phone.replace(/\D/g, '');
-  if (COMMON_PASSWORDS.has(lower) || lower === digits || lower === digits.slice(-8) || /^(.)\1+$/.test(password)) {
-    throw new SeckillError('INVALID_INPUT', 'This password is too easy to guess; choose another.', {
-      details: { fields: ['password'], problems: [{ field: 'password', problem: 'too common' }] },
-    });
-  }
-}
-
 /** RATE_LIMITED with the wait, or nothing: asked before any hash is spent on an attempt. */
 async function assertMayTry(deps: AccountsDeps, origin: Origin | undefined, phone: string, what: 'login' | 'register'): Promise<void> {
   if (!deps.limits || !origin) return;
@@ -73,10 +50,11 @@ export async function register(
   origin?: Origin,
 ): Promise<Session> {
   await assertMayTry(deps, origin, input.phone, 'register');
-  assertPasswordAcceptable(input.password, input.phone);
+  const nickname = input.nickname ?? defaultNickname(input.phone);
+  assertPasswordStrong(input.password, { phone: input.phone, nickname });
   const user = await deps.users.create({
     phone: input.phone,
-    nickname: input.nickname ?? defaultNickname(input.phone),
+    nickname,
     passwordHash: await hashPassword(input.password, deps.scrypt),
     role: 'user',
   });
@@ -126,7 +104,7 @@ export async function changePassword(
     if (deps.limits && origin) await deps.limits.loginFailed(origin.ip, known.phone);
     throw new SeckillError('UNAUTHORIZED', 'The current password is wrong.');
   }
-  assertPasswordAcceptable(input.newPassword, known.phone);
+  assertPasswordStrong(input.newPassword, { phone: known.phone, nickname: known.nickname }, 'newPassword');
   await deps.users.setPasswordHash(userId, await hashPassword(input.newPassword, deps.scrypt), { bump: true });
   const user = await deps.users.findById(userId);
   if (!user) throw new SeckillError('UNAUTHORIZED', 'This account no longer exists.');
