@@ -102,8 +102,9 @@ const schema = z.object({
       return z.NEVER;
     }),
   SECKILL_HIDDEN_PATH: z.enum(['on', 'off', 'true', 'false', '1', '0']).default('off').transform((v) => v === 'on' || v === 'true' || v === '1'),
-  /** log2 of scrypt's N for new password hashes: 17 is OWASP's; lower only to make tests fast. */
-  SECKILL_PASSWORD_SCRYPT_LOG_N: int(10, 20).default(17),
+  /** argon2id memory (KiB) and passes of new password hashes: 19 MiB and 2 are OWASP's; lower only to make tests fast. */
+  SECKILL_PASSWORD_ARGON2_MEMORY_KIB: int(64, 256 * 1024).default(19 * 1024),
+  SECKILL_PASSWORD_ARGON2_TIME: int(1, 20).default(2),
   SECKILL_TOKEN_VERSION_CACHE_MS: int(0, 60_000).default(5000),
   RECONCILE_INTERVAL_MS: int(200, 3_600_000).default(10_000),
   RECONCILE_GRACE_MS: int(100, 24 * 3_600_000).default(60_000),
@@ -180,8 +181,8 @@ export type Config = Readonly<{
   trustProxy: boolean | number | string[];
   /** The buy request must carry a path from GET /api/seckill/goods/:id/path. */
   hiddenPath: boolean;
-  /** scrypt N of new password hashes (r = 8, p = 1). */
-  passwordScryptN: number;
+  /** argon2id parameters of new password hashes; a stored hash of other ones (or scrypt) is rehashed at login. */
+  passwordHash: { memoryKiB: number; time: number; parallelism: number };
   /** How long an api process trusts its cached token version of a user (changes made elsewhere show after this). */
   tokenVersionCacheMs: number;
   reconcileIntervalMs: number;
@@ -288,7 +289,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     loginPhoneFailuresPerHour: e.SECKILL_LOGIN_PHONE_FAILURES_PER_HOUR,
     trustProxy: Array.isArray(e.SECKILL_TRUST_PROXY) ? Object.freeze([...e.SECKILL_TRUST_PROXY]) as string[] : e.SECKILL_TRUST_PROXY,
     hiddenPath: e.SECKILL_HIDDEN_PATH,
-    passwordScryptN: 2 ** e.SECKILL_PASSWORD_SCRYPT_LOG_N,
+    passwordHash: { memoryKiB: e.SECKILL_PASSWORD_ARGON2_MEMORY_KIB, time: e.SECKILL_PASSWORD_ARGON2_TIME, parallelism: 1 },
     tokenVersionCacheMs: e.SECKILL_TOKEN_VERSION_CACHE_MS,
     reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
     reconcileGraceMs: e.RECONCILE_GRACE_MS,

@@ -10,7 +10,7 @@ import { createAbuseLimits } from './core/abuse-limits.ts';
 import { preparePasswordStrength } from './core/password-strength.ts';
 import { dedupeAlerts } from './core/alert-dedup.ts';
 import { createBuyPaths } from './core/buy-path.ts';
-import { rememberVerifiedTokens, type ScryptParams, type TokenSigner } from './core/credentials.ts';
+import { rememberVerifiedTokens, type PasswordHashParams, type TokenSigner } from './core/credentials.ts';
 import { createOrderBatcher } from './core/order-batcher.ts';
 import type { Clock, MakeLimiter, OrderBus, Subscription } from './core/ports.ts';
 import type { createGoodsCatalog } from './core/sales.ts';
@@ -86,7 +86,7 @@ export async function startWsRole({ config, adapters, clock, log, metrics, signe
 export interface ApiRoleOptions {
   limiters: { make: MakeLimiter; ping(): Promise<void> };
   tokenSecret: string;
-  scrypt: ScryptParams;
+  hashParams: PasswordHashParams;
   catalog: ReturnType<typeof createGoodsCatalog>;
   /** False: the server is built but not listening (the bench injects requests). */
   listen: boolean;
@@ -130,7 +130,7 @@ export async function startApiRole(ctx: RoleContext, opts: ApiRoleOptions): Prom
   const http: FastifyInstance = await buildHttpServer(
     {
       authenticate: makeAuthenticate(signer, clock, versions),
-      accounts: { users, signer, clock, limits, versions, scrypt: opts.scrypt },
+      accounts: { users, signer, clock, limits, versions, hashParams: opts.hashParams },
       goods: { store, cache, catalog },
       placeOrder: { catalog, signs, cache, orders: orderBatcher, store, clock, limits },
       orders: { store, cache, bus, clock, payments },

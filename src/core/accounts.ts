@@ -1,6 +1,6 @@
 /** Registering, logging in and out, and changing passwords of buyers and admins. */
 import type { AbuseLimits } from './abuse-limits.ts';
-import { hashPassword, needsRehash, OWASP_SCRYPT, verifyPassword, type ScryptParams, type TokenSigner } from './credentials.ts';
+import { hashPassword, needsRehash, OWASP_ARGON2ID, verifyPassword, type PasswordHashParams, type TokenSigner } from './credentials.ts';
 import { SeckillError } from './errors.ts';
 import { assertPasswordStrong } from './password-strength.ts';
 import type { Clock, UserStore } from './ports.ts';
@@ -15,8 +15,8 @@ export interface AccountsDeps {
   limits?: AbuseLimits;
   /** Told of version changes, so this process refuses old tokens at once. */
   versions?: TokenVersions;
-  /** scrypt parameters of new hashes (OWASP's by default); a stored hash with others is rehashed on login. */
-  scrypt?: ScryptParams;
+  /** Parameters of new hashes (OWASP's argon2id by default); a stored hash with others, or scrypt, is rehashed on login. */
+  hashParams?: PasswordHashParams;
 }
 
 /** Where a request came from: the client address limits are counted by. */
@@ -55,7 +55,7 @@ export async function register(
   const user = await deps.users.create({
     phone: input.phone,
     nickname,
-    passwordHash: await hashPassword(input.password, deps.scrypt),
+    passwordHash: await hashPassword(input.password, deps.hashParams),
     role: 'user',
   });
   if (!user) throw new SeckillError('PHONE_TAKEN', 'This phone number is already registered.');
@@ -66,16 +66,19 @@ export async function login(deps: AccountsDeps, input: { phone: string; password
   await assertMayTry(deps, origin, input.phone, 'login');
   const found = await deps.users.findByPhone(input.phone);
   // The same answer and roughly the same work for an unknown phone and a wrong password.
-  const ok = await verifyPassword(input.password, found?.passwordHash ?? (await dummyHash(deps.scrypt)));
+  const ok = await verifyPassword(input.password, found?.passwordHash ?? (await dummyHash(deps.hashParams)));
   if (!found || !ok) {
     if (deps.limits && origin) await deps.limits.loginFailed(origin.ip, input.phone);
     throw new SeckillError('UNAUTHORIZED', 'Wrong phone number or password.');
   }
   if (deps.limits && origin) await deps.limits.loginSucceeded(origin.ip, input.phone);
   const { passwordHash, ...user } = found;
-  // A hash from weaker parameters is replaced now that the password is known (the same password: no logout).
-  if (needsRehash(passwordHash, deps.scrypt ?? OWASP_SCRYPT)) {
-    await deps.users.setPasswordHash(user.id, await hashPassword(input.password, deps.scrypt), { bump: false });
+  // A hash of the older scheme or weaker parameters is replaced now that the password is known (the same
+  // password: no logout). The user store has no compare-and-set yet, so a password change landing between
+  // the check above and this write would be overwritten by the old password's new hash; the window is one
+  // hash long, and the owner, who just typed the old password, is the one changing it.
+  if (needsRehash(passwordHash, deps.hashParams ?? OWASP_ARGON2ID)) {
+    await deps.users.setPasswordHash(user.id, await hashPassword(input.password, deps.hashParams), { bump: false });
   }
   return session(deps, user);
 }
@@ -105,7 +108,7 @@ export async function changePassword(
     throw new SeckillError('UNAUTHORIZED', 'The current password is wrong.');
   }
   assertPasswordStrong(input.newPassword, { phone: known.phone, nickname: known.nickname }, 'newPassword');
-  await deps.users.setPasswordHash(userId, await hashPassword(input.newPassword, deps.scrypt), { bump: true });
+  await deps.users.setPasswordHash(userId, await hashPassword(input.newPassword, deps.hashParams), { bump: true });
   const user = await deps.users.findById(userId);
   if (!user) throw new SeckillError('UNAUTHORIZED', 'This account no longer exists.');
   deps.versions?.remember(userId, { role: user.role, tokenVersion: user.tokenVersion });
@@ -114,24 +117,24 @@ export async function changePassword(
 
 /** Create or update an account with a given role (the admin account at start). */
 export async function ensureAccount(
-  deps: Pick<AccountsDeps, 'users' | 'scrypt'>,
+  deps: Pick<AccountsDeps, 'users' | 'hashParams'>,
   input: { phone: string; password: string; nickname: string; role: Role },
 ): Promise<User> {
   // An account already holding this password and role is left alone: rewriting it would end its sessions.
   const found = await deps.users.findByPhone(input.phone);
-  if (found && found.role === input.role && !needsRehash(found.passwordHash, deps.scrypt ?? OWASP_SCRYPT) && (await verifyPassword(input.password, found.passwordHash))) {
+  if (found && found.role === input.role && !needsRehash(found.passwordHash, deps.hashParams ?? OWASP_ARGON2ID) && (await verifyPassword(input.password, found.passwordHash))) {
     const { passwordHash: _, ...user } = found;
     return user;
   }
-  return deps.users.upsert({ phone: input.phone, nickname: input.nickname, role: input.role, passwordHash: await hashPassword(input.password, deps.scrypt) });
+  return deps.users.upsert({ phone: input.phone, nickname: input.nickname, role: input.role, passwordHash: await hashPassword(input.password, deps.hashParams) });
 }
 
 const defaultNickname = (phone: string) => `buyer-${phone.slice(-4)}`;
 
-// A hash of a random password at the current parameters, so an unknown phone costs one scrypt like a known one.
+// A hash of a random password at the current parameters, so an unknown phone costs one hash like a known one.
 const dummies = new Map<string, Promise<string>>();
-function dummyHash(params: ScryptParams = OWASP_SCRYPT): Promise<string> {
-  const key = `${params.N}$${params.r}$${params.p}`;
+function dummyHash(params: PasswordHashParams = OWASP_ARGON2ID): Promise<string> {
+  const key = JSON.stringify(params);
   let hash = dummies.get(key);
   if (!hash) dummies.set(key, (hash = hashPassword(Math.random().toString(36), params)));
   return hash;
