@@ -80,8 +80,12 @@ describe.skipIf(!available)('the shop in Chromium', () => {
     await page.click('[data-testid=nav-login]');
     await page.click('[data-testid=register-tab]');
     await page.fill('input[name=phone]', `139${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`);
-    await page.fill('input[name=password]', 'tulip-orbit-92');
+    // A password easy to guess is refused, and the page says why.
+    await page.fill('input[name=password]', 'qwerty12');
     await page.fill('input[name=nickname]', 'Alice');
+    await page.click('[data-testid=submit]');
+    expect(await page.locator('[data-testid=password-too-easy]').textContent()).toContain('Too easy to guess');
+    await page.fill('input[name=password]', 'tulip-orbit-92');
     await page.click('[data-testid=submit]');
     await page.locator('[data-testid=who]', { hasText: 'Alice' }).waitFor();
 

@@ -54,7 +54,11 @@ export function AuthPage({ mode, next }: { mode: 'login' | 'register'; next: str
         <label class={bad('password') ? 'field invalid' : 'field'}>
           <span>{t.password}</span>
           <input name="password" type="password" autoComplete={mode === 'login' ? 'current-password' : 'new-password'} value={password} onInput={(e) => setPassword(e.currentTarget.value)} required />
-          {mode === 'register' && <small>{t.passwordHint}</small>}
+          {mode === 'register' && error?.details?.strength !== undefined ? (
+            <small data-testid="password-too-easy">{t.passwordTooEasy}</small>
+          ) : (
+            mode === 'register' && <small>{t.passwordHint}</small>
+          )}
         </label>
         {mode === 'register' && (
           <label class={bad('nickname') ? 'field invalid' : 'field'}>
