@@ -78,6 +78,8 @@ const schema = z.object({
   SECKILL_ADMIN_PASSWORD: z.string().min(8).max(128).optional(),
   SECKILL_TOKEN_SECRET: z.string().min(32, 'at least 32 characters').optional(),
   SECKILL_TOKEN_TTL_S: int(60, 30 * 24 * 3600).default(24 * 3600),
+  /** Refresh token lifetime (0: sessions carry none); under 24.8 days. */
+  SECKILL_REFRESH_TTL_S: int(0, 21 * 24 * 3600).default(14 * 24 * 3600),
   /** Default: demo sales in the embedded mode only (a real shop's empty database gets none). */
   SECKILL_DEMO: flag.optional(),
   WORKER_PREFETCH: int(1, 10_000).default(100),
@@ -164,6 +166,8 @@ export type Config = Readonly<{
   adminPassword: string | undefined;
   tokenSecret: string | undefined;
   tokenTtlSeconds: number;
+  /** Refresh token lifetime in seconds; 0 = sessions carry none. */
+  refreshTtlSeconds: number;
   demo: boolean;
   workerPrefetch: number;
   /** Seckill requests per second per buyer and api process after a burst; 0 turns the limit off. */
@@ -279,6 +283,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     adminPassword: e.SECKILL_ADMIN_PASSWORD,
     tokenSecret: e.SECKILL_TOKEN_SECRET,
     tokenTtlSeconds: e.SECKILL_TOKEN_TTL_S,
+    refreshTtlSeconds: e.SECKILL_REFRESH_TTL_S,
     demo: e.SECKILL_DEMO ?? e.SECKILL_MODE === 'embedded',
     workerPrefetch: e.WORKER_PREFETCH,
     rateLimitPerSecond: e.SECKILL_RATE_LIMIT_PER_S,

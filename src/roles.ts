@@ -130,7 +130,7 @@ export async function startApiRole(ctx: RoleContext, opts: ApiRoleOptions): Prom
   const http: FastifyInstance = await buildHttpServer(
     {
       authenticate: makeAuthenticate(signer, clock, versions),
-      accounts: { users, signer, clock, limits, versions, hashParams: opts.hashParams },
+      accounts: { users, signer, clock, limits, versions, hashParams: opts.hashParams, refreshTtlSeconds: config.refreshTtlSeconds },
       goods: { store, cache, catalog },
       placeOrder: { catalog, signs, cache, orders: orderBatcher, store, clock, limits },
       orders: { store, cache, bus, clock, payments },

@@ -1,4 +1,5 @@
-/** Registering, logging in and out, and changing passwords of buyers and admins. */
+/** Registering, logging in and out, refreshing sessions, and changing passwords of buyers and admins. */
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { AbuseLimits } from './abuse-limits.ts';
 import { hashPassword, needsRehash, OWASP_ARGON2ID, verifyPassword, type PasswordHashParams, type TokenSigner } from './credentials.ts';
 import { SeckillError } from './errors.ts';
@@ -17,6 +18,8 @@ export interface AccountsDeps {
   versions?: TokenVersions;
   /** Parameters of new hashes (OWASP's argon2id by default); a stored hash with others, or scrypt, is rehashed on login. */
   hashParams?: PasswordHashParams;
+  /** Lifetime of refresh tokens; absent or 0 = sessions carry none. */
+  refreshTtlSeconds?: number;
 }
 
 /** Where a request came from: the client address limits are counted by. */
@@ -28,11 +31,45 @@ export interface Session {
   user: User;
   token: string;
   expiresAt: Date;
+  /** One use: trade it at POST /api/auth/refresh for a new session (and a new refresh token). */
+  refreshToken?: string;
+  refreshExpiresAt?: Date;
 }
 
-function session(deps: AccountsDeps, user: User): Session {
-  const { token, expiresAt } = deps.signer.sign({ userId: user.id, role: user.role, version: user.tokenVersion }, deps.clock.now());
-  return { user, token, expiresAt };
+/** A refresh token is 256 random bits; the store keeps its SHA-256 (no slow hash needed at that entropy). */
+const refreshHash = (token: string) => createHash('sha256').update(token).digest('base64url');
+
+function newRefresh(deps: AccountsDeps, now: Date) {
+  const token = randomBytes(32).toString('base64url');
+  return { token, tokenHash: refreshHash(token), expiresAt: new Date(now.getTime() + (deps.refreshTtlSeconds ?? 0) * 1000) };
+}
+
+/** An access token and, when refresh tokens are on, the first refresh token of a new family. */
+async function session(deps: AccountsDeps, user: User): Promise<Session> {
+  const now = deps.clock.now();
+  const { token, expiresAt } = deps.signer.sign({ userId: user.id, role: user.role, version: user.tokenVersion }, now);
+  if (!deps.refreshTtlSeconds) return { user, token, expiresAt };
+  const refresh = newRefresh(deps, now);
+  await deps.users.addRefreshToken({ tokenHash: refresh.tokenHash, userId: user.id, family: randomUUID(), tokenVersion: user.tokenVersion, expiresAt: refresh.expiresAt });
+  return { user, token, expiresAt, refreshToken: refresh.token, refreshExpiresAt: refresh.expiresAt };
+}
+
+/**
+ * Trade a refresh token for a new session: the token is used up and its successor joins its family. A token
+ * presented a second time (stolen and used by two parties) revokes the family, so neither party keeps it; a
+ * token issued before a logout, password or role change is refused.
+ */
+export async function refreshSession(deps: AccountsDeps, refreshToken: string): Promise<Session> {
+  const refused = () => new SeckillError('UNAUTHORIZED', 'This session has ended; log in again.');
+  if (!deps.refreshTtlSeconds) throw refused();
+  const now = deps.clock.now();
+  const next = newRefresh(deps, now);
+  const outcome = await deps.users.rotateRefreshToken(refreshHash(refreshToken), { tokenHash: next.tokenHash, expiresAt: next.expiresAt }, now);
+  if (outcome === null || outcome === 'reused') throw refused();
+  const user = await deps.users.findById(outcome.userId);
+  if (!user || user.tokenVersion !== outcome.tokenVersion) throw refused();
+  const { token, expiresAt } = deps.signer.sign({ userId: user.id, role: user.role, version: user.tokenVersion }, now);
+  return { user, token, expiresAt, refreshToken: next.token, refreshExpiresAt: next.expiresAt };
 }
 
 /** RATE_LIMITED with the wait, or nothing: asked before any hash is spent on an attempt. */
@@ -83,8 +120,9 @@ export async function login(deps: AccountsDeps, input: { phone: string; password
   return session(deps, user);
 }
 
-/** End every session of the user: every token issued before now stops working. */
+/** End every session of the user: every token issued before now stops working, refresh tokens included. */
 export async function logout(deps: AccountsDeps, userId: number, role: Role): Promise<void> {
+  await deps.users.revokeRefreshTokens(userId, deps.clock.now());
   const version = await deps.users.bumpTokenVersion(userId);
   deps.versions?.remember(userId, version === null ? null : { role, tokenVersion: version });
 }
@@ -108,6 +146,7 @@ export async function changePassword(
     throw new SeckillError('UNAUTHORIZED', 'The current password is wrong.');
   }
   assertPasswordStrong(input.newPassword, { phone: known.phone, nickname: known.nickname }, 'newPassword');
+  await deps.users.revokeRefreshTokens(userId, deps.clock.now());
   await deps.users.setPasswordHash(userId, await hashPassword(input.newPassword, deps.hashParams), { bump: true });
   const user = await deps.users.findById(userId);
   if (!user) throw new SeckillError('UNAUTHORIZED', 'This account no longer exists.');

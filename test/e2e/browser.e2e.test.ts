@@ -89,6 +89,17 @@ describe.skipIf(!available)('the shop in Chromium', () => {
     await page.click('[data-testid=submit]');
     await page.locator('[data-testid=who]', { hasText: 'Alice' }).waitFor();
 
+    // Days later: the access token has expired; the page trades the refresh token and stays logged in.
+    const kept = await page.evaluate(() => {
+      const s = JSON.parse(localStorage.getItem('seckill.session')!) as { token: string; expiresAt: string; refreshToken: string };
+      localStorage.setItem('seckill.session', JSON.stringify({ ...s, token: 'expired.token', expiresAt: new Date(Date.now() - 1000).toISOString() }));
+      return s.refreshToken;
+    });
+    await page.reload();
+    await page.locator('[data-testid=who]', { hasText: 'Alice' }).waitFor();
+    await eventually(() => page.evaluate(() => JSON.parse(localStorage.getItem('seckill.session')!).refreshToken as string)).not.toBe(kept);
+    expect(await page.evaluate(() => JSON.parse(localStorage.getItem('seckill.session')!).token as string)).not.toBe('expired.token');
+
     await page.click(`[data-good-id="${goods.keyboard}"]`);
     const buy = page.locator('[data-testid=buy]');
     await eventually(() => buy.textContent()).toBe('Buy now');

@@ -15,6 +15,7 @@ const isoTime = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
 export const RegisterBody = z.object({ phone, password, nickname: text().trim().min(1).max(32).optional() });
 export const LoginBody = z.object({ phone: text().max(32), password: text().max(128) });
 export const ChangePasswordBody = z.object({ oldPassword: text().max(128), newPassword: password });
+export const RefreshBody = z.object({ refreshToken: text().min(1).max(128) });
 export const SeckillOrderBody = z.object({
   seckillGoodId: z.number().int().positive().max(2 ** 31 - 1),
   uuid: requestId,

@@ -24,7 +24,7 @@ export function AuthPage({ mode, next }: { mode: 'login' | 'register'; next: str
     try {
       const body = mode === 'login' ? { phone, password } : { phone, password, ...(nickname.trim() ? { nickname: nickname.trim() } : {}) };
       const s = await api<Session>('POST', mode === 'login' ? '/api/auth/login' : '/api/auth/register', body);
-      setSession({ token: s.token, user: s.user, expiresAt: s.expiresAt });
+      setSession(s);
       navigate(target, { replace: true });
     } catch (err) {
       setError(err as ApiError);
