@@ -13,7 +13,7 @@ import { createGoodsCatalog, createSale } from './core/sales.ts';
 import { createTokenSigner } from './core/credentials.ts';
 import type { Clock, UserStore } from './core/ports.ts';
 import { createTokenVersions } from './core/token-versions.ts';
-import type { ScryptParams } from './core/credentials.ts';
+import type { PasswordHashParams } from './core/credentials.ts';
 import type { MakeLimiter } from './core/ports.ts';
 import { createMemoryLimiters, createRedisLimiters } from './adapters/limiter/flexible-limiter.ts';
 import { loadGoodIntoCache } from './core/stock-sync.ts';
@@ -203,9 +203,9 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
     const metrics = createMetrics({ defaults: true });
     const catalog = createGoodsCatalog(store, clock);
 
-    const scrypt: ScryptParams = { N: config.passwordScryptN, r: 8, p: 1 };
+    const hashParams: PasswordHashParams = config.passwordHash;
     const prepareData = async () => {
-      const admin = await ensureAdmin(config, users, scrypt, logger);
+      const admin = await ensureAdmin(config, users, hashParams, logger);
       if (config.demo && config.roles.includes('api') && (await store.listGoods()).length === 0) {
         for (const sale of demoSales(clock.now())) await createSale({ store, cache }, sale, clock.now());
         log('demo').info('demo sales created');
@@ -229,7 +229,7 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
     if (config.roles.includes('api')) {
       const limiters = await openLimiters(config, logger);
       closers.push(() => limiters.close());
-      await startApiRole(shared, { limiters, tokenSecret, scrypt, catalog, listen: overrides.listen !== false });
+      await startApiRole(shared, { limiters, tokenSecret, hashParams, catalog, listen: overrides.listen !== false });
     }
     return app;
   } catch (err) {
@@ -238,9 +238,9 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
   }
 }
 
-async function ensureAdmin(config: Config, users: UserStore, scrypt: ScryptParams, logger: Logger): Promise<RunningApp['admin']> {
+async function ensureAdmin(config: Config, users: UserStore, hashParams: PasswordHashParams, logger: Logger): Promise<RunningApp['admin']> {
   if (config.adminPassword) {
-    await ensureAccount({ users, scrypt }, { phone: config.adminPhone, password: config.adminPassword, nickname: 'admin', role: 'admin' });
+    await ensureAccount({ users, hashParams }, { phone: config.adminPhone, password: config.adminPassword, nickname: 'admin', role: 'admin' });
     return { phone: config.adminPhone, source: 'environment' };
   }
   if (config.mode !== 'embedded') {
@@ -248,7 +248,7 @@ async function ensureAdmin(config: Config, users: UserStore, scrypt: ScryptParam
     return undefined;
   }
   const kept = await keptSecret(config, 'admin-password', () => randomBytes(12).toString('base64url'));
-  await ensureAccount({ users, scrypt }, { phone: config.adminPhone, password: kept.value, nickname: 'admin', role: 'admin' });
+  await ensureAccount({ users, hashParams }, { phone: config.adminPhone, password: kept.value, nickname: 'admin', role: 'admin' });
   return kept.created
     ? { phone: config.adminPhone, password: kept.value, source: 'generated now', keptIn: kept.at }
     : { phone: config.adminPhone, source: 'kept', keptIn: kept.at };

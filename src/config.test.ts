@@ -61,18 +61,20 @@ describe('config', () => {
     expect(loadConfig({})).toMatchObject({
       trustProxy: false,
       hiddenPath: false,
-      authRateLimitPerMinute: 20,
+      authRateLimitPerMinute: 600,
+      authFailuresPerMinute: 60,
+      loginPhoneFailuresPerHour: 100,
       ipRateLimitPerSecond: 50,
       rateLimitPerSecond: 5,
       rateLimitBurst: 10,
-      passwordScryptN: 2 ** 17,
+      passwordHash: { memoryKiB: 19 * 1024, time: 2, parallelism: 1 },
       tokenVersionCacheMs: 5000,
     });
     const proxy = (v: string) => loadConfig({ SECKILL_TRUST_PROXY: v }).trustProxy;
     expect([proxy('off'), proxy('on'), proxy('2'), proxy('10.0.0.0/8, 127.0.0.1')]).toEqual([false, true, 2, ['10.0.0.0/8', '127.0.0.1']]);
     expect(loadConfig({ SECKILL_HIDDEN_PATH: 'on' }).hiddenPath).toBe(true);
     expect(() => loadConfig({ SECKILL_TRUST_PROXY: 'everyone please' })).toThrow(/SECKILL_TRUST_PROXY/);
-    expect(() => loadConfig({ SECKILL_PASSWORD_SCRYPT_LOG_N: '4' })).toThrow(/SECKILL_PASSWORD_SCRYPT_LOG_N/);
+    expect(() => loadConfig({ SECKILL_PASSWORD_ARGON2_MEMORY_KIB: '4' })).toThrow(/SECKILL_PASSWORD_ARGON2_MEMORY_KIB/);
   });
 
   it('phone verification: on with the outbox by default; the http sender needs its URL', () => {

@@ -78,13 +78,17 @@ const schema = z.object({
   SECKILL_ADMIN_PASSWORD: z.string().min(8).max(128).optional(),
   SECKILL_TOKEN_SECRET: z.string().min(32, 'at least 32 characters').optional(),
   SECKILL_TOKEN_TTL_S: int(60, 30 * 24 * 3600).default(24 * 3600),
+  /** Refresh token lifetime (0: sessions carry none); under 24.8 days. */
+  SECKILL_REFRESH_TTL_S: int(0, 21 * 24 * 3600).default(14 * 24 * 3600),
   /** Default: demo sales in the embedded mode only (a real shop's empty database gets none). */
   SECKILL_DEMO: flag.optional(),
   WORKER_PREFETCH: int(1, 10_000).default(100),
   SECKILL_RATE_LIMIT_PER_S: z.coerce.number().min(0).max(100_000).default(5),
   SECKILL_RATE_LIMIT_BURST: int(1, 100_000).default(10),
   SECKILL_IP_RATE_LIMIT_PER_S: int(0, 1_000_000).default(50),
-  SECKILL_AUTH_RATE_LIMIT_PER_MIN: int(0, 100_000).default(20),
+  SECKILL_AUTH_RATE_LIMIT_PER_MIN: int(0, 100_000).default(600),
+  SECKILL_AUTH_FAILURES_PER_MIN: int(0, 100_000).default(60),
+  SECKILL_LOGIN_PHONE_FAILURES_PER_HOUR: int(0, 1_000_000).default(100),
   /** off (default) | on (every proxy) | a hop count | a comma-separated list of addresses or CIDR ranges. */
   SECKILL_TRUST_PROXY: z
     .string()
@@ -110,8 +114,9 @@ const schema = z.object({
   SECKILL_POW: z.enum(['off', 'register', 'buy', 'both']).default('off'),
   /** The ALTCHA puzzle's largest number: a client tries half of them on average. */
   SECKILL_POW_MAX_NUMBER: int(1000, 100_000_000).default(20_000),
-  /** log2 of scrypt's N for new password hashes: 17 is OWASP's; lower only to make tests fast. */
-  SECKILL_PASSWORD_SCRYPT_LOG_N: int(10, 20).default(17),
+  /** argon2id memory (KiB) and passes of new password hashes: 19 MiB and 2 are OWASP's; lower only to make tests fast. */
+  SECKILL_PASSWORD_ARGON2_MEMORY_KIB: int(64, 256 * 1024).default(19 * 1024),
+  SECKILL_PASSWORD_ARGON2_TIME: int(1, 20).default(2),
   SECKILL_TOKEN_VERSION_CACHE_MS: int(0, 60_000).default(5000),
   RECONCILE_INTERVAL_MS: int(200, 3_600_000).default(10_000),
   RECONCILE_GRACE_MS: int(100, 24 * 3_600_000).default(60_000),
@@ -171,6 +176,8 @@ export type Config = Readonly<{
   adminPassword: string | undefined;
   tokenSecret: string | undefined;
   tokenTtlSeconds: number;
+  /** Refresh token lifetime in seconds; 0 = sessions carry none. */
+  refreshTtlSeconds: number;
   demo: boolean;
   workerPrefetch: number;
   /** Seckill requests per second per buyer and api process after a burst; 0 turns the limit off. */
@@ -178,8 +185,12 @@ export type Config = Readonly<{
   rateLimitBurst: number;
   /** Seckill requests per second per client address, across api processes; 0 turns the limit off. */
   ipRateLimitPerSecond: number;
-  /** Login and register attempts per minute per client address and per phone; 0 turns the limit off. */
+  /** Login and register attempts per minute per client address (and register attempts per phone); 0 turns the limit off. */
   authRateLimitPerMinute: number;
+  /** Failed logins per minute per client address, every phone together; 0 turns the limit off. */
+  authFailuresPerMinute: number;
+  /** Failed logins per hour per phone, every address together (an address the phone logged in from is spared); 0 = off. */
+  loginPhoneFailuresPerHour: number;
   /** fastify's trustProxy: which proxies' X-Forwarded-For names the client. */
   trustProxy: boolean | number | string[];
   /** The buy request must carry a path from GET /api/seckill/goods/:id/path. */
@@ -190,8 +201,8 @@ export type Config = Readonly<{
   sms: Readonly<{ adapter: 'outbox' | 'http'; url: string | undefined; authHeader: string; key: string | undefined; timeoutMs: number; perAddressPerHour: number }>;
   /** Which requests need a solved proof-of-work puzzle, and its difficulty. */
   pow: Readonly<{ scopes: readonly ('register' | 'buy')[]; maxNumber: number }>;
-  /** scrypt N of new password hashes (r = 8, p = 1). */
-  passwordScryptN: number;
+  /** argon2id parameters of new password hashes; a stored hash of other ones (or scrypt) is rehashed at login. */
+  passwordHash: { memoryKiB: number; time: number; parallelism: number };
   /** How long an api process trusts its cached token version of a user (changes made elsewhere show after this). */
   tokenVersionCacheMs: number;
   reconcileIntervalMs: number;
@@ -291,12 +302,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     adminPassword: e.SECKILL_ADMIN_PASSWORD,
     tokenSecret: e.SECKILL_TOKEN_SECRET,
     tokenTtlSeconds: e.SECKILL_TOKEN_TTL_S,
+    refreshTtlSeconds: e.SECKILL_REFRESH_TTL_S,
     demo: e.SECKILL_DEMO ?? e.SECKILL_MODE === 'embedded',
     workerPrefetch: e.WORKER_PREFETCH,
     rateLimitPerSecond: e.SECKILL_RATE_LIMIT_PER_S,
     rateLimitBurst: e.SECKILL_RATE_LIMIT_BURST,
     ipRateLimitPerSecond: e.SECKILL_IP_RATE_LIMIT_PER_S,
     authRateLimitPerMinute: e.SECKILL_AUTH_RATE_LIMIT_PER_MIN,
+    authFailuresPerMinute: e.SECKILL_AUTH_FAILURES_PER_MIN,
+    loginPhoneFailuresPerHour: e.SECKILL_LOGIN_PHONE_FAILURES_PER_HOUR,
     trustProxy: Array.isArray(e.SECKILL_TRUST_PROXY) ? Object.freeze([...e.SECKILL_TRUST_PROXY]) as string[] : e.SECKILL_TRUST_PROXY,
     hiddenPath: e.SECKILL_HIDDEN_PATH,
     phoneVerification: e.SECKILL_PHONE_VERIFICATION,
@@ -312,7 +326,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       scopes: Object.freeze(e.SECKILL_POW === 'off' ? [] : e.SECKILL_POW === 'both' ? (['register', 'buy'] as const) : [e.SECKILL_POW]),
       maxNumber: e.SECKILL_POW_MAX_NUMBER,
     }),
-    passwordScryptN: 2 ** e.SECKILL_PASSWORD_SCRYPT_LOG_N,
+    passwordHash: { memoryKiB: e.SECKILL_PASSWORD_ARGON2_MEMORY_KIB, time: e.SECKILL_PASSWORD_ARGON2_TIME, parallelism: 1 },
     tokenVersionCacheMs: e.SECKILL_TOKEN_VERSION_CACHE_MS,
     reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
     reconcileGraceMs: e.RECONCILE_GRACE_MS,

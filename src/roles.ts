@@ -8,9 +8,10 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { createAbuseLimits } from './core/abuse-limits.ts';
+import { preparePasswordStrength } from './core/password-strength.ts';
 import { dedupeAlerts } from './core/alert-dedup.ts';
 import { createBuyPaths } from './core/buy-path.ts';
-import { rememberVerifiedTokens, type ScryptParams, type TokenSigner } from './core/credentials.ts';
+import { rememberVerifiedTokens, type PasswordHashParams, type TokenSigner } from './core/credentials.ts';
 import { createOrderBatcher } from './core/order-batcher.ts';
 import type { Clock, MakeLimiter, OrderBus, Subscription, Timers } from './core/ports.ts';
 import type { createGoodsCatalog } from './core/sales.ts';
@@ -90,7 +91,7 @@ export async function startWsRole({ config, adapters, clock, timers, log, metric
 export interface ApiRoleOptions {
   limiters: { make: MakeLimiter; ping(): Promise<void> };
   tokenSecret: string;
-  scrypt: ScryptParams;
+  hashParams: PasswordHashParams;
   catalog: ReturnType<typeof createGoodsCatalog>;
   /** False: the server is built but not listening (the bench injects requests). */
   listen: boolean;
@@ -101,6 +102,8 @@ export async function startApiRole(ctx: RoleContext, opts: ApiRoleOptions): Prom
   const { db, store, users, cache, bus, payments, search, audit } = adapters;
   const { catalog, limiters } = opts;
   const signs = createSoldOutSigns(clock);
+  // Its dictionaries take about half a second to build: now, not during the first register of a sale.
+  preparePasswordStrength();
   const sub: Subscription = await bus.subscribeStockAgain((ids) => {
     for (const id of ids) signs.clear(id);
   });
@@ -125,6 +128,8 @@ export async function startApiRole(ctx: RoleContext, opts: ApiRoleOptions): Prom
     limiters.make,
     {
       authPerMinute: config.authRateLimitPerMinute,
+      ipFailuresPerMinute: config.authFailuresPerMinute,
+      phoneFailuresPerHour: config.loginPhoneFailuresPerHour,
       buyerPerSecond: config.rateLimitPerSecond,
       buyerBurst: config.rateLimitBurst,
       ipPerSecond: config.ipRateLimitPerSecond,
@@ -149,7 +154,7 @@ export async function startApiRole(ctx: RoleContext, opts: ApiRoleOptions): Prom
   const http: FastifyInstance = await buildHttpServer(
     {
       authenticate: makeAuthenticate(signer, clock, versions),
-      accounts: { users, signer, clock, limits, versions, scrypt: opts.scrypt, codes: phone.codes, registerNeedsCode: config.phoneVerification },
+      accounts: { users, signer, clock, limits, versions, hashParams: opts.hashParams, refreshTtlSeconds: config.refreshTtlSeconds, codes: phone.codes, registerNeedsCode: config.phoneVerification },
       phone,
       pow,
       goods: { store, cache, catalog },

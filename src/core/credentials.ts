@@ -1,56 +1,13 @@
 /**
- * Passwords (scrypt, salted, constant-time compare) and signed expiring tokens (HMAC-SHA256).
+ * Signed expiring tokens (HMAC-SHA256); the password hashes are in password-hash.ts.
  * A token carries the user id, role and token version, so its signature is checked with no I/O; whether the
  * version is still the user's is asked of a short cache (token-versions.ts).
  */
-import { createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Role } from './model.ts';
 
-export interface ScryptParams {
-  N: number;
-  r: number;
-  p: number;
-}
-
-/** OWASP's scrypt parameters (Password Storage Cheat Sheet): N = 2^17, r = 8, p = 1 (128 MiB per hash). */
-export const OWASP_SCRYPT: ScryptParams = Object.freeze({ N: 2 ** 17, r: 8, p: 1 });
-const KEYLEN = 32;
-
-function scryptAsync(password: string, salt: Buffer, keylen: number, { N, r, p }: ScryptParams): Promise<Buffer> {
-  // Node refuses a hash needing more than maxmem (32 MiB by default); scrypt needs 128·N·r bytes.
-  const maxmem = 256 * N * r + 1024 * 1024;
-  return new Promise((resolve, reject) =>
-    scrypt(password, salt, keylen, { N, r, p, maxmem }, (err, key) => (err ? reject(err) : resolve(key))),
-  );
-}
-
-/** `scrypt$N$r$p$salt$hash` (base64url parts): the parameters travel with the hash, so they can be raised later. */
-export async function hashPassword(password: string, params: ScryptParams = OWASP_SCRYPT): Promise<string> {
-  const salt = randomBytes(16);
-  const key = await scryptAsync(password, salt, KEYLEN, params);
-  return ['scrypt', params.N, params.r, params.p, salt.toString('base64url'), key.toString('base64url')].join('$');
-}
-
-const parseHash = (stored: string) => {
-  const [scheme, n, r, p, salt, hash] = stored.split('$');
-  const params = { N: Number(n), r: Number(r), p: Number(p) };
-  const sane = Number.isInteger(params.N) && params.N > 1 && params.N <= 2 ** 20 && params.r >= 1 && params.r <= 32 && params.p >= 1 && params.p <= 16;
-  return scheme === 'scrypt' && salt && hash && sane ? { params, salt, hash } : null;
-};
-
-export async function verifyPassword(password: string, stored: string): Promise<boolean> {
-  const parsed = parseHash(stored);
-  if (!parsed) return false;
-  const expected = Buffer.from(parsed.hash, 'base64url');
-  const key = await scryptAsync(password, Buffer.from(parsed.salt, 'base64url'), expected.length, parsed.params);
-  return key.length === expected.length && timingSafeEqual(key, expected);
-}
-
-/** A stored hash made with other parameters than `params` (older, weaker): rehash it on the next good login. */
-export function needsRehash(stored: string, params: ScryptParams = OWASP_SCRYPT): boolean {
-  const parsed = parseHash(stored);
-  return !parsed || parsed.params.N !== params.N || parsed.params.r !== params.r || parsed.params.p !== params.p;
-}
+export { hashPassword, needsRehash, OWASP_ARGON2ID, OWASP_SCRYPT, verifyPassword } from './password-hash.ts';
+export type { Argon2Params, PasswordHashParams, ScryptParams } from './password-hash.ts';
 
 export interface TokenClaims {
   userId: number;

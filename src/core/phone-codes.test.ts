@@ -67,7 +67,7 @@ describe('sending and redeeming codes on the embedded database', () => {
       users,
       clock,
       signer: createTokenSigner('s'.repeat(32), 3600),
-      scrypt: { N: 2 ** 10, r: 8, p: 1 },
+      hashParams: { memoryKiB: 1024, time: 1, parallelism: 1 },
       versions: createTokenVersions(users, clock, { ttlMs: 60_000, timers: systemTimers }),
       codes: { codes: deps.codes, secret: deps.secret },
       registerNeedsCode: true,

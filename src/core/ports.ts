@@ -351,6 +351,16 @@ export interface UserStore {
   bumpTokenVersion(id: number): Promise<number | null>;
   /** Replace the password hash. `bump`: also raise the token version (a password change, not a rehash). */
   setPasswordHash(id: number, passwordHash: string, opts: { bump: boolean }): Promise<void>;
+  /** Keep a new refresh token (by its hash) of `family`. */
+  addRefreshToken(token: { tokenHash: string; userId: number; family: string; tokenVersion: number; expiresAt: Date }): Promise<void>;
+  /**
+   * Use a refresh token once, atomically: a live one (unused, unrevoked, unexpired at `now`) is marked used and
+   * `next` joins its family: its user and the token version it was issued at. A used one presented again revokes its whole family: 'reused'.
+   * Unknown, revoked or expired: null. Of two concurrent uses of one token exactly one gets the user.
+   */
+  rotateRefreshToken(tokenHash: string, next: { tokenHash: string; expiresAt: Date }, now: Date): Promise<{ userId: number; tokenVersion: number } | 'reused' | null>;
+  /** Revoke every refresh token of the user (logout, password change). */
+  revokeRefreshTokens(userId: number, now: Date): Promise<void>;
 }
 
 /**
@@ -364,6 +374,8 @@ export interface Limiter {
   take(key: string): Promise<{ wait: number; count: number }>;
   /** Seconds `key` is still refused (0 = free), counting nothing. */
   waitOf(key: string): Promise<number>;
+  /** Events counted for `key` in its current window and the seconds until that window ends (0 and 0: none), counting nothing. */
+  countOf(key: string): Promise<{ count: number; seconds: number }>;
   /** Refuse `key` for `seconds`, whatever its count (the count restarts above the limit). */
   block(key: string, seconds: number): Promise<void>;
   /** Forget `key` (a success ends a run of failures). */

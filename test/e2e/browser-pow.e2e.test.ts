@@ -78,7 +78,7 @@ describe.skipIf(!available)('proof-of-work before register and buying', () => {
     await page.goto(app.httpUrl + '/');
     expect((await page.evaluate(() => fetch('/api/config').then((r) => r.json()))).pow).toEqual(['register', 'buy']);
     await page.click('[data-testid=nav-login]');
-    await registerInPage(page, { phone: newPhone(), password: 'password-123', nickname: 'Pim' });
+    await registerInPage(page, { phone: newPhone(), password: 'tulip-orbit-92', nickname: 'Pim' });
     await page.locator('[data-testid=who]', { hasText: 'Pim' }).waitFor();
     await page.click(`[data-good-id="${goodId}"]`);
     const buy = page.locator('[data-testid=buy]');

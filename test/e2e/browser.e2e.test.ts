@@ -81,7 +81,7 @@ describe.skipIf(!available)('the shop in Chromium', () => {
     await page.click('[data-testid=register-tab]');
     const phone = `139${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
     await page.fill('input[name=phone]', phone);
-    await page.fill('input[name=password]', 'password-123');
+    await page.fill('input[name=password]', 'tulip-orbit-92');
     await page.fill('input[name=nickname]', 'Alice');
     // Without the code the shop refuses, and the page marks the code field.
     await page.click('[data-testid=submit]');
@@ -97,8 +97,24 @@ describe.skipIf(!available)('the shop in Chromium', () => {
     expect((await api('GET', `/api/dev/sms-outbox?phone=${phone}`)).body.items[0].text).toBe(await message.textContent());
     await screenshot(page, '01b-register-code');
     await page.fill('input[name=code]', code!);
+    // A password easy to guess is refused (before the code is used up), and the page says why.
+    await page.fill('input[name=password]', 'qwerty12');
+    await page.click('[data-testid=submit]');
+    expect(await page.locator('[data-testid=password-too-easy]').textContent()).toContain('Too easy to guess');
+    await page.fill('input[name=password]', 'tulip-orbit-92');
     await page.click('[data-testid=submit]');
     await page.locator('[data-testid=who]', { hasText: 'Alice' }).waitFor();
+
+    // Days later: the access token has expired; the page trades the refresh token and stays logged in.
+    const kept = await page.evaluate(() => {
+      const s = JSON.parse(localStorage.getItem('seckill.session')!) as { token: string; expiresAt: string; refreshToken: string };
+      localStorage.setItem('seckill.session', JSON.stringify({ ...s, token: 'expired.token', expiresAt: new Date(Date.now() - 1000).toISOString() }));
+      return s.refreshToken;
+    });
+    await page.reload();
+    await page.locator('[data-testid=who]', { hasText: 'Alice' }).waitFor();
+    await eventually(() => page.evaluate(() => JSON.parse(localStorage.getItem('seckill.session')!).refreshToken as string)).not.toBe(kept);
+    expect(await page.evaluate(() => JSON.parse(localStorage.getItem('seckill.session')!).token as string)).not.toBe('expired.token');
 
     await page.click(`[data-good-id="${goods.keyboard}"]`);
     const buy = page.locator('[data-testid=buy]');

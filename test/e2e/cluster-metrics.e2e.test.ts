@@ -51,7 +51,8 @@ describe.skipIf(!servicesUp)('one scrape answers for every api process forked on
         SECKILL_TOKEN_SECRET: randomBytes(32).toString('hex'),
         SECKILL_ADMIN_PHONE: TEST_ADMIN.phone,
         SECKILL_ADMIN_PASSWORD: TEST_ADMIN.password,
-        SECKILL_PASSWORD_SCRYPT_LOG_N: '12',
+        SECKILL_PASSWORD_ARGON2_MEMORY_KIB: '1024',
+        SECKILL_PASSWORD_ARGON2_TIME: '1',
         SECKILL_DEMO: 'false',
         // The primary runs the push role itself; the api role runs in the two forks.
         SECKILL_ROLES: 'api,ws',

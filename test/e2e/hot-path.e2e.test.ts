@@ -48,7 +48,7 @@ describe.each(targets)('hot path end to end ($label)', ({ label, mode, redisClus
 
     const base = 13_100_000_000 + Math.floor(Math.random() * 800_000_000);
     buyers = await mapLimit(Array.from({ length: BUYERS }, (_, i) => String(base + i)), 50, async (phone) => {
-      const r = await api('POST', '/api/auth/register', { body: { phone, password: 'password-123' } });
+      const r = await api('POST', '/api/auth/register', { body: { phone, password: 'tulip-orbit-92' } });
       expect(r.status).toBe(201);
       return { phone, token: r.body.token as string, userId: r.body.user.id as number };
     });

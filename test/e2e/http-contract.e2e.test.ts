@@ -34,7 +34,7 @@ beforeAll(async () => {
   app = await bootTestApp('embedded', { SECKILL_RATE_LIMIT_PER_S: '5', SECKILL_RATE_LIMIT_BURST: '10' });
   api = apiClient(app.httpUrl);
   admin = await loginAdmin(api);
-  buyer = (await registerOverHttp(api, { phone: '13912340000', password: 'password-123', nickname: 'Lin' })).body.token;
+  buyer = (await registerOverHttp(api, { phone: '13912340000', password: 'tulip-orbit-92', nickname: 'Lin' })).body.token;
   goodId = await newGood();
 }, 60_000);
 
@@ -44,7 +44,7 @@ afterAll(async () => {
 
 describe('accounts', () => {
   it('register answers 201 with the user and a token that /api/me accepts', async () => {
-    const r = await registerOverHttp(api, { phone: '13912340001', password: 'password-123' });
+    const r = await registerOverHttp(api, { phone: '13912340001', password: 'tulip-orbit-92' });
     expect(r.status).toBe(201);
     expect(r.body).toMatchObject({ user: { phone: '13912340001', role: 'user', nickname: expect.any(String) }, token: expect.any(String), expiresAt: expect.any(String) });
     expect((await api('GET', '/api/me', { token: r.body.token })).body).toMatchObject({ phone: '13912340001', role: 'user' });
@@ -54,7 +54,7 @@ describe('accounts', () => {
     const r = await api('POST', '/api/auth/register', { body: { phone: '12', password: 'short' } });
     expectError(r, 400, 'INVALID_INPUT');
     expect(r.body.error.details.fields).toEqual(expect.arrayContaining(['phone', 'password']));
-    const taken = await api('POST', '/api/auth/register', { body: { phone: '13912340000', password: 'password-123' } });
+    const taken = await api('POST', '/api/auth/register', { body: { phone: '13912340000', password: 'tulip-orbit-92' } });
     expectError(taken, 400, 'INVALID_INPUT');
     expect(taken.body.error.details.fields).toEqual(['code']);
     const common = await api('POST', '/api/auth/register', { body: { phone: '13912340077', password: '12345678' } });
@@ -62,12 +62,24 @@ describe('accounts', () => {
     expect(common.body.error.details.fields).toEqual(['password']);
   });
 
+  it('a password easy to guess is refused at register and at a password change, with the estimator\'s feedback', async () => {
+    for (const password of ['qwerty12', '1234567a', 'aaaaaaab', '13912340078']) {
+      const r = await api('POST', '/api/auth/register', { body: { phone: '13912340078', password } });
+      expectError(r, 400, 'INVALID_INPUT');
+      expect(r.body.error.details).toMatchObject({ fields: ['password'], strength: { score: expect.any(Number), minimum: 3, suggestions: expect.any(Array) } });
+    }
+    const changed = await api('POST', '/api/auth/password', { token: buyer, body: { oldPassword: 'tulip-orbit-92', newPassword: 'qwerty12' } });
+    expectError(changed, 400, 'INVALID_INPUT');
+    expect(changed.body.error.details.fields).toEqual(['newPassword']);
+    expect((await api('GET', '/api/me', { token: buyer })).status).toBe(200);
+  });
+
   it('a NUL or other control character in any text field is INVALID_INPUT naming the field, never a 500', async () => {
     const nul = (s: string) => `${s}\u0000x`;
     for (const [url, body, field, token] of [
-      ['/api/auth/register', { phone: '13912349999', password: 'password-123', nickname: nul('nick') }, 'nickname', undefined],
-      ['/api/auth/register', { phone: '13912349998', password: nul('password-123') }, 'password', undefined],
-      ['/api/auth/login', { phone: nul('1391234'), password: 'password-123' }, 'phone', undefined],
+      ['/api/auth/register', { phone: '13912349999', password: 'tulip-orbit-92', nickname: nul('nick') }, 'nickname', undefined],
+      ['/api/auth/register', { phone: '13912349998', password: nul('tulip-orbit-92') }, 'password', undefined],
+      ['/api/auth/login', { phone: nul('1391234'), password: 'tulip-orbit-92' }, 'phone', undefined],
       ['/api/auth/login', { phone: '13912340000', password: 'pass\u0007word-123' }, 'password', undefined],
       ['/api/admin/seckill/goods', { name: nul('good'), price: 1, seckillPrice: 1, stock: 1, startAt: iso(-1000), endAt: iso(HOUR) }, 'name', admin],
       ['/api/admin/seckill/goods', { name: 'good', title: nul('t'), price: 1, seckillPrice: 1, stock: 1, startAt: iso(-1000), endAt: iso(HOUR) }, 'title', admin],
@@ -80,7 +92,7 @@ describe('accounts', () => {
 
   it('wrong credentials and missing or forged tokens are 401', async () => {
     expectError(await api('POST', '/api/auth/login', { body: { phone: '13912340000', password: 'wrong-password' } }), 401, 'UNAUTHORIZED');
-    expectError(await api('POST', '/api/auth/login', { body: { phone: '13000000000', password: 'password-123' } }), 401, 'UNAUTHORIZED');
+    expectError(await api('POST', '/api/auth/login', { body: { phone: '13000000000', password: 'tulip-orbit-92' } }), 401, 'UNAUTHORIZED');
     expectError(await api('GET', '/api/me'), 401, 'UNAUTHORIZED');
     expectError(await api('GET', '/api/me', { token: buyer.slice(0, -2) + 'xx' }), 401, 'UNAUTHORIZED');
   });
@@ -118,7 +130,7 @@ describe('seckill orders: every refusal takes nothing from stock', () => {
 
   it('a buyer pressing faster than the limit gets 429 RATE_LIMITED with Retry-After, and the presses take nothing', async () => {
     const id = await newGood();
-    const presser = (await registerOverHttp(api, { phone: '13912340009', password: 'password-123' })).body.token;
+    const presser = (await registerOverHttp(api, { phone: '13912340009', password: 'tulip-orbit-92' })).body.token;
     const answers = [];
     for (let i = 0; i < 15; i++) answers.push(await api('POST', '/api/seckill/orders', { token: presser, body: { seckillGoodId: id, uuid: newUuid() } }));
     const limited = answers.filter((a) => a.status === 429);
@@ -134,7 +146,7 @@ describe('seckill orders: every refusal takes nothing from stock', () => {
 
   it('presses that cost no I/O (a sale not started yet) are answered, never counted against the limit', async () => {
     const id = await newGood({ startAt: iso(HOUR), endAt: iso(2 * HOUR) });
-    const presser = (await registerOverHttp(api, { phone: '13912340010', password: 'password-123' })).body.token;
+    const presser = (await registerOverHttp(api, { phone: '13912340010', password: 'tulip-orbit-92' })).body.token;
     const answers = [];
     for (let i = 0; i < 15; i++) answers.push(await api('POST', '/api/seckill/orders', { token: presser, body: { seckillGoodId: id, uuid: newUuid() } }));
     for (const a of answers) expectError(a, 409, 'NOT_STARTED');

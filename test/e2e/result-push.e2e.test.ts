@@ -52,7 +52,7 @@ describe.each<Mode>(['embedded', 'services'])('result push over WebSocket (%s)',
   let api: ApiClient;
   let goodId: number;
   const buyer = async () => {
-    const r = await registerOverHttp(api, { phone: `137${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`, password: 'password-123' });
+    const r = await registerOverHttp(api, { phone: `137${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`, password: 'tulip-orbit-92' });
     return r.body.token as string;
   };
 

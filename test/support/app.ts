@@ -39,7 +39,10 @@ export async function bootTestApp(mode: Mode, env: Record<string, string> = {}):
     SECKILL_IP_RATE_LIMIT_PER_S: '0',
     SECKILL_AUTH_RATE_LIMIT_PER_MIN: '0',
     SECKILL_SMS_RATE_LIMIT_PER_HOUR: '0',
-    SECKILL_PASSWORD_SCRYPT_LOG_N: '12',
+    SECKILL_AUTH_FAILURES_PER_MIN: '0',
+    SECKILL_LOGIN_PHONE_FAILURES_PER_HOUR: '0',
+    SECKILL_PASSWORD_ARGON2_MEMORY_KIB: '1024',
+    SECKILL_PASSWORD_ARGON2_TIME: '1',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...(mode === 'services'
       ? {

@@ -42,10 +42,13 @@ export class ApiError extends Error {
 
 const SESSION_KEY = 'seckill.session';
 
+const alive = (at: string | undefined) => at !== undefined && new Date(at).getTime() > Date.now();
+
+/** A kept session whose access token expired still counts while its refresh token lives (it is traded on first use). */
 function loadSession(): Session | null {
   try {
     const s = JSON.parse(localStorage.getItem(SESSION_KEY) ?? 'null') as Session | null;
-    return s && new Date(s.expiresAt).getTime() > Date.now() ? s : null;
+    return s && (alive(s.expiresAt) || (s.refreshToken !== undefined && alive(s.refreshExpiresAt))) ? s : null;
   } catch {
     return null;
   }
@@ -59,14 +62,48 @@ export function setSession(session: Session | null): void {
   sessionStore.set(session);
 }
 
+let refreshing: Promise<Session | null> | null = null;
+
+/** Trade the refresh token for a new session, once at a time (a token used twice ends its family). */
+function refreshNow(session: Session): Promise<Session | null> {
+  refreshing ??= (async () => {
+    try {
+      const res = await fetch('/api/auth/refresh', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refreshToken: session.refreshToken }) });
+      if (res.ok) {
+        const next = (await res.json()) as Session;
+        if (sessionStore.get()?.refreshToken === session.refreshToken) setSession(next);
+        return next;
+      }
+      // Refused: the session has ended (logout elsewhere, password change, a reused token). Other answers
+      // (the shop down) keep it for the next try.
+      if (res.status === 401 && sessionStore.get()?.refreshToken === session.refreshToken) setSession(null);
+      return null;
+    } catch {
+      return null;
+    } finally {
+      refreshing = null;
+    }
+  })();
+  return refreshing;
+}
+
+/** The access token to send: traded for a new one first when it has expired or is about to (a minute). */
+export async function freshToken(): Promise<string | null> {
+  const session = sessionStore.get();
+  if (!session) return null;
+  if (new Date(session.expiresAt).getTime() - 60_000 > Date.now() || !session.refreshToken) return session.token;
+  return (await refreshNow(session))?.token ?? (alive(session.expiresAt) ? session.token : null);
+}
+
 /** Milliseconds to add to the local clock to get the server's (from the Date header; countdowns use it). */
 let clockOffsetMs = 0;
 export const serverNow = () => Date.now() + clockOffsetMs;
 
-export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+export async function api<T>(method: string, path: string, body?: unknown, retried = false): Promise<T> {
+  const token = await freshToken();
   const session = sessionStore.get();
   const headers: Record<string, string> = {};
-  if (session) headers.authorization = `Bearer ${session.token}`;
+  if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
   let res: Response;
   try {
@@ -84,8 +121,12 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
   if (res.ok) return json as T;
   const e: { code?: unknown; message?: unknown; details?: unknown } = json?.error ?? {};
   const code = typeof e.code === 'string' ? e.code : res.status >= 500 ? 'INTERNAL' : 'INVALID_INPUT';
-  // A token that expired or was signed by another secret: forget it, the pages offer to log in again.
-  if (code === 'UNAUTHORIZED' && session && sessionStore.get() === session) setSession(null);
+  // A token refused before its time (another process's secret, a cached version): the refresh token gets one
+  // try; then the session is forgotten and the pages offer to log in again.
+  if (code === 'UNAUTHORIZED' && session && sessionStore.get() === session) {
+    if (!retried && session.refreshToken && path !== '/api/auth/logout' && (await refreshNow(session))) return api<T>(method, path, body, true);
+    if (sessionStore.get() === session) setSession(null);
+  }
   const retry = Number(res.headers.get('retry-after'));
   throw new ApiError(res.status, code, typeof e.message === 'string' ? e.message : res.statusText, e.details as ApiError['details'], Number.isFinite(retry) && retry > 0 ? retry : undefined);
 }

@@ -27,6 +27,10 @@ function wrap(limiter: RateLimiterAbstract, points: number, tag: (key: string) =
       const res = await limiter.get(tag(key));
       return res && res.consumedPoints > points && res.msBeforeNext > 0 ? seconds(res.msBeforeNext) : 0;
     },
+    async countOf(key) {
+      const res = await limiter.get(tag(key));
+      return res && res.msBeforeNext > 0 ? { count: res.consumedPoints, seconds: seconds(res.msBeforeNext) } : { count: 0, seconds: 0 };
+    },
     async block(key, secs) {
       await limiter.block(tag(key), secs);
     },

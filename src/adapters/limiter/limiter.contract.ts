@@ -49,6 +49,20 @@ export function describeLimiter(label: string, fresh: () => MakeLimiter): void {
       expect(await limiter.take('b')).toEqual({ wait: 0, count: 1 });
     });
 
+    it('countOf reads the count of a key without counting', async () => {
+      const limiter = fresh()({ name: name(), points: 2, durationSeconds: 60 });
+      expect(await limiter.countOf('c')).toEqual({ count: 0, seconds: 0 });
+      await limiter.take('c');
+      const once = await limiter.countOf('c');
+      expect(once.count).toBe(1);
+      expect(once.seconds).toBeGreaterThanOrEqual(1);
+      expect(once.seconds).toBeLessThanOrEqual(60);
+      expect((await limiter.countOf('c')).count).toBe(1);
+      expect((await limiter.countOf('other')).count).toBe(0);
+      await limiter.reset('c');
+      expect(await limiter.countOf('c')).toEqual({ count: 0, seconds: 0 });
+    });
+
     it('keys with odd characters (addresses, braces) are counted like any other', async () => {
       const limiter = fresh()({ name: name(), points: 1, durationSeconds: 60 });
       for (const key of ['::ffff:10.0.0.1', '13800000000|::1', 'a{b}c']) {

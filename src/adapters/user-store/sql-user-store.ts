@@ -78,5 +78,44 @@ export function createSqlUserStore(db: Database): UserStore {
         [id, passwordHash, bump],
       );
     },
+
+    async addRefreshToken({ tokenHash, userId, family, tokenVersion, expiresAt }) {
+      await db.query('INSERT INTO refresh_tokens (token_hash, user_id, family, token_version, expires_at) VALUES ($1, $2, $3, $4, $5)', [
+        tokenHash,
+        userId,
+        family,
+        tokenVersion,
+        expiresAt,
+      ]);
+    },
+
+    async rotateRefreshToken(tokenHash, next, now) {
+      // One statement: the guard on used_at makes the UPDATE the single winner of concurrent uses.
+      const [rotated] = await db.query<{ user_id: number; token_version: number }>(
+        `WITH used AS (
+           UPDATE refresh_tokens SET used_at = $4
+           WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $4
+           RETURNING user_id, family, token_version)
+         INSERT INTO refresh_tokens (token_hash, user_id, family, token_version, expires_at)
+         SELECT $2, user_id, family, token_version, $3 FROM used
+         RETURNING user_id, token_version`,
+        [tokenHash, next.tokenHash, next.expiresAt, now],
+      );
+      if (rotated) return { userId: rotated.user_id, tokenVersion: rotated.token_version };
+      const revoked = await db.query(
+        `UPDATE refresh_tokens SET revoked_at = $2
+         WHERE family = (SELECT family FROM refresh_tokens WHERE token_hash = $1 AND used_at IS NOT NULL) AND revoked_at IS NULL
+         RETURNING 1`,
+        [tokenHash, now],
+      );
+      if (revoked.length > 0) return 'reused';
+      // A used token of a family already revoked is a reuse too.
+      const [known] = await db.query('SELECT 1 FROM refresh_tokens WHERE token_hash = $1 AND used_at IS NOT NULL', [tokenHash]);
+      return known ? 'reused' : null;
+    },
+
+    async revokeRefreshTokens(userId, now) {
+      await db.query('UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL', [userId, now]);
+    },
   };
 }

@@ -158,5 +158,53 @@ export function describeUserStore(label: string, makeDb: MakeDb): void {
         expect(await users.findByPhone(b.phone)).toMatchObject({ passwordHash: 'h1', tokenVersion: 0 });
       });
     });
+
+    describe('refresh tokens', () => {
+      const now = new Date('2026-12-01T00:00:00Z');
+      const later = new Date('2026-12-15T00:00:00Z');
+      const hash = () => randomUUID();
+
+      it('a live token rotates once to its successor, which rotates in turn; the user is answered', async () => {
+        const u = await newUser();
+        const [a, b, c] = [hash(), hash(), hash()];
+        await users.addRefreshToken({ tokenHash: a, userId: u.id, family: hash(), tokenVersion: 3, expiresAt: later });
+        expect(await users.rotateRefreshToken(a, { tokenHash: b, expiresAt: later }, now)).toEqual({ userId: u.id, tokenVersion: 3 });
+        expect(await users.rotateRefreshToken(b, { tokenHash: c, expiresAt: later }, now)).toEqual({ userId: u.id, tokenVersion: 3 });
+      });
+
+      it('a used token presented again revokes its family: the successor stops working too; another family goes on', async () => {
+        const u = await newUser();
+        const [a, b, c, d, other, other2] = [hash(), hash(), hash(), hash(), hash(), hash()];
+        await users.addRefreshToken({ tokenHash: a, userId: u.id, family: hash(), tokenVersion: 3, expiresAt: later });
+        await users.addRefreshToken({ tokenHash: other, userId: u.id, family: hash(), tokenVersion: 3, expiresAt: later });
+        await users.rotateRefreshToken(a, { tokenHash: b, expiresAt: later }, now);
+        expect(await users.rotateRefreshToken(a, { tokenHash: c, expiresAt: later }, now)).toBe('reused');
+        expect(await users.rotateRefreshToken(b, { tokenHash: d, expiresAt: later }, now)).toBeNull();
+        expect(await users.rotateRefreshToken(a, { tokenHash: hash(), expiresAt: later }, now)).toBe('reused');
+        expect(await users.rotateRefreshToken(other, { tokenHash: other2, expiresAt: later }, now)).toEqual({ userId: u.id, tokenVersion: 3 });
+      });
+
+      it('of many concurrent uses of one token exactly one gets the user', async () => {
+        const u = await newUser();
+        const a = hash();
+        await users.addRefreshToken({ tokenHash: a, userId: u.id, family: hash(), tokenVersion: 3, expiresAt: later });
+        const answers = await Promise.all(Array.from({ length: 20 }, () => users.rotateRefreshToken(a, { tokenHash: hash(), expiresAt: later }, now)));
+        expect(answers.filter((x) => typeof x === 'object' && x !== null)).toEqual([{ userId: u.id, tokenVersion: 3 }]);
+      });
+
+      it('unknown, expired and revoked tokens answer null; revoking ends every token of the user only', async () => {
+        const u = await newUser();
+        const v = await newUser();
+        const [expired, live, others] = [hash(), hash(), hash()];
+        expect(await users.rotateRefreshToken(hash(), { tokenHash: hash(), expiresAt: later }, now)).toBeNull();
+        await users.addRefreshToken({ tokenHash: expired, userId: u.id, family: hash(), tokenVersion: 3, expiresAt: now });
+        expect(await users.rotateRefreshToken(expired, { tokenHash: hash(), expiresAt: later }, now)).toBeNull();
+        await users.addRefreshToken({ tokenHash: live, userId: u.id, family: hash(), tokenVersion: 3, expiresAt: later });
+        await users.addRefreshToken({ tokenHash: others, userId: v.id, family: hash(), tokenVersion: 3, expiresAt: later });
+        await users.revokeRefreshTokens(u.id, now);
+        expect(await users.rotateRefreshToken(live, { tokenHash: hash(), expiresAt: later }, now)).toBeNull();
+        expect(await users.rotateRefreshToken(others, { tokenHash: hash(), expiresAt: later }, now)).toEqual({ userId: v.id, tokenVersion: 3 });
+      });
+    });
   });
 }

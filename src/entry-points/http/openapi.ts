@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { BuyPathJson, ClientConfigJson, RESPONSE_SCHEMAS, SmsOutboxJson } from './responses.ts';
 import { ORDER_STATUSES } from '../../core/order-lifecycle.ts';
-import { ChangePasswordBody, EditGoodBody, LoginBody, NewGoodBody, RegisterBody, ResetPasswordBody, RestockBody, SeckillOrderBody, SmsCodeBody } from './schemas.ts';
+import { ChangePasswordBody, EditGoodBody, LoginBody, NewGoodBody, RefreshBody, RegisterBody, ResetPasswordBody, RestockBody, SeckillOrderBody, SmsCodeBody } from './schemas.ts';
 
 const jsonSchema = (schema: z.ZodType, io: 'input' | 'output' = 'input') => {
   const { $schema: _, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
@@ -142,6 +142,13 @@ export function openApiDocument() {
           summary: 'Log in (limited per client address and per phone; failed logins back off per phone and address)',
           requestBody: body(LoginBody),
           responses: { 200: json(ref('Session')), ...errors(400, 401, 413, 429, 503) },
+        },
+      },
+      '/api/auth/refresh': {
+        post: {
+          summary: 'Trade a refresh token (one use) for a new session and a new refresh token; a token used twice ends its family',
+          requestBody: body(RefreshBody),
+          responses: { 200: json(ref('Session')), ...errors(400, 401, 413, 503) },
         },
       },
       '/api/auth/logout': { post: { summary: 'End every session of this user (all tokens issued before)', security: auth, responses: { 204: { description: 'Logged out' }, ...errors(401) } } },

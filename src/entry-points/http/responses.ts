@@ -16,7 +16,7 @@ export const ErrorBody = z.object({
 
 export const UserJson = z.object({ id: z.number().int(), phone: z.string(), nickname: z.string(), role: z.enum(['user', 'admin']) });
 
-export const SessionJson = z.object({ user: UserJson, token: z.string(), expiresAt: time });
+export const SessionJson = z.object({ user: UserJson, token: z.string(), expiresAt: time, refreshToken: z.string().optional(), refreshExpiresAt: time.optional() });
 
 export const SeckillGoodJson = z.object({
   id: z.number().int(),

@@ -1,8 +1,8 @@
 /** The routes of docs/api.md. Each handler: authenticate, validate, call one use case, present. */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { ChangePasswordBody, IdParams, LoginBody, NewGoodBody, OrderNoParams, RegisterBody, SeckillOrderBody, ReplayQuery, TakeAlertsQuery, UuidParams, id } from './schemas.ts';
-import { changePassword, currentUser, login, logout, register, type AccountsDeps, type Session } from '../../core/accounts.ts';
+import { ChangePasswordBody, IdParams, LoginBody, NewGoodBody, RefreshBody, OrderNoParams, RegisterBody, SeckillOrderBody, ReplayQuery, TakeAlertsQuery, UuidParams, id } from './schemas.ts';
+import { changePassword, currentUser, login, logout, refreshSession, register, type AccountsDeps, type Session } from '../../core/accounts.ts';
 import { handOutBuyPath, type BuyPaths } from '../../core/buy-path.ts';
 import { SeckillError, isSeckillError } from '../../core/errors.ts';
 import { createSale, getSale, listSales, saleStats, type GoodsCatalog, type GoodsDeps } from '../../core/sales.ts';
@@ -51,7 +51,12 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   // Seckill requests per good seen by THIS api process (the admin dashboard's requests/s); one Map update per request.
   const requestsByGood = new Map<number, number>();
 
-  const sessionJson = (s: Session): SessionJson => ({ user: userJson(s.user), token: s.token, expiresAt: s.expiresAt.toISOString() });
+  const sessionJson = (s: Session): SessionJson => ({
+    user: userJson(s.user),
+    token: s.token,
+    expiresAt: s.expiresAt.toISOString(),
+    ...(s.refreshToken && s.refreshExpiresAt ? { refreshToken: s.refreshToken, refreshExpiresAt: s.refreshExpiresAt.toISOString() } : {}),
+  });
 
   app.post('/api/auth/register', async (req, reply) => {
     const { pow, ...body } = parseInput(RegisterBody, req.body);
@@ -64,6 +69,11 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.post('/api/auth/login', async (req) => {
     const body = parseInput(LoginBody, req.body);
     return sessionJson(await login(deps.accounts, body, { ip: req.ip }));
+  });
+
+  app.post('/api/auth/refresh', async (req) => {
+    const body = parseInput(RefreshBody, req.body);
+    return sessionJson(await refreshSession(deps.accounts, body.refreshToken));
   });
 
   // Every session of this user ends (all tokens issued before), not only the one presented.

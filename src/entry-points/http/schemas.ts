@@ -22,6 +22,7 @@ export const ResetPasswordBody = z.object({ phone, code, password });
 export const OutboxQuery = z.object({ phone });
 export const LoginBody = z.object({ phone: text().max(32), password: text().max(128) });
 export const ChangePasswordBody = z.object({ oldPassword: text().max(128), newPassword: password });
+export const RefreshBody = z.object({ refreshToken: text().min(1).max(128) });
 export const SeckillOrderBody = z.object({
   seckillGoodId: z.number().int().positive().max(2 ** 31 - 1),
   uuid: requestId,

@@ -47,7 +47,7 @@ export function AuthPage({ mode, next }: { mode: AuthMode; next: string }) {
         mode === 'login' ? { phone, password } : { phone, password, ...(nickname.trim() ? { nickname: nickname.trim() } : {}), ...(withCode ? { code } : {}) };
       const pow = mode === 'register' && needsPow ? await solvePow() : undefined;
       const s = await api<Session>('POST', mode === 'login' ? '/api/auth/login' : '/api/auth/register', pow ? { ...body, pow } : body);
-      setSession({ token: s.token, user: s.user, expiresAt: s.expiresAt });
+      setSession(s);
       navigate(target, { replace: true });
     } catch (err) {
       setError(err as ApiError);
@@ -78,7 +78,11 @@ export function AuthPage({ mode, next }: { mode: AuthMode; next: string }) {
         <label class={bad('password') ? 'field invalid' : 'field'}>
           <span>{mode === 'reset' ? t.newPassword : t.password}</span>
           <input name="password" type="password" autoComplete={mode === 'login' ? 'current-password' : 'new-password'} value={password} onInput={(e) => setPassword(e.currentTarget.value)} required />
-          {mode !== 'login' && <small>{t.passwordHint}</small>}
+          {mode !== 'login' && error?.details?.strength !== undefined ? (
+            <small data-testid="password-too-easy">{t.passwordTooEasy}</small>
+          ) : (
+            mode !== 'login' && <small>{t.passwordHint}</small>
+          )}
         </label>
         {withCode && <PhoneCodeField phone={phone} purpose={mode === 'reset' ? 'reset' : 'register'} code={code} onCode={setCode} invalid={bad('code')} />}
         {mode === 'register' && (

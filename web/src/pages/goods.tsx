@@ -1,6 +1,6 @@
 /** The sale list and one sale's page with the buy button. */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, clientConfig, serverNow, sessionStore, type Good, type Order } from '../api.ts';
+import { api, clientConfig, freshToken, serverNow, sessionStore, type Good, type Order } from '../api.ts';
 import { buy, type BuyState } from '../buy.ts';
 import { GoodImage, Loading, Notice, PhaseBadge, Prices, SaleClock, Spinner, StockBar } from '../components.tsx';
 import { dateTime, errorText, localName, phaseOf } from '../format.ts';
@@ -108,7 +108,10 @@ export function SalePage({ id }: { id: number }) {
     } catch {
       /* no config: the result is polled, and a buy path is asked for if the shop refuses the buy without one */
     }
-    attempt.current = buy({ goodId: id, token: session.token, wsUrl, hiddenPath, pow: pow.includes('buy'), onState: setState });
+    // The result socket checks the token when it opens: an expired one is traded first.
+    const token = await freshToken();
+    if (!token) { navigate(`/login?next=/goods/${id}`); return; }
+    attempt.current = buy({ goodId: id, token, wsUrl, hiddenPath, pow: pow.includes('buy'), onState: setState });
   }
 
   let label = t.buyNow;
