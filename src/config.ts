@@ -85,18 +85,21 @@ const schema = z.object({
   SECKILL_RATE_LIMIT_BURST: int(1, 100_000).default(10),
   SECKILL_IP_RATE_LIMIT_PER_S: int(0, 1_000_000).default(50),
   SECKILL_AUTH_RATE_LIMIT_PER_MIN: int(0, 100_000).default(20),
-  /** off (default) | on (every proxy) | a hop count | a comma-separated list of addresses or CIDR ranges. */
+  /**
+   * off (default) | a hop count (`on`: 1) | a comma-separated list of addresses or CIDR ranges. Never "every
+   * proxy": the leftmost X-Forwarded-For entry is whatever the client wrote.
+   */
   SECKILL_TRUST_PROXY: z
     .string()
     .default('off')
-    .transform((v, ctx): boolean | number | string[] => {
+    .transform((v, ctx): false | number | string[] => {
       const t = v.trim().toLowerCase();
       if (['off', 'false', 'no', '0'].includes(t)) return false;
-      if (['on', 'true', 'yes'].includes(t)) return true;
+      if (['on', 'true', 'yes'].includes(t)) return 1;
       if (/^\d{1,2}$/.test(t)) return Number(t);
       const list = t.split(',').map((x) => x.trim()).filter(Boolean);
       if (list.length && list.every((x) => /^[0-9a-f:.]+(\/\d{1,3})?$/.test(x))) return list;
-      ctx.addIssue({ code: 'custom', message: 'off, on, a hop count, or a comma-separated list of addresses / CIDR ranges' });
+      ctx.addIssue({ code: 'custom', message: 'off, on (one proxy), a hop count, or a comma-separated list of addresses / CIDR ranges' });
       return z.NEVER;
     }),
   SECKILL_HIDDEN_PATH: z.enum(['on', 'off', 'true', 'false', '1', '0']).default('off').transform((v) => v === 'on' || v === 'true' || v === '1'),
@@ -170,8 +173,11 @@ export type Config = Readonly<{
   ipRateLimitPerSecond: number;
   /** Login and register attempts per minute per client address and per phone; 0 turns the limit off. */
   authRateLimitPerMinute: number;
-  /** fastify's trustProxy: which proxies' X-Forwarded-For names the client. */
-  trustProxy: boolean | number | string[];
+  /**
+   * Whose X-Forwarded-For names the client: false (nobody: the connection's address), a number of proxy hops
+   * (the entry that many from the right), or the proxies' addresses / CIDR ranges (the rightmost entry not one of them).
+   */
+  trustProxy: false | number | string[];
   /** The buy request must carry a path from GET /api/seckill/goods/:id/path. */
   hiddenPath: boolean;
   /** scrypt N of new password hashes (r = 8, p = 1). */

@@ -213,6 +213,16 @@ describe.each<Mode>(['embedded', 'services'])('security (%s)', (mode) => {
     }
   });
 
+  it.skipIf(skip)('behind a trusted proxy (on: one hop) a client cannot choose its address: the leftmost X-Forwarded-For entry is ignored', async () => {
+    // The proxy appends the address it saw (10.12.0.1); each attempt writes another address in front of it.
+    const statuses = [];
+    for (let i = 0; i < 9; i++) {
+      const headers = { 'x-forwarded-for': `10.12.${i}.9, 10.12.0.1` };
+      statuses.push((await (i % 2 ? api2 : api)('POST', '/api/auth/login', { body: { phone: newPhone(), password: 'whatever-1' }, headers })).status);
+    }
+    expect(statuses).toEqual([...Array(8).fill(401), 429]);
+  });
+
   it.skipIf(skip)('framework refusals answer the error shape: bad URL encoding, an over-long path parameter, an unknown method', async () => {
     for (const head of ['GET /% HTTP/1.1', 'GET /api/%zz HTTP/1.1', 'GET /x%zz HTTP/1.1']) expectError(await rawRequest(app.httpUrl, head), 400, 'INVALID_INPUT');
     expectError(await rawRequest(app.httpUrl, `GET /api/seckill/goods/${'9'.repeat(200)} HTTP/1.1`), 404, 'NOT_FOUND');

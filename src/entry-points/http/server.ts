@@ -17,8 +17,11 @@ export interface HttpServerOptions {
   keepAliveTimeoutMs?: number;
   mode: 'embedded' | 'services';
   metrics: Metrics;
-  /** fastify's trustProxy: whose X-Forwarded-For names the client address (req.ip, which the limits count by). */
-  trustProxy?: boolean | number | string[];
+  /**
+   * Whose X-Forwarded-For names the client address (req.ip, which the limits count by): a hop count or the
+   * proxies' addresses. Never `true`: fastify would take the leftmost entry, which the client writes.
+   */
+  trustProxy?: false | number | string[];
   /** When set, GET /metrics answers only `Authorization: Bearer <this>` (Prometheus' bearer_token). */
   metricsToken?: string | undefined;
   /** Dependencies named in /api/health; each resolves when it answers. */
@@ -27,6 +30,8 @@ export interface HttpServerOptions {
   extend?: (app: FastifyInstance) => Promise<void> | void;
 }
 
+// Hop 0 is the connection itself, hop i the i-th X-Forwarded-For entry from the right: with n trusted hops
+// the client is the entry n from the right, and whatever a client wrote further left is never read.
 const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops;
 
 export async function buildHttpServer(deps: RouteDeps, opts: HttpServerOptions): Promise<FastifyInstance> {
