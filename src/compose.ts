@@ -33,6 +33,7 @@ import { createLedgerPaymentProvider, type SimulatedPaymentProvider } from './ad
 import { createMetrics, type Metrics } from './entry-points/metrics.ts';
 import { demoSales } from './demo.ts';
 import { untilUp } from './until-up.ts';
+import { makePrivate, preparePrivateFolder } from './data-folder.ts';
 import { startApiRole, startMetricsPort, startWorkerRole, startWsRole, type RoleContext } from './roles.ts';
 import { isSeckillError } from './core/errors.ts';
 
@@ -80,10 +81,14 @@ const systemClock: Clock = { now: () => new Date() };
 
 async function openAdapters(config: Config, logger: Logger, clock: Clock): Promise<Adapters> {
   if (config.mode === 'embedded') {
-    // Password hashes and the token secret live here: readable by this user only.
-    await fs.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-    await fs.chmod(config.dataDir, 0o700);
-    const db = await createPgliteDatabase({ dataDir: path.join(config.dataDir, 'pg') });
+    // Password hashes, the token secret and the database live here: readable by this user only.
+    const { repaired } = await preparePrivateFolder(config.dataDir);
+    if (repaired) logger.child({ component: 'start' }).info({ dataDir: config.dataDir, repaired }, 'data folder made private (group and other access removed)');
+    // PGlite sets 0666 on the files of a new database and writes its relation cache 0644 whatever the umask:
+    // taken back once it is open and again once it is closed (the folder's 0700 covers the time between).
+    const pglite = await createPgliteDatabase({ dataDir: path.join(config.dataDir, 'pg') });
+    await makePrivate(config.dataDir);
+    const db: Database = { ...pglite, close: async () => { await pglite.close(); await makePrivate(config.dataDir); } };
     const bus = createMemoryOrderBus({ payTimeoutMs: config.payTimeoutMs, now: () => clock.now().getTime() });
     return { db, store: createSqlOrderStore(db), users: createSqlUserStore(db), cache: createMemoryStockCache(), bus, payments: createLedgerPaymentProvider(db) };
   }
