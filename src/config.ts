@@ -201,7 +201,7 @@ export type Config = Readonly<{
   /** Result sockets one buyer may hold per push process, and how long one waits for its result. */
   wsMaxSocketsPerUser: number;
   wsWaitMs: number;
-  /** Unset: /metrics is open (put it behind the network); set: it needs this bearer token. */
+  /** Set: /metrics needs this bearer token; unset: it answers loopback clients only. */
   metricsToken: string | undefined;
   /** Serve /metrics on this port as well (the only way to scrape a worker or ws process); undefined: no. */
   metricsPort: number | undefined;

@@ -64,9 +64,8 @@ export async function startWorkerRole({ config, adapters, clock, log, metrics, a
   reportQueueDepths(metrics, () => bus.queueDepths());
 }
 
-export async function startMetricsPort({ config, log, metrics, app, closers }: RoleContext): Promise<void> {
+export async function startMetricsPort({ config, metrics, app, closers }: RoleContext): Promise<void> {
   if (config.metricsPort === undefined) return;
-  if (config.mode === 'services' && !config.metricsToken) log('metrics').warn('METRICS_TOKEN is not set: the metrics port is open to anyone who reaches it');
   const server = await startMetricsServer({ registry: metrics.registry, token: config.metricsToken }, { host: config.host, port: config.metricsPort });
   closers.push(() => server.close());
   app.metricsUrl = `http://${config.host}:${server.port}`;
@@ -111,7 +110,6 @@ export async function startApiRole(ctx: RoleContext, opts: ApiRoleOptions): Prom
   );
   // Runs after the HTTP server closed (closers run in reverse): the last batch is published, not dropped.
   closers.push(() => orderBatcher.flush());
-  if (config.mode === 'services' && !config.metricsToken) log('http').warn('METRICS_TOKEN is not set: /metrics is open to anyone who reaches this port');
   const limits = createAbuseLimits(
     limiters.make,
     {

@@ -1,7 +1,7 @@
 /** The HTTP api: fastify with our logger, one error translation, body limits, health and metrics. */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { metricsAllowed, type Metrics } from '../metrics.ts';
+import { METRICS_REFUSED, metricsAccess, type Metrics } from '../metrics.ts';
 import { answerClientError, handleError, sendError } from './http-errors.ts';
 import { openApiDocument } from './openapi.ts';
 import { registerDocsRoutes } from './docs.routes.ts';
@@ -22,7 +22,7 @@ export interface HttpServerOptions {
    * proxies' addresses. Never `true`: fastify would take the leftmost entry, which the client writes.
    */
   trustProxy?: false | number | string[];
-  /** When set, GET /metrics answers only `Authorization: Bearer <this>` (Prometheus' bearer_token). */
+  /** When set, GET /metrics answers only `Authorization: Bearer <this>` (Prometheus' bearer_token); unset, only loopback clients. */
   metricsToken?: string | undefined;
   /** Dependencies named in /api/health; each resolves when it answers. */
   healthChecks?: Record<string, () => Promise<unknown>>;
@@ -94,9 +94,10 @@ export async function buildHttpServer(deps: RouteDeps, opts: HttpServerOptions):
   app.get('/api/openapi.json', async () => openApi);
   await registerDocsRoutes(app, openApi);
   app.get('/metrics', async (req, reply) => {
-    if (!metricsAllowed(opts.metricsToken, req.headers.authorization)) {
-      return sendError(reply, 'UNAUTHORIZED', 'The metrics need their bearer token (METRICS_TOKEN).');
-    }
+    // Both the connection's peer and the client a trusted proxy names: a proxy on this machine passing an outside
+    // scrape along is not a loopback client, nor is a direct client that writes 127.0.0.1 in X-Forwarded-For.
+    const access = metricsAccess(opts.metricsToken, req.headers.authorization, [req.socket.remoteAddress, req.ip]);
+    if (access !== 'ok') return sendError(reply, access, METRICS_REFUSED[access]);
     reply.header('Content-Type', opts.metrics.registry.contentType);
     // In an api process forked on a shared port: every process's figures, whichever one takes the scrape.
     return opts.metrics.scrape();
