@@ -120,6 +120,8 @@ const schema = z.object({
   AMQP_CONFIRM_TIMEOUT_MS: int(100, 120_000).default(5000),
   HTTP_REQUEST_TIMEOUT_MS: int(1000, 600_000).default(15_000),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: int(1000, 600_000).default(65_000),
+  /** Connections per port (PORT, WS_PORT) per process, result sockets included. */
+  HTTP_MAX_CONNECTIONS: int(10, 1_000_000).default(20_000),
   STARTUP_TIMEOUT_MS: int(0, 24 * 3_600_000).default(300_000),
   WS_MAX_SOCKETS_PER_USER: int(1, 1_000_000).default(50),
   WS_WAIT_MS: int(1000, 3_600_000).default(120_000),
@@ -196,6 +198,8 @@ export type Config = Readonly<{
   /** Coalesce the Redis commands issued in one event-loop turn into one write (ioredis enableAutoPipelining). */
   redisAutoPipelining: boolean;
   bodyLimitBytes: number;
+  /** Connections one process holds on PORT and on WS_PORT each (result sockets included); more are dropped. */
+  httpMaxConnections: number;
   /** How long start-up waits for PostgreSQL, Redis and RabbitMQ to come up (services mode). */
   startupTimeoutMs: number;
   /** Result sockets one buyer may hold per push process, and how long one waits for its result. */
@@ -296,6 +300,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     workerConcurrency: e.WORKER_CONCURRENCY,
     redisAutoPipelining: e.REDIS_AUTO_PIPELINING,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    httpMaxConnections: e.HTTP_MAX_CONNECTIONS,
     startupTimeoutMs: e.STARTUP_TIMEOUT_MS,
     metricsToken: e.METRICS_TOKEN,
     metricsPort: e.METRICS_PORT,

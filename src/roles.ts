@@ -23,6 +23,7 @@ import { registerWebRoutes } from './entry-points/http/web.routes.ts';
 import { startReconciler } from './entry-points/jobs/reconciler.job.ts';
 import { reportQueueDepths, type Metrics } from './entry-points/metrics.ts';
 import { startMetricsServer } from './entry-points/metrics-server.ts';
+import { connectionLimits } from './entry-points/connection-limits.ts';
 import { startResultPushServer } from './entry-points/ws/result-push-server.ts';
 import type { Adapters, RunningApp } from './compose.ts';
 
@@ -38,6 +39,10 @@ export interface RoleContext {
   app: RunningApp;
   closers: (() => Promise<void>)[];
 }
+
+/** The api's port and the push's port hold connections to the same deadlines and cap. */
+const portLimits = (config: Config) =>
+  connectionLimits({ requestMs: config.deadlines.httpRequestMs, keepAliveMs: config.deadlines.httpKeepAliveMs, maxConnections: config.httpMaxConnections });
 
 export async function startWorkerRole({ config, adapters, clock, log, metrics, app, closers }: RoleContext): Promise<void> {
   const { store, cache, bus, payments } = adapters;
@@ -75,7 +80,7 @@ export async function startWsRole({ config, adapters, clock, log, metrics, signe
   const push = await startResultPushServer(
     // A buyer's page opens a socket per press with one token: remembered like the api does.
     { signer: rememberVerifiedTokens(signer, 20_000), versions, clock, bus: adapters.bus, store: adapters.store, logger: log('ws'), metrics },
-    { host: config.host, port: config.wsPort, maxSocketsPerUser: config.wsMaxSocketsPerUser, waitMs: config.wsWaitMs },
+    { host: config.host, port: config.wsPort, maxSocketsPerUser: config.wsMaxSocketsPerUser, waitMs: config.wsWaitMs, connection: portLimits(config) },
   );
   closers.push(() => push.close());
   app.wsUrl = `ws://${config.host}:${push.port}`;
@@ -139,8 +144,7 @@ export async function startApiRole(ctx: RoleContext, opts: ApiRoleOptions): Prom
       // The limits' own Redis connection counts as the cache too: login needs it.
       healthChecks: { db: () => db.query('SELECT 1'), cache: () => Promise.all([cache.ping(), limiters.ping()]), bus: () => bus.ping() },
       metricsToken: config.metricsToken,
-      requestTimeoutMs: config.deadlines.httpRequestMs,
-      keepAliveTimeoutMs: config.deadlines.httpKeepAliveMs,
+      connection: portLimits(config),
       mode: config.mode,
       metrics,
       trustProxy: config.trustProxy,

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { METRICS_REFUSED, metricsAccess, type Metrics } from '../metrics.ts';
 import { answerClientError, handleError, sendError } from './http-errors.ts';
 import { openApiDocument } from './openapi.ts';
+import { applyConnectionLimits, connectionLimits, serverOptions, type ConnectionLimits } from '../connection-limits.ts';
 import { registerDocsRoutes } from './docs.routes.ts';
 import { registerHealthRoutes } from './health.routes.ts';
 import { registerRoutes, type RouteDeps } from './routes.ts';
@@ -11,10 +12,8 @@ import { registerRoutes, type RouteDeps } from './routes.ts';
 export interface HttpServerOptions {
   logger: Logger;
   bodyLimitBytes: number;
-  /** Whole request, headers and body: a client that trickles bytes is cut off (408). Default 15 s. */
-  requestTimeoutMs?: number;
-  /** Idle keep-alive connections are closed after this. Default 65 s. */
-  keepAliveTimeoutMs?: number;
+  /** Deadlines, header size and connection cap (shared with the result push's port). Default: connectionLimits(). */
+  connection?: ConnectionLimits;
   mode: 'embedded' | 'services';
   metrics: Metrics;
   /**
@@ -35,6 +34,7 @@ export interface HttpServerOptions {
 const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops;
 
 export async function buildHttpServer(deps: RouteDeps, opts: HttpServerOptions): Promise<FastifyInstance> {
+  const limits = opts.connection ?? connectionLimits();
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast keeps the instance on fastify's default generics.
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- without it fastify infers Logger as its generic
@@ -45,10 +45,9 @@ export async function buildHttpServer(deps: RouteDeps, opts: HttpServerOptions):
     logController: new LogController({ disableRequestLogging: true }),
     // fastify's own 503 while closing has its own body shape; the hook below answers ours instead.
     return503OnClosing: false,
-    requestTimeout: opts.requestTimeoutMs ?? 15_000,
-    keepAliveTimeout: opts.keepAliveTimeoutMs ?? 65_000,
-    // A socket with no traffic at all (not even a request line) is closed after this.
-    connectionTimeout: Math.max(opts.keepAliveTimeoutMs ?? 65_000, opts.requestTimeoutMs ?? 15_000) + 1000,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionTimeout: limits.idleTimeoutMs,
     routerOptions: { maxParamLength: 100 },
     // A hop count trusts that many proxies in front of this server (fastify's types take it as a function).
     trustProxy: typeof opts.trustProxy === 'number' ? trustHops(opts.trustProxy) : (opts.trustProxy ?? false),
@@ -57,11 +56,9 @@ export async function buildHttpServer(deps: RouteDeps, opts: HttpServerOptions):
     frameworkErrors: (error, _req, reply) => {
       sendError(reply, 'INVALID_INPUT', error.code === 'FST_ERR_BAD_URL' ? 'The URL is malformed (bad percent-encoding).' : 'The URL is malformed.');
     },
-    // Node checks request and header deadlines on this period (default 30 s, longer than the deadlines).
-    http: { connectionsCheckingInterval: 1000 },
+    http: serverOptions(limits),
   });
-  // Headers must arrive well before the whole request's deadline (Node requires headersTimeout ≤ requestTimeout).
-  app.server.headersTimeout = Math.min(10_000, opts.requestTimeoutMs ?? 15_000);
+  applyConnectionLimits(app.server, limits);
   app.setErrorHandler(handleError);
   // While draining, every request but the readiness probe is told UNAVAILABLE (a load balancer retries elsewhere).
   let closing = false;
