@@ -15,8 +15,10 @@ import { createTokenSigner, type TokenSigner } from './core/credentials.ts';
 import type { Clock, OrderBus, OrderStore, StockCache, UserStore } from './core/ports.ts';
 import { createTokenVersions } from './core/token-versions.ts';
 import type { ScryptParams } from './core/credentials.ts';
-import type { MakeLimiter } from './core/ports.ts';
+import type { MakeLimiter, OnceClaims } from './core/ports.ts';
 import { createMemoryLimiters, createRedisLimiters } from './adapters/limiter/flexible-limiter.ts';
+import { createMemoryOnceClaims } from './adapters/once-claims/memory-once-claims.ts';
+import { createRedisOnceClaims } from './adapters/once-claims/redis-once-claims.ts';
 import { loadGoodIntoCache } from './core/stock-sync.ts';
 import type { Database } from './adapters/database/database.ts';
 import { migrate } from './adapters/database/migrate.ts';
@@ -146,8 +148,8 @@ function redisOptions(config: Config) {
 }
 
 /** Shared limit counters: process memory in the embedded mode (one api process), Redis in the services mode. */
-async function openLimiters(config: Config, logger: Logger): Promise<{ make: MakeLimiter; ping(): Promise<void>; close(): Promise<void> }> {
-  if (config.mode === 'embedded') return { make: createMemoryLimiters(), ping: async () => undefined, close: async () => undefined };
+async function openLimiters(config: Config, logger: Logger): Promise<{ make: MakeLimiter; claims: OnceClaims; ping(): Promise<void>; close(): Promise<void> }> {
+  if (config.mode === 'embedded') return { make: createMemoryLimiters(), claims: createMemoryOnceClaims(), ping: async () => undefined, close: async () => undefined };
   const limiters = createRedisLimiters({
     url: config.redisUrl,
     ...(config.redisClusterNodes ? { clusterNodes: config.redisClusterNodes } : {}),
@@ -157,7 +159,7 @@ async function openLimiters(config: Config, logger: Logger): Promise<{ make: Mak
   });
   try {
     await untilUp('Redis (limits)', () => limiters.ping(), { logger: logger.child({ component: 'start' }), deadlineMs: config.startupTimeoutMs });
-    return limiters;
+    return { ...limiters, claims: createRedisOnceClaims(limiters.client, config.redisKeyPrefix) };
   } catch (err) {
     await limiters.close();
     throw err;

@@ -11,7 +11,7 @@ import { dedupeAlerts } from './core/alert-dedup.ts';
 import { createBuyPaths } from './core/buy-path.ts';
 import { rememberVerifiedTokens, type ScryptParams, type TokenSigner } from './core/credentials.ts';
 import { createOrderBatcher } from './core/order-batcher.ts';
-import type { Clock, MakeLimiter, OrderBus, Subscription } from './core/ports.ts';
+import type { Clock, MakeLimiter, OnceClaims, OrderBus, Subscription } from './core/ports.ts';
 import type { createGoodsCatalog } from './core/sales.ts';
 import { createSoldOutSigns } from './core/sold-out-signs.ts';
 import type { createTokenVersions } from './core/token-versions.ts';
@@ -87,7 +87,8 @@ export async function startWsRole({ config, adapters, clock, log, metrics, signe
 }
 
 export interface ApiRoleOptions {
-  limiters: { make: MakeLimiter; ping(): Promise<void> };
+  /** Shared counters of the limits, and the claims that make a buy path single-use (same store). */
+  limiters: { make: MakeLimiter; claims: OnceClaims; ping(): Promise<void> };
   tokenSecret: string;
   scrypt: ScryptParams;
   catalog: ReturnType<typeof createGoodsCatalog>;
@@ -132,7 +133,7 @@ export async function startApiRole(ctx: RoleContext, opts: ApiRoleOptions): Prom
       goods: { store, cache, catalog },
       placeOrder: { catalog, signs, cache, orders: orderBatcher, store, clock, limits },
       orders: { store, cache, bus, clock, payments },
-      buyPaths: { paths: createBuyPaths(opts.tokenSecret), required: config.hiddenPath },
+      buyPaths: { paths: createBuyPaths(opts.tokenSecret), claims: limiters.claims, required: config.hiddenPath, limits },
       results: { store, cache, goodIds: async () => (await catalog.list()).map((g) => g.id) },
       catalog,
       alerts: bus,

@@ -5,7 +5,8 @@
  *   failed logins per phone and address blocks that pair for 1 s, 2 s, 4 s … (15 min at most) once more than
  *   FREE_FAILURES failed within 15 minutes. A successful login ends the run.
  * - buying: per buyer (`buyerBurst` presses per window of `buyerBurst / buyerPerSecond` seconds) and per client
- *   address (`ipPerSecond` a second; many buyers may share one address behind NAT, so it is set higher).
+ *   address (`ipPerSecond` a second; many buyers may share one address behind NAT, so it is set higher);
+ *   the hidden buy path's hand-out has the same two limits, counted apart.
  *
  * When the shared store fails: buying lets the request through (the reservation right after uses the same
  * store and answers UNAVAILABLE itself; a slow limit must not refuse a sale), while login and register are
@@ -38,6 +39,8 @@ export interface AbuseLimits {
   loginSucceeded(ip: string, phone: string): Promise<void>;
   /** Before a buy press: 0 to go on, else the seconds to wait. */
   beforeBuy(ip: string, userId: number): Promise<number>;
+  /** Before a buy path is handed out (the same limits as a press, counted apart): 0 to go on, else the seconds to wait. */
+  beforePath(ip: string, userId: number): Promise<number>;
 }
 
 /** Block length after the n-th failure in a run: nothing up to FREE_FAILURES, then doubling from 1 s. */
@@ -69,11 +72,13 @@ export function createAbuseLimits(make: MakeLimiter, settings: AbuseLimitSetting
   const authPhone = perMinute > 0 ? make({ name: 'auth-phone', points: perMinute, durationSeconds: 60 }) : null;
   const failures = make({ name: 'login-fail', points: FREE_FAILURES, durationSeconds: FAILURE_WINDOW_S });
   const blocks = make({ name: 'login-block', points: 1, durationSeconds: MAX_BLOCK_S });
-  const buyer =
+  const perBuyer = (name: string) =>
     settings.buyerPerSecond > 0
-      ? make({ name: 'buy-user', points: settings.buyerBurst, durationSeconds: Math.max(1, Math.round(settings.buyerBurst / settings.buyerPerSecond)) })
+      ? make({ name, points: settings.buyerBurst, durationSeconds: Math.max(1, Math.round(settings.buyerBurst / settings.buyerPerSecond)) })
       : null;
-  const buyIp = settings.ipPerSecond > 0 ? make({ name: 'buy-ip', points: Math.max(1, Math.round(settings.ipPerSecond)), durationSeconds: 1 }) : null;
+  const perAddress = (name: string) => (settings.ipPerSecond > 0 ? make({ name, points: Math.max(1, Math.round(settings.ipPerSecond)), durationSeconds: 1 }) : null);
+  // Paths are counted apart from presses: a page asks for one before each press, and must not halve its presses.
+  const [buyer, buyIp, pathBuyer, pathIp] = [perBuyer('buy-user'), perAddress('buy-ip'), perBuyer('path-user'), perAddress('path-ip')];
   const pair = (ip: string, phone: string) => `${phone}|${ip}`;
 
   const unavailable = (cause: unknown) =>
@@ -105,6 +110,15 @@ export function createAbuseLimits(make: MakeLimiter, settings: AbuseLimitSetting
         const waits = await Promise.all([take(buyer, 'buy-user', String(userId)), take(buyIp, 'buy-ip', ip)]);
         return Math.max(...waits);
       } catch {
+        return 0;
+      }
+    },
+    async beforePath(ip, userId) {
+      try {
+        const waits = await Promise.all([take(pathBuyer, 'path-user', String(userId)), take(pathIp, 'path-ip', ip)]);
+        return Math.max(...waits);
+      } catch {
+        // As a press: the claim of the path at the buy reaches the same store and answers UNAVAILABLE itself.
         return 0;
       }
     },

@@ -3,14 +3,15 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ChangePasswordBody, IdParams, LoginBody, NewGoodBody, OrderNoParams, RegisterBody, SeckillOrderBody, ReplayQuery, TakeAlertsQuery, UuidParams, id } from './schemas.ts';
 import { changePassword, currentUser, login, logout, register, type AccountsDeps, type Session } from '../../core/accounts.ts';
-import { handOutBuyPath, type BuyPaths } from '../../core/buy-path.ts';
+import { admitWithPath, handOutBuyPath, type BuyPaths } from '../../core/buy-path.ts';
 import { SeckillError } from '../../core/errors.ts';
 import { createSale, getSale, listSales, saleStats, type GoodsCatalog, type GoodsDeps } from '../../core/sales.ts';
 import { cancelOrder, myOrders, ownOrder, type CancelOrderDeps, type OrdersDeps } from '../../core/orders.ts';
 import { payOrder, type PayOrderDeps } from '../../core/payments.ts';
 import { lookUpResult, type ResultLookupDeps } from '../../core/results.ts';
 import { placeOrder, type PlaceOrderDeps } from '../../core/place-order.ts';
-import type { OrderBus } from '../../core/ports.ts';
+import type { OnceClaims, OrderBus } from '../../core/ports.ts';
+import type { AbuseLimits } from '../../core/abuse-limits.ts';
 import { requireAdmin, type Authenticate } from './auth.ts';
 import { parseInput, sendError, sendRateLimited } from './http-errors.ts';
 import type { Metrics } from '../metrics.ts';
@@ -28,8 +29,8 @@ export interface RouteDeps {
   catalog: GoodsCatalog;
   alerts: Pick<OrderBus, 'takeAlerts' | 'replayDeadOrders'>;
   metrics: Metrics;
-  /** Buy paths; `required`: the buy request must carry one (SECKILL_HIDDEN_PATH=on). */
-  buyPaths: { paths: BuyPaths; required: boolean };
+  /** Buy paths; `required`: the buy request must carry one (SECKILL_HIDDEN_PATH=on), each used by one request (`claims`). */
+  buyPaths: { paths: BuyPaths; claims: OnceClaims; required: boolean; limits?: Pick<AbuseLimits, 'beforePath'> };
 }
 
 export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
@@ -74,16 +75,20 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.get('/api/seckill/goods/:id/path', async (req) => {
     const claims = await authenticate(req);
     const { id } = parseInput(IdParams, req.params);
-    const { path, expiresAt } = await handOutBuyPath({ catalog: deps.catalog, paths: deps.buyPaths.paths }, claims.userId, id, deps.accounts.clock.now());
+    const { path, expiresAt } = await handOutBuyPath(
+      { catalog: deps.catalog, ...deps.buyPaths },
+      { userId: claims.userId, seckillGoodId: id, ip: req.ip },
+      deps.accounts.clock.now(),
+    );
     return { path, expiresAt: expiresAt.toISOString() } satisfies BuyPathJson;
   });
 
   app.post('/api/seckill/orders', async (req, reply) => {
     const claims = await authenticate(req);
     const { path, ...body } = parseInput(SeckillOrderBody, req.body);
-    if (deps.buyPaths.required && !deps.buyPaths.paths.check(path, claims.userId, body.seckillGoodId, deps.accounts.clock.now())) {
+    if (deps.buyPaths.required && !(await admitWithPath(deps.buyPaths, { path, userId: claims.userId, ...body }, deps.accounts.clock.now()))) {
       deps.metrics.seckillRequests.inc({ outcome: 'FORBIDDEN' });
-      return sendError(reply, 'FORBIDDEN', 'Ask for a buy path first (GET /api/seckill/goods/:id/path); this one is missing, expired or not yours.');
+      return sendError(reply, 'FORBIDDEN', 'Ask for a buy path first (GET /api/seckill/goods/:id/path); this one is missing, expired, not yours, or used by another request.');
     }
     const outcome = await placeOrder(deps.placeOrder, { userId: claims.userId, ip: req.ip, ...body });
     // Unknown goods are not counted, so a client cannot grow the map without bound.
