@@ -102,6 +102,24 @@ const schema = z.object({
       ctx.addIssue({ code: 'custom', message: 'off, on (one proxy), a hop count, or a comma-separated list of addresses / CIDR ranges' });
       return z.NEVER;
     }),
+  /** Origins the shop page may show sale images from besides its own and data: (its Content-Security-Policy). */
+  SECKILL_IMAGE_ORIGINS: z
+    .string()
+    .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
+    .pipe(
+      z.array(
+        z.string().refine((o) => {
+          try {
+            const url = new URL(o);
+            return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === o.replace(/\/$/, '');
+          } catch {
+            return false;
+          }
+        }, 'an origin: http(s)://host[:port], no path'),
+      ),
+    )
+    .transform((list) => list.map((o) => new URL(o).origin))
+    .default([]),
   SECKILL_HIDDEN_PATH: z.enum(['on', 'off', 'true', 'false', '1', '0']).default('off').transform((v) => v === 'on' || v === 'true' || v === '1'),
   /** log2 of scrypt's N for new password hashes: 17 is OWASP's; lower only to make tests fast. */
   SECKILL_PASSWORD_SCRYPT_LOG_N: int(10, 20).default(17),
@@ -182,6 +200,8 @@ export type Config = Readonly<{
   trustProxy: false | number | string[];
   /** The buy request must carry a path from GET /api/seckill/goods/:id/path. */
   hiddenPath: boolean;
+  /** Origins the shop page may show sale images from, besides its own and data:. */
+  imageOrigins: readonly string[];
   /** scrypt N of new password hashes (r = 8, p = 1). */
   passwordScryptN: number;
   /** How long an api process trusts its cached token version of a user (changes made elsewhere show after this). */
@@ -290,6 +310,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     authRateLimitPerMinute: e.SECKILL_AUTH_RATE_LIMIT_PER_MIN,
     trustProxy: Array.isArray(e.SECKILL_TRUST_PROXY) ? Object.freeze([...e.SECKILL_TRUST_PROXY]) as string[] : e.SECKILL_TRUST_PROXY,
     hiddenPath: e.SECKILL_HIDDEN_PATH,
+    imageOrigins: Object.freeze([...e.SECKILL_IMAGE_ORIGINS]),
     passwordScryptN: 2 ** e.SECKILL_PASSWORD_SCRYPT_LOG_N,
     tokenVersionCacheMs: e.SECKILL_TOKEN_VERSION_CACHE_MS,
     reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,

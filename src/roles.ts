@@ -154,6 +154,7 @@ export async function startApiRole(ctx: RoleContext, opts: ApiRoleOptions): Prom
         registerWebRoutes(server, {
           mode: config.mode,
           hiddenPath: config.hiddenPath,
+          imageOrigins: config.imageOrigins,
           wsPublicUrl: config.wsPublicUrl,
           wsPort: app.wsUrl ? Number(new URL(app.wsUrl).port) : config.wsPort || null,
         }),

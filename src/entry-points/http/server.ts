@@ -31,6 +31,8 @@ export interface HttpServerOptions {
 
 // Hop 0 is the connection itself, hop i the i-th X-Forwarded-For entry from the right: with n trusted hops
 // the client is the entry n from the right, and whatever a client wrote further left is never read.
+const API_HEADERS = { 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store' } as const;
+
 const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops;
 
 export async function buildHttpServer(deps: RouteDeps, opts: HttpServerOptions): Promise<FastifyInstance> {
@@ -54,6 +56,8 @@ export async function buildHttpServer(deps: RouteDeps, opts: HttpServerOptions):
     clientErrorHandler: answerClientError,
     // A URL that cannot be decoded (GET /%) or a path parameter past its length, before any route runs.
     frameworkErrors: (error, _req, reply) => {
+      // Answered before any route's hooks: the headers every answer carries (below) are set here.
+      reply.headers(API_HEADERS);
       sendError(reply, 'INVALID_INPUT', error.code === 'FST_ERR_BAD_URL' ? 'The URL is malformed (bad percent-encoding).' : 'The URL is malformed.');
     },
     http: serverOptions(limits),
@@ -70,6 +74,13 @@ export async function buildHttpServer(deps: RouteDeps, opts: HttpServerOptions):
     if (!closing || req.url === '/api/ready') { done(); return; }
     reply.header('Connection', 'close');
     sendError(reply, 'UNAVAILABLE', 'This process is shutting down; try again.');
+  });
+  // Every answer: a browser must not read a JSON answer as anything else, and no cache (a shared one least of
+  // all) may keep an answer that names a buyer. A route that may be cached (the shop's files) says so itself.
+  app.addHook('onSend', (_req, reply, payload, done) => {
+    reply.header('X-Content-Type-Options', API_HEADERS['X-Content-Type-Options']);
+    if (!reply.hasHeader('Cache-Control')) reply.header('Cache-Control', API_HEADERS['Cache-Control']);
+    done(null, payload);
   });
   app.setNotFoundHandler((req, reply) => sendError(reply, 'NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}.`));
 
