@@ -10,7 +10,7 @@
  * broadcast is answered from memory, and the database is asked only about uuids it has not seen, many per
  * read (stored-result-lookup.ts).
  */
-import http, { type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { TokenClaims, TokenSigner } from '../../core/credentials.ts';
@@ -22,7 +22,8 @@ import type { Metrics } from '../metrics.ts';
 import type { PushFrameJson } from '../http/responses.ts';
 import { createStoredResultLookup } from '../../core/stored-result-lookup.ts';
 import { parseTarget } from './socket-target.ts';
-import { applyConnectionLimits, connectionLimits, serverOptions, type ConnectionLimits } from '../connection-limits.ts';
+import { connectionLimits, type ConnectionLimits } from '../connection-limits.ts';
+import { closeUpgradeServer, listenForUpgrades } from './upgrade-server.ts';
 
 export const CLOSE = { DONE: 1000, BAD_REQUEST: 4400, UNAUTHORIZED: 4401, FORBIDDEN: 4403, NO_RESULT_YET: 4408, TOO_MANY: 4429 } as const;
 
@@ -163,32 +164,10 @@ export async function startResultPushServer(deps: ResultPushDeps, opts: ResultPu
     for (const result of results) onResult(result);
   });
 
-  // Our own HTTP server rather than the one ws makes, so that the upgrade request keeps the api's deadlines:
-  // a connection that sends nothing, or headers that never end, is answered 408 and closed; past the cap a
-  // new connection is dropped at once. Once upgraded, a socket is the heartbeat's and the wait's to end.
-  const limits = opts.connection ?? connectionLimits();
-  const server = http.createServer(serverOptions(limits), (_req, res) => {
-    res.writeHead(426, { 'content-type': 'text/plain', connection: 'close' }).end('Upgrade Required');
-  });
-  applyConnectionLimits(server, limits);
-  let droppedAt = 0;
-  server.on('drop', () => {
-    const now = Date.now();
-    if (now - droppedAt < 10_000) return;
-    droppedAt = now;
-    deps.logger.warn({ maxConnections: limits.maxConnections }, 'result push port full: new connections are dropped');
-  });
+  const server = await listenForUpgrades({ host: opts.host, port: opts.port, limits: opts.connection ?? connectionLimits(), logger: deps.logger });
   const wss = new WebSocketServer({ server, maxPayload: 1024, clientTracking: true });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
 
   // A handler that throws here would take the whole process down (in embedded mode: api and worker too).
-  server.on('error', (err) => deps.logger.error({ err }, 'result push server error'));
   wss.on('error', (err) => deps.logger.error({ err }, 'result push server error'));
   wss.on('connection', (socket: WebSocket, request: IncomingMessage) => {
     socket.on('error', ignore);
@@ -304,10 +283,7 @@ export async function startResultPushServer(deps: ResultPushDeps, opts: ResultPu
       await subscription.close();
       for (const socket of wss.clients) socket.close(1001, 'server shutting down');
       await new Promise<void>((resolve) => wss.close(() => resolve()));
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await closeUpgradeServer(server);
     },
   };
 }
