@@ -89,9 +89,8 @@ export function forkApiProcesses(count: number, logger: Logger, ownMetrics: Regi
 }
 
 /** METRICS_PORT, when set, of a forking primary: the same sum over every process as PORT/metrics answers. */
-export async function startClusterMetricsPort(processes: ApiProcesses, config: Config, logger: Logger): Promise<MetricsServer | undefined> {
+export async function startClusterMetricsPort(processes: ApiProcesses, config: Config): Promise<MetricsServer | undefined> {
   if (config.metricsPort === undefined) return undefined;
-  if (config.mode === 'services' && !config.metricsToken) logger.warn('METRICS_TOKEN is not set: the metrics port is open to anyone who reaches it');
   return startMetricsServer(
     { registry: { metrics: () => processes.scrape(), contentType: prometheusContentType }, token: config.metricsToken },
     { host: config.host, port: config.metricsPort },

@@ -14,8 +14,10 @@ import { createTokenSigner } from './core/credentials.ts';
 import type { Clock, UserStore } from './core/ports.ts';
 import { createTokenVersions } from './core/token-versions.ts';
 import type { PasswordHashParams } from './core/credentials.ts';
-import type { MakeLimiter } from './core/ports.ts';
+import type { MakeLimiter, OnceClaims } from './core/ports.ts';
 import { createMemoryLimiters, createRedisLimiters } from './adapters/limiter/flexible-limiter.ts';
+import { createMemoryOnceClaims } from './adapters/once-claims/memory-once-claims.ts';
+import { createRedisOnceClaims } from './adapters/once-claims/redis-once-claims.ts';
 import { loadGoodIntoCache } from './core/stock-sync.ts';
 import type { Database } from './adapters/database/database.ts';
 import { migrate } from './adapters/database/migrate.ts';
@@ -36,6 +38,7 @@ import { createLedgerPaymentProvider } from './adapters/payment/simulated-paymen
 import { createMetrics } from './entry-points/metrics.ts';
 import { demoSales } from './demo.ts';
 import { untilUp } from './until-up.ts';
+import { makePrivate, preparePrivateFolder } from './data-folder.ts';
 import { startApiRole, startMetricsPort, startWorkerRole, startWsRole, type RoleContext } from './roles.ts';
 import { isSeckillError } from './core/errors.ts';
 import { systemTimers } from './adapters/timers/system-timers.ts';
@@ -49,10 +52,14 @@ const systemClock: Clock = { now: () => new Date() };
 
 async function openAdapters(config: Config, logger: Logger, clock: Clock): Promise<Adapters> {
   if (config.mode === 'embedded') {
-    // Password hashes and the token secret live here: readable by this user only.
-    await fs.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-    await fs.chmod(config.dataDir, 0o700);
-    const db = await createPgliteDatabase({ dataDir: path.join(config.dataDir, 'pg') });
+    // Password hashes, the token secret and the database live here: readable by this user only.
+    const { repaired } = await preparePrivateFolder(config.dataDir);
+    if (repaired) logger.child({ component: 'start' }).info({ dataDir: config.dataDir, repaired }, 'data folder made private (group and other access removed)');
+    // PGlite sets 0666 on the files of a new database and writes its relation cache 0644 whatever the umask:
+    // taken back once it is open and again once it is closed (the folder's 0700 covers the time between).
+    const pglite = await createPgliteDatabase({ dataDir: path.join(config.dataDir, 'pg') });
+    await makePrivate(config.dataDir);
+    const db: Database = { ...pglite, close: async () => { await pglite.close(); await makePrivate(config.dataDir); } };
     const bus = createMemoryOrderBus({ payTimeoutMs: config.payTimeoutMs, now: () => clock.now().getTime() });
     return { db, ...sqlStores(db), cache: createMemoryStockCache(), bus, payments: createLedgerPaymentProvider(db), ...phoneAdapters(config, db) };
   }
@@ -129,8 +136,8 @@ function redisOptions(config: Config) {
 }
 
 /** Shared limit counters: process memory in the embedded mode (one api process), Redis in the services mode. */
-async function openLimiters(config: Config, logger: Logger): Promise<{ make: MakeLimiter; ping(): Promise<void>; close(): Promise<void> }> {
-  if (config.mode === 'embedded') return { make: createMemoryLimiters(), ping: async () => undefined, close: async () => undefined };
+async function openLimiters(config: Config, logger: Logger): Promise<{ make: MakeLimiter; claims: OnceClaims; ping(): Promise<void>; close(): Promise<void> }> {
+  if (config.mode === 'embedded') return { make: createMemoryLimiters(), claims: createMemoryOnceClaims(), ping: async () => undefined, close: async () => undefined };
   const limiters = createRedisLimiters({
     url: config.redisUrl,
     ...(config.redisClusterNodes ? { clusterNodes: config.redisClusterNodes } : {}),
@@ -140,7 +147,7 @@ async function openLimiters(config: Config, logger: Logger): Promise<{ make: Mak
   });
   try {
     await untilUp('Redis (limits)', () => limiters.ping(), { logger: logger.child({ component: 'start' }), deadlineMs: config.startupTimeoutMs });
-    return limiters;
+    return { ...limiters, claims: createRedisOnceClaims(limiters.client, config.redisKeyPrefix) };
   } catch (err) {
     await limiters.close();
     throw err;

@@ -71,8 +71,13 @@ describe('config', () => {
       tokenVersionCacheMs: 5000,
     });
     const proxy = (v: string) => loadConfig({ SECKILL_TRUST_PROXY: v }).trustProxy;
-    expect([proxy('off'), proxy('on'), proxy('2'), proxy('10.0.0.0/8, 127.0.0.1')]).toEqual([false, true, 2, ['10.0.0.0/8', '127.0.0.1']]);
+    expect([proxy('off'), proxy('on'), proxy('2'), proxy('10.0.0.0/8, 127.0.0.1')]).toEqual([false, 1, 2, ['10.0.0.0/8', '127.0.0.1']]);
     expect(loadConfig({ SECKILL_HIDDEN_PATH: 'on' }).hiddenPath).toBe(true);
+    expect(loadConfig({}).imageOrigins).toEqual([]);
+    expect(loadConfig({ SECKILL_IMAGE_ORIGINS: 'https://cdn.example.com, http://img.example.com:8081/' }).imageOrigins).toEqual(['https://cdn.example.com', 'http://img.example.com:8081']);
+    for (const bad of ['cdn.example.com', 'https://cdn.example.com/images', 'javascript:alert(1)', "https://a.example.com;script-src *", '*']) {
+      expect(() => loadConfig({ SECKILL_IMAGE_ORIGINS: bad }), bad).toThrow(/SECKILL_IMAGE_ORIGINS/);
+    }
     expect(() => loadConfig({ SECKILL_TRUST_PROXY: 'everyone please' })).toThrow(/SECKILL_TRUST_PROXY/);
     expect(() => loadConfig({ SECKILL_PASSWORD_ARGON2_MEMORY_KIB: '4' })).toThrow(/SECKILL_PASSWORD_ARGON2_MEMORY_KIB/);
   });

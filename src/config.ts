@@ -89,20 +89,41 @@ const schema = z.object({
   SECKILL_AUTH_RATE_LIMIT_PER_MIN: int(0, 100_000).default(600),
   SECKILL_AUTH_FAILURES_PER_MIN: int(0, 100_000).default(60),
   SECKILL_LOGIN_PHONE_FAILURES_PER_HOUR: int(0, 1_000_000).default(100),
-  /** off (default) | on (every proxy) | a hop count | a comma-separated list of addresses or CIDR ranges. */
+  /**
+   * off (default) | a hop count (`on`: 1) | a comma-separated list of addresses or CIDR ranges. Never "every
+   * proxy": the leftmost X-Forwarded-For entry is whatever the client wrote.
+   */
   SECKILL_TRUST_PROXY: z
     .string()
     .default('off')
-    .transform((v, ctx): boolean | number | string[] => {
+    .transform((v, ctx): false | number | string[] => {
       const t = v.trim().toLowerCase();
       if (['off', 'false', 'no', '0'].includes(t)) return false;
-      if (['on', 'true', 'yes'].includes(t)) return true;
+      if (['on', 'true', 'yes'].includes(t)) return 1;
       if (/^\d{1,2}$/.test(t)) return Number(t);
       const list = t.split(',').map((x) => x.trim()).filter(Boolean);
       if (list.length && list.every((x) => /^[0-9a-f:.]+(\/\d{1,3})?$/.test(x))) return list;
-      ctx.addIssue({ code: 'custom', message: 'off, on, a hop count, or a comma-separated list of addresses / CIDR ranges' });
+      ctx.addIssue({ code: 'custom', message: 'off, on (one proxy), a hop count, or a comma-separated list of addresses / CIDR ranges' });
       return z.NEVER;
     }),
+  /** Origins the shop page may show sale images from besides its own and data: (its Content-Security-Policy). */
+  SECKILL_IMAGE_ORIGINS: z
+    .string()
+    .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
+    .pipe(
+      z.array(
+        z.string().refine((o) => {
+          try {
+            const url = new URL(o);
+            return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === o.replace(/\/$/, '');
+          } catch {
+            return false;
+          }
+        }, 'an origin: http(s)://host[:port], no path'),
+      ),
+    )
+    .transform((list) => list.map((o) => new URL(o).origin))
+    .default([]),
   SECKILL_HIDDEN_PATH: z.enum(['on', 'off', 'true', 'false', '1', '0']).default('off').transform((v) => v === 'on' || v === 'true' || v === '1'),
   SECKILL_PHONE_VERIFICATION: z.enum(['on', 'off', 'true', 'false', '1', '0']).default('on').transform((v) => v === 'on' || v === 'true' || v === '1'),
   SECKILL_SMS_ADAPTER: z.enum(['outbox', 'http']).default('outbox'),
@@ -132,6 +153,8 @@ const schema = z.object({
   AMQP_CONFIRM_TIMEOUT_MS: int(100, 120_000).default(5000),
   HTTP_REQUEST_TIMEOUT_MS: int(1000, 600_000).default(15_000),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: int(1000, 600_000).default(65_000),
+  /** Connections per port (PORT, WS_PORT) per process, result sockets included. */
+  HTTP_MAX_CONNECTIONS: int(10, 1_000_000).default(20_000),
   STARTUP_TIMEOUT_MS: int(0, 24 * 3_600_000).default(300_000),
   WS_MAX_SOCKETS_PER_USER: int(1, 1_000_000).default(50),
   WS_WAIT_MS: int(1000, 3_600_000).default(120_000),
@@ -191,10 +214,15 @@ export type Config = Readonly<{
   authFailuresPerMinute: number;
   /** Failed logins per hour per phone, every address together (an address the phone logged in from is spared); 0 = off. */
   loginPhoneFailuresPerHour: number;
-  /** fastify's trustProxy: which proxies' X-Forwarded-For names the client. */
-  trustProxy: boolean | number | string[];
+  /**
+   * Whose X-Forwarded-For names the client: false (nobody: the connection's address), a number of proxy hops
+   * (the entry that many from the right), or the proxies' addresses / CIDR ranges (the rightmost entry not one of them).
+   */
+  trustProxy: false | number | string[];
   /** The buy request must carry a path from GET /api/seckill/goods/:id/path. */
   hiddenPath: boolean;
+  /** Origins the shop page may show sale images from, besides its own and data:. */
+  imageOrigins: readonly string[];
   /** Register needs a one-time code sent to the phone. */
   phoneVerification: boolean;
   /** How codes leave: kept in the database's outbox (development), or posted to an SMS gateway. */
@@ -217,12 +245,14 @@ export type Config = Readonly<{
   /** Coalesce the Redis commands issued in one event-loop turn into one write (ioredis enableAutoPipelining). */
   redisAutoPipelining: boolean;
   bodyLimitBytes: number;
+  /** Connections one process holds on PORT and on WS_PORT each (result sockets included); more are dropped. */
+  httpMaxConnections: number;
   /** How long start-up waits for PostgreSQL, Redis and RabbitMQ to come up (services mode). */
   startupTimeoutMs: number;
   /** Result sockets one buyer may hold per push process, and how long one waits for its result. */
   wsMaxSocketsPerUser: number;
   wsWaitMs: number;
-  /** Unset: /metrics is open (put it behind the network); set: it needs this bearer token. */
+  /** Set: /metrics needs this bearer token; unset: it answers loopback clients only. */
   metricsToken: string | undefined;
   /** Serve /metrics on this port as well (the only way to scrape a worker or ws process); undefined: no. */
   metricsPort: number | undefined;
@@ -327,6 +357,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxNumber: e.SECKILL_POW_MAX_NUMBER,
     }),
     passwordHash: { memoryKiB: e.SECKILL_PASSWORD_ARGON2_MEMORY_KIB, time: e.SECKILL_PASSWORD_ARGON2_TIME, parallelism: 1 },
+    imageOrigins: Object.freeze([...e.SECKILL_IMAGE_ORIGINS]),
     tokenVersionCacheMs: e.SECKILL_TOKEN_VERSION_CACHE_MS,
     reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
     reconcileGraceMs: e.RECONCILE_GRACE_MS,
@@ -336,6 +367,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     workerConcurrency: e.WORKER_CONCURRENCY,
     redisAutoPipelining: e.REDIS_AUTO_PIPELINING,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    httpMaxConnections: e.HTTP_MAX_CONNECTIONS,
     startupTimeoutMs: e.STARTUP_TIMEOUT_MS,
     metricsToken: e.METRICS_TOKEN,
     metricsPort: e.METRICS_PORT,

@@ -70,6 +70,10 @@ async function main() {
     throw err;
   }
   const { logger, sink } = makeLogger(config);
+  // Once per start, by the process that owns the ports (not again by each forked api process).
+  if (!config.metricsToken && !isForkedApiProcess() && (config.roles.includes('api') || config.metricsPort !== undefined)) {
+    logger.warn('METRICS_TOKEN is not set: /metrics answers clients on this machine only (loopback); set it to scrape from elsewhere');
+  }
   // SECKILL_API_PROCESSES > 1: this process forks the api processes and runs only the other roles itself.
   const forking = config.roles.includes('api') && config.apiProcesses > 1 && !isForkedApiProcess();
   const ownRoles = forking ? config.roles.filter((r) => r !== 'api') : config.roles;
@@ -77,7 +81,7 @@ async function main() {
   const app = ownRoles.length > 0 ? await startApp({ ...config, roles: ownRoles, ...(forking ? { metricsPort: undefined } : {}) }, logger) : undefined;
   // Forked after this process's own roles are up (migrations applied once, not raced by N processes).
   const apiProcesses = forking ? forkApiProcesses(config.apiProcesses, logger, (app?.metrics ?? createMetrics({ defaults: true })).registry) : undefined;
-  const clusterMetricsPort = apiProcesses ? await startClusterMetricsPort(apiProcesses, config, logger) : undefined;
+  const clusterMetricsPort = apiProcesses ? await startClusterMetricsPort(apiProcesses, config) : undefined;
   if (app && clusterMetricsPort) app.metricsUrl = `http://${config.host}:${clusterMetricsPort.port}`;
   if (!app && clusterMetricsPort) logger.info({ url: `http://${config.host}:${clusterMetricsPort.port}/metrics` }, 'metrics of every api process');
   if (app && (!isForkedApiProcess() || cluster.worker?.id === 1)) sink.write(banner(app) + '\n');

@@ -13,7 +13,7 @@ import { dedupeAlerts } from './core/alert-dedup.ts';
 import { createBuyPaths } from './core/buy-path.ts';
 import { rememberVerifiedTokens, type PasswordHashParams, type TokenSigner } from './core/credentials.ts';
 import { createOrderBatcher } from './core/order-batcher.ts';
-import type { Clock, MakeLimiter, OrderBus, Subscription, Timers } from './core/ports.ts';
+import type { Clock, MakeLimiter, OnceClaims, OrderBus, Subscription, Timers } from './core/ports.ts';
 import type { createGoodsCatalog } from './core/sales.ts';
 import { createSoldOutSigns } from './core/sold-out-signs.ts';
 import { createCodeSendLimits } from './core/phone-codes.ts';
@@ -28,6 +28,7 @@ import { registerWebRoutes } from './entry-points/http/web.routes.ts';
 import { startReconciler } from './entry-points/jobs/reconciler.job.ts';
 import { reportQueueDepths, type Metrics } from './entry-points/metrics.ts';
 import { startMetricsServer } from './entry-points/metrics-server.ts';
+import { connectionLimits } from './entry-points/connection-limits.ts';
 import { startResultPushServer } from './entry-points/ws/result-push-server.ts';
 import type { Adapters, RunningApp } from './app-types.ts';
 
@@ -44,6 +45,10 @@ export interface RoleContext {
   app: RunningApp;
   closers: (() => Promise<void>)[];
 }
+
+/** The api's port and the push's port hold connections to the same deadlines and cap. */
+const portLimits = (config: Config) =>
+  connectionLimits({ requestMs: config.deadlines.httpRequestMs, keepAliveMs: config.deadlines.httpKeepAliveMs, maxConnections: config.httpMaxConnections });
 
 export async function startWorkerRole({ config, adapters, clock, timers, log, metrics, app, closers }: RoleContext): Promise<void> {
   const { store, cache, bus, payments } = adapters;
@@ -70,9 +75,8 @@ export async function startWorkerRole({ config, adapters, clock, timers, log, me
   reportQueueDepths(metrics, () => bus.queueDepths());
 }
 
-export async function startMetricsPort({ config, log, metrics, app, closers }: RoleContext): Promise<void> {
+export async function startMetricsPort({ config, metrics, app, closers }: RoleContext): Promise<void> {
   if (config.metricsPort === undefined) return;
-  if (config.mode === 'services' && !config.metricsToken) log('metrics').warn('METRICS_TOKEN is not set: the metrics port is open to anyone who reaches it');
   const server = await startMetricsServer({ registry: metrics.registry, token: config.metricsToken }, { host: config.host, port: config.metricsPort });
   closers.push(() => server.close());
   app.metricsUrl = `http://${config.host}:${server.port}`;
@@ -82,14 +86,15 @@ export async function startWsRole({ config, adapters, clock, timers, log, metric
   const push = await startResultPushServer(
     // A buyer's page opens a socket per press with one token: remembered like the api does.
     { signer: rememberVerifiedTokens(signer, 20_000), versions, clock, timers, bus: adapters.bus, store: adapters.store, logger: log('ws'), metrics },
-    { host: config.host, port: config.wsPort, maxSocketsPerUser: config.wsMaxSocketsPerUser, waitMs: config.wsWaitMs },
+    { host: config.host, port: config.wsPort, maxSocketsPerUser: config.wsMaxSocketsPerUser, waitMs: config.wsWaitMs, connection: portLimits(config) },
   );
   closers.push(() => push.close());
   app.wsUrl = `ws://${config.host}:${push.port}`;
 }
 
 export interface ApiRoleOptions {
-  limiters: { make: MakeLimiter; ping(): Promise<void> };
+  /** Shared counters of the limits, and the claims that make a buy path single-use (same store). */
+  limiters: { make: MakeLimiter; claims: OnceClaims; ping(): Promise<void> };
   tokenSecret: string;
   hashParams: PasswordHashParams;
   catalog: ReturnType<typeof createGoodsCatalog>;
@@ -123,7 +128,6 @@ export async function startApiRole(ctx: RoleContext, opts: ApiRoleOptions): Prom
   );
   // Runs after the HTTP server closed (closers run in reverse): the last batch is published, not dropped.
   closers.push(() => orderBatcher.flush());
-  if (config.mode === 'services' && !config.metricsToken) log('http').warn('METRICS_TOKEN is not set: /metrics is open to anyone who reaches this port');
   const limits = createAbuseLimits(
     limiters.make,
     {
@@ -160,7 +164,7 @@ export async function startApiRole(ctx: RoleContext, opts: ApiRoleOptions): Prom
       goods: { store, cache, catalog },
       placeOrder: { catalog, signs, cache, orders: orderBatcher, store, clock, limits },
       orders: { store, cache, bus, clock, payments },
-      buyPaths: { paths: createBuyPaths(opts.tokenSecret), required: config.hiddenPath },
+      buyPaths: { paths: createBuyPaths(opts.tokenSecret), claims: limiters.claims, required: config.hiddenPath, limits },
       saleOperations: { store, cache, bus, catalog, clock },
       results: { store, cache, goodIds: async () => (await catalog.list()).map((g) => g.id) },
       catalog,
@@ -174,8 +178,7 @@ export async function startApiRole(ctx: RoleContext, opts: ApiRoleOptions): Prom
       // The limits' own Redis connection counts as the cache too: login needs it.
       healthChecks: { db: () => db.query('SELECT 1'), cache: () => Promise.all([cache.ping(), limiters.ping()]), bus: () => bus.ping() },
       metricsToken: config.metricsToken,
-      requestTimeoutMs: config.deadlines.httpRequestMs,
-      keepAliveTimeoutMs: config.deadlines.httpKeepAliveMs,
+      connection: portLimits(config),
       mode: config.mode,
       metrics,
       trustProxy: config.trustProxy,
@@ -187,6 +190,7 @@ export async function startApiRole(ctx: RoleContext, opts: ApiRoleOptions): Prom
           phoneVerification: config.phoneVerification,
           smsOutbox: adapters.outbox !== null,
           pow: config.pow.scopes,
+          imageOrigins: config.imageOrigins,
           wsPublicUrl: config.wsPublicUrl,
           wsPort: app.wsUrl ? Number(new URL(app.wsUrl).port) : config.wsPort || null,
         }),

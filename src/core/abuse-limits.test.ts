@@ -151,6 +151,16 @@ describe('abuse limits', () => {
     expect(await limits.beforeBuy('10.0.0.1', 3)).toBeGreaterThan(0);
   });
 
+  it('buy paths have the press limits, counted apart from presses: asking for paths leaves the presses whole', async () => {
+    const limits = createAbuseLimits(createMemoryLimiters(), { ...settings, buyerPerSecond: 1, buyerBurst: 3, ipPerSecond: 100 }, clock);
+    const waits = [];
+    for (let i = 0; i < 4; i++) waits.push(await limits.beforePath(`10.0.1.${i}`, 7));
+    expect(waits.map((w) => w > 0)).toEqual([false, false, false, true]);
+    expect(await limits.beforeBuy('10.0.1.9', 7)).toBe(0);
+    const perAddress = createAbuseLimits(createMemoryLimiters(), { ...settings, ipPerSecond: 2 }, clock);
+    expect([await perAddress.beforePath('10.0.0.1', 1), await perAddress.beforePath('10.0.0.1', 2), await perAddress.beforePath('10.0.0.1', 3)].map((w) => w > 0)).toEqual([false, false, true]);
+  });
+
   it('0 turns a limit off', async () => {
     const limits = createAbuseLimits(createMemoryLimiters(), { authPerMinute: 0, ipFailuresPerMinute: 0, phoneFailuresPerHour: 0, buyerPerSecond: 0, buyerBurst: 1, ipPerSecond: 0 }, clock);
     for (let i = 0; i < 50; i++) {

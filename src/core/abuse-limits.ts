@@ -14,7 +14,8 @@
  * - login and register attempts per client address: `authPerMinute` a minute, a CPU ceiling (every attempt
  *   costs a password hash) sized for many buyers behind one NAT address; register attempts per phone too.
  * - buying: per buyer (`buyerBurst` presses per window of `buyerBurst / buyerPerSecond` seconds) and per client
- *   address (`ipPerSecond` a second; many buyers may share one address behind NAT, so it is set higher).
+ *   address (`ipPerSecond` a second; many buyers may share one address behind NAT, so it is set higher);
+ *   the hidden buy path's hand-out has the same two limits, counted apart.
  *
  * A refused attempt counts nowhere: the checks before a login only read the counts, and an attempt is counted
  * once it passed them; failures are counted after the password was checked. So pressing while blocked neither
@@ -59,6 +60,8 @@ export interface AbuseLimits {
   loginSucceeded(ip: string, phone: string): Promise<void>;
   /** Before a buy press: 0 to go on, else the seconds to wait. */
   beforeBuy(ip: string, userId: number): Promise<number>;
+  /** Before a buy path is handed out (the same limits as a press, counted apart): 0 to go on, else the seconds to wait. */
+  beforePath(ip: string, userId: number): Promise<number>;
 }
 
 /** Block length after the n-th failure in a run: nothing up to PAIR_FREE_FAILURES, then doubling from 1 s. */
@@ -123,11 +126,11 @@ export function createAbuseLimits(make: MakeLimiter, settings: AbuseLimitSetting
   const pairFailures = make({ name: 'login-fail', points: PAIR_FREE_FAILURES, durationSeconds: FAILURE_WINDOW_S });
   const pairBlocks: Named = { name: 'login-block', limiter: make({ name: 'login-block', points: 1, durationSeconds: MAX_BLOCK_S }) };
   const knownAddresses = make({ name: 'login-known', points: 1, durationSeconds: KNOWN_ADDRESS_S });
-  const buyer =
-    settings.buyerPerSecond > 0
-      ? limit('buy-user', settings.buyerBurst, Math.max(1, Math.round(settings.buyerBurst / settings.buyerPerSecond)))
-      : null;
-  const buyIp = settings.ipPerSecond > 0 ? limit('buy-ip', Math.max(1, Math.round(settings.ipPerSecond)), 1) : null;
+  const perBuyer = (name: string) =>
+    settings.buyerPerSecond > 0 ? limit(name, settings.buyerBurst, Math.max(1, Math.round(settings.buyerBurst / settings.buyerPerSecond))) : null;
+  const perAddress = (name: string) => (settings.ipPerSecond > 0 ? limit(name, Math.max(1, Math.round(settings.ipPerSecond)), 1) : null);
+  // Paths are counted apart from presses: a page asks for one before each press, and must not halve its presses.
+  const [buyer, buyIp, pathBuyer, pathIp] = [perBuyer('buy-user'), perAddress('buy-ip'), perBuyer('path-user'), perAddress('path-ip')];
   const pair = (ip: string, phone: string) => `${phone}|${ip}`;
 
   const unavailable = (cause: unknown) =>
@@ -181,6 +184,15 @@ export function createAbuseLimits(make: MakeLimiter, settings: AbuseLimitSetting
         const waits = await Promise.all([take(buyer, String(userId)), take(buyIp, ip)]);
         return Math.max(...waits);
       } catch {
+        return 0;
+      }
+    },
+    async beforePath(ip, userId) {
+      try {
+        const waits = await Promise.all([take(pathBuyer, String(userId)), take(pathIp, ip)]);
+        return Math.max(...waits);
+      } catch {
+        // As a press: the claim of the path at the buy reaches the same store and answers UNAVAILABLE itself.
         return 0;
       }
     },

@@ -6,7 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import { metricsAllowed } from './metrics.ts';
+import { METRICS_REFUSED, metricsAccess } from './metrics.ts';
 
 export interface MetricsServer {
   port: number;
@@ -26,8 +26,9 @@ export async function startMetricsServer(
       res.writeHead(404, { 'content-type': 'application/json; charset=utf-8' }).end(error('NOT_FOUND', `No route ${req.method} ${path}.`));
       return;
     }
-    if (!metricsAllowed(deps.token, req.headers.authorization)) {
-      res.writeHead(401, { 'content-type': 'application/json; charset=utf-8' }).end(error('UNAUTHORIZED', 'The metrics need their bearer token (METRICS_TOKEN).'));
+    const access = metricsAccess(deps.token, req.headers.authorization, [req.socket.remoteAddress]);
+    if (access !== 'ok') {
+      res.writeHead(access === 'UNAUTHORIZED' ? 401 : 403, { 'content-type': 'application/json; charset=utf-8' }).end(error(access, METRICS_REFUSED[access]));
       return;
     }
     deps.registry.metrics().then(

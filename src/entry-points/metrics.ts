@@ -100,10 +100,27 @@ export function reportQueueDepths(metrics: Metrics, read: () => Promise<QueueDep
   });
 }
 
-/** True when a scrape may read the metrics: no token configured, or `Authorization: Bearer <token>` exactly. */
-export function metricsAllowed(token: string | undefined, authorization: string | undefined): boolean {
-  if (!token) return true;
+/** 127.0.0.0/8 and ::1, also written as IPv4 inside IPv6 (::ffff:127.0.0.1), as Node reports a dual-stack socket's peer. */
+export function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  const v4 = address.toLowerCase().startsWith('::ffff:') ? address.slice(7) : address;
+  return /^127(\.\d{1,3}){3}$/.test(v4) || /^(0{0,4}:){7}0{0,3}1$|^::1$/.test(address.toLowerCase());
+}
+
+/**
+ * Whether a scrape may read the metrics. With a token: `Authorization: Bearer <token>` exactly, else
+ * UNAUTHORIZED. Without one, the metrics are not open to the world: only a client on this machine
+ * (every address given is loopback: the connection's, and the client's as named by a trusted proxy), else FORBIDDEN.
+ */
+export function metricsAccess(token: string | undefined, authorization: string | undefined, clientAddresses: readonly (string | undefined)[]): 'ok' | 'UNAUTHORIZED' | 'FORBIDDEN' {
+  if (!token) return clientAddresses.length > 0 && clientAddresses.every(isLoopback) ? 'ok' : 'FORBIDDEN';
   const expected = Buffer.from(`Bearer ${token}`);
   const given = Buffer.from(authorization ?? '');
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  return given.length === expected.length && timingSafeEqual(given, expected) ? 'ok' : 'UNAUTHORIZED';
 }
+
+/** The answer's message when a scrape is refused. */
+export const METRICS_REFUSED = {
+  UNAUTHORIZED: 'The metrics need their bearer token (METRICS_TOKEN).',
+  FORBIDDEN: 'Without METRICS_TOKEN the metrics answer only clients on this machine (loopback); set METRICS_TOKEN to scrape from elsewhere.',
+} as const;

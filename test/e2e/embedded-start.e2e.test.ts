@@ -37,6 +37,24 @@ async function descendants(pid: number): Promise<{ pid: number; cmd: string }[]>
   return found;
 }
 
+/** Files under a folder, and every folder or file that group or others may read, write or enter. */
+async function notPrivate(dir: string): Promise<{ files: number; loose: string[] }> {
+  const found = { files: 0, loose: [] as string[] };
+  const walk = async (at: string): Promise<void> => {
+    if ((await fs.stat(at)).mode & 0o077) found.loose.push(at);
+    for (const entry of await fs.readdir(at, { withFileTypes: true })) {
+      const child = path.join(at, entry.name);
+      if (entry.isDirectory()) await walk(child);
+      else if (entry.isFile()) {
+        found.files++;
+        if ((await fs.stat(child)).mode & 0o077) found.loose.push(child);
+      }
+    }
+  };
+  await walk(dir);
+  return found;
+}
+
 describe('embedded start', () => {
   const dirs: string[] = [];
   afterAll(async () => {
@@ -49,6 +67,8 @@ describe('embedded start', () => {
     await fs.chmod(dataDir, 0o755);
     const env = { SECKILL_DATA_DIR: dataDir, SECKILL_ADMIN_PASSWORD: '' };
 
+    // A shell's usual umask: the start must not depend on the caller's.
+    process.umask(0o022);
     const first = await bootTestApp('embedded', env);
     const admin = first.admin!;
     expect(admin).toMatchObject({ source: 'generated now', password: expect.any(String), keptIn: path.join(dataDir, 'admin-password') });
@@ -59,10 +79,38 @@ describe('embedded start', () => {
     expect((await fs.stat(dataDir)).mode & 0o777).toBe(0o700);
     expect((await fs.stat(path.join(dataDir, 'admin-password'))).mode & 0o777).toBe(0o600);
     expect((await fs.stat(path.join(dataDir, 'token-secret'))).mode & 0o777).toBe(0o600);
+    // The database's own files too (PGlite writes them 0666 and leaves the rest to the umask).
+    const open = await notPrivate(dataDir);
+    expect(open.files).toBeGreaterThan(100);
+    expect(open.loose).toEqual([]);
 
     const second = await bootTestApp('embedded', env);
     expect(second.admin).toEqual({ phone: admin.phone, source: 'kept', keptIn: path.join(dataDir, 'admin-password') });
     await second.destroy();
+  }, 60_000);
+
+  it('a data folder left open by an earlier version is made private at start, database files included', async () => {
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'seckill-start-'));
+    dirs.push(dataDir);
+    const env = { SECKILL_DATA_DIR: dataDir };
+    await (await bootTestApp('embedded', env)).destroy();
+    // As an earlier version left it: every folder 0755, every file 0666.
+    const loosen = async (dir: string): Promise<void> => {
+      await fs.chmod(dir, 0o755);
+      for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
+        if (entry.isDirectory()) await loosen(path.join(dir, entry.name));
+        else await fs.chmod(path.join(dir, entry.name), 0o666);
+      }
+    };
+    await loosen(dataDir);
+    expect((await notPrivate(dataDir)).loose.length).toBeGreaterThan(100);
+
+    const again = await bootTestApp('embedded', env);
+    expect((await apiClient(again.httpUrl)('GET', '/api/health')).status).toBe(200);
+    // Repaired by the start itself, not only by the stop.
+    expect((await notPrivate(dataDir)).loose).toEqual([]);
+    await again.destroy();
+    expect((await notPrivate(dataDir)).loose).toEqual([]);
   }, 60_000);
 
   it('with METRICS_TOKEN set, /metrics answers only its bearer token (401 in the error shape otherwise)', async () => {

@@ -153,6 +153,26 @@ describe.each<Mode>(['embedded', 'services'])('security (%s)', (mode) => {
     expect(statuses).toContain(429);
   });
 
+  it.skipIf(skip)('buy paths are limited like presses: per buyer and per address, 429 RATE_LIMITED with Retry-After, across api processes', async () => {
+    const id = await sale(100);
+    const [b, watcher] = [await buyer(), await buyer()];
+    // The second process learns of a new sale within a second (its catalog); asked by another buyer, so b's count stays whole.
+    await waitFor('the second api to know the sale', () => api2('GET', `/api/seckill/goods/${id}/path`, { token: watcher.token }), (r) => r.status === 200);
+    const pathFor = (client: ApiClient, token: string, ip: string) => client('GET', `/api/seckill/goods/${id}/path`, { token, headers: { 'x-forwarded-for': ip } });
+    const perBuyer = [];
+    for (let i = 0; i < 6; i++) perBuyer.push(await pathFor(i % 2 ? api2 : api, b.token, `10.13.0.${i}`));
+    const limited = perBuyer.find((r) => r.status === 429);
+    expect(limited).toBeDefined();
+    expectError(limited!, 429, 'RATE_LIMITED');
+    expect(Number(limited!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(perBuyer.every((r) => r.status === 200 || r.status === 429)).toBe(true);
+
+    const others = await Promise.all(Array.from({ length: 6 }, (_, i) => buyer(`10.13.1.${i}`)));
+    const perAddress = await Promise.all(others.map((o, i) => pathFor(i % 2 ? api2 : api, o.token, '10.13.2.1')));
+    expect(perAddress.filter((r) => r.status === 429).length).toBeGreaterThan(0);
+    expect(perAddress.every((r) => r.status === 200 || r.status === 429)).toBe(true);
+  });
+
   it.skipIf(skip)('logout ends every session of the user on every api process; a new login works', async () => {
     const b = await buyer();
     const other = (await login(api, b.phone, 'good-pass-12', '10.7.0.1')).body.token;
@@ -217,6 +237,16 @@ describe.each<Mode>(['embedded', 'services'])('security (%s)', (mode) => {
     }
   });
 
+  it.skipIf(skip)('behind a trusted proxy (on: one hop) a client cannot choose its address: the leftmost X-Forwarded-For entry is ignored', async () => {
+    // The proxy appends the address it saw (10.12.0.1); each attempt writes another address in front of it.
+    const statuses = [];
+    for (let i = 0; i < 9; i++) {
+      const headers = { 'x-forwarded-for': `10.12.${i}.9, 10.12.0.1` };
+      statuses.push((await (i % 2 ? api2 : api)('POST', '/api/auth/login', { body: { phone: newPhone(), password: 'whatever-1' }, headers })).status);
+    }
+    expect(statuses).toEqual([...Array(8).fill(401), 429]);
+  });
+
   it.skipIf(skip)('framework refusals answer the error shape: bad URL encoding, an over-long path parameter, an unknown method', async () => {
     for (const head of ['GET /% HTTP/1.1', 'GET /api/%zz HTTP/1.1', 'GET /x%zz HTTP/1.1']) expectError(await rawRequest(app.httpUrl, head), 400, 'INVALID_INPUT');
     expectError(await rawRequest(app.httpUrl, `GET /api/seckill/goods/${'9'.repeat(200)} HTTP/1.1`), 404, 'NOT_FOUND');
@@ -264,6 +294,37 @@ describe.each<Mode>(['embedded', 'services'])('the hidden buy path (%s)', (mode)
     expectError(await buy(ann, 'garbage.path'), 403, 'FORBIDDEN');
     expect((await stats(id)).preStock).toBe(10);
     expect((await buy(ann, await pathOf(ann, id))).status).toBe(200);
+  });
+
+  it.skipIf(skip)('a path is used once: another request with it is 403 and takes nothing; the same request sent again answers its status', async () => {
+    const id = await sale(10);
+    const token = await register();
+    const path = (await api('GET', `/api/seckill/goods/${id}/path`, { token })).body.path as string;
+    const buy = (uuid: string, p: string) => api('POST', '/api/seckill/orders', { token, body: { seckillGoodId: id, uuid, path: p } });
+    const first = newUuid();
+    expect(await buy(first, path)).toMatchObject({ status: 200, body: { uuid: first, status: 'QUEUED' } });
+    expectError(await buy(newUuid(), path), 403, 'FORBIDDEN');
+    // A retry of the accepted request (its answer was lost), with its own path or a new one: its status, not 403.
+    const retried = await buy(first, path);
+    expect(retried.status).toBe(200);
+    expect(retried.body).toMatchObject({ uuid: first, status: expect.stringMatching(/^(QUEUED|SUCCESS)$/) });
+    const fresh = (await api('GET', `/api/seckill/goods/${id}/path`, { token })).body.path as string;
+    expect(await buy(first, fresh)).toMatchObject({ status: 200, body: { uuid: first } });
+    // That new path now belongs to the first request too.
+    expectError(await buy(newUuid(), fresh), 403, 'FORBIDDEN');
+    expect((await stats(id)).preStock).toBe(9);
+  });
+
+  it.skipIf(skip)('fifty requests racing with one path: exactly one holds a unit, the others are 403 FORBIDDEN', async () => {
+    const id = await sale(10);
+    const token = await register();
+    const path = (await api('GET', `/api/seckill/goods/${id}/path`, { token })).body.path as string;
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, () => api('POST', '/api/seckill/orders', { token, body: { seckillGoodId: id, uuid: newUuid(), path } })),
+    );
+    expect(answers.filter((r) => r.status === 200)).toHaveLength(1);
+    for (const r of answers.filter((x) => x.status !== 200)) expectError(r, 403, 'FORBIDDEN');
+    expect((await stats(id)).preStock).toBe(9);
   });
 
   it.skipIf(skip)('no path is handed out before the sale starts, after it ends, for an unknown sale or without a token', async () => {

@@ -47,6 +47,8 @@ export function createMemoryLimiters(): MakeLimiter {
 
 export interface RedisLimiters {
   make: MakeLimiter;
+  /** The connection, for other short per-key state of the limits (the buy paths' single use). */
+  client: Redis | Cluster;
   /** Resolves once Redis answers (start-up waits for it: until then every limit call fails). */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -72,6 +74,7 @@ export function createRedisLimiters(options: {
     : new Redis(options.url, { lazyConnect: false, ...options.redisOptions });
   client.on('error', (err: Error) => options.onError?.(err));
   return {
+    client,
     make: (spec) =>
       wrap(
         new RateLimiterRedis({ storeClient: client, keyPrefix: `${options.keyPrefix}rl:${spec.name}`, points: spec.points, duration: spec.durationSeconds }),

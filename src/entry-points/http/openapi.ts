@@ -162,12 +162,12 @@ export function openApiDocument() {
       },
       '/api/seckill/goods/{id}/path': {
         get: {
-          summary: 'A short-lived buy path for this buyer and sale (needed by the buy request when the hidden path is on); only while the sale is open',
+          summary: 'A short-lived, single-use buy path for this buyer and sale (needed by the buy request when the hidden path is on); only while the sale is open; limited like presses',
           security: auth,
           parameters: [goodId],
           responses: {
             200: json(jsonSchema(BuyPathJson, 'output')),
-            ...errors(400, 401, 404, 409),
+            ...errors(400, 401, 404, 409, 429),
           },
         },
       },

@@ -3,8 +3,12 @@
  * same-origin everything; a page widens only where it must (where its images and connections may go).
  */
 import type { FastifyHelmetOptions } from '@fastify/helmet';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
-export function pageSecurityHeaders(allow: { imgSrc: string[]; connectSrc: string[] }): FastifyHelmetOptions {
+/** A source, or one worked out per request (helmet calls it with the raw request and response). */
+export type CspSource = string | ((req: IncomingMessage, res: ServerResponse) => string);
+
+export function pageSecurityHeaders(allow: { imgSrc: CspSource[]; connectSrc: CspSource[] }): FastifyHelmetOptions {
   return {
     contentSecurityPolicy: {
       directives: {

@@ -3,14 +3,15 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ChangePasswordBody, IdParams, LoginBody, NewGoodBody, RefreshBody, OrderNoParams, RegisterBody, SeckillOrderBody, ReplayQuery, TakeAlertsQuery, UuidParams, id } from './schemas.ts';
 import { changePassword, currentUser, login, logout, refreshSession, register, type AccountsDeps, type Session } from '../../core/accounts.ts';
-import { handOutBuyPath, type BuyPaths } from '../../core/buy-path.ts';
+import { admitWithPath, handOutBuyPath, type BuyPaths } from '../../core/buy-path.ts';
 import { SeckillError, isSeckillError } from '../../core/errors.ts';
 import { createSale, getSale, listSales, saleStats, type GoodsCatalog, type GoodsDeps } from '../../core/sales.ts';
 import { cancelOrder, myOrders, ownOrder, type CancelOrderDeps, type OrdersDeps } from '../../core/orders.ts';
 import { payOrder, type PayOrderDeps } from '../../core/payments.ts';
 import { lookUpResult, type ResultLookupDeps } from '../../core/results.ts';
 import { placeOrder, type PlaceOrderDeps } from '../../core/place-order.ts';
-import type { OrderBus } from '../../core/ports.ts';
+import type { OnceClaims, OrderBus } from '../../core/ports.ts';
+import type { AbuseLimits } from '../../core/abuse-limits.ts';
 import { requireAdmin, type Authenticate } from './auth.ts';
 import { adminActor, registerAdminRoutes, type AdminRouteDeps } from './admin.routes.ts';
 import { replayDeadOrders } from '../../core/audit.ts';
@@ -36,8 +37,8 @@ export interface RouteDeps {
   /** Customer service, finance and the audit log (admin.routes.ts). */
   admin: Omit<AdminRouteDeps, 'authenticate'>;
   metrics: Metrics;
-  /** Buy paths; `required`: the buy request must carry one (SECKILL_HIDDEN_PATH=on). */
-  buyPaths: { paths: BuyPaths; required: boolean };
+  /** Buy paths; `required`: the buy request must carry one (SECKILL_HIDDEN_PATH=on), each used by one request (`claims`). */
+  buyPaths: { paths: BuyPaths; claims: OnceClaims; required: boolean; limits?: Pick<AbuseLimits, 'beforePath'> };
   /** Editing, pausing, resuming and restocking a sale. */
   saleOperations: SaleOperationsDeps;
   /** One-time codes to phones (register, password reset) and the development outbox. */
@@ -107,7 +108,11 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.get('/api/seckill/goods/:id/path', async (req) => {
     const claims = await authenticate(req);
     const { id } = parseInput(IdParams, req.params);
-    const { path, expiresAt } = await handOutBuyPath({ catalog: deps.catalog, paths: deps.buyPaths.paths }, claims.userId, id, deps.accounts.clock.now());
+    const { path, expiresAt } = await handOutBuyPath(
+      { catalog: deps.catalog, ...deps.buyPaths },
+      { userId: claims.userId, seckillGoodId: id, ip: req.ip },
+      deps.accounts.clock.now(),
+    );
     return { path, expiresAt: expiresAt.toISOString() } satisfies BuyPathJson;
   });
 
@@ -122,9 +127,9 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
         throw err;
       }
     }
-    if (deps.buyPaths.required && !deps.buyPaths.paths.check(path, claims.userId, body.seckillGoodId, deps.accounts.clock.now())) {
+    if (deps.buyPaths.required && !(await admitWithPath(deps.buyPaths, { path, userId: claims.userId, ...body }, deps.accounts.clock.now()))) {
       deps.metrics.seckillRequests.inc({ outcome: 'FORBIDDEN' });
-      return sendError(reply, 'FORBIDDEN', 'Ask for a buy path first (GET /api/seckill/goods/:id/path); this one is missing, expired or not yours.');
+      return sendError(reply, 'FORBIDDEN', 'Ask for a buy path first (GET /api/seckill/goods/:id/path); this one is missing, expired, not yours, or used by another request.');
     }
     const outcome = await placeOrder(deps.placeOrder, { userId: claims.userId, ip: req.ip, ...body });
     // Unknown goods are not counted, so a client cannot grow the map without bound.

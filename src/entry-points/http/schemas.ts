@@ -11,7 +11,18 @@ export const id = z.coerce.number().int().positive().max(2 ** 31 - 1);
 export const UUID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
 const requestId = z.string().regex(UUID_PATTERN, '8-64 characters of A-Z a-z 0-9 _ -');
 const cents = z.number().int().min(0).max(1_000_000_000);
-const isoTime = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
+export const TIME_YEARS = { min: 2000, max: 2100 } as const;
+/**
+ * ISO-8601 with a four-digit year and an offset, within TIME_YEARS: a year like 0099 is a typo, and
+ * PostgreSQL's and JavaScript's two-digit-year rules would store it as another century.
+ */
+const isoTime = z.iso
+  .datetime({ offset: true })
+  .refine((s) => {
+    const year = new Date(s).getUTCFullYear();
+    return year >= TIME_YEARS.min && year <= TIME_YEARS.max;
+  }, `a time between the years ${TIME_YEARS.min} and ${TIME_YEARS.max}`)
+  .transform((s) => new Date(s));
 
 const code = z.string().regex(/^\d{6}$/, 'the 6 digits sent to the phone');
 /** A solved proof-of-work puzzle (SECKILL_POW): the ALTCHA payload, base64. */

@@ -1,9 +1,10 @@
 /** The HTTP api: fastify with our logger, one error translation, body limits, health and metrics. */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { metricsAllowed, type Metrics } from '../metrics.ts';
+import { METRICS_REFUSED, metricsAccess, type Metrics } from '../metrics.ts';
 import { answerClientError, handleError, sendError } from './http-errors.ts';
 import { openApiDocument } from './openapi.ts';
+import { applyConnectionLimits, connectionLimits, serverOptions, type ConnectionLimits } from '../connection-limits.ts';
 import { registerDocsRoutes } from './docs.routes.ts';
 import { registerHealthRoutes } from './health.routes.ts';
 import { registerRoutes, type RouteDeps } from './routes.ts';
@@ -11,15 +12,16 @@ import { registerRoutes, type RouteDeps } from './routes.ts';
 export interface HttpServerOptions {
   logger: Logger;
   bodyLimitBytes: number;
-  /** Whole request, headers and body: a client that trickles bytes is cut off (408). Default 15 s. */
-  requestTimeoutMs?: number;
-  /** Idle keep-alive connections are closed after this. Default 65 s. */
-  keepAliveTimeoutMs?: number;
+  /** Deadlines, header size and connection cap (shared with the result push's port). Default: connectionLimits(). */
+  connection?: ConnectionLimits;
   mode: 'embedded' | 'services';
   metrics: Metrics;
-  /** fastify's trustProxy: whose X-Forwarded-For names the client address (req.ip, which the limits count by). */
-  trustProxy?: boolean | number | string[];
-  /** When set, GET /metrics answers only `Authorization: Bearer <this>` (Prometheus' bearer_token). */
+  /**
+   * Whose X-Forwarded-For names the client address (req.ip, which the limits count by): a hop count or the
+   * proxies' addresses. Never `true`: fastify would take the leftmost entry, which the client writes.
+   */
+  trustProxy?: false | number | string[];
+  /** When set, GET /metrics answers only `Authorization: Bearer <this>` (Prometheus' bearer_token); unset, only loopback clients. */
   metricsToken?: string | undefined;
   /** Dependencies named in /api/health; each resolves when it answers. */
   healthChecks?: Record<string, () => Promise<unknown>>;
@@ -27,9 +29,14 @@ export interface HttpServerOptions {
   extend?: (app: FastifyInstance) => Promise<void> | void;
 }
 
+// Hop 0 is the connection itself, hop i the i-th X-Forwarded-For entry from the right: with n trusted hops
+// the client is the entry n from the right, and whatever a client wrote further left is never read.
+const API_HEADERS = { 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store' } as const;
+
 const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops;
 
 export async function buildHttpServer(deps: RouteDeps, opts: HttpServerOptions): Promise<FastifyInstance> {
+  const limits = opts.connection ?? connectionLimits();
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast keeps the instance on fastify's default generics.
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- without it fastify infers Logger as its generic
@@ -40,23 +47,22 @@ export async function buildHttpServer(deps: RouteDeps, opts: HttpServerOptions):
     logController: new LogController({ disableRequestLogging: true }),
     // fastify's own 503 while closing has its own body shape; the hook below answers ours instead.
     return503OnClosing: false,
-    requestTimeout: opts.requestTimeoutMs ?? 15_000,
-    keepAliveTimeout: opts.keepAliveTimeoutMs ?? 65_000,
-    // A socket with no traffic at all (not even a request line) is closed after this.
-    connectionTimeout: Math.max(opts.keepAliveTimeoutMs ?? 65_000, opts.requestTimeoutMs ?? 15_000) + 1000,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionTimeout: limits.idleTimeoutMs,
     routerOptions: { maxParamLength: 100 },
     // A hop count trusts that many proxies in front of this server (fastify's types take it as a function).
     trustProxy: typeof opts.trustProxy === 'number' ? trustHops(opts.trustProxy) : (opts.trustProxy ?? false),
     clientErrorHandler: answerClientError,
     // A URL that cannot be decoded (GET /%) or a path parameter past its length, before any route runs.
     frameworkErrors: (error, _req, reply) => {
+      // Answered before any route's hooks: the headers every answer carries (below) are set here.
+      reply.headers(API_HEADERS);
       sendError(reply, 'INVALID_INPUT', error.code === 'FST_ERR_BAD_URL' ? 'The URL is malformed (bad percent-encoding).' : 'The URL is malformed.');
     },
-    // Node checks request and header deadlines on this period (default 30 s, longer than the deadlines).
-    http: { connectionsCheckingInterval: 1000 },
+    http: serverOptions(limits),
   });
-  // Headers must arrive well before the whole request's deadline (Node requires headersTimeout ≤ requestTimeout).
-  app.server.headersTimeout = Math.min(10_000, opts.requestTimeoutMs ?? 15_000);
+  applyConnectionLimits(app.server, limits);
   app.setErrorHandler(handleError);
   // While draining, every request but the readiness probe is told UNAVAILABLE (a load balancer retries elsewhere).
   let closing = false;
@@ -68,6 +74,13 @@ export async function buildHttpServer(deps: RouteDeps, opts: HttpServerOptions):
     if (!closing || req.url === '/api/ready') { done(); return; }
     reply.header('Connection', 'close');
     sendError(reply, 'UNAVAILABLE', 'This process is shutting down; try again.');
+  });
+  // Every answer: a browser must not read a JSON answer as anything else, and no cache (a shared one least of
+  // all) may keep an answer that names a buyer. A route that may be cached (the shop's files) says so itself.
+  app.addHook('onSend', (_req, reply, payload, done) => {
+    reply.header('X-Content-Type-Options', API_HEADERS['X-Content-Type-Options']);
+    if (!reply.hasHeader('Cache-Control')) reply.header('Cache-Control', API_HEADERS['Cache-Control']);
+    done(null, payload);
   });
   app.setNotFoundHandler((req, reply) => sendError(reply, 'NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}.`));
 
@@ -89,9 +102,10 @@ export async function buildHttpServer(deps: RouteDeps, opts: HttpServerOptions):
   app.get('/api/openapi.json', async () => openApi);
   await registerDocsRoutes(app, openApi);
   app.get('/metrics', async (req, reply) => {
-    if (!metricsAllowed(opts.metricsToken, req.headers.authorization)) {
-      return sendError(reply, 'UNAUTHORIZED', 'The metrics need their bearer token (METRICS_TOKEN).');
-    }
+    // Both the connection's peer and the client a trusted proxy names: a proxy on this machine passing an outside
+    // scrape along is not a loopback client, nor is a direct client that writes 127.0.0.1 in X-Forwarded-For.
+    const access = metricsAccess(opts.metricsToken, req.headers.authorization, [req.socket.remoteAddress, req.ip]);
+    if (access !== 'ok') return sendError(reply, access, METRICS_REFUSED[access]);
     reply.header('Content-Type', opts.metrics.registry.contentType);
     // In an api process forked on a shared port: every process's figures, whichever one takes the scrape.
     return opts.metrics.scrape();

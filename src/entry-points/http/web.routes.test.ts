@@ -109,4 +109,25 @@ describe('web routes', () => {
     // The api's own answers stay lean.
     expect((await app.inject({ url: '/api/health' })).headers['content-security-policy']).toBeUndefined();
   });
+
+  it('the policy lets the page connect to itself and its result socket only, and show images from itself, data: and the listed origins', async () => {
+    const directive = (csp: string, name: string) => csp.split(';').map((d) => d.trim()).find((d) => d.startsWith(`${name} `));
+    const csp = String((await app.inject({ url: '/', headers: { host: 'shop.example.com:8080' } })).headers['content-security-policy']);
+    expect(directive(csp, 'connect-src')).toBe("connect-src 'self' ws://shop.example.com:8085");
+    expect(directive(csp, 'img-src')).toBe("img-src 'self' data:");
+
+    const cdn = await server({ webDir: dir, wsPublicUrl: 'wss://push.example.com/results/', imageOrigins: ['https://cdn.example.com'] });
+    const cdnCsp = String((await cdn.inject({ url: '/assets/index-abc.js' })).headers['content-security-policy']);
+    expect(directive(cdnCsp, 'connect-src')).toBe("connect-src 'self' wss://push.example.com");
+    expect(directive(cdnCsp, 'img-src')).toBe("img-src 'self' data: https://cdn.example.com");
+    await cdn.close();
+
+    // No push port known, or a Host that could write into the policy: the page's own origin only.
+    const none = await server({ webDir: dir, wsPort: null });
+    expect(directive(String((await none.inject({ url: '/' })).headers['content-security-policy']), 'connect-src')).toBe("connect-src 'self'");
+    await none.close();
+    const forged = String((await app.inject({ url: '/', headers: { host: "x.example.com;script-src 'unsafe-inline'" } })).headers['content-security-policy']);
+    expect(directive(forged, 'connect-src')).toBe("connect-src 'self'");
+    expect(directive(forged, 'script-src')).toBe("script-src 'self'");
+  });
 });

@@ -6,6 +6,7 @@ import helmet from '@fastify/helmet';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sendError } from './http-errors.ts';
 import type { ClientConfigJson } from './responses.ts';
@@ -28,6 +29,8 @@ export interface WebRoutesOptions {
   wsPort: number | null;
   /** The built front end (default: web/dist of this checkout). */
   webDir?: string;
+  /** Origins (https://cdn.example.com) the page may show sale images from besides its own (SECKILL_IMAGE_ORIGINS). */
+  imageOrigins?: readonly string[];
 }
 
 const TYPES: Record<string, string> = {
@@ -55,21 +58,45 @@ export function publicWsUrl(req: FastifyRequest, opts: Pick<WebRoutesOptions, 'w
   return `${req.protocol === 'https' ? 'wss' : 'ws'}://${host}:${opts.wsPort}`;
 }
 
+/** A host name or address that may stand in a CSP source as it is: nothing that could end the source early. */
+const PLAIN_HOST = /^([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?$/;
+
 /**
  * The page's security headers (helmet), only on the routes of this scope: the page, its assets and
  * /api/config. The api's JSON answers on the hot path do not pay for them.
  * - frame-ancestors 'none' (and X-Frame-Options): pay and cancel cannot be clickjacked;
- * - connect-src ws: wss:: the result socket is on another port, so another origin;
- * - img-src https: http:: sale images may live on a CDN (admin input allows http(s) or a site path);
+ * - connect-src: this origin and the result socket's origin only (it is on another port, so another origin),
+ *   the one /api/config names: a script injected into the page cannot send data anywhere else;
+ * - img-src: this origin, data: and the origins of SECKILL_IMAGE_ORIGINS (sale images on a CDN);
  * - no upgrade-insecure-requests: the shop also runs on plain http (locally, behind a TLS proxy).
  */
-const HELMET = pageSecurityHeaders({ imgSrc: ['data:', 'https:', 'http:'], connectSrc: ['ws:', 'wss:'] });
-
 export async function registerWebRoutes(app: FastifyInstance, opts: WebRoutesOptions): Promise<void> {
   await app.register(async (scope) => {
-    await scope.register(helmet, HELMET);
+    // Worked out per request (the socket is on the host the page was loaded from), before helmet writes it.
+    const socketOrigin = new WeakMap<IncomingMessage, string>();
+    scope.addHook('onRequest', (req, _reply, done) => {
+      const origin = socketOriginOf(req, opts);
+      if (origin) socketOrigin.set(req.raw, origin);
+      done();
+    });
+    await scope.register(
+      helmet,
+      pageSecurityHeaders({ imgSrc: ['data:', ...(opts.imageOrigins ?? [])], connectSrc: [(req) => socketOrigin.get(req) ?? ''] }),
+    );
     registerScopedWebRoutes(scope, opts);
   });
+}
+
+/** The result socket's origin for this page, when it is known and safe to write into the policy. */
+function socketOriginOf(req: FastifyRequest, opts: Pick<WebRoutesOptions, 'wsPublicUrl' | 'wsPort'>): string | null {
+  if (!opts.wsPublicUrl && !PLAIN_HOST.test(req.host)) return null;
+  const url = publicWsUrl(req, opts);
+  if (!url) return null;
+  try {
+    return new URL(url).origin;
+  } catch {
+    return null;
+  }
 }
 
 function registerScopedWebRoutes(app: FastifyInstance, opts: WebRoutesOptions): void {

@@ -22,6 +22,8 @@ import type { Metrics } from '../metrics.ts';
 import type { PushFrameJson } from '../http/responses.ts';
 import { createStoredResultLookup } from '../../core/stored-result-lookup.ts';
 import { parseTarget } from './socket-target.ts';
+import { connectionLimits, type ConnectionLimits } from '../connection-limits.ts';
+import { closeUpgradeServer, listenForUpgrades } from './upgrade-server.ts';
 
 export const CLOSE = { DONE: 1000, BAD_REQUEST: 4400, UNAUTHORIZED: 4401, FORBIDDEN: 4403, NO_RESULT_YET: 4408, TOO_MANY: 4429 } as const;
 
@@ -53,6 +55,8 @@ export interface ResultPushOptions {
   maxSocketsPerUser?: number;
   /** A socket with no result after this long closes 4408 (the page then polls). Default 2 min. */
   waitMs?: number;
+  /** Deadlines, header size and connection cap of the port, as the api's (default connectionLimits()). */
+  connection?: ConnectionLimits;
 }
 
 export interface ResultPushServer {
@@ -162,11 +166,8 @@ export async function startResultPushServer(deps: ResultPushDeps, opts: ResultPu
     for (const result of results) onResult(result);
   });
 
-  const wss = new WebSocketServer({ host: opts.host, port: opts.port, maxPayload: 1024, clientTracking: true });
-  await new Promise<void>((resolve, reject) => {
-    wss.once('listening', resolve);
-    wss.once('error', reject);
-  });
+  const server = await listenForUpgrades({ host: opts.host, port: opts.port, limits: opts.connection ?? connectionLimits(), logger: deps.logger });
+  const wss = new WebSocketServer({ server, maxPayload: 1024, clientTracking: true });
 
   // A handler that throws here would take the whole process down (in embedded mode: api and worker too).
   wss.on('error', (err) => deps.logger.error({ err }, 'result push server error'));
@@ -271,7 +272,7 @@ export async function startResultPushServer(deps: ResultPushDeps, opts: ResultPu
   }, opts.heartbeatMs ?? 30_000);
   heartbeat.unref();
 
-  const address = wss.address();
+  const address = server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
   return {
     port,
@@ -284,6 +285,7 @@ export async function startResultPushServer(deps: ResultPushDeps, opts: ResultPu
       await subscription.close();
       for (const socket of wss.clients) socket.close(1001, 'server shutting down');
       await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await closeUpgradeServer(server);
     },
   };
 }

@@ -1,0 +1,4 @@
+import { createMemoryOnceClaims } from './memory-once-claims.ts';
+import { describeOnceClaims } from './once-claims.contract.ts';
+
+describeOnceClaims('memory', () => createMemoryOnceClaims());
