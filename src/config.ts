@@ -115,6 +115,7 @@ const schema = z.object({
   DATABASE_CONNECT_TIMEOUT_MS: int(100, 120_000).default(5000),
   DATABASE_STATEMENT_TIMEOUT_MS: int(100, 600_000).default(15_000),
   AMQP_CONFIRM_TIMEOUT_MS: int(100, 120_000).default(5000),
+  PAYMENT_CHARGE_TIMEOUT_MS: int(100, 600_000).default(10_000),
   HTTP_REQUEST_TIMEOUT_MS: int(1000, 600_000).default(15_000),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: int(1000, 600_000).default(65_000),
   STARTUP_TIMEOUT_MS: int(0, 24 * 3_600_000).default(300_000),
@@ -205,6 +206,8 @@ export type Config = Readonly<{
     databaseConnectMs: number;
     databaseStatementMs: number;
     amqpConfirmMs: number;
+    /** A charge request: the provider takes nothing for one older than this, and the pay stops waiting. */
+    paymentChargeMs: number;
     /** Whole HTTP request (headers and body) */
     httpRequestMs: number;
     /** An idle keep-alive connection is closed after this. */
@@ -300,6 +303,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       databaseConnectMs: e.DATABASE_CONNECT_TIMEOUT_MS,
       databaseStatementMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
       amqpConfirmMs: e.AMQP_CONFIRM_TIMEOUT_MS,
+      paymentChargeMs: e.PAYMENT_CHARGE_TIMEOUT_MS,
       httpRequestMs: e.HTTP_REQUEST_TIMEOUT_MS,
       httpKeepAliveMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
     }),

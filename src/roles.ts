@@ -128,7 +128,7 @@ export async function startApiRole(ctx: RoleContext, opts: ApiRoleOptions): Prom
       accounts: { users, signer, clock, limits, versions, scrypt: opts.scrypt },
       goods: { store, cache, catalog },
       placeOrder: { catalog, signs, cache, orders: orderBatcher, store, clock, limits },
-      orders: { store, cache, bus, clock, payments },
+      orders: { store, cache, bus, clock, payments, chargeTimeoutMs: config.deadlines.paymentChargeMs },
       buyPaths: { paths: createBuyPaths(opts.tokenSecret), required: config.hiddenPath },
       results: { store, cache, goodIds: async () => (await catalog.list()).map((g) => g.id) },
       catalog,

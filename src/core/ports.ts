@@ -3,7 +3,7 @@
  * Each port has an embedded (in-process) adapter and a real one, and one contract suite
  * that both must pass (see src/adapters/<port>/<port>.contract.ts).
  */
-import type { Alert, FailReason, GoodStats, NewSeckillGood, Order, OrderMessage, PaymentIntent, PaymentRecord, Role, SeckillGood, SeckillResult, Transition, User } from './model.ts';
+import type { Alert, FailReason, GoodStats, NewSeckillGood, OpenPaymentIntent, Order, OrderMessage, PaymentIntent, PaymentRecord, Role, SeckillGood, SeckillResult, Transition, User } from './model.ts';
 
 // ---------------------------------------------------------------------------------------------
 // StockCache: the admission filter in front of the database.
@@ -252,15 +252,20 @@ export interface OrderStore {
   /** Record a payment outside a transition (a refund); idempotent on its key. */
   recordPayment(payment: PaymentRecord): Promise<void>;
   /**
-   * Note, before charging, that a charge of this order may be taken (one intent per order: opening an open
-   * one changes nothing; a settled one opens again, since a new charge may follow). `now` is when it
-   * opened, on the same clock the reconciler measures the grace period with.
+   * Note, before a charge request leaves, that a charge of this order may land until `chargeBy` (the
+   * request's expiry). One intent per order; every call is a new attempt: it opens a settled intent again,
+   * raises the attempt number and moves `chargeBy` forward (never back). Returns the attempt number.
    */
-  openPaymentIntent(intent: PaymentIntent, now: Date): Promise<void>;
+  openPaymentIntent(intent: PaymentIntent, opened: { now: Date; chargeBy: Date }): Promise<number>;
   /** The charge's outcome is recorded (paid, or refunded): the intent needs no more care. Idempotent. */
   settlePaymentIntent(orderNo: string, now: Date): Promise<void>;
-  /** Intents still open that were opened at or before `openedBy`, oldest first. */
-  openPaymentIntents(openedBy: Date, limit: number): Promise<PaymentIntent[]>;
+  /**
+   * Close an intent under which no charge was taken, only if it is still open at `attempt` (compare-and-set):
+   * a pay that opened it again since it was read keeps it. True when this call closed it.
+   */
+  abandonPaymentIntent(orderNo: string, attempt: number, now: Date): Promise<boolean>;
+  /** Intents still open whose charges could land no later than `chargeBy`, earliest first. */
+  openPaymentIntents(chargeBy: Date, limit: number): Promise<OpenPaymentIntent[]>;
   /** UNPAID orders whose pay deadline is at or before `now`, oldest deadline first. */
   overdueOrders(now: Date, limit: number): Promise<Order[]>;
   /**
@@ -271,8 +276,12 @@ export interface OrderStore {
 }
 
 export interface PaymentProvider {
-  /** Take money. The same idempotency key charges once and answers the same payment. */
-  charge(req: { idempotencyKey: string; orderNo: string; userId: number; amount: number }): Promise<{ paymentId: string }>;
+  /**
+   * Take money. The same idempotency key charges once and answers the same payment. A request that reaches
+   * the provider after `notAfter` takes nothing and fails (real providers take such an expiry on a payment
+   * request): so once `notAfter` has passed, whether a key was charged can be asked and the answer stays true.
+   */
+  charge(req: { idempotencyKey: string; orderNo: string; userId: number; amount: number; notAfter: Date }): Promise<{ paymentId: string }>;
   /** The charge taken under this idempotency key, if any (a reconciler asks after a crash). */
   findCharge(idempotencyKey: string): Promise<{ paymentId: string; amount: number } | null>;
   /** Give a charge back. The same idempotency key refunds once. */

@@ -12,9 +12,11 @@
  *    the pending queue hold nothing, waiting or in a worker's hands, after that (OrderBus.pendingDrainedAt).
  *    A message that waits through an outage, in a frozen worker's hands or behind a partition keeps the
  *    queue from draining, so its buyer is never told FAIL for a unit a worker is about to sell them.
- * 0. Payment intents left open past the grace period (the process died between a charge and its record)
- *    are finished from what the provider says: no charge → the intent is closed; a charge → recorded, and
- *    the order paid, or refunded when it closed meanwhile (settleCharge).
+ * 0. Payment intents left open (the process died between a charge and its record) are finished from what the
+ *    provider says, once their latest charge request has expired by a grace period, so none of it can still
+ *    land: no charge → the intent is abandoned, if no pay has opened it again since it was read (a
+ *    compare-and-set on its attempt); a charge → recorded, and the order paid, or refunded when it closed
+ *    meanwhile (settleCharge). An intent whose charge is in flight is never abandoned.
  * 3. A good with nothing in flight gets its cache pre-stock (and buyers) reset to the database's, if they
  *    differ. The reset is a compare-and-set in the cache: refused if anything touched the good since it
  *    was read, because the database read could then be older than the cache.
@@ -27,7 +29,7 @@ import type { Alert, SeckillResult } from './model.ts';
 export interface ReconcileDeps extends CloseOrdersDeps {
   store: CloseOrdersDeps['store'] &
     Pick<OrderStore, 'overdueOrders' | 'listGoods' | 'getResult' | 'decideFail' | 'liveBuyers' | 'liveOrderNos' | 'getGood'> &
-    Pick<OrderStore, 'getOrder' | 'recordPayment' | 'openPaymentIntents' | 'settlePaymentIntent'>;
+    Pick<OrderStore, 'getOrder' | 'recordPayment' | 'openPaymentIntents' | 'settlePaymentIntent' | 'abandonPaymentIntent'>;
   payments: Pick<PaymentProvider, 'findCharge' | 'refund'>;
   cache: CloseOrdersDeps['cache'] & Pick<StockCache, 'reservations' | 'reservationOf' | 'settle' | 'release' | 'read' | 'load'>;
   bus: CloseOrdersDeps['bus'] & Pick<OrderBus, 'publishResults' | 'pendingDrainedAt'>;
@@ -61,12 +63,14 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
   };
 
   // 0. Payment intents left open.
+  // Only intents whose latest charge expired a grace period ago (clocks of processes and provider differ):
+  // no charge of theirs can land any more, so the provider's "none" stays true.
   for (const intent of await deps.store.openPaymentIntents(new Date(deps.clock.now().getTime() - deps.graceMs), 200)) {
     try {
       const charge = await deps.payments.findCharge(intent.idempotencyKey);
       if (!charge) {
-        await deps.store.settlePaymentIntent(intent.orderNo, deps.clock.now());
-        report.paymentsAbandoned++;
+        // A pay that opened the intent again after it was read has moved its attempt: the intent is its.
+        if (await deps.store.abandonPaymentIntent(intent.orderNo, intent.attempt, deps.clock.now())) report.paymentsAbandoned++;
         continue;
       }
       await settleCharge(deps, { orderNo: intent.orderNo, seckillPrice: intent.amount }, charge.paymentId);
