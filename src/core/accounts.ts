@@ -95,9 +95,10 @@ export async function login(deps: AccountsDeps, input: { phone: string; password
   }
   if (deps.limits && origin) await deps.limits.loginSucceeded(origin.ip, input.phone);
   const { passwordHash, ...user } = found;
-  // A hash from weaker parameters is replaced now that the password is known (the same password: no logout).
+  // A hash from weaker parameters is replaced now that the password is known (the same password: no logout),
+  // only if it is still the one read: a password change that landed while this login hashed stands.
   if (needsRehash(passwordHash, deps.scrypt ?? OWASP_SCRYPT)) {
-    await deps.users.setPasswordHash(user.id, await hashPassword(input.password, deps.scrypt), { bump: false });
+    await deps.users.replaceHashIf(user.id, passwordHash, await hashPassword(input.password, deps.scrypt));
   }
   return session(deps, user);
 }

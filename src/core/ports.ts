@@ -301,6 +301,11 @@ export interface UserStore {
   bumpTokenVersion(id: number): Promise<number | null>;
   /** Replace the password hash. `bump`: also raise the token version (a password change, not a rehash). */
   setPasswordHash(id: number, passwordHash: string, opts: { bump: boolean }): Promise<void>;
+  /**
+   * A rehash: replace the hash only if the stored one is still `expectedOldHash` (compare-and-set), token
+   * version kept. A password change that landed since the hash was read stands. True when replaced.
+   */
+  replaceHashIf(id: number, expectedOldHash: string, newHash: string): Promise<boolean>;
 }
 
 /**

@@ -78,5 +78,10 @@ export function createSqlUserStore(db: Database): UserStore {
         [id, passwordHash, bump],
       );
     },
+
+    async replaceHashIf(id, expectedOldHash, newHash) {
+      const rows = await db.query('UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2 RETURNING 1', [id, expectedOldHash, newHash]);
+      return rows.length > 0;
+    },
   };
 }
