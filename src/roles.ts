@@ -21,6 +21,7 @@ import { makeAuthenticate } from './entry-points/http/auth.ts';
 import { buildHttpServer } from './entry-points/http/server.ts';
 import { registerWebRoutes } from './entry-points/http/web.routes.ts';
 import { startReconciler } from './entry-points/jobs/reconciler.job.ts';
+import { createGoodsView } from './core/goods-view.ts';
 import { reportQueueDepths, type Metrics } from './entry-points/metrics.ts';
 import { startMetricsServer } from './entry-points/metrics-server.ts';
 import { startResultPushServer } from './entry-points/ws/result-push-server.ts';
@@ -126,7 +127,7 @@ export async function startApiRole(ctx: RoleContext, opts: ApiRoleOptions): Prom
     {
       authenticate: makeAuthenticate(signer, clock, versions),
       accounts: { users, signer, clock, limits, versions, scrypt: opts.scrypt },
-      goods: { store, cache, catalog },
+      goods: { store, cache, catalog, view: createGoodsView(store, clock, config.goodsViewTtlMs) },
       placeOrder: { catalog, signs, cache, orders: orderBatcher, store, clock, limits },
       orders: { store, cache, bus, clock, payments, chargeTimeoutMs: config.deadlines.paymentChargeMs },
       buyPaths: { paths: createBuyPaths(opts.tokenSecret), required: config.hiddenPath },
