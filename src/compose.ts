@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { ensureAccount } from './core/accounts.ts';
 import { createGoodsCatalog, createSale } from './core/sales.ts';
+import { refillRequestNotes } from './core/request-notes.ts';
 import { createTokenSigner, type TokenSigner } from './core/credentials.ts';
 import type { Clock, OrderBus, OrderStore, StockCache, UserStore } from './core/ports.ts';
 import { createTokenVersions } from './core/token-versions.ts';
@@ -224,6 +225,9 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
       }
       // A cache that lost its data (restart, flush) is filled from the database; a loaded good is left alone.
       for (const good of await store.listGoods()) await loadGoodIntoCache({ store, cache }, good.id, { onlyIfMissing: true });
+      // So are the result poll's request notes, before the api answers any poll.
+      const refilled = await refillRequestNotes({ store, cache, clock, keepMs: config.resultNoteKeepMs });
+      if (refilled !== null) log('start').info({ requests: refilled }, 'request notes refilled from the database');
       return admin;
     };
     // A service that goes down between its first answer and these steps is waited for too; every step is idempotent.

@@ -103,6 +103,8 @@ const schema = z.object({
   /** log2 of scrypt's N for new password hashes: 17 is OWASP's; lower only to make tests fast. */
   SECKILL_PASSWORD_SCRYPT_LOG_N: int(10, 20).default(17),
   SECKILL_TOKEN_VERSION_CACHE_MS: int(0, 60_000).default(5000),
+  /** How long a request's note (QUEUED, then decided) is kept for the result poll; older uuids answer 404. */
+  SECKILL_RESULT_NOTE_KEEP_MS: int(60_000, 30 * 24 * 3_600_000).default(24 * 3_600_000),
   /** How long an api process keeps the goods' database facts for the public list and detail (0: not at all). */
   SECKILL_GOODS_VIEW_TTL_MS: int(0, 60_000).default(1000),
   RECONCILE_INTERVAL_MS: int(200, 3_600_000).default(10_000),
@@ -183,6 +185,8 @@ export type Config = Readonly<{
   tokenVersionCacheMs: number;
   /** The public goods list and detail keep the goods' database facts this long (ms) per api process. */
   goodsViewTtlMs: number;
+  /** The cache keeps each request's note this long; the result poll answers 404 for a uuid with none. */
+  resultNoteKeepMs: number;
   reconcileIntervalMs: number;
   reconcileGraceMs: number;
   workerBatchSize: number;
@@ -290,6 +294,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     passwordScryptN: 2 ** e.SECKILL_PASSWORD_SCRYPT_LOG_N,
     tokenVersionCacheMs: e.SECKILL_TOKEN_VERSION_CACHE_MS,
     goodsViewTtlMs: e.SECKILL_GOODS_VIEW_TTL_MS,
+    resultNoteKeepMs: e.SECKILL_RESULT_NOTE_KEEP_MS,
     reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
     reconcileGraceMs: e.RECONCILE_GRACE_MS,
     workerBatchSize: e.WORKER_BATCH_SIZE,

@@ -49,14 +49,14 @@ export async function startWorkerRole({ config, adapters, clock, log, metrics, a
   });
   const workerBus: OrderBus = { ...bus, raiseAlert: (alert) => alerts.raiseAlert(alert) };
   const sub = await consumePendingOrders(
-    { store, cache, bus: workerBus, clock, payTimeoutMs: config.payTimeoutMs, logger: log('worker'), metrics },
+    { store, cache, bus: workerBus, clock, payTimeoutMs: config.payTimeoutMs, noteKeepMs: config.resultNoteKeepMs, logger: log('worker'), metrics },
     { prefetch: config.workerPrefetch, batchSize: config.workerBatchSize, concurrency: config.workerConcurrency },
   );
   closers.push(() => sub.close());
   const timeouts = await consumeOrderTimeouts({ store, cache, bus: workerBus, clock, logger: log('timeouts') }, { prefetch: 100 });
   closers.push(() => timeouts.close());
   const reconciler = startReconciler(
-    { store, cache, bus: workerBus, clock, payments, graceMs: config.reconcileGraceMs, logger: log('reconciler'), metrics },
+    { store, cache, bus: workerBus, clock, payments, graceMs: config.reconcileGraceMs, noteKeepMs: config.resultNoteKeepMs, logger: log('reconciler'), metrics },
     { intervalMs: config.reconcileIntervalMs },
   );
   app.reconciler = reconciler;
@@ -108,7 +108,7 @@ export async function startApiRole(ctx: RoleContext, opts: ApiRoleOptions): Prom
       onReleaseFailed: (err, messages) =>
         log('api').warn({ err, orders: messages.length }, 'units of a failed publish could not be given back; the reconciler will'),
     },
-    { maxOrders: config.apiBatchMaxOrders, maxWaitMs: config.apiBatchMaxWaitMs, publishWithinMs: config.reconcileGraceMs },
+    { maxOrders: config.apiBatchMaxOrders, maxWaitMs: config.apiBatchMaxWaitMs, publishWithinMs: config.reconcileGraceMs, noteKeepMs: config.resultNoteKeepMs },
   );
   // Runs after the HTTP server closed (closers run in reverse): the last batch is published, not dropped.
   closers.push(() => orderBatcher.flush());
@@ -131,7 +131,7 @@ export async function startApiRole(ctx: RoleContext, opts: ApiRoleOptions): Prom
       placeOrder: { catalog, signs, cache, orders: orderBatcher, store, clock, limits },
       orders: { store, cache, bus, clock, payments, chargeTimeoutMs: config.deadlines.paymentChargeMs },
       buyPaths: { paths: createBuyPaths(opts.tokenSecret), required: config.hiddenPath },
-      results: { store, cache, goodIds: async () => (await catalog.list()).map((g) => g.id) },
+      results: { store, cache, goodIds: async () => (await catalog.list()).map((g) => g.id), noteKeepMs: config.resultNoteKeepMs },
       catalog,
       alerts: bus,
       metrics,

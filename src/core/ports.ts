@@ -29,6 +29,13 @@ export interface Reservation {
   at: number;
 }
 
+/** A request that was accepted (or decided): enough to tell an unknown uuid from one worth a database read. */
+export interface RequestNote {
+  uuid: string;
+  seckillGoodId: number;
+  userId: number;
+}
+
 /** The state of one good in the cache. */
 export interface CachedGood {
   /** Pre-stock: what buyers can still hope for. null when the good is not loaded. */
@@ -98,6 +105,20 @@ export interface StockCache {
   reservations(seckillGoodId: number): Promise<Reservation[]>;
   /** The reservation one uuid holds on a good, or null (one lookup; used to answer polling). */
   reservationOf(seckillGoodId: number, uuid: string): Promise<Reservation | null>;
+  /**
+   * Note requests as accepted (uuid, good, buyer), each kept at least `keepMs` from now (a note made again is
+   * kept longer; every caller passes the same `keepMs`, and `requestsOf` is asked with it too). The result poll asks `requestsOf` first, so a uuid never accepted costs it one cache call and
+   * no database read. Idempotent.
+   */
+  noteRequests(notes: readonly RequestNote[], keepMs: number): Promise<void>;
+  /**
+   * The notes of one uuid (one call): [] when it was never noted (or its notes expired), null when the
+   * notes are not known to be complete (a cache that lost them and was not refilled since): ask the database.
+   */
+  requestsOf(uuid: string, keepMs: number): Promise<RequestNote[] | null>;
+  /** Whether the notes are known complete; `markRequestNotesComplete` after refilling them from the database. */
+  requestNotesComplete(): Promise<boolean>;
+  markRequestNotesComplete(): Promise<void>;
   /** Drop everything of one good (an admin deletes a sale; tests). */
   forget(seckillGoodId: number): Promise<void>;
   /** Resolves when the cache answers (health checks, start-up); rejects UNAVAILABLE otherwise. */
@@ -231,6 +252,8 @@ export interface OrderStore {
    * buyer's, or this buyer's for another good) had already used; null when there is none. Newest first.
    */
   conflictOf(uuid: string, userId: number): Promise<SeckillResult | null>;
+  /** The requests decided since `since` (their results, and FAIL UUID_CONFLICT outcomes): the cache's request notes refilled. */
+  decidedRequestsSince(since: Date): Promise<RequestNote[]>;
   /** The stored results of those uuids that have one, in one read (any order; unknown uuids are left out). */
   getResults(uuids: readonly string[]): Promise<SeckillResult[]>;
   listOrders(userId: number): Promise<Order[]>;

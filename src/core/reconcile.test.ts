@@ -239,6 +239,22 @@ describe('reconciler, payment intents under charge', () => {
   });
 });
 
+describe('reconciler, request notes', () => {
+  it('a cache that lost its request notes gets the decided requests back from the database, once; the result poll then trusts it', async () => {
+    const world = newWorld(data.store);
+    const good = await newGood(data.store, world.clock.now());
+    const [buyer] = await newBuyers(data.db, 1);
+    await ordersOf(world, good, [buyer!]);
+    const { run } = reconcilerOf(world, [good], { noteKeepMs: 3_600_000 });
+    expect(await world.cache.requestNotesComplete()).toBe(false);
+    expect((await run()).notesRefilled).toBeGreaterThanOrEqual(1);
+    expect(await world.cache.requestNotesComplete()).toBe(true);
+    const [decided] = await data.store.decidedRequestsSince(new Date(world.clock.now().getTime() - 1));
+    expect(await world.cache.requestsOf(decided!.uuid, 3_600_000)).toEqual([decided]);
+    expect((await run()).notesRefilled).toBe(0);
+  });
+});
+
 describe('reconciler, overdue orders', () => {
   it('an UNPAID order past its deadline whose timeout message was lost → TIMEOUT, unit back in database and cache; paid and not-yet-due orders untouched', async () => {
     const world = newWorld(data.store);

@@ -136,6 +136,14 @@ export function createSqlOrderStore(db: Database): OrderStore {
       );
       return rows.map((r) => ({ orderNo: r.order_no, amount: r.amount_cents, idempotencyKey: r.idempotency_key, attempt: r.attempt, chargeBy: new Date(r.charge_by) }));
     },
+    async decidedRequestsSince(since) {
+      const rows = await db.query<{ uuid: string; seckill_good_id: number; user_id: number }>(
+        `SELECT uuid, seckill_good_id, user_id FROM seckill_results WHERE created_at >= $1
+         UNION ALL SELECT uuid, seckill_good_id, user_id FROM seckill_conflicts WHERE created_at >= $1`,
+        [since],
+      );
+      return rows.map((r) => ({ uuid: r.uuid, seckillGoodId: r.seckill_good_id, userId: r.user_id }));
+    },
     overdueOrders: (now, limit) => overdueOrdersInDb(db, now, limit),
     decideFail: (message, reason) => decideFailInDb(db, message, reason),
   };
