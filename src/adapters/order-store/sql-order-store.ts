@@ -103,7 +103,7 @@ export function createSqlOrderStore(db: Database): OrderStore {
           // lost by a dying process would be looked for by no one. An open one becomes this attempt's, so the
           // reconciler, which abandons by attempt, cannot close it under this charge.
           `INSERT INTO payment_intents (order_no, amount_cents, idempotency_key, created_at, charge_by) VALUES ($1, $2, $3, $4, $5)
-           ON CONFLICT (order_no) DO UPDATE SET status = 'OPEN', settled_at = NULL, attempt = payment_intents.attempt + 1,
+           ON CONFLICT (order_no) DO UPDATE SET status = 'OPEN', settled_at = NULL, attempt = payment_intents.attempt + 1, created_at = EXCLUDED.created_at,
              charge_by = GREATEST(payment_intents.charge_by, EXCLUDED.charge_by)
            RETURNING attempt`,
           [intent.orderNo, intent.amount, intent.idempotencyKey, now, chargeBy],
