@@ -69,6 +69,8 @@ export function describeResultPolling(label: string, make: MakePollWorld): void 
       expect(cache.calls).toEqual({ requestsOf: 1, reservationOf: 1 });
       await decide();
       expect(await lookUpResult(deps, { userId: a, uuid })).toMatchObject({ uuid, status: 'SUCCESS', orderNo: expect.any(String) });
+      // Named with another good, the buyer's own result still answers (as before notes).
+      expect(await lookUpResult(deps, { userId: a, uuid, seckillGoodId: 999_999 })).toMatchObject({ uuid, status: 'SUCCESS' });
       reset();
       expect(await lookUpResult(deps, { userId: b, uuid })).toBeNull();
       expect(store.total()).toBe(0);

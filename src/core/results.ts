@@ -36,8 +36,9 @@ export async function lookUpResult(
   // Every request is noted in the cache before its buyer hears QUEUED, and again when it is decided: a uuid
   // with no note of this buyer's is unknown to them, answered with this one cache call and no database read.
   // null: the cache lost its notes and has not been refilled yet, so only the database can tell.
+  // (A poll naming another good than the noted one still reads on: the buyer's own result answers it, as ever.)
   const noted = await deps.cache.requestsOf(uuid, deps.noteKeepMs);
-  const mine = noted?.filter((n) => n.userId === userId && forGood(n));
+  const mine = noted?.filter((n) => n.userId === userId);
   if (mine && mine.length === 0) return null;
   const decided = async (): Promise<SeckillResult | typeof FOREIGN | null> => {
     const result = await deps.store.getResult(uuid);
