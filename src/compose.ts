@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { ensureAccount } from './core/accounts.ts';
 import { createGoodsCatalog, createSale } from './core/sales.ts';
+import { refillRequestNotes } from './core/request-notes.ts';
 import { createTokenSigner } from './core/credentials.ts';
 import type { Clock, UserStore } from './core/ports.ts';
 import { createTokenVersions } from './core/token-versions.ts';
@@ -61,7 +62,7 @@ async function openAdapters(config: Config, logger: Logger, clock: Clock): Promi
     await makePrivate(config.dataDir);
     const db: Database = { ...pglite, close: async () => { await pglite.close(); await makePrivate(config.dataDir); } };
     const bus = createMemoryOrderBus({ payTimeoutMs: config.payTimeoutMs, now: () => clock.now().getTime() });
-    return { db, ...sqlStores(db), cache: createMemoryStockCache(), bus, payments: createLedgerPaymentProvider(db), ...phoneAdapters(config, db) };
+    return { db, ...sqlStores(db), cache: createMemoryStockCache(), bus, payments: createLedgerPaymentProvider(db, { now: () => clock.now() }), ...phoneAdapters(config, db) };
   }
   // Each service is waited for (with a log line per attempt), so processes may start in any order.
   const waiting = { logger: logger.child({ component: 'start' }), deadlineMs: config.startupTimeoutMs };
@@ -96,7 +97,7 @@ async function openAdapters(config: Config, logger: Logger, clock: Clock): Promi
     );
     // The simulated provider stands in for a real one (Alipay, WeChat Pay …) behind the PaymentProvider port;
     // its ledger is a table, so every process of the deployment sees the same charges.
-    return { db, ...sqlStores(db), cache, bus, payments: createLedgerPaymentProvider(db), ...phoneAdapters(config, db) };
+    return { db, ...sqlStores(db), cache, bus, payments: createLedgerPaymentProvider(db, { now: () => clock.now() }), ...phoneAdapters(config, db) };
   } catch (err) {
     await Promise.allSettled([cache.close(), db.close()]);
     throw err;
@@ -219,6 +220,9 @@ export async function startApp(config: Config, logger: Logger, clock: Clock = sy
       }
       // A cache that lost its data (restart, flush) is filled from the database; a loaded good is left alone.
       for (const good of await store.listGoods()) await loadGoodIntoCache({ store, cache }, good.id, { onlyIfMissing: true });
+      // So are the result poll's request notes, before the api answers any poll.
+      const refilled = await refillRequestNotes({ store, cache, clock, keepMs: config.resultNoteKeepMs });
+      if (refilled !== null) log('start').info({ requests: refilled }, 'request notes refilled from the database');
       return admin;
     };
     // A service that goes down between its first answer and these steps is waited for too; every step is idempotent.

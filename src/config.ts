@@ -139,6 +139,10 @@ const schema = z.object({
   SECKILL_PASSWORD_ARGON2_MEMORY_KIB: int(64, 256 * 1024).default(19 * 1024),
   SECKILL_PASSWORD_ARGON2_TIME: int(1, 20).default(2),
   SECKILL_TOKEN_VERSION_CACHE_MS: int(0, 60_000).default(5000),
+  /** How long a request's note (QUEUED, then decided) is kept for the result poll; older uuids answer 404. */
+  SECKILL_RESULT_NOTE_KEEP_MS: int(60_000, 30 * 24 * 3_600_000).default(24 * 3_600_000),
+  /** How long an api process keeps the goods' database facts for the public list and detail (0: not at all). */
+  SECKILL_GOODS_VIEW_TTL_MS: int(0, 60_000).default(1000),
   RECONCILE_INTERVAL_MS: int(200, 3_600_000).default(10_000),
   RECONCILE_GRACE_MS: int(100, 24 * 3_600_000).default(60_000),
   WORKER_BATCH_SIZE: int(1, 5000).default(500),
@@ -151,6 +155,7 @@ const schema = z.object({
   DATABASE_CONNECT_TIMEOUT_MS: int(100, 120_000).default(5000),
   DATABASE_STATEMENT_TIMEOUT_MS: int(100, 600_000).default(15_000),
   AMQP_CONFIRM_TIMEOUT_MS: int(100, 120_000).default(5000),
+  PAYMENT_CHARGE_TIMEOUT_MS: int(100, 600_000).default(10_000),
   HTTP_REQUEST_TIMEOUT_MS: int(1000, 600_000).default(15_000),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: int(1000, 600_000).default(65_000),
   /** Connections per port (PORT, WS_PORT) per process, result sockets included. */
@@ -233,6 +238,10 @@ export type Config = Readonly<{
   passwordHash: { memoryKiB: number; time: number; parallelism: number };
   /** How long an api process trusts its cached token version of a user (changes made elsewhere show after this). */
   tokenVersionCacheMs: number;
+  /** The public goods list and detail keep the goods' database facts this long (ms) per api process. */
+  goodsViewTtlMs: number;
+  /** The cache keeps each request's note this long; the result poll answers 404 for a uuid with none. */
+  resultNoteKeepMs: number;
   reconcileIntervalMs: number;
   reconcileGraceMs: number;
   workerBatchSize: number;
@@ -262,6 +271,8 @@ export type Config = Readonly<{
     databaseConnectMs: number;
     databaseStatementMs: number;
     amqpConfirmMs: number;
+    /** A charge request: the provider takes nothing for one older than this, and the pay stops waiting. */
+    paymentChargeMs: number;
     /** Whole HTTP request (headers and body) */
     httpRequestMs: number;
     /** An idle keep-alive connection is closed after this. */
@@ -359,6 +370,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     passwordHash: { memoryKiB: e.SECKILL_PASSWORD_ARGON2_MEMORY_KIB, time: e.SECKILL_PASSWORD_ARGON2_TIME, parallelism: 1 },
     imageOrigins: Object.freeze([...e.SECKILL_IMAGE_ORIGINS]),
     tokenVersionCacheMs: e.SECKILL_TOKEN_VERSION_CACHE_MS,
+    goodsViewTtlMs: e.SECKILL_GOODS_VIEW_TTL_MS,
+    resultNoteKeepMs: e.SECKILL_RESULT_NOTE_KEEP_MS,
     reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
     reconcileGraceMs: e.RECONCILE_GRACE_MS,
     workerBatchSize: e.WORKER_BATCH_SIZE,
@@ -378,6 +391,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       databaseConnectMs: e.DATABASE_CONNECT_TIMEOUT_MS,
       databaseStatementMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
       amqpConfirmMs: e.AMQP_CONFIRM_TIMEOUT_MS,
+      paymentChargeMs: e.PAYMENT_CHARGE_TIMEOUT_MS,
       httpRequestMs: e.HTTP_REQUEST_TIMEOUT_MS,
       httpKeepAliveMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
     }),

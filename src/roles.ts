@@ -26,6 +26,7 @@ import { makeAuthenticate } from './entry-points/http/auth.ts';
 import { buildHttpServer } from './entry-points/http/server.ts';
 import { registerWebRoutes } from './entry-points/http/web.routes.ts';
 import { startReconciler } from './entry-points/jobs/reconciler.job.ts';
+import { createGoodsView } from './core/goods-view.ts';
 import { reportQueueDepths, type Metrics } from './entry-points/metrics.ts';
 import { startMetricsServer } from './entry-points/metrics-server.ts';
 import { connectionLimits } from './entry-points/connection-limits.ts';
@@ -59,14 +60,14 @@ export async function startWorkerRole({ config, adapters, clock, timers, log, me
   });
   const workerBus: OrderBus = { ...bus, raiseAlert: (alert) => alerts.raiseAlert(alert) };
   const sub = await consumePendingOrders(
-    { store, cache, bus: workerBus, clock, timers, payTimeoutMs: config.payTimeoutMs, logger: log('worker'), metrics },
+    { store, cache, bus: workerBus, clock, timers, payTimeoutMs: config.payTimeoutMs, noteKeepMs: config.resultNoteKeepMs, logger: log('worker'), metrics },
     { prefetch: config.workerPrefetch, batchSize: config.workerBatchSize, concurrency: config.workerConcurrency },
   );
   closers.push(() => sub.close());
   const timeouts = await consumeOrderTimeouts({ store, cache, bus: workerBus, clock, logger: log('timeouts') }, { prefetch: 100 });
   closers.push(() => timeouts.close());
   const reconciler = startReconciler(
-    { store, cache, bus: workerBus, clock, payments, graceMs: config.reconcileGraceMs, logger: log('reconciler'), metrics },
+    { store, cache, bus: workerBus, clock, payments, graceMs: config.reconcileGraceMs, noteKeepMs: config.resultNoteKeepMs, logger: log('reconciler'), metrics },
     { intervalMs: config.reconcileIntervalMs },
   );
   app.reconciler = reconciler;
@@ -114,7 +115,11 @@ export async function startApiRole(ctx: RoleContext, opts: ApiRoleOptions): Prom
   });
   closers.push(() => sub.close());
   // An admin's edit, pause or resume reaches this process's catalog (what the hot path reads) at once.
-  const sales = await bus.subscribeSalesChanged((goods) => catalog.apply(goods));
+  const goodsView = createGoodsView(store, clock, config.goodsViewTtlMs);
+  const sales = await bus.subscribeSalesChanged((goods) => {
+    catalog.apply(goods);
+    goodsView.invalidate();
+  });
   closers.push(() => sales.close());
   const orderBatcher = createOrderBatcher(
     {
@@ -124,7 +129,7 @@ export async function startApiRole(ctx: RoleContext, opts: ApiRoleOptions): Prom
       onReleaseFailed: (err, messages) =>
         log('api').warn({ err, orders: messages.length }, 'units of a failed publish could not be given back; the reconciler will'),
     },
-    { maxOrders: config.apiBatchMaxOrders, maxWaitMs: config.apiBatchMaxWaitMs, publishWithinMs: config.reconcileGraceMs },
+    { maxOrders: config.apiBatchMaxOrders, maxWaitMs: config.apiBatchMaxWaitMs, publishWithinMs: config.reconcileGraceMs, noteKeepMs: config.resultNoteKeepMs },
   );
   // Runs after the HTTP server closed (closers run in reverse): the last batch is published, not dropped.
   closers.push(() => orderBatcher.flush());
@@ -161,12 +166,12 @@ export async function startApiRole(ctx: RoleContext, opts: ApiRoleOptions): Prom
       accounts: { users, signer, clock, limits, versions, hashParams: opts.hashParams, refreshTtlSeconds: config.refreshTtlSeconds, codes: phone.codes, registerNeedsCode: config.phoneVerification },
       phone,
       pow,
-      goods: { store, cache, catalog },
+      goods: { store, cache, catalog, view: goodsView },
       placeOrder: { catalog, signs, cache, orders: orderBatcher, store, clock, limits },
-      orders: { store, cache, bus, clock, payments },
+      orders: { store, cache, bus, clock, payments, chargeTimeoutMs: config.deadlines.paymentChargeMs },
       buyPaths: { paths: createBuyPaths(opts.tokenSecret), claims: limiters.claims, required: config.hiddenPath, limits },
-      saleOperations: { store, cache, bus, catalog, clock },
-      results: { store, cache, goodIds: async () => (await catalog.list()).map((g) => g.id) },
+      saleOperations: { store, cache, bus, catalog, clock, view: goodsView },
+      results: { store, cache, goodIds: async () => (await catalog.list()).map((g) => g.id), noteKeepMs: config.resultNoteKeepMs },
       catalog,
       alerts: bus,
       admin: { search, audit, refund: { store, cache, bus, clock, payments } },

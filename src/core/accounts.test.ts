@@ -45,6 +45,29 @@ describe('accounts on the embedded database', async () => {
     expect((await deps.users.findByPhone(s.user.phone))!.passwordHash).toBe(before);
   });
 
+  it('a password change that lands while a login rehashes the old hash stands: the new password works, the old one no longer', async () => {
+    const p = phone();
+    const older = { N: 2 ** 11, r: 8, p: 1 };
+    const user = (await deps.users.create({ phone: p, nickname: 'n', passwordHash: await hashPassword('older-pass-1', older), role: 'user' }))!;
+    // The change lands right after the login read the stored hash, while it verifies and hashes again.
+    let changed: Promise<unknown> | null = null;
+    const users = {
+      ...deps.users,
+      async findByPhone(phone: string) {
+        const found = await deps.users.findByPhone(phone);
+        if (phone === p && !changed) {
+          changed = changePassword(deps, user.id, { oldPassword: 'older-pass-1', newPassword: 'newer-pass-2' });
+          await changed;
+        }
+        return found;
+      },
+    };
+    await login({ ...deps, users }, { phone: p, password: 'older-pass-1' });
+    expect(changed).not.toBeNull();
+    await expect(login(deps, { phone: p, password: 'newer-pass-2' })).resolves.toMatchObject({ user: { id: user.id } });
+    await expect(login(deps, { phone: p, password: 'older-pass-1' })).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+  });
+
   it('logout raises the version the next session carries, and this process knows it at once', async () => {
     const s = await register(deps, { phone: phone(), password: 'good-pass-12' });
     expect(deps.signer.verify(s.token, new Date())!.version).toBe(0);

@@ -147,11 +147,10 @@ export async function login(deps: AccountsDeps, input: { phone: string; password
   if (deps.limits && origin) await deps.limits.loginSucceeded(origin.ip, input.phone);
   const { passwordHash, ...user } = found;
   // A hash of the older scheme or weaker parameters is replaced now that the password is known (the same
-  // password: no logout). The user store has no compare-and-set yet, so a password change landing between
-  // the check above and this write would be overwritten by the old password's new hash; the window is one
-  // hash long, and the owner, who just typed the old password, is the one changing it.
+  // password: no logout), only if it is still the one read: a password change that landed while this login
+  // hashed stands.
   if (needsRehash(passwordHash, deps.hashParams ?? OWASP_ARGON2ID)) {
-    await deps.users.setPasswordHash(user.id, await hashPassword(input.password, deps.hashParams), { bump: false });
+    await deps.users.replaceHashIf(user.id, passwordHash, await hashPassword(input.password, deps.hashParams));
   }
   return session(deps, user);
 }

@@ -23,8 +23,8 @@ async function paidOrder(stock = 2) {
   const [buyer] = await newBuyers(data.db, 1);
   const [orderNo] = await ordersOf(world, good, [buyer!]);
   const payments = createSimulatedPaymentProvider();
-  await payOrder({ ...world, payments }, { userId: buyer!, orderNo: orderNo! });
-  return { world, good, buyer: buyer!, orderNo: orderNo!, payments, deps: { ...world, payments } };
+  await payOrder({ ...world, payments, chargeTimeoutMs: 10_000 }, { userId: buyer!, orderNo: orderNo! });
+  return { world, good, buyer: buyer!, orderNo: orderNo!, payments, deps: { ...world, payments, chargeTimeoutMs: 10_000 } };
 }
 const by = () => ({ adminId, address: '10.1.2.3' });
 

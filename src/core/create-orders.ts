@@ -13,10 +13,12 @@ import type { OrderMessage, SeckillResult } from './model.ts';
 
 export interface CreateOrdersDeps {
   store: Pick<OrderStore, 'createOrders' | 'liveOrderNos'>;
-  cache: Pick<StockCache, 'settle' | 'release'>;
+  cache: Pick<StockCache, 'settle' | 'release' | 'noteRequests'>;
   bus: Pick<OrderBus, 'publishResults' | 'broadcastStockAgain' | 'raiseAlert'>;
   clock: Clock;
   payTimeoutMs: number;
+  /** Note the decided requests again in the cache, kept this long (results.ts); unset: not noted. */
+  noteKeepMs?: number;
 }
 
 export interface CreateOrdersSummary {
@@ -93,6 +95,14 @@ export async function createOrders(deps: CreateOrdersDeps, messages: readonly Or
     if (result.reason === 'UUID_CONFLICT') conflicts.push(message);
     summary.results.push(result);
   });
+
+  // The api noted these requests when it accepted them; noting them again now that their results are stored
+  // restores a note the cache lost meanwhile (a failover) and keeps it from the decision on. Before the
+  // reservations are cleared below, so a poll always finds one or the other. Best effort: the api's note
+  // normally stands, and the results are decided either way.
+  if (deps.noteKeepMs !== undefined) {
+    await deps.cache.noteRequests(messages.map(({ uuid, seckillGoodId, userId }) => ({ uuid, seckillGoodId, userId })), deps.noteKeepMs).catch(() => undefined);
+  }
 
   // One cache call per good and kind for the whole batch.
   const restocked: number[] = [];

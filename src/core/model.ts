@@ -115,6 +115,12 @@ export interface PaymentIntent {
   idempotencyKey: string;
 }
 
+/** An intent as the reconciler reads it: its latest attempt, and the expiry of that attempt's charge. */
+export interface OpenPaymentIntent extends PaymentIntent {
+  attempt: number;
+  chargeBy: Date;
+}
+
 export type Role = 'user' | 'admin';
 
 /** What an admin did, named `<thing>.<verb>` (see docs/operations-orders.md). */

@@ -11,6 +11,8 @@
  *   reservation whose message never arrives, so nothing stays held for good.
  * - A repeated request republishes without owning its unit (`releaseOnFailure: false`): its first
  *   publish may be on its way, so a failure here gives nothing back.
+ * - With `noteKeepMs`, the batch's requests are noted in the cache first (one call), so the result poll
+ *   can tell them from uuids never accepted without reading the database (results.ts).
  * - With `publishWithinMs`, a batch is handed to the broker within that long of its oldest reservation or
  *   not at all (a process frozen or a broker that stopped reading): then it fails like any publish, units
  *   back first. The reconciler relies on it: a reservation older than that can have no message still coming
@@ -23,7 +25,7 @@ import type { OrderMessage } from './model.ts';
 
 export interface OrderBatcherDeps {
   bus: Pick<OrderBus, 'publishOrders'>;
-  cache: Pick<StockCache, 'release'>;
+  cache: Pick<StockCache, 'release' | 'noteRequests'>;
   timers: Timers;
   /** A batch whose units could not be given back after a failed publish (the reconciler will). */
   onReleaseFailed?: (err: unknown, messages: readonly OrderMessage[]) => void;
@@ -36,6 +38,12 @@ export interface OrderBatcherOptions {
   maxOrders: number;
   /** Publish at the latest this long after the first order of a batch arrived (0: at the end of this event-loop turn). */
   maxWaitMs: number;
+  /**
+   * Note the batch's requests in the cache, kept this long, before publishing it (StockCache.noteRequests):
+   * a QUEUED answer then means the result poll will find the uuid. A failed note fails the batch like a
+   * failed publish. Unset: nothing is noted.
+   */
+  noteKeepMs?: number;
 }
 
 export interface OrderBatcher {
@@ -76,6 +84,9 @@ export function createOrderBatcher(deps: OrderBatcherDeps, opts: OrderBatcherOpt
   async function publishBatch(batch: Waiting[]): Promise<void> {
     try {
       const messages = batch.map((w) => w.message);
+      if (opts.noteKeepMs !== undefined) {
+        await deps.cache.noteRequests(messages.map(({ uuid, seckillGoodId, userId }) => ({ uuid, seckillGoodId, userId })), opts.noteKeepMs);
+      }
       await deps.bus.publishOrders(messages, opts.publishWithinMs === undefined ? {} : { sendBy: Math.min(...messages.map((m) => m.reservedAt)) + opts.publishWithinMs });
     } catch (cause) {
       const unconfirmed = (cause as SeckillError | undefined)?.details as { unconfirmed?: boolean } | undefined;

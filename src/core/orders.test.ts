@@ -16,7 +16,7 @@ async function unpaidOrder(opts: { stock?: number } = {}) {
   const good = await newGood(data.store, world.clock.now(), { stock: opts.stock ?? 2, seckillPrice: 990 });
   const [buyer] = await newBuyers(data.db, 1);
   const [orderNo] = await ordersOf(world, good, [buyer!]);
-  const deps = { ...world, payments: createSimulatedPaymentProvider() };
+  const deps = { ...world, payments: createSimulatedPaymentProvider({ now: () => world.clock.now() }), chargeTimeoutMs: 10_000 };
   return { world, good, buyer: buyer!, orderNo: orderNo!, deps };
 }
 

@@ -18,8 +18,8 @@ async function unpaidOrder(opts: { stock?: number } = {}) {
   const good = await newGood(data.store, world.clock.now(), { stock: opts.stock ?? 2, seckillPrice: 990 });
   const [buyer] = await newBuyers(data.db, 1);
   const [orderNo] = await ordersOf(world, good, [buyer!]);
-  const payments = createSimulatedPaymentProvider();
-  const deps: PayOrderDeps = { ...world, payments };
+  const payments = createSimulatedPaymentProvider({ now: () => world.clock.now() });
+  const deps: PayOrderDeps = { ...world, payments, chargeTimeoutMs: 10_000 };
   const openIntents = async () => (await data.store.openPaymentIntents(FAR_FUTURE, 10_000)).filter((i) => i.orderNo === orderNo);
   return { world, good, buyer: buyer!, orderNo: orderNo!, payments, deps, openIntents };
 }
@@ -33,7 +33,7 @@ describe('paying an order', () => {
     };
     const paid = await payOrder(deps, { userId: buyer, orderNo });
     expect(paid).toMatchObject({ orderNo, status: 'PAID' });
-    expect(openDuringCharge).toEqual([{ orderNo, amount: 990, idempotencyKey: `charge:${orderNo}` }]);
+    expect(openDuringCharge).toEqual([{ orderNo, amount: 990, idempotencyKey: `charge:${orderNo}`, attempt: 1, chargeBy: new Date(deps.clock.now().getTime() + 10_000) }]);
     expect(await openIntents()).toEqual([]);
     expect(await payments.totals()).toEqual({ charged: 990, refunded: 0, charges: 1, refunds: 0 });
   });

@@ -4,13 +4,16 @@
  * Pay: a payment intent is written first, then the charge (idempotent per order), then one transaction
  * records the charge and moves UNPAID → PAID, then the intent is settled. A process that dies between the
  * charge and the record leaves the intent open: the reconciler asks the provider and finishes it
- * (settleCharge below), so no charge is ever taken and recorded nowhere.
+ * (settleCharge below), so no charge is ever taken and recorded nowhere. Each pay is an attempt on the
+ * intent with a charge expiry (`chargeTimeoutMs`) that the provider enforces; the reconciler only trusts
+ * "no charge" once the latest attempt's expiry is past (reconcile.ts).
  * If the order closed in the meantime (the pay timeout won the race) the charge is refunded, the
  * refund recorded, the order marked REFUNDED, and the buyer told ORDER_CLOSED with refunded: true.
  * Paying twice charges once: the second call finds the order PAID. A pay that arrives after the pay deadline
  * is refused uncharged and closes the order at once, even when its timeout message is late or lost.
  */
 import { closeOrders, type CloseOrdersDeps } from './close-orders.ts';
+import { SeckillError } from './errors.ts';
 import { closedError, ownOrder } from './orders.ts';
 import { PAY, REFUND, chargeKey, isClosed, refundKey } from './order-lifecycle.ts';
 import type { Clock, OrderStore, PaymentProvider } from './ports.ts';
@@ -19,6 +22,8 @@ import type { Order } from './model.ts';
 export interface PayOrderDeps extends CloseOrdersDeps {
   store: CloseOrdersDeps['store'] & Pick<OrderStore, 'getOrder' | 'recordPayment' | 'openPaymentIntent' | 'settlePaymentIntent'>;
   payments: PaymentProvider;
+  /** The charge's deadline: the provider takes nothing for a request older than this, and we stop waiting. */
+  chargeTimeoutMs: number;
 }
 
 export async function payOrder(deps: PayOrderDeps, req: { userId: number; orderNo: string }): Promise<Order> {
@@ -36,11 +41,32 @@ export async function payOrder(deps: PayOrderDeps, req: { userId: number; orderN
   }
 
   const idempotencyKey = chargeKey(order.orderNo);
-  await deps.store.openPaymentIntent({ orderNo: order.orderNo, amount: order.seckillPrice, idempotencyKey }, deps.clock.now());
-  const { paymentId } = await deps.payments.charge({ idempotencyKey, orderNo: order.orderNo, userId: order.userId, amount: order.seckillPrice });
+  // The intent carries this attempt's expiry before the request leaves: a reconciler sees the charge as
+  // possibly in flight until then, whatever happened to earlier attempts.
+  const opened = deps.clock.now();
+  const notAfter = new Date(opened.getTime() + deps.chargeTimeoutMs);
+  await deps.store.openPaymentIntent({ orderNo: order.orderNo, amount: order.seckillPrice, idempotencyKey }, { now: opened, chargeBy: notAfter });
+  const charge = { idempotencyKey, orderNo: order.orderNo, userId: order.userId, amount: order.seckillPrice, notAfter };
+  const { paymentId } = await withinDeadline(deps.payments.charge(charge), deps.chargeTimeoutMs);
   const settled = await settleCharge(deps, order, paymentId);
   if (settled.status === 'PAID') return settled.order;
   throw closedError(settled.order, true);
+}
+
+/**
+ * The provider's answer, or UNAVAILABLE once the charge's deadline has passed. The charge may still have
+ * been taken: its intent stays open, and a pay sent again (same key) or the reconciler finds it.
+ */
+async function withinDeadline<T>(call: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new SeckillError('UNAVAILABLE', 'The payment provider did not answer in time; pay again to learn the outcome.')), ms);
+  });
+  try {
+    return await Promise.race([call, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export interface SettleChargeDeps {

@@ -3,7 +3,7 @@
  * Each port has an embedded (in-process) adapter and a real one, and one contract suite
  * that both must pass (see src/adapters/<port>/<port>.contract.ts).
  */
-import type { AdminOrder, Alert, AuditEntry, AuditRecord, FailReason, GoodStats, NewSeckillGood, Order, OrderMessage, OrderFilter, OrderKey, PaymentIntent, PaymentRecord, Role, SaleEdit, SeckillGood, SeckillResult, Transition, User } from './model.ts';
+import type { AdminOrder, Alert, AuditEntry, AuditRecord, FailReason, GoodStats, NewSeckillGood, OpenPaymentIntent, Order, OrderMessage, OrderFilter, OrderKey, PaymentIntent, PaymentRecord, Role, SaleEdit, SeckillGood, SeckillResult, Transition, User } from './model.ts';
 
 // ---------------------------------------------------------------------------------------------
 // StockCache: the admission filter in front of the database.
@@ -27,6 +27,13 @@ export interface Reservation {
   userId: number;
   /** Epoch ms of the reservation. */
   at: number;
+}
+
+/** A request that was accepted (or decided): enough to tell an unknown uuid from one worth a database read. */
+export interface RequestNote {
+  uuid: string;
+  seckillGoodId: number;
+  userId: number;
 }
 
 /** The state of one good in the cache. */
@@ -103,6 +110,20 @@ export interface StockCache {
   reservations(seckillGoodId: number): Promise<Reservation[]>;
   /** The reservation one uuid holds on a good, or null (one lookup; used to answer polling). */
   reservationOf(seckillGoodId: number, uuid: string): Promise<Reservation | null>;
+  /**
+   * Note requests as accepted (uuid, good, buyer), each kept at least `keepMs` from now (a note made again is
+   * kept longer; every caller passes the same `keepMs`, and `requestsOf` is asked with it too). The result poll asks `requestsOf` first, so a uuid never accepted costs it one cache call and
+   * no database read. Idempotent.
+   */
+  noteRequests(notes: readonly RequestNote[], keepMs: number): Promise<void>;
+  /**
+   * The notes of one uuid (one call): [] when it was never noted (or its notes expired), null when the
+   * notes are not known to be complete (a cache that lost them and was not refilled since): ask the database.
+   */
+  requestsOf(uuid: string, keepMs: number): Promise<RequestNote[] | null>;
+  /** Whether the notes are known complete; `markRequestNotesComplete` after refilling them from the database. */
+  requestNotesComplete(): Promise<boolean>;
+  markRequestNotesComplete(): Promise<void>;
   /** Drop everything of one good (an admin deletes a sale; tests). */
   forget(seckillGoodId: number): Promise<void>;
   /** Resolves when the cache answers (health checks, start-up); rejects UNAVAILABLE otherwise. */
@@ -256,6 +277,8 @@ export interface OrderStore {
    * buyer's, or this buyer's for another good) had already used; null when there is none. Newest first.
    */
   conflictOf(uuid: string, userId: number): Promise<SeckillResult | null>;
+  /** The requests decided since `since` (their results, and FAIL UUID_CONFLICT outcomes): the cache's request notes refilled. */
+  decidedRequestsSince(since: Date): Promise<RequestNote[]>;
   /** The stored results of those uuids that have one, in one read (any order; unknown uuids are left out). */
   getResults(uuids: readonly string[]): Promise<SeckillResult[]>;
   listOrders(userId: number): Promise<Order[]>;
@@ -287,18 +310,23 @@ export interface OrderStore {
   /** Record a payment outside a transition (a refund); idempotent on its key. */
   recordPayment(payment: PaymentRecord): Promise<void>;
   /**
-   * Note, before charging, that a charge of this order may be taken (one intent per order: opening an open
-   * one changes nothing; a settled one opens again, since a new charge may follow). `now` is when it
-   * opened, on the same clock the reconciler measures the grace period with.
+   * Note, before a charge request leaves, that a charge of this order may land until `chargeBy` (the
+   * request's expiry). One intent per order; every call is a new attempt: it opens a settled intent again,
+   * raises the attempt number and moves `chargeBy` forward (never back). Returns the attempt number.
    */
-  openPaymentIntent(intent: PaymentIntent, now: Date): Promise<void>;
+  openPaymentIntent(intent: PaymentIntent, opened: { now: Date; chargeBy: Date }): Promise<number>;
   /**
    * The charge's outcome is recorded (paid, or refunded): the intent needs no more care. Idempotent. An intent
    * with a refund due stays open until the order's REFUND payment is recorded, whoever asks.
    */
   settlePaymentIntent(orderNo: string, now: Date): Promise<void>;
-  /** Intents still open that were opened at or before `openedBy`, oldest first. */
-  openPaymentIntents(openedBy: Date, limit: number): Promise<PaymentIntent[]>;
+  /**
+   * Close an intent under which no charge was taken, only if it is still open at `attempt` (compare-and-set):
+   * a pay that opened it again since it was read keeps it. True when this call closed it.
+   */
+  abandonPaymentIntent(orderNo: string, attempt: number, now: Date): Promise<boolean>;
+  /** Intents still open whose charges could land no later than `chargeBy`, earliest first. */
+  openPaymentIntents(chargeBy: Date, limit: number): Promise<OpenPaymentIntent[]>;
   /** UNPAID orders whose pay deadline is at or before `now`, oldest deadline first. */
   overdueOrders(now: Date, limit: number): Promise<Order[]>;
   /**
@@ -330,8 +358,12 @@ export interface AuditLog {
 }
 
 export interface PaymentProvider {
-  /** Take money. The same idempotency key charges once and answers the same payment. */
-  charge(req: { idempotencyKey: string; orderNo: string; userId: number; amount: number }): Promise<{ paymentId: string }>;
+  /**
+   * Take money. The same idempotency key charges once and answers the same payment. A request that reaches
+   * the provider after `notAfter` takes nothing and fails (real providers take such an expiry on a payment
+   * request): so once `notAfter` has passed, whether a key was charged can be asked and the answer stays true.
+   */
+  charge(req: { idempotencyKey: string; orderNo: string; userId: number; amount: number; notAfter: Date }): Promise<{ paymentId: string }>;
   /** The charge taken under this idempotency key, if any (a reconciler asks after a crash). */
   findCharge(idempotencyKey: string): Promise<{ paymentId: string; amount: number } | null>;
   /** Give a charge back. The same idempotency key refunds once. */
@@ -361,6 +393,11 @@ export interface UserStore {
   rotateRefreshToken(tokenHash: string, next: { tokenHash: string; expiresAt: Date }, now: Date): Promise<{ userId: number; tokenVersion: number } | 'reused' | null>;
   /** Revoke every refresh token of the user (logout, password change). */
   revokeRefreshTokens(userId: number, now: Date): Promise<void>;
+  /**
+   * A rehash: replace the hash only if the stored one is still `expectedOldHash` (compare-and-set), token
+   * version kept. A password change that landed since the hash was read stands. True when replaced.
+   */
+  replaceHashIf(id: number, expectedOldHash: string, newHash: string): Promise<boolean>;
 }
 
 /**

@@ -29,6 +29,7 @@ beforeAll(async () => {
 afterAll(() => data.close());
 
 const GRACE_MS = 60_000;
+const CHARGE_TIMEOUT_MS = 10_000;
 
 /**
  * The store as this test's reconciler sees it: only the goods (and their orders and payment intents) the
@@ -52,7 +53,7 @@ function scopedStore(goods: readonly SeckillGood[]): OrderStore {
 }
 
 function reconcilerOf(world: World, goods: readonly SeckillGood[], over: Partial<ReconcileDeps> = {}) {
-  const payments = createSimulatedPaymentProvider();
+  const payments = createSimulatedPaymentProvider({ now: () => world.clock.now() });
   const deps: ReconcileDeps = { ...world, store: scopedStore(goods), payments, graceMs: GRACE_MS, ...over };
   return { deps, payments, run: () => reconcile(deps) };
 }
@@ -64,8 +65,9 @@ const isOpenIntent = async (orderNo: string) =>
 
 /** The api died between the charge and its record: an open intent, and (unless `charged: false`) the money taken. */
 async function payDiedAfterCharge(world: World, payments: ReturnType<typeof createSimulatedPaymentProvider>, orderNo: string, buyer: number, charged = true) {
-  await data.store.openPaymentIntent({ orderNo, amount: 990, idempotencyKey: chargeKey(orderNo) }, world.clock.now());
-  if (charged) await payments.charge({ idempotencyKey: chargeKey(orderNo), orderNo, userId: buyer, amount: 990 });
+  const now = world.clock.now();
+  await data.store.openPaymentIntent({ orderNo, amount: 990, idempotencyKey: chargeKey(orderNo) }, { now, chargeBy: now });
+  if (charged) await payments.charge({ idempotencyKey: chargeKey(orderNo), orderNo, userId: buyer, amount: 990, notAfter: now });
 }
 
 describe('reconciler, payment intents left open', () => {
@@ -144,14 +146,112 @@ describe('reconciler, payment intents left open', () => {
 
     // The buyer pays again; this time the process dies after the money is taken, before it is recorded.
     payments.beforeCharge = () => Promise.reject(new Error('process died'));
-    await expect(payOrder({ ...world, payments }, { userId: buyer!, orderNo: orderNo! })).rejects.toThrow('process died');
+    await expect(payOrder({ ...world, payments, chargeTimeoutMs: CHARGE_TIMEOUT_MS }, { userId: buyer!, orderNo: orderNo! })).rejects.toThrow('process died');
     payments.beforeCharge = null;
     expect(await isOpenIntent(orderNo!)).toBe(true);
-    world.clock.advance(GRACE_MS);
+    world.clock.advance(CHARGE_TIMEOUT_MS + GRACE_MS);
 
     expect(await run()).toMatchObject({ paymentsSettled: 1 });
     expect(await statusOf(orderNo!)).toBe('PAID');
     expect(await payments.totals()).toMatchObject({ charges: 1, refunds: 0 });
+  });
+});
+
+describe('reconciler, payment intents under charge', () => {
+  /** A charge request that waits on the wire until released. */
+  function holdCharges(payments: ReturnType<typeof createSimulatedPaymentProvider>) {
+    const held: (() => void)[] = [];
+    let arrived: () => void = () => undefined;
+    payments.onRequest = () => {
+      arrived();
+      return new Promise<void>((r) => held.push(r));
+    };
+    return {
+      reached: () => new Promise<void>((r) => (arrived = r)),
+      release: () => {
+        payments.onRequest = null;
+        for (const r of held.splice(0)) r();
+      },
+    };
+  }
+
+  it('a pay sent again long after a first try died before asking: its charge on the wire keeps the intent open, and lands recorded', async () => {
+    const world = newWorld(data.store);
+    const good = await newGood(data.store, world.clock.now(), { seckillPrice: 990 });
+    const [buyer] = await newBuyers(data.db, 1);
+    const [orderNo] = await ordersOf(world, good, [buyer!]);
+    const { run, payments } = reconcilerOf(world, [good]);
+    // The first try opened the intent and died before asking the provider.
+    await payDiedAfterCharge(world, payments, orderNo!, buyer!, false);
+    world.clock.advance(GRACE_MS);
+    // The buyer presses pay again: its charge waits on the wire while the reconciler runs.
+    const wire = holdCharges(payments);
+    const reached = wire.reached();
+    const paying = payOrder({ ...world, payments, chargeTimeoutMs: CHARGE_TIMEOUT_MS }, { userId: buyer!, orderNo: orderNo! });
+    await reached;
+    expect(await run()).toMatchObject({ paymentsAbandoned: 0, paymentsSettled: 0, alerts: 0 });
+    expect(await isOpenIntent(orderNo!)).toBe(true);
+    wire.release();
+    expect((await paying).status).toBe('PAID');
+    expect(await isOpenIntent(orderNo!)).toBe(false);
+  });
+
+  it('a charge on the wire when its payer died: left alone while it may land; landed in time → recorded, PAID', async () => {
+    const world = newWorld(data.store);
+    const good = await newGood(data.store, world.clock.now(), { seckillPrice: 990 });
+    const [buyer] = await newBuyers(data.db, 1);
+    const [orderNo] = await ordersOf(world, good, [buyer!]);
+    const { run, payments } = reconcilerOf(world, [good]);
+    const wire = holdCharges(payments);
+    const reached = wire.reached();
+    payments.beforeCharge = () => Promise.reject(new Error('process died'));
+    const paying = payOrder({ ...world, payments, chargeTimeoutMs: CHARGE_TIMEOUT_MS }, { userId: buyer!, orderNo: orderNo! });
+    await reached;
+    world.clock.advance(CHARGE_TIMEOUT_MS - 1);
+    expect(await run()).toMatchObject({ paymentsAbandoned: 0, paymentsSettled: 0 });
+    expect(await isOpenIntent(orderNo!)).toBe(true);
+    // It lands just before its expiry; the payer dies with the money taken.
+    wire.release();
+    await expect(paying).rejects.toThrow('process died');
+    payments.beforeCharge = null;
+    world.clock.advance(GRACE_MS + 1);
+    expect(await run()).toMatchObject({ paymentsSettled: 1, paymentsAbandoned: 0 });
+    expect(await statusOf(orderNo!)).toBe('PAID');
+  });
+
+  it('a charge that reaches the provider after its expiry takes nothing; the intent is then abandoned and the order stays payable', async () => {
+    const world = newWorld(data.store);
+    const good = await newGood(data.store, world.clock.now(), { seckillPrice: 990 });
+    const [buyer] = await newBuyers(data.db, 1);
+    const [orderNo] = await ordersOf(world, good, [buyer!]);
+    const { run, payments } = reconcilerOf(world, [good]);
+    const deps = { ...world, payments, chargeTimeoutMs: CHARGE_TIMEOUT_MS };
+    const wire = holdCharges(payments);
+    const reached = wire.reached();
+    const paying = payOrder(deps, { userId: buyer!, orderNo: orderNo! });
+    await reached;
+    world.clock.advance(CHARGE_TIMEOUT_MS + GRACE_MS);
+    expect(await run()).toMatchObject({ paymentsAbandoned: 1 });
+    wire.release();
+    await expect(paying).rejects.toThrow('expired');
+    expect(await payments.totals()).toMatchObject({ charges: 0 });
+    expect((await payOrder(deps, { userId: buyer!, orderNo: orderNo! })).status).toBe('PAID');
+  });
+});
+
+describe('reconciler, request notes', () => {
+  it('a cache that lost its request notes gets the decided requests back from the database, once; the result poll then trusts it', async () => {
+    const world = newWorld(data.store);
+    const good = await newGood(data.store, world.clock.now());
+    const [buyer] = await newBuyers(data.db, 1);
+    await ordersOf(world, good, [buyer!]);
+    const { run } = reconcilerOf(world, [good], { noteKeepMs: 3_600_000 });
+    expect(await world.cache.requestNotesComplete()).toBe(false);
+    expect((await run()).notesRefilled).toBeGreaterThanOrEqual(1);
+    expect(await world.cache.requestNotesComplete()).toBe(true);
+    const [decided] = await data.store.decidedRequestsSince(new Date(world.clock.now().getTime() - 1));
+    expect(await world.cache.requestsOf(decided!.uuid, 3_600_000)).toEqual([decided]);
+    expect((await run()).notesRefilled).toBe(0);
   });
 });
 

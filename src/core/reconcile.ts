@@ -12,29 +12,37 @@
  *    the pending queue hold nothing, waiting or in a worker's hands, after that (OrderBus.pendingDrainedAt).
  *    A message that waits through an outage, in a frozen worker's hands or behind a partition keeps the
  *    queue from draining, so its buyer is never told FAIL for a unit a worker is about to sell them.
- * 0. Payment intents left open past the grace period (the process died between a charge and its record)
- *    are finished from what the provider says: no charge → the intent is closed; a charge → recorded, and
- *    the order paid, or refunded when it closed meanwhile (settleCharge).
+ * 0. Payment intents left open (the process died between a charge and its record) are finished from what the
+ *    provider says, once their latest charge request has expired by a grace period, so none of it can still
+ *    land: no charge → the intent is abandoned, if no pay has opened it again since it was read (a
+ *    compare-and-set on its attempt); a charge → recorded, and the order paid, or refunded when it closed
+ *    meanwhile (settleCharge). An intent whose charge is in flight is never abandoned.
+ * 4. (Run first.) A cache that lost its request notes gets them back from the database (request-notes.ts);
+ *    undecided reservations and EXPIRED decisions are noted too, so the result poll keeps finding them.
  * 3. A good with nothing in flight gets its cache pre-stock (and buyers) reset to the database's, if they
  *    differ. The reset is a compare-and-set in the cache: refused if anything touched the good since it
  *    was read, because the database read could then be older than the cache.
  */
 import { closeOrders, type CloseOrdersDeps } from './close-orders.ts';
 import { settleCharge } from './payments.ts';
-import type { OrderBus, OrderStore, PaymentProvider, StockCache } from './ports.ts';
+import { refillRequestNotes } from './request-notes.ts';
+import type { OrderBus, OrderStore, PaymentProvider, RequestNote, StockCache } from './ports.ts';
 import type { Alert, SeckillResult } from './model.ts';
 
 export interface ReconcileDeps extends CloseOrdersDeps {
   store: CloseOrdersDeps['store'] &
     Pick<OrderStore, 'overdueOrders' | 'listGoods' | 'getResult' | 'decideFail' | 'liveBuyers' | 'liveOrderNos' | 'getGood'> &
-    Pick<OrderStore, 'getOrder' | 'recordPayment' | 'openPaymentIntents' | 'settlePaymentIntent'>;
+    Pick<OrderStore, 'getOrder' | 'recordPayment' | 'openPaymentIntents' | 'settlePaymentIntent' | 'abandonPaymentIntent' | 'decidedRequestsSince'>;
   payments: Pick<PaymentProvider, 'findCharge' | 'refund'>;
-  cache: CloseOrdersDeps['cache'] & Pick<StockCache, 'reservations' | 'reservationOf' | 'settle' | 'release' | 'read' | 'load'>;
+  cache: CloseOrdersDeps['cache'] &
+    Pick<StockCache, 'reservations' | 'reservationOf' | 'settle' | 'release' | 'read' | 'load' | 'noteRequests' | 'requestNotesComplete' | 'markRequestNotesComplete'>;
   bus: CloseOrdersDeps['bus'] & Pick<OrderBus, 'publishResults' | 'pendingDrainedAt'>;
   /** How long after making a reservation an api may still publish it; younger reservations are left alone. */
   graceMs: number;
   /** Overdue orders closed per transaction. */
   pageSize?: number;
+  /** How long the cache keeps request notes (results.ts); unset: notes are neither refilled nor refreshed. */
+  noteKeepMs?: number;
 }
 
 export interface ReconcileReport {
@@ -48,31 +56,45 @@ export interface ReconcileReport {
   /** Reservations with no result left alone because a message for them may still arrive. */
   expiriesDeferred: number;
   stockResynced: number;
+  /** Requests noted again in a cache that had lost its request notes. */
+  notesRefilled: number;
   alerts: number;
   ms: number;
 }
 
 export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
   const started = deps.clock.now().getTime();
-  const report: ReconcileReport = { paymentsSettled: 0, paymentsAbandoned: 0, timedOut: 0, reservationsSettled: 0, reservationsReleased: 0, reservationsExpired: 0, expiriesDeferred: 0, stockResynced: 0, alerts: 0, ms: 0 };
+  const report: ReconcileReport = { paymentsSettled: 0, paymentsAbandoned: 0, timedOut: 0, reservationsSettled: 0, reservationsReleased: 0, reservationsExpired: 0, expiriesDeferred: 0, stockResynced: 0, notesRefilled: 0, alerts: 0, ms: 0 };
   const alert = async (a: Omit<Alert, 'at'>) => {
     report.alerts++;
     await deps.bus.raiseAlert({ ...a, at: deps.clock.now().toISOString() }).catch(() => undefined);
   };
 
   // 0. Payment intents left open.
+  // Only intents whose latest charge expired a grace period ago (clocks of processes and provider differ):
+  // no charge of theirs can land any more, so the provider's "none" stays true.
   for (const intent of await deps.store.openPaymentIntents(new Date(deps.clock.now().getTime() - deps.graceMs), 200)) {
     try {
       const charge = await deps.payments.findCharge(intent.idempotencyKey);
       if (!charge) {
-        await deps.store.settlePaymentIntent(intent.orderNo, deps.clock.now());
-        report.paymentsAbandoned++;
+        // A pay that opened the intent again after it was read has moved its attempt: the intent is its.
+        if (await deps.store.abandonPaymentIntent(intent.orderNo, intent.attempt, deps.clock.now())) report.paymentsAbandoned++;
         continue;
       }
       await settleCharge(deps, { orderNo: intent.orderNo, seckillPrice: intent.amount }, charge.paymentId);
       report.paymentsSettled++;
     } catch (err) {
       await alert({ kind: 'PAYMENT_REPAIR_FAILED', message: String(err), orderNo: intent.orderNo });
+    }
+  }
+
+  // 4 (first, so the result poll trusts the cache again soon). Request notes lost with the cache: refilled.
+  const keepMs = deps.noteKeepMs;
+  if (keepMs !== undefined) {
+    try {
+      report.notesRefilled = (await refillRequestNotes({ ...deps, keepMs })) ?? 0;
+    } catch (err) {
+      await alert({ kind: 'NOTES_REFILL_FAILED', message: String(err) });
     }
   }
 
@@ -97,6 +119,8 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
     /** Reservations whose own request became an order: the unit stays taken only while that order is live. */
     const ordered = new Map<string, string>();
     const expired: SeckillResult[] = [];
+    /** Undecided for long (an outage): their notes are kept from now on, so the poll still finds them. */
+    const deferred: RequestNote[] = [];
     // A cache that cannot list them is alerted and the run goes on: one good's trouble (a cache shard down)
     // must not stop the repairs of the others.
     const held = await deps.cache.reservations(good.id).catch(async (err: unknown) => {
@@ -111,6 +135,7 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
           // Its message, if one was ever sent, left the api by r.at + grace; the queue held nothing since.
           if (drainedAt === null || drainedAt < r.at + deps.graceMs) {
             report.expiriesDeferred++;
+            deferred.push({ uuid: r.uuid, seckillGoodId: good.id, userId: r.userId });
             continue;
           }
           // A repeat of the request since the list was read has published it again (and moved its time).
@@ -129,6 +154,11 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
       } catch (err) {
         await alert({ kind: 'RESERVATION_REPAIR_FAILED', message: String(err), seckillGoodId: good.id, uuid: r.uuid });
       }
+    }
+    const noting = [...deferred, ...expired.map(({ uuid, seckillGoodId, userId }) => ({ uuid, seckillGoodId, userId }))];
+    if (keepMs !== undefined && noting.length > 0) {
+      // Before the EXPIRED results are announced and their reservations released: a poll finds one or the other.
+      await deps.cache.noteRequests(noting, keepMs).catch((err: unknown) => alert({ kind: 'RESERVATION_REPAIR_FAILED', message: String(err), seckillGoodId: good.id }));
     }
     if (ordered.size + release.length + expired.length > 0) {
       try {

@@ -10,7 +10,7 @@ beforeAll(async () => {
 });
 afterAll(() => data.close());
 
-const lookupDeps = (world: World, goodIds: number[]): ResultLookupDeps => ({ store: world.store, cache: world.cache, goodIds: async () => goodIds });
+const lookupDeps = (world: World, goodIds: number[]): ResultLookupDeps => ({ store: world.store, cache: world.cache, goodIds: async () => goodIds, noteKeepMs: 3_600_000 });
 
 async function sale(buyers: number) {
   const world = newWorld(data.store);
@@ -55,19 +55,21 @@ describe('looking up a result (polling, and the socket fallback)', () => {
     const deps: ResultLookupDeps = {
       // The worker stores the result, then clears the reservation: the first read saw neither.
       store: { getResult: async () => (reads++ === 0 ? null : decided), conflictOf: async () => null },
-      cache: { reservationOf: async () => null },
+      cache: { reservationOf: async () => null, requestsOf: async () => null },
       goodIds: async () => [3],
+      noteKeepMs: 3_600_000,
     };
     expect(await lookUpResult(deps, { userId: 7, uuid: decided.uuid })).toEqual(decided);
     expect(reads).toBe(2);
   });
 
-  it('without a good named, every good of the catalog is asked for the reservation', async () => {
+  it('without a good named and with the notes lost, every good of the catalog is asked for the reservation', async () => {
     const asked: number[] = [];
     const deps: ResultLookupDeps = {
       store: { getResult: async () => null, conflictOf: async () => null },
-      cache: { reservationOf: async (goodId) => (asked.push(goodId), goodId === 2 ? { uuid: 'u-queued-01', userId: 5, at: 0 } : null) },
+      cache: { reservationOf: async (goodId) => (asked.push(goodId), goodId === 2 ? { uuid: 'u-queued-01', userId: 5, at: 0 } : null), requestsOf: async () => null },
       goodIds: async () => [1, 2, 3],
+      noteKeepMs: 3_600_000,
     };
     expect(await lookUpResult(deps, { userId: 5, uuid: 'u-queued-01' })).toEqual({ uuid: 'u-queued-01', status: 'QUEUED' });
     expect(asked).toEqual([1, 2]);

@@ -13,9 +13,11 @@ export type ResultAnswer = SeckillResult | { uuid: string; status: 'QUEUED' };
 
 export interface ResultLookupDeps {
   store: Pick<OrderStore, 'getResult' | 'conflictOf'>;
-  cache: Pick<StockCache, 'reservationOf'>;
+  cache: Pick<StockCache, 'reservationOf' | 'requestsOf'>;
   /** The goods a uuid may have been reserved on, when the asker does not say (the catalog's ids). */
   goodIds(): Promise<number[]>;
+  /** How long the cache keeps request notes (the same as they are noted with). */
+  noteKeepMs: number;
 }
 
 /** The stored result belongs to another buyer and none of this buyer's is stored under the uuid. */
@@ -31,6 +33,13 @@ export async function lookUpResult(
 ): Promise<ResultAnswer | null> {
   const { userId, uuid, seckillGoodId } = req;
   const forGood = (r: { seckillGoodId: number }) => !seckillGoodId || r.seckillGoodId === seckillGoodId;
+  // Every request is noted in the cache before its buyer hears QUEUED, and again when it is decided: a uuid
+  // with no note of this buyer's is unknown to them, answered with this one cache call and no database read.
+  // null: the cache lost its notes and has not been refilled yet, so only the database can tell.
+  // (A poll naming another good than the noted one still reads on: the buyer's own result answers it, as ever.)
+  const noted = await deps.cache.requestsOf(uuid, deps.noteKeepMs);
+  const mine = noted?.filter((n) => n.userId === userId);
+  if (mine && mine.length === 0) return null;
   const decided = async (): Promise<SeckillResult | typeof FOREIGN | null> => {
     const result = await deps.store.getResult(uuid);
     if (!result) return null;
@@ -42,7 +51,7 @@ export async function lookUpResult(
   const first = await decided();
   if (first && first !== FOREIGN) return first;
   // Not decided yet: it is QUEUED if this buyer's reservation is still in the cache.
-  const goodIds = seckillGoodId ? [seckillGoodId] : await deps.goodIds();
+  const goodIds = seckillGoodId ? [seckillGoodId] : mine ? [...new Set(mine.map((n) => n.seckillGoodId))] : await deps.goodIds();
   for (const goodId of goodIds) {
     const held = await deps.cache.reservationOf(goodId, uuid);
     if (held) return held.userId === userId ? { uuid, status: 'QUEUED' } : null;

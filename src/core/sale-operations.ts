@@ -15,12 +15,15 @@ import type { SaleEdit, SeckillGood } from './model.ts';
 import type { Clock, OrderBus, OrderStore, StockCache } from './ports.ts';
 import { saleStats, saleWindow, type GoodsCatalog, type PublicGood, type SaleStats } from './sales.ts';
 import { loadGoodIntoCache } from './stock-sync.ts';
+import type { GoodsView } from './goods-view.ts';
 
 export interface SaleOperationsDeps {
   store: Pick<OrderStore, 'getGood' | 'editGood' | 'setPaused' | 'addStock' | 'liveBuyers' | 'stats'>;
   cache: Pick<StockCache, 'addUnits' | 'load' | 'read' | 'readStocks'>;
   bus: Pick<OrderBus, 'broadcastSalesChanged' | 'broadcastStockAgain' | 'raiseAlert'>;
   catalog: Pick<GoodsCatalog, 'apply'>;
+  /** This process's short-lived copy of the goods pages: a change made here shows at once. */
+  view?: Pick<GoodsView, 'invalidate'>;
   clock: Clock;
 }
 
@@ -79,6 +82,7 @@ export async function restockSale(deps: SaleOperationsDeps, id: number, units: n
     if (!(await deps.store.getGood(id))) throw notFound(id);
     throw new SeckillError('ENDED', 'The sale has ended; ended sales take no more units.');
   }
+  deps.view?.invalidate();
   try {
     // A good not in the cache reads its stock from the database when it is loaded, units included.
     if (!(await deps.cache.addUnits(id, units))) await loadGoodIntoCache(deps, id, { onlyIfMissing: true });
@@ -104,6 +108,7 @@ function refuseOnceStarted(good: SeckillGood, now: Date): void {
 
 async function announce(deps: SaleOperationsDeps, good: SeckillGood): Promise<void> {
   deps.catalog.apply([good]);
+  deps.view?.invalidate();
   // The database holds the change, so a failed broadcast is answered UNAVAILABLE and the same request is safe
   // to send again; meanwhile the other processes read it at their next refresh of the goods list.
   await deps.bus.broadcastSalesChanged([good]);

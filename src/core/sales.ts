@@ -6,11 +6,14 @@ import { SeckillError } from './errors.ts';
 import type { Clock, OrderStore, StockCache } from './ports.ts';
 import type { AdminActor, NewSeckillGood, OrderStatus, SeckillGood } from './model.ts';
 import { loadGoodIntoCache } from './stock-sync.ts';
+import type { GoodsView } from './goods-view.ts';
 
 export interface GoodsDeps {
   store: Pick<OrderStore, 'createGood' | 'getGood' | 'listGoods' | 'liveBuyers' | 'stats'>;
   cache: Pick<StockCache, 'load' | 'read' | 'readStocks'>;
   catalog?: GoodsCatalog;
+  /** The public list and detail's kept goods; without one, every request reads the database. */
+  view?: GoodsView;
 }
 
 /** A good whose `stock` is the cached pre-stock when the cache has it. */
@@ -42,17 +45,18 @@ export async function createSale(deps: GoodsDeps, input: NewSeckillGood, now: Da
   // Buyers can be admitted only once the pre-stock is in the cache, so load it before answering.
   await loadGoodIntoCache(deps, good.id, { onlyIfMissing: false });
   deps.catalog?.invalidate();
+  deps.view?.invalidate();
   return good;
 }
 
 export async function listSales(deps: GoodsDeps): Promise<PublicGood[]> {
-  const goods = await deps.store.listGoods();
+  const goods = deps.view ? await deps.view.list() : await deps.store.listGoods();
   const stocks = await deps.cache.readStocks(goods.map((g) => g.id));
   return goods.map((g) => ({ ...g, stock: stocks.get(g.id) ?? g.stock }));
 }
 
 export async function getSale(deps: GoodsDeps, id: number): Promise<PublicGood> {
-  const good = await deps.store.getGood(id);
+  const good = deps.view ? await deps.view.get(id) : await deps.store.getGood(id);
   if (!good) throw new SeckillError('NOT_FOUND', `No seckill good ${id}.`);
   const preStock = (await deps.cache.readStocks([id])).get(id);
   return { ...good, stock: preStock ?? good.stock };

@@ -23,7 +23,7 @@ describe.each<Mode>(['embedded', 'services'])('repeats and payments (%s)', (mode
 
   beforeAll(async () => {
     if (skip) return;
-    app = await bootTestApp(mode, { RECONCILE_INTERVAL_MS: '3600000', RECONCILE_GRACE_MS: '500' });
+    app = await bootTestApp(mode, { RECONCILE_INTERVAL_MS: '3600000', RECONCILE_GRACE_MS: '500', PAYMENT_CHARGE_TIMEOUT_MS: '400' });
     api = apiClient(app.httpUrl);
     admin = await loginAdmin(api);
   }, 60_000);
@@ -55,7 +55,7 @@ describe.each<Mode>(['embedded', 'services'])('repeats and payments (%s)', (mode
     await payDyingAfterTheCharge(orderNo, b!.token);
     expect((await app.adapters.payments.totals()).charges).toBe(before.charges + 1);
     expect((await api('GET', `/api/orders/${orderNo}`, { token: b!.token })).body.status).toBe('UNPAID');
-    await sleep(600); // past the reconciler's grace period (500 ms here)
+    await sleep(1000); // past the charge expiry (400 ms) and the reconciler's grace period (500 ms) here
     const report = await app.reconciler!.runNow();
     expect(report.paymentsSettled).toBe(1);
     expect((await api('GET', `/api/orders/${orderNo}`, { token: b!.token })).body.status).toBe('PAID');
@@ -74,8 +74,8 @@ describe.each<Mode>(['embedded', 'services'])('repeats and payments (%s)', (mode
     expect((await api('POST', `/api/orders/${orderNo}/cancel`, { token: b!.token })).body.status).toBe('CANCELLED');
     // An intent whose charge never happened (the process died before asking the provider).
     const other = await buy(c!.token, goodId);
-    await app.adapters.store.openPaymentIntent({ orderNo: other, amount: 990, idempotencyKey: `charge:${other}` }, new Date());
-    await sleep(600);
+    await app.adapters.store.openPaymentIntent({ orderNo: other, amount: 990, idempotencyKey: `charge:${other}` }, { now: new Date(), chargeBy: new Date(Date.now() + 400) });
+    await sleep(1000);
     const report = await app.reconciler!.runNow();
     expect(report).toMatchObject({ paymentsSettled: 1, paymentsAbandoned: 1 });
     expect((await api('GET', `/api/orders/${orderNo}`, { token: b!.token })).body.status).toBe('REFUNDED');

@@ -103,7 +103,7 @@ export function describeAdminStores(label: string, makeDb: MakeDb): void {
         const [made] = await store.createOrders([message(buyer, good.id)], opts());
         const orderNo = made!.result.orderNo!;
         const intent = { orderNo, amount: good.seckillPrice, idempotencyKey: chargeKey(orderNo) };
-        await store.openPaymentIntent(intent, NOW);
+        await store.openPaymentIntent(intent, { now: NOW, chargeBy: new Date(NOW.getTime() + 10_000) });
         await store.applyTransition([orderNo], PAY, NOW, { payment: { orderNo, kind: 'CHARGE', amount: good.seckillPrice, providerRef: `pay_${orderNo}`, idempotencyKey: chargeKey(orderNo) } });
         await store.settlePaymentIntent(orderNo, NOW);
         return { good, orderNo, intent };

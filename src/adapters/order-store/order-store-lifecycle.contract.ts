@@ -191,34 +191,75 @@ export function describeOrderLifecycle(engine: { db: () => Database; store: () =
       expect(await store.getResults([])).toEqual([]);
     });
 
-    it('payment intents: 20 first opens of one order at once → one open intent, none refused', async () => {
+    const CHARGE_BY = new Date(NOW.getTime() + 10_000);
+    const opened = (now = NOW, chargeBy = CHARGE_BY) => ({ now, chargeBy });
+
+    it('payment intents: 20 first opens of one order at once → one open intent, none refused, each its own attempt', async () => {
       const good = await newGood({ stock: 1 });
       const [buyer] = await newBuyers(1);
       const [made] = await store.createOrders([message(buyer!, good.id)], opts());
       const orderNo = made!.result.orderNo!;
       const intent = { orderNo, amount: 990, idempotencyKey: `charge:${orderNo}` };
-      await Promise.all(Array.from({ length: 20 }, () => store.openPaymentIntent(intent, NOW)));
-      expect((await store.openPaymentIntents(NOW, 1000)).filter((i) => i.orderNo === orderNo)).toEqual([intent]);
+      const attempts = await Promise.all(Array.from({ length: 20 }, () => store.openPaymentIntent(intent, opened())));
+      expect([...attempts].sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      expect((await store.openPaymentIntents(CHARGE_BY, 1000)).filter((i) => i.orderNo === orderNo)).toEqual([{ ...intent, attempt: 20, chargeBy: CHARGE_BY }]);
     });
 
-    it('payment intents: opened once per order, listed while open and old enough, gone once settled', async () => {
+    it('payment intents: opened once per order, listed while open once their charge expiry is reached, gone once settled', async () => {
       const good = await newGood({ stock: 2 });
       const buyers = await newBuyers(2);
       const [a, b] = (await store.createOrders(buyers.map((u) => message(u, good.id)), opts())).map((x) => x.result.orderNo!);
       const intent = (orderNo: string) => ({ orderNo, amount: 990, idempotencyKey: `charge:${orderNo}` });
-      await Promise.all([store.openPaymentIntent(intent(a!), NOW), store.openPaymentIntent(intent(a!), NOW), store.openPaymentIntent(intent(b!), NOW)]);
-      const ours = async (openedBy = NOW) => (await store.openPaymentIntents(openedBy, 1000)).filter((i) => i.orderNo === a || i.orderNo === b);
+      await Promise.all([store.openPaymentIntent(intent(a!), opened()), store.openPaymentIntent(intent(a!), opened()), store.openPaymentIntent(intent(b!), opened())]);
+      const ours = async (chargeBy = CHARGE_BY) =>
+        (await store.openPaymentIntents(chargeBy, 1000)).filter((i) => i.orderNo === a || i.orderNo === b).map(({ orderNo, amount, idempotencyKey }) => ({ orderNo, amount, idempotencyKey }));
       expect((await ours()).sort((x, y) => x.orderNo.localeCompare(y.orderNo))).toEqual([intent(a!), intent(b!)].sort((x, y) => x.orderNo.localeCompare(y.orderNo)));
-      // Opened at NOW by the caller's clock, whatever the database's own clock says.
-      expect(await ours(new Date(NOW.getTime() - 1))).toEqual([]);
+      // Listed by the caller's expiry, whatever the database's own clock says.
+      expect(await ours(new Date(CHARGE_BY.getTime() - 1))).toEqual([]);
       await store.settlePaymentIntent(a!, new Date());
       await store.settlePaymentIntent(a!, new Date());
       expect(await ours()).toEqual([intent(b!)]);
-      // Settled (abandoned), then paid again: open again, as of its new opening.
-      const later = new Date(NOW.getTime() + 60_000);
-      await store.openPaymentIntent(intent(a!), later);
+      // Settled (abandoned), then paid again: open again, until its new charge expiry.
+      const later = new Date(CHARGE_BY.getTime() + 60_000);
+      await store.openPaymentIntent(intent(a!), opened(NOW, later));
       expect(await ours()).toEqual([intent(b!)]);
       expect((await ours(later)).map((i) => i.orderNo).sort()).toEqual([a!, b!].sort());
+    });
+
+    it('payment intents: a pay again moves the charge expiry forward, never back', async () => {
+      const good = await newGood({ stock: 1 });
+      const [buyer] = await newBuyers(1);
+      const orderNo = (await store.createOrders([message(buyer!, good.id)], opts()))[0]!.result.orderNo!;
+      const intent = { orderNo, amount: 990, idempotencyKey: `charge:${orderNo}` };
+      const later = new Date(CHARGE_BY.getTime() + 5_000);
+      expect(await store.openPaymentIntent(intent, opened())).toBe(1);
+      expect(await store.openPaymentIntent(intent, opened(NOW, later))).toBe(2);
+      // A slow process whose clock is behind opens it with an earlier expiry: the later one stands.
+      expect(await store.openPaymentIntent(intent, opened(NOW, CHARGE_BY))).toBe(3);
+      const mine = async (by: Date) => (await store.openPaymentIntents(by, 1000)).filter((i) => i.orderNo === orderNo);
+      expect(await mine(new Date(later.getTime() - 1))).toEqual([]);
+      expect(await mine(later)).toEqual([{ ...intent, attempt: 3, chargeBy: later }]);
+    });
+
+    it('payment intents: abandoned only at the attempt read; a pay that opened it again meanwhile keeps it open', async () => {
+      const good = await newGood({ stock: 1 });
+      const [buyer] = await newBuyers(1);
+      const orderNo = (await store.createOrders([message(buyer!, good.id)], opts()))[0]!.result.orderNo!;
+      const intent = { orderNo, amount: 990, idempotencyKey: `charge:${orderNo}` };
+      await store.openPaymentIntent(intent, opened());
+      const [read] = (await store.openPaymentIntents(CHARGE_BY, 1000)).filter((i) => i.orderNo === orderNo);
+      expect(read!.attempt).toBe(1);
+      // A retried pay opens it again between the reconciler's read and its abandon.
+      expect(await store.openPaymentIntent(intent, opened(NOW, new Date(CHARGE_BY.getTime() + 1)))).toBe(2);
+      expect(await store.abandonPaymentIntent(orderNo, read!.attempt, NOW)).toBe(false);
+      const [now] = (await store.openPaymentIntents(new Date(CHARGE_BY.getTime() + 1), 1000)).filter((i) => i.orderNo === orderNo);
+      expect(now).toMatchObject({ attempt: 2 });
+      // Ten reconcilers abandon the same attempt at once: one does it.
+      const abandons = await Promise.all(Array.from({ length: 10 }, () => store.abandonPaymentIntent(orderNo, 2, NOW)));
+      expect(abandons.filter(Boolean)).toHaveLength(1);
+      expect((await store.openPaymentIntents(new Date('2100-01-01T00:00:00Z'), 1000)).filter((i) => i.orderNo === orderNo)).toEqual([]);
+      // A pay after the abandon opens it again, as a new attempt.
+      expect(await store.openPaymentIntent(intent, opened())).toBe(3);
     });
 
     it('liveOrderNos → the UNPAID and PAID ones of the given orders; closed and unknown ones left out', async () => {

@@ -145,24 +145,26 @@ export function createSqlOrderStore(db: Database): OrderStore {
     applyTransition: (orderNos, transition, now, opts) => applyTransitionInDb(db, orderNos, transition, now, opts),
     refundPaidOrder: (orderNo, opts) => refundPaidOrderInDb(db, orderNo, opts),
     recordPayment: (payment) => recordPaymentInDb(db, payment),
-    async openPaymentIntent(intent, now) {
+    async openPaymentIntent(intent, { now, chargeBy }) {
       const open = () =>
-        db.query(
+        db.query<{ attempt: number }>(
           // A settled intent (abandoned: no charge was found) opens again, or a charge taken now and then
-          // lost by a dying process would be looked for by no one.
-          `INSERT INTO payment_intents (order_no, amount_cents, idempotency_key, created_at) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (order_no) DO UPDATE SET status = 'OPEN', created_at = EXCLUDED.created_at, settled_at = NULL
-            WHERE payment_intents.status = 'SETTLED'`,
-          [intent.orderNo, intent.amount, intent.idempotencyKey, now],
+          // lost by a dying process would be looked for by no one. An open one becomes this attempt's, so the
+          // reconciler, which abandons by attempt, cannot close it under this charge.
+          `INSERT INTO payment_intents (order_no, amount_cents, idempotency_key, created_at, charge_by) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (order_no) DO UPDATE SET status = 'OPEN', settled_at = NULL, attempt = payment_intents.attempt + 1, created_at = EXCLUDED.created_at,
+             charge_by = GREATEST(payment_intents.charge_by, EXCLUDED.charge_by)
+           RETURNING attempt`,
+          [intent.orderNo, intent.amount, intent.idempotencyKey, now, chargeBy],
         );
       try {
-        await open();
+        return (await open())[0]!.attempt;
       } catch (err) {
         // Two first opens of one order at once: ON CONFLICT covers order_no only, so the loser may trip over
         // the idempotency key's unique index instead. The winner's row is committed now; once more takes the
         // ON CONFLICT path.
         if (sqlState(err) !== UNIQUE_VIOLATION) throw err;
-        await open();
+        return (await open())[0]!.attempt;
       }
     },
     async settlePaymentIntent(orderNo, now) {
@@ -174,13 +176,28 @@ export function createSqlOrderStore(db: Database): OrderStore {
         [orderNo, now],
       );
     },
-    async openPaymentIntents(openedBy, limit) {
-      const rows = await db.query<{ order_no: string; amount_cents: number; idempotency_key: string }>(
-        `SELECT order_no, amount_cents, idempotency_key FROM payment_intents
-          WHERE status = 'OPEN' AND created_at <= $1 ORDER BY created_at LIMIT $2`,
-        [openedBy, limit],
+    async abandonPaymentIntent(orderNo, attempt, now) {
+      const rows = await db.query(
+        `UPDATE payment_intents SET status = 'SETTLED', settled_at = $3 WHERE order_no = $1 AND status = 'OPEN' AND attempt = $2 RETURNING 1`,
+        [orderNo, attempt, now],
       );
-      return rows.map((r) => ({ orderNo: r.order_no, amount: r.amount_cents, idempotencyKey: r.idempotency_key }));
+      return rows.length > 0;
+    },
+    async openPaymentIntents(chargeBy, limit) {
+      const rows = await db.query<{ order_no: string; amount_cents: number; idempotency_key: string; attempt: number; charge_by: Date }>(
+        `SELECT order_no, amount_cents, idempotency_key, attempt, charge_by FROM payment_intents
+          WHERE status = 'OPEN' AND charge_by <= $1 ORDER BY charge_by LIMIT $2`,
+        [chargeBy, limit],
+      );
+      return rows.map((r) => ({ orderNo: r.order_no, amount: r.amount_cents, idempotencyKey: r.idempotency_key, attempt: r.attempt, chargeBy: new Date(r.charge_by) }));
+    },
+    async decidedRequestsSince(since) {
+      const rows = await db.query<{ uuid: string; seckill_good_id: number; user_id: number }>(
+        `SELECT uuid, seckill_good_id, user_id FROM seckill_results WHERE created_at >= $1
+         UNION ALL SELECT uuid, seckill_good_id, user_id FROM seckill_conflicts WHERE created_at >= $1`,
+        [since],
+      );
+      return rows.map((r) => ({ uuid: r.uuid, seckillGoodId: r.seckill_good_id, userId: r.user_id }));
     },
     overdueOrders: (now, limit) => overdueOrdersInDb(db, now, limit),
     decideFail: (message, reason) => decideFailInDb(db, message, reason),

@@ -4,19 +4,22 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SimulatedPaymentProvider } from './simulated-payment-provider.ts';
+import { ChargeExpiredError, type SimulatedPaymentProvider } from './simulated-payment-provider.ts';
 
-export type MakeProvider = () => Promise<{ provider: SimulatedPaymentProvider; cleanup: () => Promise<void> }>;
+/** `now` is the provider's clock, which the suite moves to let a request's expiry pass. */
+export type MakeProvider = (now: () => Date) => Promise<{ provider: SimulatedPaymentProvider; cleanup: () => Promise<void> }>;
 
 export function describePaymentProvider(label: string, make: MakeProvider): void {
   describe(`PaymentProvider on ${label}`, () => {
     let provider: SimulatedPaymentProvider;
     let cleanup: (() => Promise<void>) | undefined;
     const key = () => `charge:${randomUUID()}`;
-    const charge = (idempotencyKey: string, amount = 990) => provider.charge({ idempotencyKey, orderNo: idempotencyKey.slice(7), userId: 1, amount });
+    const FAR = new Date('2100-01-01T00:00:00.000Z');
+    const charge = (idempotencyKey: string, amount = 990, notAfter = FAR) => provider.charge({ idempotencyKey, orderNo: idempotencyKey.slice(7), userId: 1, amount, notAfter });
 
+    let ahead = 0;
     beforeAll(async () => {
-      ({ provider, cleanup } = await make());
+      ({ provider, cleanup } = await make(() => new Date(Date.now() + ahead)));
     });
     afterAll(async () => {
       await cleanup?.();
@@ -74,6 +77,55 @@ export function describePaymentProvider(label: string, make: MakeProvider): void
         provider.beforeCharge = null;
       }
       expect(seen).toMatchObject({ amount: 77 });
+    });
+
+    it('a request that reaches the provider after its expiry takes nothing, and the key stays uncharged', async () => {
+      const k = key();
+      const before = await provider.totals();
+      await expect(charge(k, 990, new Date(Date.now() - 1))).rejects.toThrow(ChargeExpiredError);
+      expect(await provider.findCharge(k)).toBeNull();
+      expect((await provider.totals()).charges).toBe(before.charges);
+    });
+
+    it('a request held on the wire past its expiry takes nothing when it lands; a known key still answers its payment', async () => {
+      const k = key();
+      const notAfter = new Date(Date.now() + 60_000);
+      let release!: () => void;
+      let arrived!: () => void;
+      const reached = new Promise<void>((r) => (arrived = r));
+      provider.onRequest = () => {
+        arrived();
+        return new Promise<void>((r) => (release = r));
+      };
+      try {
+        const held = charge(k, 990, notAfter);
+        await reached;
+        expect(await provider.findCharge(k)).toBeNull();
+        provider.onRequest = null;
+        // The same key charged in time by another request meanwhile: the held one answers that payment.
+        const { paymentId } = await charge(k);
+        release();
+        expect(await held).toEqual({ paymentId });
+      } finally {
+        provider.onRequest = null;
+      }
+      const late = key();
+      const reachedAgain = new Promise<void>((r) => (arrived = r));
+      provider.onRequest = () => {
+        arrived();
+        return new Promise<void>((r) => (release = r));
+      };
+      try {
+        const held = charge(late, 990, new Date(Date.now() + 60_000));
+        await reachedAgain;
+        // Released only once its expiry is past by the provider's clock: nothing is taken.
+        ahead += 120_000;
+        release();
+        await expect(held).rejects.toThrow(ChargeExpiredError);
+      } finally {
+        provider.onRequest = null;
+      }
+      expect(await provider.findCharge(late)).toBeNull();
     });
   });
 }

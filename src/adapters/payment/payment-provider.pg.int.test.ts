@@ -7,9 +7,9 @@ import { createLedgerPaymentProvider } from './simulated-payment-provider.ts';
 const up = await servicesAvailable('postgres');
 
 describe.skipIf(!up)('PostgreSQL server', () => {
-  describePaymentProvider('the database ledger (PostgreSQL)', async () => {
+  describePaymentProvider('the database ledger (PostgreSQL)', async (now) => {
     const { db, cleanup } = await freshPgSchema('pay');
     await migrate(db);
-    return { provider: createLedgerPaymentProvider(db), cleanup };
+    return { provider: createLedgerPaymentProvider(db, { now }), cleanup };
   });
 });

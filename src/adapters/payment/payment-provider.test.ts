@@ -3,10 +3,10 @@ import { migrate } from '../database/migrate.ts';
 import { describePaymentProvider } from './payment-provider.contract.ts';
 import { createLedgerPaymentProvider, createSimulatedPaymentProvider } from './simulated-payment-provider.ts';
 
-describePaymentProvider('process memory', async () => ({ provider: createSimulatedPaymentProvider(), cleanup: async () => undefined }));
+describePaymentProvider('process memory', async (now) => ({ provider: createSimulatedPaymentProvider({ now }), cleanup: async () => undefined }));
 
-describePaymentProvider('the database ledger (PGlite)', async () => {
+describePaymentProvider('the database ledger (PGlite)', async (now) => {
   const db = await createPgliteDatabase();
   await migrate(db);
-  return { provider: createLedgerPaymentProvider(db), cleanup: () => db.close() };
+  return { provider: createLedgerPaymentProvider(db, { now }), cleanup: () => db.close() };
 });

@@ -21,24 +21,54 @@ export interface ProviderTotals {
 export interface SimulatedPaymentProvider extends PaymentProvider {
   /** Money taken and given back so far (cents), for operators and tests. */
   totals(): Promise<ProviderTotals>;
+  /**
+   * Test hook: runs when a charge request reaches the provider, before it looks at it: holding it holds the
+   * request on the wire, so the charge lands (or expires) when the hook returns.
+   */
+  onRequest: ((req: ChargeRequest) => Promise<void>) | null;
   /** Test hook: runs inside every charge after the money is taken and before the call returns. */
-  beforeCharge: (() => Promise<void>) | null;
+  beforeCharge: ((req: ChargeRequest) => Promise<void>) | null;
+}
+
+type ChargeRequest = Parameters<PaymentProvider['charge']>[0];
+
+/** A charge request that reached the provider after its `notAfter`: no money was taken. */
+export class ChargeExpiredError extends Error {
+  constructor(idempotencyKey: string) {
+    super(`charge request ${idempotencyKey} expired before it reached the provider; nothing was taken`);
+    this.name = 'ChargeExpiredError';
+  }
+}
+
+export interface SimulatedProviderOptions {
+  /** The provider's own clock, which judges a request's `notAfter` (tests pass their fake clock). */
+  now?: () => Date;
+}
+
+/** A known key answers its payment whenever asked; a new one is taken only before the request's expiry. */
+function refuseIfExpired(req: ChargeRequest, now: () => Date): void {
+  if (now().getTime() > req.notAfter.getTime()) throw new ChargeExpiredError(req.idempotencyKey);
 }
 
 const newRef = (prefix: string) => `${prefix}_${randomBytes(9).toString('base64url')}`;
 
-export function createSimulatedPaymentProvider(): SimulatedPaymentProvider {
+export function createSimulatedPaymentProvider(opts: SimulatedProviderOptions = {}): SimulatedPaymentProvider {
+  const now = opts.now ?? (() => new Date());
   const charges = new Map<string, { paymentId: string; amount: number }>();
   const refunds = new Map<string, { refundId: string; amount: number }>();
   const provider: SimulatedPaymentProvider = {
+    onRequest: null,
     beforeCharge: null,
-    async charge({ idempotencyKey, amount }) {
+    async charge(req) {
+      const { idempotencyKey, amount } = req;
+      await provider.onRequest?.(req);
       const known = charges.get(idempotencyKey);
       if (known) return { paymentId: known.paymentId };
+      refuseIfExpired(req, now);
       // Reserve the key before any await, so two concurrent calls with one key charge once.
       const entry = { paymentId: newRef('pay'), amount };
       charges.set(idempotencyKey, entry);
-      await provider.beforeCharge?.();
+      await provider.beforeCharge?.(req);
       return { paymentId: entry.paymentId };
     },
     async findCharge(idempotencyKey) {
@@ -61,8 +91,11 @@ export function createSimulatedPaymentProvider(): SimulatedPaymentProvider {
 }
 
 /** The same provider with its ledger in `simulated_provider_ledger` (migration 005): one row per idempotency key. */
-export function createLedgerPaymentProvider(db: Queryable): SimulatedPaymentProvider {
+export function createLedgerPaymentProvider(db: Queryable, opts: SimulatedProviderOptions = {}): SimulatedPaymentProvider {
+  const now = opts.now ?? (() => new Date());
   // The first writer of a key wins; every later call (a retry, a concurrent twin) answers that row.
+  const known = async (idempotencyKey: string) =>
+    (await db.query<{ ref: string }>('SELECT ref FROM simulated_provider_ledger WHERE idempotency_key = $1', [idempotencyKey]))[0]?.ref;
   const record = async (kind: 'CHARGE' | 'REFUND', idempotencyKey: string, amount: number): Promise<string> => {
     const rows = await db.query<{ ref: string }>(
       `WITH ins AS (
@@ -73,15 +106,20 @@ export function createLedgerPaymentProvider(db: Queryable): SimulatedPaymentProv
     );
     // A twin inserting the same key at the same instant: its row is visible once its INSERT has returned.
     if (rows[0]) return rows[0].ref;
-    const again = await db.query<{ ref: string }>('SELECT ref FROM simulated_provider_ledger WHERE idempotency_key = $1', [idempotencyKey]);
-    if (!again[0]) throw new Error(`payment ledger: no row for ${idempotencyKey}`);
-    return again[0].ref;
+    const again = await known(idempotencyKey);
+    if (!again) throw new Error(`payment ledger: no row for ${idempotencyKey}`);
+    return again;
   };
   const provider: SimulatedPaymentProvider = {
+    onRequest: null,
     beforeCharge: null,
-    async charge({ idempotencyKey, amount }) {
+    async charge(req) {
+      const { idempotencyKey, amount } = req;
+      await provider.onRequest?.(req);
+      // The expiry is judged when the request arrives; a charge whose insert is then slow still counts.
+      if ((await known(idempotencyKey)) === undefined) refuseIfExpired(req, now);
       const paymentId = await record('CHARGE', idempotencyKey, amount);
-      await provider.beforeCharge?.();
+      await provider.beforeCharge?.(req);
       return { paymentId };
     },
     async findCharge(idempotencyKey) {

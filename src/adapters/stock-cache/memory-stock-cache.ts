@@ -3,7 +3,7 @@
  * Same contract as RedisStockCache. Each method does all its work synchronously before its first
  * await, so on one event loop every operation is atomic, as a Lua script is on Redis.
  */
-import type { CachedGood, Reservation, ReserveOutcome, StockCache } from '../../core/ports.ts';
+import type { CachedGood, RequestNote, Reservation, ReserveOutcome, StockCache } from '../../core/ports.ts';
 import { assertLoadArgs, assertUnits, byAgeThenUuid } from './stock-cache-args.ts';
 
 interface Good {
@@ -23,6 +23,10 @@ const SOLD_OUT: ReserveOutcome = Object.freeze({ kind: 'SOLD_OUT' });
 export function createMemoryStockCache(): StockCache {
   /** A good is loaded exactly when it has an entry here. */
   const goods = new Map<number, Good>();
+  /** Request notes: uuid → ("goodId:userId" → its note) and when the uuid's notes expire. */
+  const notes = new Map<string, { members: Map<string, RequestNote>; until: number }>();
+  let notesComplete = false;
+  let notedSinceSweep = 0;
 
   return {
     async reserve(seckillGoodId, userId, uuid, now) {
@@ -120,6 +124,38 @@ export function createMemoryStockCache(): StockCache {
     async reservationOf(seckillGoodId, uuid) {
       const held = goods.get(seckillGoodId)?.reservations.get(uuid);
       return held ? { uuid, userId: held.userId, at: held.at } : null;
+    },
+
+    async noteRequests(requests, keepMs) {
+      const until = Date.now() + keepMs;
+      for (const r of requests) {
+        const entry = notes.get(r.uuid) ?? { members: new Map<string, RequestNote>(), until };
+        entry.members.set(`${r.seckillGoodId}:${r.userId}`, { uuid: r.uuid, seckillGoodId: r.seckillGoodId, userId: r.userId });
+        entry.until = until;
+        notes.set(r.uuid, entry);
+      }
+      // Expired notes are dropped now and then, as Redis drops expired keys.
+      notedSinceSweep += requests.length;
+      if (notedSinceSweep >= 10_000) {
+        notedSinceSweep = 0;
+        const now = Date.now();
+        for (const [uuid, entry] of notes) if (entry.until <= now) notes.delete(uuid);
+      }
+    },
+
+    async requestsOf(uuid, _keepMs) {
+      if (!notesComplete) return null;
+      const entry = notes.get(uuid);
+      if (!entry || entry.until <= Date.now()) return [];
+      return [...entry.members.values()];
+    },
+
+    async requestNotesComplete() {
+      return notesComplete;
+    },
+
+    async markRequestNotesComplete() {
+      notesComplete = true;
     },
 
     async forget(seckillGoodId) {

@@ -6,6 +6,7 @@
  *   `${keyPrefix}{sg:42}:stock`   string counter, the pre-stock (absent = not loaded)
  *   `${keyPrefix}{sg:42}:buyers`  set of user ids holding a unit (reserved or ordered)
  *   `${keyPrefix}{sg:42}:resv`    hash uuid -> "userId:epochMs", reservations not yet settled
+ * and the request notes of the result poll, per uuid (redis-request-notes.ts).
  * Each multi-key operation is one Lua script beside this file (its header states KEYS, ARGV, reply).
  * With `clusterNodes` it runs on a Redis Cluster (see makeCluster for what may be read from replicas).
  */
@@ -16,6 +17,7 @@ import type { ChainableCommander, RedisOptions } from 'ioredis';
 import { SeckillError } from '../../core/errors.ts';
 import type { CachedGood, Reservation, ReserveOutcome, StockCache } from '../../core/ports.ts';
 import { assertLoadArgs, assertUnits, byAgeThenUuid } from './stock-cache-args.ts';
+import { createRedisRequestNotes } from './redis-request-notes.ts';
 
 export type RedisStockCacheOptions = (
   | {
@@ -142,6 +144,7 @@ export function createRedisStockCache(options: RedisStockCacheOptions): StockCac
   }
   for (const [name, definition] of Object.entries(SCRIPTS)) raw.defineCommand(name, definition);
   const client = raw as ScriptedClient;
+  const notes = createRedisRequestNotes(raw, prefix);
   let closed = false;
 
   // The key names of a good, made once: the hot path allocates no key strings.
@@ -261,6 +264,8 @@ export function createRedisStockCache(options: RedisStockCacheOptions): StockCac
       const value = await client.hget(keysOf(seckillGoodId).resv, uuid).catch(unavailable);
       return value === null ? null : parseReservation(uuid, value);
     },
+
+    ...notes,
 
     async forget(seckillGoodId) {
       const k = keysOf(seckillGoodId);

@@ -6,6 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StockCache } from '../../core/ports.ts';
 import { describeStockCacheLoadsAndReads } from './stock-cache-loads.contract.ts';
+import { describeRequestNotes } from './stock-cache-notes.contract.ts';
 import { GOOD, T0, count, range } from './stock-cache.fixture.ts';
 
 export type MakeFreshStockCache = () => Promise<{ cache: StockCache; cleanup: () => Promise<void> }>;
@@ -283,5 +284,6 @@ export function describeStockCache(label: string, makeFresh: MakeFreshStockCache
     });
 
     describeStockCacheLoadsAndReads({ cache: () => cache });
+    describeRequestNotes({ cache: () => cache });
   });
 }

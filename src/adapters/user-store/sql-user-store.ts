@@ -117,5 +117,10 @@ export function createSqlUserStore(db: Database): UserStore {
     async revokeRefreshTokens(userId, now) {
       await db.query('UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL', [userId, now]);
     },
+
+    async replaceHashIf(id, expectedOldHash, newHash) {
+      const rows = await db.query('UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2 RETURNING 1', [id, expectedOldHash, newHash]);
+      return rows.length > 0;
+    },
   };
 }

@@ -150,6 +150,27 @@ export function describeUserStore(label: string, makeDb: MakeDb): void {
         expect(await users.findById(UNKNOWN_ID)).toBeNull();
       });
 
+      it('replaceHashIf: the stored hash still the one read → replaced, token version kept, true; another → untouched, false', async () => {
+        const user = await newUser();
+        expect(await users.replaceHashIf(user.id, 'h1', 'h1-stronger')).toBe(true);
+        expect(await users.findByPhone(user.phone)).toMatchObject({ passwordHash: 'h1-stronger', tokenVersion: 0 });
+        expect(await users.replaceHashIf(user.id, 'h1', 'h1-again')).toBe(false);
+        expect(await users.findByPhone(user.phone)).toMatchObject({ passwordHash: 'h1-stronger', tokenVersion: 0 });
+        expect(await users.replaceHashIf(UNKNOWN_ID, 'h1', 'h2')).toBe(false);
+      });
+
+      it('race: a login rehash and a password change at once, on 20 accounts → the changed password stands on every one', async () => {
+        const accounts = await Promise.all(Array.from({ length: 20 }, () => newUser()));
+        await Promise.all(
+          accounts.flatMap((u, i) => {
+            const rehash = users.replaceHashIf(u.id, 'h1', `rehash-${i}`);
+            const change = users.setPasswordHash(u.id, `changed-${i}`, { bump: true });
+            return i % 2 ? [rehash, change] : [change, rehash];
+          }),
+        );
+        for (const [i, u] of accounts.entries()) expect(await users.findByPhone(u.phone)).toMatchObject({ passwordHash: `changed-${i}`, tokenVersion: 1 });
+      });
+
       it('one user’s change leaves every other account alone', async () => {
         const a = await newUser();
         const b = await newUser();

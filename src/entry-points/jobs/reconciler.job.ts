@@ -9,7 +9,7 @@ export interface ReconcilerJob {
   stop(): Promise<void>;
 }
 
-const REPAIRS = ['paymentsSettled', 'paymentsAbandoned', 'timedOut', 'reservationsSettled', 'reservationsReleased', 'reservationsExpired', 'stockResynced'] as const;
+const REPAIRS = ['paymentsSettled', 'paymentsAbandoned', 'timedOut', 'reservationsSettled', 'reservationsReleased', 'reservationsExpired', 'stockResynced', 'notesRefilled'] as const;
 
 export function startReconciler(deps: ReconcileDeps & { logger: Logger; metrics: Metrics }, opts: { intervalMs: number }): ReconcilerJob {
   let running: Promise<ReconcileReport> | null = null;
