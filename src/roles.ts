@@ -168,7 +168,7 @@ export async function startApiRole(ctx: RoleContext, opts: ApiRoleOptions): Prom
       pow,
       goods: { store, cache, catalog, view: goodsView },
       placeOrder: { catalog, signs, cache, orders: orderBatcher, store, clock, limits },
-      orders: { store, cache, bus, clock, payments, chargeTimeoutMs: config.deadlines.paymentChargeMs },
+      orders: { store, cache, bus, clock, timers, payments, chargeTimeoutMs: config.deadlines.paymentChargeMs },
       buyPaths: { paths: createBuyPaths(opts.tokenSecret), claims: limiters.claims, required: config.hiddenPath, limits },
       saleOperations: { store, cache, bus, catalog, clock, view: goodsView },
       results: { store, cache, goodIds: async () => (await catalog.list()).map((g) => g.id), noteKeepMs: config.resultNoteKeepMs },

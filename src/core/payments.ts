@@ -16,7 +16,7 @@ import { closeOrders, type CloseOrdersDeps } from './close-orders.ts';
 import { SeckillError } from './errors.ts';
 import { closedError, ownOrder } from './orders.ts';
 import { PAY, REFUND, chargeKey, isClosed, refundKey } from './order-lifecycle.ts';
-import type { Clock, OrderStore, PaymentProvider } from './ports.ts';
+import type { Clock, OrderStore, PaymentProvider, Timers } from './ports.ts';
 import type { Order } from './model.ts';
 
 export interface PayOrderDeps extends CloseOrdersDeps {
@@ -24,6 +24,7 @@ export interface PayOrderDeps extends CloseOrdersDeps {
   payments: PaymentProvider;
   /** The charge's deadline: the provider takes nothing for a request older than this, and we stop waiting. */
   chargeTimeoutMs: number;
+  timers: Timers;
 }
 
 export async function payOrder(deps: PayOrderDeps, req: { userId: number; orderNo: string }): Promise<Order> {
@@ -47,7 +48,7 @@ export async function payOrder(deps: PayOrderDeps, req: { userId: number; orderN
   const notAfter = new Date(opened.getTime() + deps.chargeTimeoutMs);
   await deps.store.openPaymentIntent({ orderNo: order.orderNo, amount: order.seckillPrice, idempotencyKey }, { now: opened, chargeBy: notAfter });
   const charge = { idempotencyKey, orderNo: order.orderNo, userId: order.userId, amount: order.seckillPrice, notAfter };
-  const { paymentId } = await withinDeadline(deps.payments.charge(charge), deps.chargeTimeoutMs);
+  const { paymentId } = await withinDeadline(deps.timers, deps.payments.charge(charge), deps.chargeTimeoutMs);
   const settled = await settleCharge(deps, order, paymentId);
   if (settled.status === 'PAID') return settled.order;
   throw closedError(settled.order, true);
@@ -57,15 +58,15 @@ export async function payOrder(deps: PayOrderDeps, req: { userId: number; orderN
  * The provider's answer, or UNAVAILABLE once the charge's deadline has passed. The charge may still have
  * been taken: its intent stays open, and a pay sent again (same key) or the reconciler finds it.
  */
-async function withinDeadline<T>(call: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
+async function withinDeadline<T>(timers: Timers, call: Promise<T>, ms: number): Promise<T> {
+  let cancel: (() => void) | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new SeckillError('UNAVAILABLE', 'The payment provider did not answer in time; pay again to learn the outcome.')), ms);
+    cancel = timers.after(ms, () => reject(new SeckillError('UNAVAILABLE', 'The payment provider did not answer in time; pay again to learn the outcome.')));
   });
   try {
     return await Promise.race([call, late]);
   } finally {
-    clearTimeout(timer);
+    cancel?.();
   }
 }
 

@@ -13,6 +13,8 @@ import { createMemoryStockCache } from '../../src/adapters/stock-cache/memory-st
 import { createOrders } from '../../src/core/create-orders.ts';
 import type { Clock, OrderBus, OrderStore, StockCache } from '../../src/core/ports.ts';
 import type { NewSeckillGood, OrderMessage, SeckillGood, SeckillResult } from '../../src/core/model.ts';
+import { systemTimers } from '../../src/adapters/timers/system-timers.ts';
+import type { Timers } from '../../src/core/ports.ts';
 
 export const PAY_TIMEOUT_MS = 15 * 60_000;
 
@@ -107,11 +109,13 @@ export interface World {
   cache: StockCache;
   bus: ReturnType<typeof recordingBus>;
   clock: FakeClock;
+  /** Deadlines (a charge's) run on the platform's timers: tests move the clock, not the waits. */
+  timers: Timers;
 }
 
 export function newWorld(store: OrderStore): World {
   const clock = fakeClock();
-  return { store, cache: createMemoryStockCache(), bus: recordingBus(createMemoryOrderBus({ now: () => clock.now().getTime() })), clock };
+  return { store, cache: createMemoryStockCache(), bus: recordingBus(createMemoryOrderBus({ now: () => clock.now().getTime() })), clock, timers: systemTimers };
 }
 
 /** The good's stock in the cache, loaded from the database. */
