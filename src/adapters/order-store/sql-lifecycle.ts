@@ -68,10 +68,12 @@ export async function refundPaidOrderInDb(
     const [refunded] = await transitionInTx(tx, [orderNo], { ...ADMIN_REFUND, returnsStock: opts.returnsStock }, now);
     if (!refunded) return null;
     // Written after the order row is locked, so a racing settle either ran before (and is overwritten here) or
-    // sees the refund due.
+    // sees the refund due. A new attempt: a reconciler that read the intent before cannot abandon this one,
+    // and it looks at it only once `charge_by` (now) is older than its grace period.
     await tx.query(
-      `INSERT INTO payment_intents (order_no, amount_cents, idempotency_key, created_at, refund_due) VALUES ($1, $2, $3, $4, true)
-       ON CONFLICT (order_no) DO UPDATE SET status = 'OPEN', created_at = EXCLUDED.created_at, settled_at = NULL, refund_due = true`,
+      `INSERT INTO payment_intents (order_no, amount_cents, idempotency_key, created_at, charge_by, refund_due) VALUES ($1, $2, $3, $4, $4, true)
+       ON CONFLICT (order_no) DO UPDATE SET status = 'OPEN', created_at = EXCLUDED.created_at, settled_at = NULL, refund_due = true,
+         attempt = payment_intents.attempt + 1, charge_by = GREATEST(payment_intents.charge_by, EXCLUDED.charge_by)`,
       [intent.orderNo, intent.amount, intent.idempotencyKey, now],
     );
     await insertAuditEntry(tx, opts.audit);

@@ -178,7 +178,8 @@ export function createSqlOrderStore(db: Database): OrderStore {
     },
     async abandonPaymentIntent(orderNo, attempt, now) {
       const rows = await db.query(
-        `UPDATE payment_intents SET status = 'SETTLED', settled_at = $3 WHERE order_no = $1 AND status = 'OPEN' AND attempt = $2 RETURNING 1`,
+        // A refund due is never abandoned: its charge exists, and only the recorded REFUND settles it.
+        `UPDATE payment_intents SET status = 'SETTLED', settled_at = $3 WHERE order_no = $1 AND status = 'OPEN' AND attempt = $2 AND NOT refund_due RETURNING 1`,
         [orderNo, attempt, now],
       );
       return rows.length > 0;
