@@ -56,7 +56,7 @@ describe('who may read the metrics', () => {
   });
 
   it('the api port without a token: loopback reads; behind a trusted proxy, the client it names must be loopback too', async () => {
-    const app = await buildHttpServer({} as RouteDeps, { logger: pino({ level: 'silent' }), bodyLimitBytes: 1024, mode: 'embedded', metrics: createMetrics(), trustProxy: 1 });
+    const app = await buildHttpServer({ phone: { outbox: null }, admin: {} } as unknown as RouteDeps, { logger: pino({ level: 'silent' }), bodyLimitBytes: 1024, mode: 'embedded', metrics: createMetrics(), trustProxy: 1 });
     closers.push(() => app.close());
     await app.listen({ host: '0.0.0.0', port: 0 });
     const port = (app.server.address() as { port: number }).port;

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, bootTestApp, type ApiClient, type Mode, type TestApp } from '../support/app.ts';
 import { servicesAvailable } from '../support/services.ts';
+import { registerOverHttp } from '../support/buyers.ts';
 
 const servicesUp = await servicesAvailable('postgres', 'redis', 'rabbitmq');
 let phoneSeq = 0;
@@ -51,7 +52,7 @@ describe.each<Mode>(['embedded', 'services'])('login limits (%s)', (mode) => {
     client('POST', '/api/auth/login', { body: { phone, password }, headers: { 'x-forwarded-for': ip } });
   const owner = async (ip: string) => {
     const phone = newPhone();
-    const r = await api('POST', '/api/auth/register', { body: { phone, password: PASSWORD }, headers: { 'x-forwarded-for': ip } });
+    const r = await registerOverHttp(api, { phone, password: PASSWORD }, { headers: { 'x-forwarded-for': ip } });
     expect(r.status).toBe(201);
     return phone;
   };

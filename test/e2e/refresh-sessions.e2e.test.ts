@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, bootTestApp, type ApiClient, type Mode, type TestApp } from '../support/app.ts';
 import { servicesAvailable } from '../support/services.ts';
+import { registerOverHttp } from '../support/buyers.ts';
 
 const servicesUp = await servicesAvailable('postgres', 'redis', 'rabbitmq');
 let phoneSeq = 0;
@@ -23,7 +24,7 @@ describe.each<Mode>(['embedded', 'services'])('refresh tokens (%s)', (mode) => {
   });
 
   const register = async () => {
-    const r = await api('POST', '/api/auth/register', { body: { phone: newPhone(), password: PASSWORD } });
+    const r = await registerOverHttp(api, { phone: newPhone(), password: PASSWORD });
     expect(r.status).toBe(201);
     return r.body;
   };

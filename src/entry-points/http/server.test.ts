@@ -12,7 +12,7 @@ describe('the HTTP server', () => {
     const held = new Promise<void>((r) => (release = r));
     let started: () => void = () => undefined;
     const slowStarted = new Promise<void>((r) => (started = r));
-    const app = await buildHttpServer({ phone: { outbox: null } } as unknown as RouteDeps, {
+    const app = await buildHttpServer({ phone: { outbox: null }, admin: {} } as unknown as RouteDeps, {
       logger: pino({ level: 'silent' }),
       bodyLimitBytes: 1024,
       mode: 'embedded',
@@ -53,7 +53,7 @@ describe('the HTTP server', () => {
   });
 
   it('past the connection cap a new connection is dropped before any answer (the same cap as the result push port)', async () => {
-    const app = await buildHttpServer({} as RouteDeps, {
+    const app = await buildHttpServer({ phone: { outbox: null }, admin: {} } as unknown as RouteDeps, {
       logger: pino({ level: 'silent' }),
       bodyLimitBytes: 1024,
       mode: 'embedded',
@@ -87,7 +87,7 @@ describe('the HTTP server', () => {
   });
 
   it('every JSON answer, errors included, says nosniff and no-store; a route that sets its own caching keeps it', async () => {
-    const app = await buildHttpServer({} as RouteDeps, {
+    const app = await buildHttpServer({ phone: { outbox: null }, admin: {} } as unknown as RouteDeps, {
       logger: pino({ level: 'silent' }),
       bodyLimitBytes: 1024,
       mode: 'embedded',
