@@ -166,7 +166,7 @@ export async function startApiRole(ctx: RoleContext, opts: ApiRoleOptions): Prom
       accounts: { users, signer, clock, limits, versions, hashParams: opts.hashParams, refreshTtlSeconds: config.refreshTtlSeconds, codes: phone.codes, registerNeedsCode: config.phoneVerification },
       phone,
       pow,
-      goods: { store, cache, catalog, view: goodsView },
+      goods: { store, cache, catalog, view: goodsView, bus },
       placeOrder: { catalog, signs, cache, orders: orderBatcher, store, clock, limits },
       orders: { store, cache, bus, clock, timers, payments, chargeTimeoutMs: config.deadlines.paymentChargeMs },
       buyPaths: { paths: createBuyPaths(opts.tokenSecret), claims: limiters.claims, required: config.hiddenPath, limits },

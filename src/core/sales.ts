@@ -3,7 +3,7 @@
  * pre-stock), the hot path's in-memory catalog, and the sale window.
  */
 import { SeckillError } from './errors.ts';
-import type { Clock, OrderStore, StockCache } from './ports.ts';
+import type { Clock, OrderBus, OrderStore, StockCache } from './ports.ts';
 import type { AdminActor, NewSeckillGood, OrderStatus, SeckillGood } from './model.ts';
 import { loadGoodIntoCache } from './stock-sync.ts';
 import type { GoodsView } from './goods-view.ts';
@@ -14,6 +14,8 @@ export interface GoodsDeps {
   catalog?: GoodsCatalog;
   /** The public list and detail's kept goods; without one, every request reads the database. */
   view?: GoodsView;
+  /** Tells every api process of a new sale at once (without it they learn at their next refresh). */
+  bus?: Pick<OrderBus, 'broadcastSalesChanged'>;
 }
 
 /** A good whose `stock` is the cached pre-stock when the cache has it. */
@@ -44,8 +46,10 @@ export async function createSale(deps: GoodsDeps, input: NewSeckillGood, now: Da
   );
   // Buyers can be admitted only once the pre-stock is in the cache, so load it before answering.
   await loadGoodIntoCache(deps, good.id, { onlyIfMissing: false });
-  deps.catalog?.invalidate();
+  deps.catalog?.apply([good]);
   deps.view?.invalidate();
+  // The database holds the sale: a lost broadcast only delays the others until their next refresh.
+  await deps.bus?.broadcastSalesChanged([good]).catch(() => undefined);
   return good;
 }
 
