@@ -182,4 +182,21 @@ describe.each<Mode>(['embedded', 'services'])('admin operations on a sale (%s)',
     await admin('PATCH', `/api/admin/seckill/goods/${id}`, { endAt: new Date().toISOString() });
     expect((await admin('POST', `/api/admin/seckill/goods/${id}/restock`, { units: 1 })).body.error.code).toBe('ENDED');
   });
+
+  it.skipIf(skip)('every action that changed a sale is in the audit log, newest first, with who, what and from where; a refused one is not', async () => {
+    const id = await sales.sale(3);
+    const me = (await admin('GET', '/api/me')).body;
+    const laterEnd = new Date(Date.now() + 3_600_000).toISOString();
+    expect((await admin('POST', `/api/admin/seckill/goods/${id}/pause`)).status).toBe(200);
+    expect((await admin('POST', `/api/admin/seckill/goods/${id}/resume`)).status).toBe(200);
+    expect((await admin('POST', `/api/admin/seckill/goods/${id}/restock`, { units: 2 })).status).toBe(200);
+    expect((await admin('PATCH', `/api/admin/seckill/goods/${id}`, { seckillPrice: 1 })).body.error.code).toBe('ALREADY_STARTED');
+    expect((await admin('PATCH', `/api/admin/seckill/goods/${id}`, { endAt: laterEnd })).status).toBe(200);
+
+    const items = (await admin('GET', '/api/admin/audit?limit=20')).body.items.filter((e: { target: string }) => e.target === String(id));
+    expect(items.map((e: { action: string }) => e.action)).toEqual(['sale.edit', 'sale.restock', 'sale.resume', 'sale.pause', 'sale.create']);
+    for (const e of items) expect(e).toMatchObject({ adminId: me.id, address: expect.any(String) });
+    expect(items[0].details).toMatchObject({ endAt: laterEnd });
+    expect(items[1].details).toMatchObject({ units: 2 });
+  });
 });
