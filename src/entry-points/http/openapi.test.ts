@@ -28,6 +28,24 @@ describe('the OpenAPI document', () => {
     await app.close();
   });
 
+  it('groups every operation under one declared tag, so /docs shows them by what they are for', () => {
+    const doc = openApiDocument();
+    const declared = doc.tags.map((t) => t.name);
+    const byTag = new Map<string, string[]>();
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops as Record<string, { tags?: string[] }>)) {
+        expect(op.tags).toHaveLength(1);
+        expect(declared).toContain(op.tags![0]);
+        byTag.set(op.tags![0]!, [...(byTag.get(op.tags![0]!) ?? []), `${method.toUpperCase()} ${path}`]);
+      }
+    }
+    expect(byTag.get('Buying')).toEqual(expect.arrayContaining(['POST /api/seckill/orders', 'GET /api/seckill/results/{uuid}', 'GET /api/seckill/goods/{id}/path']));
+    expect(byTag.get('Sales')).toEqual(['GET /api/seckill/goods', 'GET /api/seckill/goods/{id}']);
+    expect(byTag.get('Operators')?.every((op) => op.includes('/api/admin/'))).toBe(true);
+    // Every declared group holds something.
+    expect([...byTag.keys()].sort()).toEqual([...declared].sort());
+  });
+
   it('request bodies carry the validation rules of the routes', () => {
     const schema = openApiDocument().paths['/api/seckill/orders'].post.requestBody.content['application/json'].schema as any;
     expect(schema.required).toEqual(['seckillGoodId', 'uuid']);

@@ -56,12 +56,26 @@ const HEALTH = {
  * Answers every operation of a kind can give: an authenticated one 401 and 503 (the stores it reads may be
  * down), one with a body 400 and 413.
  */
-type Operation = { security?: unknown; requestBody?: unknown; responses: Record<string, unknown> };
+type Operation = { security?: unknown; requestBody?: unknown; responses: Record<string, unknown>; tags?: string[] };
+
+/** The groups of operations on /docs, each path in the first whose prefix it starts with. */
+const TAGS: readonly { name: string; description: string; prefixes: readonly string[] }[] = [
+  { name: 'Buying', description: 'The hot path: a buy press, its result, the hidden buy path', prefixes: ['/api/seckill/orders', '/api/seckill/results', '/api/seckill/goods/{id}/path'] },
+  { name: 'Sales', description: 'The sales on show', prefixes: ['/api/seckill/goods'] },
+  { name: 'Orders', description: "A buyer's orders: pay, cancel", prefixes: ['/api/orders'] },
+  { name: 'Accounts', description: 'Register, log in, sessions, phone codes, proof-of-work', prefixes: ['/api/auth', '/api/me', '/api/pow', '/api/dev'] },
+  { name: 'Operators', description: 'Admins: sales, customer service, finance, audit, alerts, dead orders', prefixes: ['/api/admin'] },
+  { name: 'Service', description: 'Health, readiness, the page settings, this document', prefixes: ['/api/health', '/api/ready', '/api/config', '/api/openapi.json'] },
+];
+
+export const tagOf = (path: string): string => TAGS.find((t) => t.prefixes.some((p) => path.startsWith(p)))?.name ?? 'Service';
+
 function withCommonAnswers<T extends object>(paths: T): T {
-  for (const ops of Object.values(paths) as Record<string, Operation>[]) {
+  for (const [path, ops] of Object.entries(paths) as [string, Record<string, Operation>][]) {
     for (const op of Object.values(ops)) {
       const extra = [...(op.security ? [401, 503] : []), ...(op.requestBody ? [400, 413] : [])];
       for (const status of extra) op.responses[String(status)] ??= errors(status)[String(status)];
+      op.tags = [tagOf(path)];
     }
   }
   return paths;
@@ -74,6 +88,7 @@ export function openApiDocument() {
     openapi: '3.1.0',
     info: { title: 'seckill', version: '1.2', description: 'Flash-sale api. The human-readable contract is docs/api.md; this document follows it.' },
     components,
+    tags: TAGS.map(({ name, description }) => ({ name, description })),
     paths: withCommonAnswers({
       '/api/health': {
         get: {
