@@ -55,4 +55,6 @@ export interface RunningApp {
 export interface StartOverrides {
   /** false: build the api without listening on a port; `RunningApp.http` answers injected requests (the bench's A/B). */
   listen?: boolean;
+  /** Put something around the payment provider the composition chose (tests hold or fail charges with it). */
+  payments?: (chosen: SimulatedPaymentProvider) => SimulatedPaymentProvider;
 }

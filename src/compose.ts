@@ -188,7 +188,8 @@ async function keptSecret(config: Config, file: string, make: () => string): Pro
 
 export async function startApp(config: Config, logger: Logger, clock: Clock = systemClock, overrides: StartOverrides = {}): Promise<RunningApp> {
   const log = (component: string) => logger.child({ component });
-  const adapters = await openAdapters(config, logger, clock);
+  const opened = await openAdapters(config, logger, clock);
+  const adapters: Adapters = overrides.payments ? { ...opened, payments: overrides.payments(opened.payments) } : opened;
   const { db, store, users, cache, bus } = adapters;
   const closers: (() => Promise<void>)[] = [];
   const stop = async () => {

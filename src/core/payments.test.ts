@@ -3,6 +3,7 @@ import { createSimulatedPaymentProvider } from '../adapters/payment/simulated-pa
 import { PAY_TIMEOUT_MS, inProcessDatabase, newBuyers, newGood, newWorld, ordersOf, type InProcessDb } from '../../test/support/in-process.ts';
 import { closeOrders } from './close-orders.ts';
 import { payOrder, type PayOrderDeps } from './payments.ts';
+import { withPaymentHooks } from '../adapters/payment/payment-hooks.fixture.ts';
 
 let data: InProcessDb;
 beforeAll(async () => {
@@ -18,7 +19,7 @@ async function unpaidOrder(opts: { stock?: number } = {}) {
   const good = await newGood(data.store, world.clock.now(), { stock: opts.stock ?? 2, seckillPrice: 990 });
   const [buyer] = await newBuyers(data.db, 1);
   const [orderNo] = await ordersOf(world, good, [buyer!]);
-  const payments = createSimulatedPaymentProvider({ now: () => world.clock.now() });
+  const payments = withPaymentHooks(createSimulatedPaymentProvider({ now: () => world.clock.now() }));
   const deps: PayOrderDeps = { ...world, payments, chargeTimeoutMs: 10_000 };
   const openIntents = async () => (await data.store.openPaymentIntents(FAR_FUTURE, 10_000)).filter((i) => i.orderNo === orderNo);
   return { world, good, buyer: buyer!, orderNo: orderNo!, payments, deps, openIntents };

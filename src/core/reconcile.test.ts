@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSimulatedPaymentProvider } from '../adapters/payment/simulated-payment-provider.ts';
+import { createSimulatedPaymentProvider, type SimulatedPaymentProvider } from '../adapters/payment/simulated-payment-provider.ts';
+import { withPaymentHooks, type WithPaymentHooks } from '../adapters/payment/payment-hooks.fixture.ts';
 import {
   PAY_TIMEOUT_MS,
   failingCache,
@@ -53,7 +54,7 @@ function scopedStore(goods: readonly SeckillGood[]): OrderStore {
 }
 
 function reconcilerOf(world: World, goods: readonly SeckillGood[], over: Partial<ReconcileDeps> = {}) {
-  const payments = createSimulatedPaymentProvider({ now: () => world.clock.now() });
+  const payments = withPaymentHooks(createSimulatedPaymentProvider({ now: () => world.clock.now() }));
   const deps: ReconcileDeps = { ...world, store: scopedStore(goods), payments, graceMs: GRACE_MS, ...over };
   return { deps, payments, run: () => reconcile(deps) };
 }
@@ -64,7 +65,7 @@ const isOpenIntent = async (orderNo: string) =>
   (await data.store.openPaymentIntents(new Date('2100-01-01T00:00:00Z'), 1_000_000)).some((i) => i.orderNo === orderNo);
 
 /** The api died between the charge and its record: an open intent, and (unless `charged: false`) the money taken. */
-async function payDiedAfterCharge(world: World, payments: ReturnType<typeof createSimulatedPaymentProvider>, orderNo: string, buyer: number, charged = true) {
+async function payDiedAfterCharge(world: World, payments: WithPaymentHooks<SimulatedPaymentProvider>, orderNo: string, buyer: number, charged = true) {
   const now = world.clock.now();
   await data.store.openPaymentIntent({ orderNo, amount: 990, idempotencyKey: chargeKey(orderNo) }, { now, chargeBy: now });
   if (charged) await payments.charge({ idempotencyKey: chargeKey(orderNo), orderNo, userId: buyer, amount: 990, notAfter: now });
@@ -159,7 +160,7 @@ describe('reconciler, payment intents left open', () => {
 
 describe('reconciler, payment intents under charge', () => {
   /** A charge request that waits on the wire until released. */
-  function holdCharges(payments: ReturnType<typeof createSimulatedPaymentProvider>) {
+  function holdCharges(payments: WithPaymentHooks<SimulatedPaymentProvider>) {
     const held: (() => void)[] = [];
     let arrived: () => void = () => undefined;
     payments.onRequest = () => {

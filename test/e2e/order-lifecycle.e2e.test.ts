@@ -109,14 +109,14 @@ describe.each<Mode>(['embedded', 'services'])('order lifecycle (%s)', (mode) => 
     const [b] = await buyers(1);
     const orderNo = await buy(b!.token, goodId);
     // The provider takes its time; the pay timeout fires while the charge is in flight.
-    app.adapters.payments.beforeCharge = () =>
+    app.paymentHooks.beforeCharge = () =>
       waitFor('the timeout to win', () => app.adapters.store.getOrder(orderNo), (o) => o!.status === 'TIMEOUT').then(() => undefined);
     try {
       const pay = await api('POST', `/api/orders/${orderNo}/pay`, { token: b!.token });
       expect(pay.status).toBe(409);
       expect(pay.body.error).toMatchObject({ code: 'ORDER_CLOSED', details: { refunded: true } });
     } finally {
-      app.adapters.payments.beforeCharge = null;
+      app.paymentHooks.beforeCharge = null;
     }
     expect((await api('GET', `/api/orders/${orderNo}`, { token: b!.token })).body.status).toBe('REFUNDED');
     const kinds = await app.adapters.db.query<{ kind: string }>('SELECT kind FROM payments WHERE order_no = $1 ORDER BY kind', [orderNo]);

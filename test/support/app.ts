@@ -11,6 +11,8 @@ import { loadConfig } from '../../src/config.ts';
 import { startApp, type RunningApp } from '../../src/compose.ts';
 import { dropRedisKeys, dropTopology } from '../../support/cleanup.ts';
 import { SERVICE_URLS } from './services.ts';
+import { withPaymentHooks, type WithPaymentHooks } from '../../src/adapters/payment/payment-hooks.fixture.ts';
+import type { SimulatedPaymentProvider } from '../../src/adapters/payment/simulated-payment-provider.ts';
 
 /** The admin account every test app starts with. */
 export const TEST_ADMIN = { phone: '13800000000', password: 'admin-pass-123' };
@@ -18,6 +20,8 @@ export const TEST_ADMIN = { phone: '13800000000', password: 'admin-pass-123' };
 export type Mode = 'embedded' | 'services';
 
 export interface TestApp extends RunningApp {
+  /** The app's payment provider with test hooks around it: hold or fail a charge on the wire or after it is taken. */
+  paymentHooks: WithPaymentHooks<SimulatedPaymentProvider>;
   httpUrl: string;
   /** Stop and remove everything this app made. */
   destroy(): Promise<void>;
@@ -58,10 +62,12 @@ export async function bootTestApp(mode: Mode, env: Record<string, string> = {}):
     ...env,
   });
   const logger = pino({ level: config.logLevel });
-  const app = await startApp(config, logger);
+  let payments: WithPaymentHooks<SimulatedPaymentProvider> | undefined;
+  const app = await startApp(config, logger, undefined, { payments: (chosen) => (payments = withPaymentHooks(chosen)) });
   if (!app.httpUrl) throw new Error('the test app runs no api');
   return {
     ...app,
+    paymentHooks: payments!,
     httpUrl: app.httpUrl,
     async destroy() {
       await app.stop();

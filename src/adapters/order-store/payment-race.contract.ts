@@ -20,6 +20,7 @@ import { migrate } from '../database/migrate.ts';
 import { createLedgerPaymentProvider } from '../payment/simulated-payment-provider.ts';
 import { createSqlOrderStore } from './sql-order-store.ts';
 import { shuffled, type MakeDb } from './order-store.fixture.ts';
+import { withPaymentHooks } from '../payment/payment-hooks.fixture.ts';
 
 const ORDERS = 60;
 const STEP_MS = 1_000; // the clock moves this much after every reconciler pass
@@ -49,7 +50,7 @@ export function describePaymentRace(label: string, makeDb: MakeDb): void {
     it(`${ORDERS} orders paid, failing and paid again while reconciler passes run: no lost charge, no unpaid charge, no abandon while charging`, async () => {
       const store = createSqlOrderStore(db);
       const world = newWorld(store);
-      const payments = createLedgerPaymentProvider(db, { now: () => world.clock.now() });
+      const payments = withPaymentHooks(createLedgerPaymentProvider(db, { now: () => world.clock.now() }));
       const good = await newGood(store, world.clock.now(), { stock: ORDERS, seckillPrice: 990 });
       const buyers = await newBuyers(db, ORDERS);
       const orderNos = await ordersOf(world, good, buyers);

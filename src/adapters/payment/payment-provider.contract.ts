@@ -5,13 +5,15 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChargeExpiredError, type SimulatedPaymentProvider } from './simulated-payment-provider.ts';
+import { withPaymentHooks, type WithPaymentHooks } from './payment-hooks.fixture.ts';
 
 /** `now` is the provider's clock, which the suite moves to let a request's expiry pass. */
 export type MakeProvider = (now: () => Date) => Promise<{ provider: SimulatedPaymentProvider; cleanup: () => Promise<void> }>;
 
 export function describePaymentProvider(label: string, make: MakeProvider): void {
   describe(`PaymentProvider on ${label}`, () => {
-    let provider: SimulatedPaymentProvider;
+    /** The provider under test, with the test hooks around it (the product ships none). */
+    let provider: WithPaymentHooks<SimulatedPaymentProvider>;
     let cleanup: (() => Promise<void>) | undefined;
     const key = () => `charge:${randomUUID()}`;
     const FAR = new Date('2100-01-01T00:00:00.000Z');
@@ -19,7 +21,9 @@ export function describePaymentProvider(label: string, make: MakeProvider): void
 
     let ahead = 0;
     beforeAll(async () => {
-      ({ provider, cleanup } = await make(() => new Date(Date.now() + ahead)));
+      const made = await make(() => new Date(Date.now() + ahead));
+      provider = withPaymentHooks(made.provider);
+      cleanup = made.cleanup;
     });
     afterAll(async () => {
       await cleanup?.();

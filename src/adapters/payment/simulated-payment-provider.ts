@@ -21,13 +21,6 @@ export interface ProviderTotals {
 export interface SimulatedPaymentProvider extends PaymentProvider {
   /** Money taken and given back so far (cents), for operators and tests. */
   totals(): Promise<ProviderTotals>;
-  /**
-   * Test hook: runs when a charge request reaches the provider, before it looks at it: holding it holds the
-   * request on the wire, so the charge lands (or expires) when the hook returns.
-   */
-  onRequest: ((req: ChargeRequest) => Promise<void>) | null;
-  /** Test hook: runs inside every charge after the money is taken and before the call returns. */
-  beforeCharge: ((req: ChargeRequest) => Promise<void>) | null;
 }
 
 type ChargeRequest = Parameters<PaymentProvider['charge']>[0];
@@ -57,18 +50,14 @@ export function createSimulatedPaymentProvider(opts: SimulatedProviderOptions = 
   const charges = new Map<string, { paymentId: string; amount: number }>();
   const refunds = new Map<string, { refundId: string; amount: number }>();
   const provider: SimulatedPaymentProvider = {
-    onRequest: null,
-    beforeCharge: null,
     async charge(req) {
       const { idempotencyKey, amount } = req;
-      await provider.onRequest?.(req);
       const known = charges.get(idempotencyKey);
       if (known) return { paymentId: known.paymentId };
       refuseIfExpired(req, now);
       // Reserve the key before any await, so two concurrent calls with one key charge once.
       const entry = { paymentId: newRef('pay'), amount };
       charges.set(idempotencyKey, entry);
-      await provider.beforeCharge?.(req);
       return { paymentId: entry.paymentId };
     },
     async findCharge(idempotencyKey) {
@@ -111,15 +100,11 @@ export function createLedgerPaymentProvider(db: Queryable, opts: SimulatedProvid
     return again;
   };
   const provider: SimulatedPaymentProvider = {
-    onRequest: null,
-    beforeCharge: null,
     async charge(req) {
       const { idempotencyKey, amount } = req;
-      await provider.onRequest?.(req);
       // The expiry is judged when the request arrives; a charge whose insert is then slow still counts.
       if ((await known(idempotencyKey)) === undefined) refuseIfExpired(req, now);
       const paymentId = await record('CHARGE', idempotencyKey, amount);
-      await provider.beforeCharge?.(req);
       return { paymentId };
     },
     async findCharge(idempotencyKey) {
