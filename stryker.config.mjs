@@ -23,6 +23,6 @@ export default {
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
   tempDirName: '.stryker-tmp',
   concurrency: 1,
-  timeoutMS: 30_000,
+  timeoutMS: 5_000,
   thresholds: { high: 80, low: 60, break: null },
 };

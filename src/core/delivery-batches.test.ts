@@ -78,6 +78,40 @@ describe('delivery batches (the worker gathering deliveries into database batche
     expect(calls.map((c) => c.items)).toEqual([[1], [2, 3], [4, 5], [6, 7]]);
   });
 
+  it('exactly a batch waiting is a full batch: it starts beside the running one; what was taken no longer counts as waiting', async () => {
+    const timers = createManualTimers();
+    const { calls, decide } = heldDecisions();
+    const handle = createDeliveryBatches({ timers, decide }, { batchSize: 3, concurrency: 3 });
+    const acks = [handle([1, 2, 3])];
+    timers.advance(0);
+    // Taken by the running decision: one more item waiting is not a full batch.
+    acks.push(handle([4]));
+    timers.advance(0);
+    expect(calls.map((c) => c.items)).toEqual([[1, 2, 3]]);
+    // Now exactly three wait: a full batch, started at once.
+    acks.push(handle([5, 6]));
+    timers.advance(0);
+    expect(calls.map((c) => c.items)).toEqual([[1, 2, 3], [4, 5, 6]]);
+    for (const c of calls) c.finish();
+    await Promise.all(acks);
+  });
+
+  it('once every decision has finished, a lone delivery starts at once again', async () => {
+    const timers = createManualTimers();
+    const { calls, decide } = heldDecisions();
+    const handle = createDeliveryBatches({ timers, decide }, { batchSize: 10, concurrency: 1 });
+    const first = handle([1]);
+    timers.advance(0);
+    calls[0]!.finish();
+    await first;
+    await flush();
+    const second = handle([2]);
+    timers.advance(0);
+    expect(calls.map((c) => c.items)).toEqual([[1], [2]]);
+    calls[1]!.finish();
+    await second;
+  });
+
   it('a delivery larger than the batch size is decided alone, never split', async () => {
     const timers = createManualTimers();
     const { calls, decide } = heldDecisions();
