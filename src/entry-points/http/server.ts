@@ -70,23 +70,21 @@ export async function buildHttpServer(deps: RouteDeps, opts: HttpServerOptions):
     closing = true;
     done();
   });
+  // Every answer: a browser must not read a JSON answer as anything else, and no cache (a shared one least of
+  // all) may keep an answer that names a buyer. A route that may be cached (the shop's files) sets its own
+  // Cache-Control, which replaces this one. Set before the route runs, in the one hook every request passes.
   app.addHook('onRequest', (req, reply, done) => {
+    reply.headers(API_HEADERS);
     if (!closing || req.url === '/api/ready') { done(); return; }
     reply.header('Connection', 'close');
     sendError(reply, 'UNAVAILABLE', 'This process is shutting down; try again.');
   });
-  // Every answer: a browser must not read a JSON answer as anything else, and no cache (a shared one least of
-  // all) may keep an answer that names a buyer. A route that may be cached (the shop's files) says so itself.
-  app.addHook('onSend', (_req, reply, payload, done) => {
-    reply.header('X-Content-Type-Options', API_HEADERS['X-Content-Type-Options']);
-    if (!reply.hasHeader('Cache-Control')) reply.header('Cache-Control', API_HEADERS['Cache-Control']);
-    done(null, payload);
-  });
   app.setNotFoundHandler((req, reply) => sendError(reply, 'NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}.`));
 
-  app.addHook('onResponse', async (req, reply) => {
+  app.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? 'unmatched';
     opts.metrics.httpDuration.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    done();
   });
 
   // Every /api route, so a test can hold the OpenAPI document to the routes that exist.
