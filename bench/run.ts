@@ -14,6 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startHello, type HelloServer } from './lib/baselines.ts';
@@ -133,6 +134,12 @@ async function main() {
   log(`buyers ${opts.buyers}, units ${opts.units}, burst ${opts.burstRequests} requests, accept ${opts.accept}, connections ${opts.connections}, workers ${opts.workers} ${JSON.stringify(opts.workerEnv)}`);
   log(`child logs: ${logDir()}${profileDir ? `; CPU profiles: ${profileDir}` : ''}`);
 
+  // Services mode runs the roles as `npm start` does, from the build: build it if the sources are newer.
+  if (opts.mode === 'services') {
+    const built = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs'), '--if-stale'], { cwd: ROOT, stdio: 'inherit' });
+    if (built.status !== 0) throw new Error('the build failed (node scripts/build.mjs)');
+  }
+
   let hello: HelloServer | null = null;
   let stack: Stack | null = null;
   const cleanup = async () => {
@@ -147,7 +154,7 @@ async function main() {
     const needHello = want('baseline') || want('burst');
     [hello, stack] = await Promise.all([
       needHello ? startHello(opts.profile.includes('hello') ? profileDir : undefined) : Promise.resolve(null),
-      startStack({ mode: opts.mode, workers: opts.workers, workerEnv: opts.workerEnv, apiEnv: opts.apiEnv, profile: opts.profile, ...(profileDir ? { profileDir } : {}) }),
+      startStack({ mode: opts.mode, compiled: opts.mode === 'services', workers: opts.workers, workerEnv: opts.workerEnv, apiEnv: opts.apiEnv, profile: opts.profile, ...(profileDir ? { profileDir } : {}) }),
     ]);
     // A second api child, two processes forked on one port, for the apis scenario.
     const twoApisUrl = want('apis') && opts.mode === 'services' ? await stack.startApi({ SECKILL_API_PROCESSES: '2' }) : null;

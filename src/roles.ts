@@ -109,7 +109,7 @@ export async function startApiRole(ctx: RoleContext, opts: ApiRoleOptions): Prom
   const { catalog, limiters } = opts;
   const signs = createSoldOutSigns(clock);
   // Its dictionaries take about half a second to build: now, not during the first register of a sale.
-  preparePasswordStrength();
+  await preparePasswordStrength();
   const sub: Subscription = await bus.subscribeStockAgain((ids) => {
     for (const id of ids) signs.clear(id);
   });

@@ -2,7 +2,8 @@
  * Child processes of the benchmark: the product's roles (src/main.ts, one role set per child), the
  * embedded app (bench/lib/embedded-app.ts, one process that answers SQL over IPC) and the baselines.
  *
- * Every child runs the sources through tsx's loader (the same code `npm start` runs compiled from dist/). Its stdout/stderr go to a log
+ * A child runs the sources through tsx's loader, or (`compiled`) the build in dist/ as `npm start` does: the bench's
+ * services-mode roles run the build, so their memory and CPU are the product's, not the loader's. Its stdout/stderr go to a log
  * file (the product logs JSON lines); readiness is the banner main.ts prints once every role is up.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
@@ -38,10 +39,12 @@ export interface SpawnOptions {
   readyTimeoutMs?: number;
   ipc?: boolean;
   args?: string[];
+  /** The script is compiled JavaScript (dist/, as `npm start` runs it): no tsx loader in the child. */
+  compiled?: boolean;
 }
 
 function execArgv(opts: SpawnOptions): string[] {
-  const argv = ['--import', 'tsx'];
+  const argv = opts.compiled ? [] : ['--import', 'tsx'];
   // One folder per child, default file names: tsx's loader runs on a thread of its own, and every thread
   // writes its own profile (a fixed --cpu-prof-name would let the loader's overwrite the main thread's).
   if (opts.cpuProfDir) argv.push('--cpu-prof', `--cpu-prof-dir=${path.join(opts.cpuProfDir, opts.name)}`);

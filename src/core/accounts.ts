@@ -93,7 +93,7 @@ export async function register(
 ): Promise<Session> {
   await assertMayTry(deps, origin, input.phone, 'register');
   const nickname = input.nickname ?? defaultNickname(input.phone);
-  assertPasswordStrong(input.password, { phone: input.phone, nickname });
+  await assertPasswordStrong(input.password, { phone: input.phone, nickname });
   // The code comes before the phone is looked at: until it is right, a taken phone answers like a free one.
   if (deps.registerNeedsCode) await redeem(deps, { phone: input.phone, purpose: 'register', code: input.code });
   const user = await deps.users.create({
@@ -123,7 +123,7 @@ async function redeem(deps: AccountsDeps, input: { phone: string; purpose: 'regi
 export async function resetPassword(deps: AccountsDeps, input: { phone: string; code: string; password: string }, origin?: Origin): Promise<void> {
   // Counted like a register: a code guessed at costs the same budget.
   await assertMayTry(deps, origin, input.phone, 'register');
-  assertPasswordStrong(input.password, { phone: input.phone });
+  await assertPasswordStrong(input.password, { phone: input.phone });
   await redeem(deps, { phone: input.phone, purpose: 'reset', code: input.code });
   const found = await deps.users.findByPhone(input.phone);
   // No code is ever sent for a phone without an account, so this is the same answer as a wrong code.
@@ -180,7 +180,7 @@ export async function changePassword(
     if (deps.limits && origin) await deps.limits.loginFailed(origin.ip, known.phone);
     throw new SeckillError('UNAUTHORIZED', 'The current password is wrong.');
   }
-  assertPasswordStrong(input.newPassword, { phone: known.phone, nickname: known.nickname }, 'newPassword');
+  await assertPasswordStrong(input.newPassword, { phone: known.phone, nickname: known.nickname }, 'newPassword');
   await deps.users.revokeRefreshTokens(userId, deps.clock.now());
   await deps.users.setPasswordHash(userId, await hashPassword(input.newPassword, deps.hashParams), { bump: true });
   const user = await deps.users.findById(userId);

@@ -4,9 +4,7 @@
  * nickname as words the attacker knows. A password must reach MIN_SCORE: about 10^8 guesses or more, which
  * the per-phone limit of failed logins (100 an hour) puts out of an online attacker's reach.
  */
-import { ZxcvbnFactory } from '@zxcvbn-ts/core';
-import * as common from '@zxcvbn-ts/language-common';
-import * as en from '@zxcvbn-ts/language-en';
+import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import { SeckillError } from './errors.ts';
 
 /** zxcvbn's score 3: "safely unguessable" (≥ 10^8 guesses). */
@@ -28,19 +26,26 @@ const LOCAL_COMMON = [
   'iloveyou', 'zxcvbnm1', 'qwertyui', 'wangyang', 'zhangwei', 'li123456', 'a123456789', 'qwe123456',
 ];
 
-let estimator: ZxcvbnFactory | undefined;
+let estimator: Promise<ZxcvbnFactory> | undefined;
 
-/** Build the estimator (its dictionaries take about half a second): at start, not in the first request. */
-export function preparePasswordStrength(): ZxcvbnFactory {
-  estimator ??= new ZxcvbnFactory({
-    dictionary: { ...common.dictionary, ...en.dictionary, seckillCommon: LOCAL_COMMON },
-    graphs: common.adjacencyGraphs,
-    translations: en.translations,
-    maxLength: MAX_ESTIMATED_LENGTH,
-    // The l33t matcher tries every substitution of every symbol: up to 0.6 s on a 32-character input.
-    // Without it "P@ssw0rd123" still scores 2, below the minimum.
-    l33tMaxSubstitutions: 0,
-  });
+/**
+ * Build the estimator (its dictionaries take about half a second): at start, not in the first request. Loaded
+ * on first use, so a process that never sets a password (worker, result push) does not hold the dictionaries
+ * (about 40 MB of resident memory).
+ */
+export function preparePasswordStrength(): Promise<ZxcvbnFactory> {
+  estimator ??= Promise.all([import('@zxcvbn-ts/core'), import('@zxcvbn-ts/language-common'), import('@zxcvbn-ts/language-en')]).then(
+    ([{ ZxcvbnFactory }, common, en]) =>
+      new ZxcvbnFactory({
+        dictionary: { ...common.dictionary, ...en.dictionary, seckillCommon: LOCAL_COMMON },
+        graphs: common.adjacencyGraphs,
+        translations: en.translations,
+        maxLength: MAX_ESTIMATED_LENGTH,
+        // The l33t matcher tries every substitution of every symbol: up to 0.6 s on a 32-character input.
+        // Without it "P@ssw0rd123" still scores 2, below the minimum.
+        l33tMaxSubstitutions: 0,
+      }),
+  );
   return estimator;
 }
 
@@ -51,16 +56,16 @@ export interface StrengthVerdict {
 }
 
 /** zxcvbn's score (0–4) and its feedback, the phone and nickname counting as known words. */
-export function passwordStrength(password: string, account: { phone: string; nickname?: string | undefined }): StrengthVerdict {
+export async function passwordStrength(password: string, account: { phone: string; nickname?: string | undefined }): Promise<StrengthVerdict> {
   const digits = account.phone.replace(/\D/g, '');
   const inputs = [account.phone, digits.slice(-8), digits.slice(-4), ...(account.nickname ? [account.nickname] : [])];
-  const { score, feedback } = preparePasswordStrength().check(password, inputs);
+  const { score, feedback } = (await preparePasswordStrength()).check(password, inputs);
   return { score, warning: feedback.warning, suggestions: feedback.suggestions };
 }
 
 /** INVALID_INPUT naming `field`, with the estimator's feedback, when the password is too easy to guess. */
-export function assertPasswordStrong(password: string, account: { phone: string; nickname?: string | undefined }, field = 'password'): void {
-  const verdict = passwordStrength(password, account);
+export async function assertPasswordStrong(password: string, account: { phone: string; nickname?: string | undefined }, field = 'password'): Promise<void> {
+  const verdict = await passwordStrength(password, account);
   if (verdict.score >= MIN_SCORE) return;
   const why = verdict.warning ?? 'This password is too easy to guess.';
   throw new SeckillError('INVALID_INPUT', `This password is too easy to guess; choose another. ${why}`.trim(), {
