@@ -4,13 +4,25 @@
  * checked against the user's cached row (token-versions.ts: no database read while the row is fresh). While
  * the database cannot be read, a row never read here leaves the token to its signature and expiry.
  */
-import type { FastifyRequest } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
 import { rememberVerifiedTokens, type TokenClaims, type TokenSigner } from '../../core/credentials.ts';
 import { SeckillError } from '../../core/errors.ts';
 import type { Clock } from '../../core/ports.ts';
 import type { TokenVersions } from '../../core/token-versions.ts';
 
-export type Authenticate = (request: FastifyRequest) => Promise<TokenClaims>;
+/** Where a route logs about its request (fastify's request.log, or the buy fast lane's logger). */
+export interface RequestLog {
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/** What the token check reads of a request: a fastify request is one, and so is the buy fast lane's. */
+export interface AuthRequest {
+  headers: IncomingHttpHeaders;
+  log: RequestLog;
+}
+
+export type Authenticate = (request: AuthRequest) => Promise<TokenClaims>;
 
 const invalid = () => new SeckillError('UNAUTHORIZED', 'Your session has expired or is not valid; log in again.');
 

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodType } from 'zod';
 import { type ErrorCode, SeckillError, isSeckillError } from '../../core/errors.ts';
+import type { RequestLog } from './auth.ts';
 import { createLogThrottle } from '../../log-throttle.ts';
 
 export const STATUS_OF: Record<ErrorCode, number> = {
@@ -63,17 +64,45 @@ function bodyCutShort(err: FastifyError): boolean {
 /** A dependency that is down fails every request at once: one line per problem per 5 s says so. */
 const unavailableLog = createLogThrottle(5000);
 
+export interface ErrorAnswer {
+  status: number;
+  body: ReturnType<typeof errorBody>;
+  /** Seconds, for a Retry-After header. */
+  retryAfterSeconds?: number;
+}
+
+/**
+ * The answer to a SeckillError thrown by a route, logged as a person needs it (an INTERNAL each time, an
+ * UNAVAILABLE once per problem per 5 s). Shared by handleError and the buy fast lane.
+ */
+export function seckillErrorAnswer(error: SeckillError, log: RequestLog): ErrorAnswer {
+  if (error.code === 'INTERNAL') log.warn({ err: error }, error.message);
+  if (error.code === 'UNAVAILABLE') {
+    const { log: due, repeats } = unavailableLog.take(error.message);
+    if (due) log.warn({ err: error, ...(repeats ? { sameProblemUnlogged: repeats } : {}) }, error.message);
+  }
+  const retryAfter = (error.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
+  return {
+    status: STATUS_OF[error.code],
+    body: errorBody(error.code, error.message, error.details),
+    ...(error.code === 'RATE_LIMITED' && retryAfter ? { retryAfterSeconds: retryAfter } : {}),
+  };
+}
+
+/** The answer to anything else a route throws: logged whole, answered without a trace of it. */
+export function internalErrorAnswer(error: unknown, log: RequestLog): ErrorAnswer {
+  log.error({ err: error }, 'request failed');
+  return { status: STATUS_OF.INTERNAL, body: errorBody('INTERNAL', 'Something went wrong on our side.') };
+}
+
+export const BODY_NOT_JSON = 'The request body is not valid JSON.';
+
 /** Translate anything thrown by a route; never send a stack trace. */
 export function handleError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
   if (isSeckillError(error)) {
-    if (error.code === 'INTERNAL') request.log.warn({ err: error }, error.message);
-    if (error.code === 'UNAVAILABLE') {
-      const { log, repeats } = unavailableLog.take(error.message);
-      if (log) request.log.warn({ err: error, ...(repeats ? { sameProblemUnlogged: repeats } : {}) }, error.message);
-    }
-    const retryAfter = (error.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
-    if (error.code === 'RATE_LIMITED' && retryAfter) reply.header('Retry-After', String(retryAfter));
-    return sendError(reply, error.code, error.message, error.details);
+    const answer = seckillErrorAnswer(error, request.log);
+    if (answer.retryAfterSeconds) reply.header('Retry-After', String(answer.retryAfterSeconds));
+    return reply.code(answer.status).send(answer.body);
   }
   const fe = error as FastifyError;
   if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendError(reply, 'PAYLOAD_TOO_LARGE', 'The request body is too large.');
@@ -86,10 +115,10 @@ export function handleError(error: FastifyError | Error, request: FastifyRequest
   }
   if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return sendError(reply, 'INVALID_INPUT', 'Send a JSON body (Content-Type: application/json).');
   if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
-    return sendError(reply, 'INVALID_INPUT', fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'The JSON body is empty.' : 'The request body is not valid JSON.');
+    return sendError(reply, 'INVALID_INPUT', fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'The JSON body is empty.' : BODY_NOT_JSON);
   }
-  request.log.error({ err: error }, 'request failed');
-  return sendError(reply, 'INTERNAL', 'Something went wrong on our side.');
+  const answer = internalErrorAnswer(error, request.log);
+  return reply.code(answer.status).send(answer.body);
 }
 
 /**

@@ -1,21 +1,22 @@
 /** The routes of docs/api.md. Each handler: authenticate, validate, call one use case, present. */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { ChangePasswordBody, IdParams, LoginBody, NewGoodBody, RefreshBody, OrderNoParams, RegisterBody, SeckillOrderBody, ReplayQuery, TakeAlertsQuery, UuidParams, id } from './schemas.ts';
+import { ChangePasswordBody, IdParams, LoginBody, NewGoodBody, RefreshBody, OrderNoParams, RegisterBody, ReplayQuery, TakeAlertsQuery, UuidParams, id } from './schemas.ts';
 import { changePassword, currentUser, login, logout, refreshSession, register, type AccountsDeps, type Session } from '../../core/accounts.ts';
-import { admitWithPath, handOutBuyPath, type BuyPaths } from '../../core/buy-path.ts';
-import { SeckillError, isSeckillError } from '../../core/errors.ts';
+import { handOutBuyPath, type BuyPaths } from '../../core/buy-path.ts';
+import { SeckillError } from '../../core/errors.ts';
 import { createSale, getSale, listSales, saleStats, type GoodsCatalog, type GoodsDeps } from '../../core/sales.ts';
 import { cancelOrder, myOrders, ownOrder, type CancelOrderDeps, type OrdersDeps } from '../../core/orders.ts';
 import { payOrder, type PayOrderDeps } from '../../core/payments.ts';
 import { lookUpResult, type ResultLookupDeps } from '../../core/results.ts';
-import { placeOrder, type PlaceOrderDeps } from '../../core/place-order.ts';
+import type { PlaceOrderDeps } from '../../core/place-order.ts';
 import type { OnceClaims, OrderBus } from '../../core/ports.ts';
 import type { AbuseLimits } from '../../core/abuse-limits.ts';
 import { requireAdmin, type Authenticate } from './auth.ts';
 import { adminActor, registerAdminRoutes, type AdminRouteDeps } from './admin.routes.ts';
 import { replayDeadOrders } from '../../core/audit.ts';
-import { parseInput, sendError, sendRateLimited } from './http-errors.ts';
+import { parseInput } from './http-errors.ts';
+import type { Buy } from './buy.ts';
 import type { Metrics } from '../metrics.ts';
 import { registerPhoneRoutes, type PhoneRouteDeps } from './phone.routes.ts';
 import type { PowGate } from '../../core/proof-of-work.ts';
@@ -47,10 +48,9 @@ export interface RouteDeps {
   pow: PowGate;
 }
 
-export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
+/** `buy`: the hot route (buy.ts), built from these deps by the server, which also serves it on its fast lane. */
+export function registerRoutes(app: FastifyInstance, deps: RouteDeps, buy: Buy): void {
   const { authenticate } = deps;
-  // Seckill requests per good seen by THIS api process (the admin dashboard's requests/s); one Map update per request.
-  const requestsByGood = new Map<number, number>();
 
   const sessionJson = (s: Session): SessionJson => ({
     user: userJson(s.user),
@@ -117,29 +117,9 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   });
 
   app.post('/api/seckill/orders', async (req, reply) => {
-    const claims = await authenticate(req);
-    const { path, pow, ...body } = parseInput(SeckillOrderBody, req.body);
-    if (deps.pow.required('buy')) {
-      try {
-        await deps.pow.check('buy', pow);
-      } catch (err) {
-        deps.metrics.seckillRequests.inc({ outcome: isSeckillError(err) ? err.code : 'INTERNAL' });
-        throw err;
-      }
-    }
-    if (deps.buyPaths.required && !(await admitWithPath(deps.buyPaths, { path, userId: claims.userId, ...body }, deps.accounts.clock.now()))) {
-      deps.metrics.seckillRequests.inc({ outcome: 'FORBIDDEN' });
-      return sendError(reply, 'FORBIDDEN', 'Ask for a buy path first (GET /api/seckill/goods/:id/path); this one is missing, expired, not yours, or used by another request.');
-    }
-    const outcome = await placeOrder(deps.placeOrder, { userId: claims.userId, ip: req.ip, ...body });
-    // Unknown goods are not counted, so a client cannot grow the map without bound.
-    if (outcome.kind === 'ACCEPTED' || outcome.code !== 'NOT_FOUND') {
-      requestsByGood.set(body.seckillGoodId, (requestsByGood.get(body.seckillGoodId) ?? 0) + 1);
-    }
-    deps.metrics.seckillRequests.inc({ outcome: outcome.kind === 'ACCEPTED' ? (outcome.repeat ? 'REPEAT' : 'QUEUED') : outcome.code });
-    if (outcome.kind === 'REJECTED' && outcome.code === 'RATE_LIMITED') return sendRateLimited(reply, outcome.retryAfterSeconds);
-    if (outcome.kind === 'REJECTED') return sendError(reply, outcome.code, outcome.message);
-    return resultJson(outcome);
+    const answer = await buy(req);
+    if ('retryAfterSeconds' in answer && answer.retryAfterSeconds) reply.header('Retry-After', String(answer.retryAfterSeconds));
+    return reply.code(answer.status).send(answer.body);
   });
 
   app.get('/api/seckill/results/:uuid', async (req) => {
@@ -198,10 +178,10 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.get('/api/admin/seckill/goods/:id/stats', async (req) => {
     requireAdmin(await authenticate(req));
     const { id } = parseInput(IdParams, req.params);
-    return { ...(await saleStats(deps.goods, id)), requests: requestsByGood.get(id) ?? 0 } satisfies SaleStatsJson;
+    return { ...(await saleStats(deps.goods, id)), requests: buy.requestsOf(id) } satisfies SaleStatsJson;
   });
 
-  registerSaleAdminRoutes(app, { ...deps, audit: deps.admin.audit, requestsOf: (id) => requestsByGood.get(id) ?? 0 });
+  registerSaleAdminRoutes(app, { ...deps, audit: deps.admin.audit, requestsOf: buy.requestsOf });
   registerAdminRoutes(app, { authenticate, ...deps.admin });
 }
 

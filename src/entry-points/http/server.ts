@@ -1,4 +1,6 @@
 /** The HTTP api: fastify with our logger, one error translation, body limits, health and metrics. */
+import { createServer, type IncomingMessage } from 'node:http';
+import proxyAddr from '@fastify/proxy-addr';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { METRICS_REFUSED, metricsAccess, type Metrics } from '../metrics.ts';
@@ -8,6 +10,8 @@ import { applyConnectionLimits, connectionLimits, serverOptions, type Connection
 import { registerDocsRoutes } from './docs.routes.ts';
 import { registerHealthRoutes } from './health.routes.ts';
 import { registerRoutes, type RouteDeps } from './routes.ts';
+import { makeBuy } from './buy.ts';
+import { createBuyFastLane } from './buy-fast-lane.ts';
 
 export interface HttpServerOptions {
   logger: Logger;
@@ -35,8 +39,30 @@ const API_HEADERS = { 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-
 
 const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops;
 
+/** The client address exactly as fastify's req.ip gives it with the same trustProxy (for the buy fast lane). */
+function clientAddress(trustProxy: HttpServerOptions['trustProxy']): (req: IncomingMessage) => string {
+  if (trustProxy === undefined || trustProxy === false) return (req) => req.socket.remoteAddress ?? '';
+  const trust = typeof trustProxy === 'number' ? trustHops(trustProxy) : proxyAddr.compile(trustProxy);
+  return (req) => {
+    const all = proxyAddr.all(req, trust);
+    return all[all.length - 1] ?? '';
+  };
+}
+
 export async function buildHttpServer(deps: RouteDeps, opts: HttpServerOptions): Promise<FastifyInstance> {
   const limits = opts.connection ?? connectionLimits();
+  const buy = makeBuy(deps);
+  // While draining, every request but the readiness probe is told UNAVAILABLE (a load balancer retries elsewhere).
+  let closing = false;
+  const fastLane = createBuyFastLane({
+    buy,
+    bodyLimitBytes: opts.bodyLimitBytes,
+    ipOf: clientAddress(opts.trustProxy),
+    closing: () => closing,
+    metrics: opts.metrics,
+    log: opts.logger.child({ component: 'http' }),
+    headers: API_HEADERS,
+  });
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast keeps the instance on fastify's default generics.
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- without it fastify infers Logger as its generic
@@ -60,12 +86,14 @@ export async function buildHttpServer(deps: RouteDeps, opts: HttpServerOptions):
       reply.headers(API_HEADERS);
       sendError(reply, 'INVALID_INPUT', error.code === 'FST_ERR_BAD_URL' ? 'The URL is malformed (bad percent-encoding).' : 'The URL is malformed.');
     },
-    http: serverOptions(limits),
+    // The buy fast lane sees each request first and hands fastify every one it does not take.
+    serverFactory: (handler) =>
+      createServer(serverOptions(limits), (req, res) => {
+        if (!fastLane(req, res)) handler(req, res);
+      }),
   });
   applyConnectionLimits(app.server, limits);
   app.setErrorHandler(handleError);
-  // While draining, every request but the readiness probe is told UNAVAILABLE (a load balancer retries elsewhere).
-  let closing = false;
   app.addHook('preClose', (done) => {
     closing = true;
     done();
@@ -94,6 +122,7 @@ export async function buildHttpServer(deps: RouteDeps, opts: HttpServerOptions):
     for (const method of [route.method].flat()) if (method !== 'HEAD') apiRoutes.push(`${method} ${route.url}`);
   });
   app.decorate('apiRoutes', apiRoutes);
+  app.decorate('buyFastLane', { get taken() { return fastLane.taken; } });
 
   registerHealthRoutes(app, { mode: opts.mode, checks: opts.healthChecks ?? {} });
   const openApi = openApiDocument();
@@ -109,7 +138,7 @@ export async function buildHttpServer(deps: RouteDeps, opts: HttpServerOptions):
     return opts.metrics.scrape();
   });
 
-  registerRoutes(app, deps);
+  registerRoutes(app, deps, buy);
   await opts.extend?.(app);
   return app;
 }
