@@ -4,6 +4,7 @@
  */
 import os from 'node:os';
 import { z } from 'zod';
+import { MOBILE_PHONE } from './core/formats.ts';
 import { parsePgServers, PgUrlError } from './adapters/database/pg-hosts.ts';
 import { AmqpUrlError, parseAmqpNodes } from './adapters/order-bus/rabbitmq-nodes.ts';
 
@@ -74,7 +75,7 @@ const schema = z.object({
   SECKILL_API_PROCESSES: int(1, 1024).optional(),
   SECKILL_DATA_DIR: z.string().min(1).default('./.seckill-data'),
   ORDER_PAY_TIMEOUT_MS: int(1000, 7 * 24 * 3600 * 1000).default(15 * 60 * 1000),
-  SECKILL_ADMIN_PHONE: z.string().regex(/^1\d{10}$/, 'an 11-digit mobile number').default('13800000000'),
+  SECKILL_ADMIN_PHONE: z.string().regex(MOBILE_PHONE, 'an 11-digit mobile number').default('13800000000'),
   SECKILL_ADMIN_PASSWORD: z.string().min(8).max(128).optional(),
   SECKILL_TOKEN_SECRET: z.string().min(32, 'at least 32 characters').optional(),
   SECKILL_TOKEN_TTL_S: int(60, 30 * 24 * 3600).default(24 * 3600),

@@ -3,6 +3,7 @@
  * come back, so a forged or damaged cursor is INVALID_INPUT naming `cursor`, never a database error.
  */
 import { SeckillError } from './errors.ts';
+import { LIST_LIMITS, ORDER_NO } from './formats.ts';
 import type { OrderKey } from './model.ts';
 
 const badCursor = () =>
@@ -10,10 +11,11 @@ const badCursor = () =>
     details: { fields: ['cursor'], problems: [{ field: 'cursor', problem: 'not a cursor this list gave out' }] },
   });
 
+const CURSOR = new RegExp(`^[A-Za-z0-9_-]{1,${LIST_LIMITS.cursorLength}}$`);
 const encode = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
 
 function decode(cursor: string): unknown {
-  if (!/^[A-Za-z0-9_-]{1,400}$/.test(cursor)) throw badCursor();
+  if (!CURSOR.test(cursor)) throw badCursor();
   try {
     return JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
@@ -23,7 +25,6 @@ function decode(cursor: string): unknown {
 
 // The database's own microsecond UTC text (sql-order-search.ts); anything else is refused.
 const CREATED_AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
-const ORDER_NO = /^[A-Za-z0-9]{1,40}$/;
 
 export const orderCursor = (key: OrderKey) => encode({ o: [key.createdAt, key.orderNo] });
 

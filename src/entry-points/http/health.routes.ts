@@ -4,6 +4,7 @@
  * process is draining (every other request answers 503 UNAVAILABLE while closing; this route says so explicitly).
  */
 import type { FastifyInstance } from 'fastify';
+import type { DrainingJson, HealthJson, ReadyJson } from './responses.ts';
 
 const CHECK_DEADLINE_MS = 1500;
 
@@ -19,12 +20,12 @@ export function registerHealthRoutes(app: FastifyInstance, opts: { mode: 'embedd
     const checks = Object.fromEntries(names.map((name, i) => [name, outcomes[i]!]));
     const ok = outcomes.every((o) => o === 'ok');
     reply.code(ok ? 200 : 503);
-    return { status: ok ? 'ok' : 'degraded', mode: opts.mode, checks };
+    return { status: ok ? 'ok' : 'degraded', mode: opts.mode, checks } satisfies HealthJson;
   });
 
   app.get('/api/ready', async (_req, reply) => {
     reply.code(draining ? 503 : 200);
-    return { status: draining ? 'draining' : 'ready' };
+    return (draining ? { status: 'draining' } : { status: 'ready' }) satisfies DrainingJson | ReadyJson;
   });
 }
 

@@ -1,5 +1,6 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { ORDER_NO, REQUEST_ID } from '../../core/formats.ts';
 import { createMetrics } from '../metrics.ts';
 import { openApiDocument } from './openapi.ts';
 import type { RouteDeps } from './routes.ts';
@@ -50,5 +51,20 @@ describe('the OpenAPI document', () => {
     const schema = openApiDocument().paths['/api/seckill/orders'].post.requestBody.content['application/json'].schema as any;
     expect(schema.required).toEqual(['seckillGoodId', 'uuid']);
     expect(schema.properties.uuid.pattern).toBe('^[A-Za-z0-9_-]{8,64}$');
+  });
+
+  it('every JSON answer is a component generated from responses.ts, and the parameters carry the shared formats', () => {
+    const doc = openApiDocument();
+    const answers = Object.values(doc.paths).flatMap((ops) =>
+      Object.values(ops as Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>).flatMap((op) => Object.values(op.responses)),
+    );
+    const schemas = answers.flatMap((r) => (r.content?.['application/json'] ? [r.content['application/json'].schema] : []));
+    expect(schemas.length).toBeGreaterThan(60);
+    for (const schema of schemas) expect(Object.keys(doc.components.schemas)).toContain((schema as { $ref: string }).$ref.replace('#/components/schemas/', ''));
+    const parameter = (path: keyof typeof doc.paths, method: string, name: string) =>
+      ((doc.paths[path] as Record<string, { parameters: { name: string; schema: { pattern?: string } }[] }>)[method]!.parameters.find((p) => p.name === name)!).schema;
+    expect(parameter('/api/seckill/results/{uuid}', 'get', 'uuid').pattern).toBe(REQUEST_ID.source);
+    expect(parameter('/api/orders/{orderNo}', 'get', 'orderNo').pattern).toBe(ORDER_NO.source);
+    expect(parameter('/api/admin/alerts/take', 'post', 'max')).toMatchObject({ type: 'integer', minimum: 1, maximum: 500, default: 50 });
   });
 });

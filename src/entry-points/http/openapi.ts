@@ -1,22 +1,44 @@
 /**
- * The OpenAPI 3.1 document of the api, served at GET /api/openapi.json. Request bodies come from the
- * same zod schemas the routes validate with, and response shapes from the ones the presenters are typed by
- * (responses.ts), so neither can drift; a test checks that every /api route is documented.
+ * The OpenAPI 3.1 document of the api, served at GET /api/openapi.json, generated whole from the zod schemas:
+ * request bodies, path parameters and queries from the ones the routes validate with (schemas.ts), every
+ * response body from the ones the presenters are typed by (responses.ts, one named component each), so none
+ * can drift; a test checks that every /api route is documented.
  */
 import { z } from 'zod';
-import { BuyPathJson, ClientConfigJson, RESPONSE_SCHEMAS, SmsOutboxJson } from './responses.ts';
-import { ORDER_STATUSES } from '../../core/order-lifecycle.ts';
-import { ChangePasswordBody, EditGoodBody, LoginBody, NewGoodBody, RefreshBody, RegisterBody, ResetPasswordBody, RestockBody, SeckillOrderBody, SmsCodeBody } from './schemas.ts';
+import {
+  AlertsJson, BuyPathJson, ClientConfigJson, DrainingJson, ErrorBody, HealthJson, OpenApiJson, OrderJson, OrderListJson, PowChallengeJson, ReadyJson,
+  RESPONSE_SCHEMAS, AdminOrderPageJson, AuditPageJson, ReplayedJson, SaleStatsJson, SeckillGoodJson, SeckillGoodListJson, SeckillResultJson, SessionJson, SmsOutboxJson, UserJson,
+} from './responses.ts';
+import {
+  AdminOrdersQuery, AuditQuery, ChangePasswordBody, EditGoodBody, IdParams, LoginBody, NewGoodBody, OrderNoParams, OutboxQuery, RefreshBody, RegisterBody,
+  ReplayQuery, ResetPasswordBody, RestockBody, ResultQuery, SeckillOrderBody, SmsCodeBody, TakeAlertsQuery, UuidParams,
+} from './schemas.ts';
 
-const jsonSchema = (schema: z.ZodType, io: 'input' | 'output' = 'input') => {
-  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
+type JsonSchema = Record<string, unknown> & { properties?: Record<string, JsonSchema>; required?: string[]; description?: string };
+
+const jsonSchema = (schema: z.ZodType): JsonSchema => {
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
   return rest;
 };
 
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const json = (schema: unknown, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
+/** Every response shape, one component each, nested named shapes as references. */
+function components() {
+  const named = z.registry<{ id: string }>();
+  for (const [id, schema] of Object.entries(RESPONSE_SCHEMAS)) named.add(schema, { id });
+  const { schemas } = z.toJSONSchema(named, { io: 'output', unrepresentable: 'any', uri: (id) => `#/components/schemas/${id}` }) as { schemas: Record<string, JsonSchema> };
+  return Object.fromEntries(Object.entries(schemas).map(([name, { $schema: _, $id: __, ...rest }]) => [name, rest]));
+}
+
+const NAME_OF = new Map<z.ZodType, string>(Object.entries(RESPONSE_SCHEMAS).map(([name, schema]) => [schema, name]));
+/** A reference to a response shape; one missing from RESPONSE_SCHEMAS fails the document's build. */
+const ref = (schema: z.ZodType) => {
+  const name = NAME_OF.get(schema);
+  if (!name) throw new Error('a response shape missing from RESPONSE_SCHEMAS');
+  return { $ref: `#/components/schemas/${name}` };
+};
+const json = (schema: z.ZodType, description = 'OK') => ({ description, content: { 'application/json': { schema: ref(schema) } } });
 const errors = (...statuses: number[]) =>
-  Object.fromEntries(statuses.map((s) => [String(s), json(ref('Error'), ERROR_TEXT[s] ?? 'Error')]));
+  Object.fromEntries(statuses.map((s) => [String(s), json(ErrorBody, ERROR_TEXT[s] ?? 'Error')]));
 const ERROR_TEXT: Record<number, string> = {
   400: 'INVALID_INPUT (details.fields names the fields)',
   401: 'UNAUTHORIZED',
@@ -29,28 +51,13 @@ const ERROR_TEXT: Record<number, string> = {
 };
 const body = (schema: z.ZodType) => ({ required: true, content: { 'application/json': { schema: jsonSchema(schema) } } });
 const auth = [{ bearer: [] }];
-const pathParam = (name: string, schema: object) => ({ name, in: 'path', required: true, schema });
-const query = (name: string, schema: object, description?: string) => ({ name, in: 'query', required: false, schema, ...(description ? { description } : {}) });
-const pageParams = [
-  query('cursor', { type: 'string', maxLength: 400 }, 'the nextCursor of the previous page'),
-  query('limit', { type: 'integer', minimum: 1, maximum: 200, default: 50 }),
-];
-
-
-const components = {
-  securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'a token from register or login' } },
-  // The response shapes the presenters are typed by (responses.ts).
-  schemas: Object.fromEntries(Object.entries(RESPONSE_SCHEMAS).map(([name, schema]) => [name, jsonSchema(schema, 'output')])),
+/** The parameters of a path or query schema, each field's description on the parameter. */
+const params = (where: 'path' | 'query', schema: z.ZodObject) => {
+  const { properties = {}, required = [] } = jsonSchema(schema);
+  return Object.entries(properties).map(([name, { description, ...field }]) => ({ name, in: where, required: required.includes(name), schema: field, ...(description ? { description } : {}) }));
 };
-
-const HEALTH = {
-  type: 'object',
-  properties: {
-    status: { enum: ['ok', 'degraded'] },
-    mode: { enum: ['embedded', 'services'] },
-    checks: { type: 'object', additionalProperties: { enum: ['ok', 'down'] } },
-  },
-};
+const goodId = params('path', IdParams);
+const orderNo = params('path', OrderNoParams);
 
 /**
  * Answers every operation of a kind can give: an authenticated one 401 and 503 (the stores it reads may be
@@ -82,53 +89,45 @@ function withCommonAnswers<T extends object>(paths: T): T {
 }
 
 export function openApiDocument() {
-  const orderNo = pathParam('orderNo', { type: 'string', pattern: '^[A-Za-z0-9]{1,40}$' });
-  const goodId = pathParam('id', { type: 'integer', minimum: 1 });
   return {
     openapi: '3.1.0',
     info: { title: 'seckill', version: '1.2', description: 'Flash-sale api. The human-readable contract is docs/api.md; this document follows it.' },
-    components,
+    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'a token from register or login' } }, schemas: components() },
     tags: TAGS.map(({ name, description }) => ({ name, description })),
     paths: withCommonAnswers({
       '/api/health': {
         get: {
           summary: 'Health, mode and each dependency (db, cache, bus); 503 "degraded" names the ones down',
           responses: {
-            200: json(HEALTH),
-            503: json(HEALTH),
+            200: json(HealthJson),
+            503: json(HealthJson),
           },
         },
       },
       '/api/ready': {
         get: {
           summary: 'Readiness for load balancers: 200 while serving, 503 while draining',
-          responses: { 200: json({ type: 'object', properties: { status: { const: 'ready' } } }), 503: json({ type: 'object', properties: { status: { const: 'draining' } } }) },
+          responses: { 200: json(ReadyJson), 503: json(DrainingJson) },
         },
       },
       '/api/config': {
         get: {
           summary: 'Where the result socket is, and whether buying needs a buy path (for the browser)',
-          responses: { 200: json(jsonSchema(ClientConfigJson, 'output')) },
+          responses: { 200: json(ClientConfigJson) },
         },
       },
-      '/api/openapi.json': { get: { summary: 'This document', responses: { 200: json({ type: 'object' }) } } },
+      '/api/openapi.json': { get: { summary: 'This document', responses: { 200: json(OpenApiJson) } } },
       '/api/auth/register': {
         post: {
           summary: 'Register a buyer (limited per client address and per phone); with phone verification on, `code` (from POST /api/auth/sms-code) is required and a wrong one is 400 on `code`',
           requestBody: body(RegisterBody),
-          responses: { 201: json(ref('Session'), 'Created'), ...errors(400, 403, 409, 413, 429, 503) },
+          responses: { 201: json(SessionJson, 'Created'), ...errors(400, 403, 409, 413, 429, 503) },
         },
       },
       '/api/pow/challenge': {
         get: {
           summary: 'A fresh proof-of-work puzzle (ALTCHA: find n ≤ maxnumber with SHA-256(salt + n) = challenge), HMAC-signed, 5 minutes, accepted once; send the solution as `pow` (base64 JSON {algorithm, challenge, number, salt, signature}) where SECKILL_POW asks for it',
-          responses: {
-            200: json({
-              type: 'object',
-              properties: { algorithm: { const: 'SHA-256' }, challenge: { type: 'string' }, maxnumber: { type: 'integer' }, salt: { type: 'string' }, signature: { type: 'string' } },
-              required: ['algorithm', 'challenge', 'salt', 'signature'],
-            }),
-          },
+          responses: { 200: json(PowChallengeJson) },
         },
       },
       '/api/auth/sms-code': {
@@ -148,22 +147,22 @@ export function openApiDocument() {
       '/api/dev/sms-outbox': {
         get: {
           summary: 'Development only (SECKILL_SMS_ADAPTER=outbox; absent otherwise): the last messages the outbox kept for a phone, newest first',
-          parameters: [{ name: 'phone', in: 'query', required: true, schema: { type: 'string', pattern: '^1\\d{10}$' } }],
-          responses: { 200: json(jsonSchema(SmsOutboxJson, 'output')), ...errors(400, 404, 503) },
+          parameters: params('query', OutboxQuery),
+          responses: { 200: json(SmsOutboxJson), ...errors(400, 404, 503) },
         },
       },
       '/api/auth/login': {
         post: {
           summary: 'Log in (limited per client address and per phone; failed logins back off per phone and address)',
           requestBody: body(LoginBody),
-          responses: { 200: json(ref('Session')), ...errors(400, 401, 413, 429, 503) },
+          responses: { 200: json(SessionJson), ...errors(400, 401, 413, 429, 503) },
         },
       },
       '/api/auth/refresh': {
         post: {
           summary: 'Trade a refresh token (one use) for a new session and a new refresh token; a token used twice ends its family',
           requestBody: body(RefreshBody),
-          responses: { 200: json(ref('Session')), ...errors(400, 401, 413, 503) },
+          responses: { 200: json(SessionJson), ...errors(400, 401, 413, 503) },
         },
       },
       '/api/auth/logout': { post: { summary: 'End every session of this user (all tokens issued before)', security: auth, responses: { 204: { description: 'Logged out' }, ...errors(401) } } },
@@ -172,126 +171,114 @@ export function openApiDocument() {
           summary: 'Change the password (the current one must be right); every earlier token stops working; answers a new session',
           security: auth,
           requestBody: body(ChangePasswordBody),
-          responses: { 200: json(ref('Session')), ...errors(400, 401, 413, 429) },
+          responses: { 200: json(SessionJson), ...errors(400, 401, 413, 429) },
         },
       },
       '/api/seckill/goods/{id}/path': {
         get: {
           summary: 'A short-lived, single-use buy path for this buyer and sale (needed by the buy request when the hidden path is on); only while the sale is open; limited like presses',
           security: auth,
-          parameters: [goodId],
-          responses: {
-            200: json(jsonSchema(BuyPathJson, 'output')),
-            ...errors(400, 401, 404, 409, 429),
-          },
+          parameters: goodId,
+          responses: { 200: json(BuyPathJson), ...errors(400, 401, 404, 409, 429) },
         },
       },
-      '/api/me': { get: { summary: 'The logged-in user', security: auth, responses: { 200: json(ref('User')), ...errors(401) } } },
-      '/api/seckill/goods': { get: { summary: 'Sales', responses: { 200: json({ type: 'object', properties: { items: { type: 'array', items: ref('SeckillGood') } } }) } } },
-      '/api/seckill/goods/{id}': { get: { summary: 'One sale', parameters: [goodId], responses: { 200: json(ref('SeckillGood')), ...errors(400, 404) } } },
+      '/api/me': { get: { summary: 'The logged-in user', security: auth, responses: { 200: json(UserJson), ...errors(401) } } },
+      '/api/seckill/goods': { get: { summary: 'Sales', responses: { 200: json(SeckillGoodListJson) } } },
+      '/api/seckill/goods/{id}': { get: { summary: 'One sale', parameters: goodId, responses: { 200: json(SeckillGoodJson), ...errors(400, 404) } } },
       '/api/seckill/orders': {
         post: {
           summary: 'Press the button: reserve one unit and queue the order (the hot path)',
           security: auth,
           requestBody: body(SeckillOrderBody),
-          responses: { 200: json(ref('SeckillResult'), 'QUEUED (or, for a repeated uuid, its outcome)'), ...errors(400, 401, 403, 404, 409, 413, 429, 503) },
+          responses: { 200: json(SeckillResultJson, 'QUEUED (or, for a repeated uuid, its outcome)'), ...errors(400, 401, 403, 404, 409, 413, 429, 503) },
         },
       },
       '/api/seckill/results/{uuid}': {
         get: {
           summary: 'What became of a request (owner only); the polling fallback of the WebSocket push',
           security: auth,
-          parameters: [
-            pathParam('uuid', { type: 'string', pattern: '^[A-Za-z0-9_-]{8,64}$' }),
-            { name: 'seckillGoodId', in: 'query', required: false, schema: { type: 'integer' }, description: 'narrows the lookup of a queued request' },
-          ],
-          responses: { 200: json(ref('SeckillResult')), ...errors(400, 401, 404) },
+          parameters: [...params('path', UuidParams), ...params('query', ResultQuery)],
+          responses: { 200: json(SeckillResultJson), ...errors(400, 401, 404) },
         },
       },
-      '/api/orders': { get: { summary: 'My orders, newest first', security: auth, responses: { 200: json({ type: 'object', properties: { items: { type: 'array', items: ref('Order') } } }), ...errors(401) } } },
-      '/api/orders/{orderNo}': { get: { summary: 'One of my orders', security: auth, parameters: [orderNo], responses: { 200: json(ref('Order')), ...errors(401, 404) } } },
+      '/api/orders': { get: { summary: 'My orders, newest first', security: auth, responses: { 200: json(OrderListJson), ...errors(401) } } },
+      '/api/orders/{orderNo}': { get: { summary: 'One of my orders', security: auth, parameters: orderNo, responses: { 200: json(OrderJson), ...errors(401, 404) } } },
       '/api/orders/{orderNo}/pay': {
-        post: { summary: 'Pay (charges once; a payment that loses to the timeout is refunded: 409 ORDER_CLOSED, details.refunded)', security: auth, parameters: [orderNo], responses: { 200: json(ref('Order')), ...errors(401, 404, 409) } },
+        post: { summary: 'Pay (charges once; a payment that loses to the timeout is refunded: 409 ORDER_CLOSED, details.refunded)', security: auth, parameters: orderNo, responses: { 200: json(OrderJson), ...errors(401, 404, 409) } },
       },
-      '/api/orders/{orderNo}/cancel': { post: { summary: 'Cancel an unpaid order (its unit returns)', security: auth, parameters: [orderNo], responses: { 200: json(ref('Order')), ...errors(401, 404, 409) } } },
-      '/api/admin/seckill/goods': { post: { summary: 'Create a sale (pre-stock loaded before the answer)', security: auth, requestBody: body(NewGoodBody), responses: { 201: json(ref('SeckillGood'), 'Created'), ...errors(400, 401, 403) } } },
+      '/api/orders/{orderNo}/cancel': { post: { summary: 'Cancel an unpaid order (its unit returns)', security: auth, parameters: orderNo, responses: { 200: json(OrderJson), ...errors(401, 404, 409) } } },
+      '/api/admin/seckill/goods': { post: { summary: 'Create a sale (pre-stock loaded before the answer)', security: auth, requestBody: body(NewGoodBody), responses: { 201: json(SeckillGoodJson, 'Created'), ...errors(400, 401, 403) } } },
       '/api/admin/alerts/take': {
         post: {
           summary: 'Take (and remove) alerts: repairs the system could not make, for an operator',
           security: auth,
-          parameters: [{ name: 'max', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } }],
-          responses: { 200: json({ type: 'object', properties: { items: { type: 'array', items: { type: 'object' } } } }), ...errors(400, 401, 403) },
+          parameters: params('query', TakeAlertsQuery),
+          responses: { 200: json(AlertsJson), ...errors(400, 401, 403) },
         },
       },
       '/api/admin/dead-orders/replay': {
         post: {
           summary: 'Send dead-lettered order batches (failed on their own content) back to the pending queue; answers the orders replayed',
           security: auth,
-          parameters: [{ name: 'max', in: 'query', required: false, description: 'batch messages at most', schema: { type: 'integer', minimum: 1, maximum: 10000, default: 100 } }],
-          responses: { 200: json({ type: 'object', properties: { replayed: { type: 'integer' } }, required: ['replayed'] }), ...errors(400, 401, 403, 503) },
+          parameters: params('query', ReplayQuery),
+          responses: { 200: json(ReplayedJson), ...errors(400, 401, 403, 503) },
         },
       },
-      '/api/admin/seckill/goods/{id}/stats': { get: { summary: 'Live figures of a sale', security: auth, parameters: [goodId], responses: { 200: json(ref('SaleStats')), ...errors(401, 403, 404) } } },
+      '/api/admin/seckill/goods/{id}/stats': { get: { summary: 'Live figures of a sale', security: auth, parameters: goodId, responses: { 200: json(SaleStatsJson), ...errors(401, 403, 404) } } },
       '/api/admin/seckill/goods/{id}': {
         patch: {
           summary: 'Edit a sale: name, title, image, prices and startAt only before its start (409 ALREADY_STARTED, or ENDED); endAt at any time (now or earlier ends it)',
           security: auth,
-          parameters: [goodId],
+          parameters: goodId,
           requestBody: body(EditGoodBody),
-          responses: { 200: json(ref('SeckillGood')), ...errors(400, 401, 403, 404, 409) },
+          responses: { 200: json(SeckillGoodJson), ...errors(400, 401, 403, 404, 409) },
         },
       },
       '/api/admin/seckill/goods/{id}/pause': {
-        post: { summary: 'Pause a sale: every api process answers a buy 409 PAUSED within a second; accepted requests still become orders', security: auth, parameters: [goodId], responses: { 200: json(ref('SeckillGood')), ...errors(401, 403, 404) } },
+        post: { summary: 'Pause a sale: every api process answers a buy 409 PAUSED within a second; accepted requests still become orders', security: auth, parameters: goodId, responses: { 200: json(SeckillGoodJson), ...errors(401, 403, 404) } },
       },
       '/api/admin/seckill/goods/{id}/resume': {
-        post: { summary: 'Resume a paused sale on every api process', security: auth, parameters: [goodId], responses: { 200: json(ref('SeckillGood')), ...errors(401, 403, 404) } },
+        post: { summary: 'Resume a paused sale on every api process', security: auth, parameters: goodId, responses: { 200: json(SeckillGoodJson), ...errors(401, 403, 404) } },
       },
       '/api/admin/seckill/goods/{id}/restock': {
         post: {
           summary: 'Put more units on sale (running or sold out): database stock and cache pre-stock both grow by exactly units; sold-out signs clear everywhere',
           security: auth,
-          parameters: [goodId],
+          parameters: goodId,
           requestBody: body(RestockBody),
-          responses: { 200: json(ref('SaleStats')), ...errors(400, 401, 403, 404, 409) },
+          responses: { 200: json(SaleStatsJson), ...errors(400, 401, 403, 404, 409) },
         },
       },
       '/api/admin/orders': {
         get: {
           summary: 'Find orders (customer service): every filter given must match; newest first, a page at a time',
           security: auth,
-          parameters: [
-            query('phone', { type: 'string', pattern: '^\\d{1,11}$' }, "the buyer's phone"),
-            query('orderNo', { type: 'string', pattern: '^[A-Za-z0-9]{1,40}$' }),
-            query('seckillGoodId', { type: 'integer', minimum: 1 }),
-            query('status', { enum: [...ORDER_STATUSES] }),
-            ...pageParams,
-          ],
-          responses: { 200: json(ref('AdminOrderPage')), ...errors(400, 401, 403) },
+          parameters: params('query', AdminOrdersQuery),
+          responses: { 200: json(AdminOrderPageJson), ...errors(400, 401, 403) },
         },
       },
       '/api/admin/orders/{orderNo}/refund': {
         post: {
           summary: "Refund a paid order (PAID → REFUNDED): the provider gives the money back; the unit returns to stock while the sale runs",
           security: auth,
-          parameters: [orderNo],
-          responses: { 200: json(ref('Order')), ...errors(401, 403, 404, 409) },
+          parameters: orderNo,
+          responses: { 200: json(OrderJson), ...errors(401, 403, 404, 409) },
         },
       },
       '/api/admin/seckill/goods/{id}/orders.csv': {
         get: {
           summary: "A sale's orders as CSV for finance (streamed; a header row, one row per order, newest first)",
           security: auth,
-          parameters: [goodId],
-          responses: { 200: { description: 'OK', content: { 'text/csv': { schema: { type: 'string' } } } }, ...errors(400, 401, 403, 404) },
+          parameters: goodId,
+          responses: { 200: { description: 'OK', content: { 'text/csv': { schema: jsonSchema(z.string()) } } }, ...errors(400, 401, 403, 404) },
         },
       },
       '/api/admin/audit': {
         get: {
           summary: 'What admins did, newest first, a page at a time (append-only)',
           security: auth,
-          parameters: pageParams,
-          responses: { 200: json(ref('AuditPage')), ...errors(400, 401, 403) },
+          parameters: params('query', AuditQuery),
+          responses: { 200: json(AuditPageJson), ...errors(400, 401, 403) },
         },
       },
     }),

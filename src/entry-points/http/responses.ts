@@ -1,6 +1,6 @@
 /**
  * The api's response shapes (docs/api.md), and the result push's frame, declared once. The presenters are typed by them, the OpenAPI
- * document's components are generated from them, and the page (web/src/api.ts) imports their types.
+ * document's components (every response body it names) are generated from them, and the page (web/src/api.ts) imports their types.
  */
 import { z } from 'zod';
 import { ORDER_STATUSES } from '../../core/order-lifecycle.ts';
@@ -109,6 +109,38 @@ export const ClientConfigJson = z.object({
 export const SentSmsJson = z.object({ phone: z.string(), text: z.string(), sentAt: time });
 export const SmsOutboxJson = z.object({ items: z.array(SentSmsJson) });
 
+export const SeckillGoodListJson = z.object({ items: z.array(SeckillGoodJson) });
+export const OrderListJson = z.object({ items: z.array(OrderJson) });
+
+/** 200 "ok", or 503 "degraded" naming the dependencies that did not answer in time. */
+export const HealthJson = z.object({
+  status: z.enum(['ok', 'degraded']),
+  mode: z.enum(['embedded', 'services']),
+  checks: z.record(z.string(), z.enum(['ok', 'down'])).meta({ description: 'each dependency (db, cache, bus)' }),
+});
+export const ReadyJson = z.object({ status: z.literal('ready') });
+export const DrainingJson = z.object({ status: z.literal('draining') });
+
+/** An ALTCHA puzzle (v1): find n ≤ maxnumber with SHA-256(salt + n) = challenge. */
+export const PowChallengeJson = z.object({ algorithm: z.literal('SHA-256'), challenge: z.string(), maxnumber: z.number().int().optional(), salt: z.string(), signature: z.string() });
+
+/** A repair the system could not make, as raised: the fields below and whatever else the raiser noted. */
+export const AlertJson = z.looseObject({
+  kind: z.string(),
+  message: z.string(),
+  seckillGoodId: z.number().int().optional(),
+  uuid: z.string().optional(),
+  orderNo: z.string().optional(),
+  details: z.record(z.string(), z.unknown()).optional(),
+  at: z.string(),
+});
+export const AlertsJson = z.object({ items: z.array(AlertJson) });
+
+export const ReplayedJson = z.object({ replayed: z.number().int().meta({ description: 'the orders sent back to the pending queue' }) });
+
+/** GET /api/openapi.json: an OpenAPI 3.1 document (its own shape is OpenAPI's). */
+export const OpenApiJson = z.looseObject({ openapi: z.string(), info: z.looseObject({}), paths: z.record(z.string(), z.unknown()) });
+
 /** The components of the OpenAPI document, by name. */
 export const RESPONSE_SCHEMAS = {
   Error: ErrorBody,
@@ -122,6 +154,18 @@ export const RESPONSE_SCHEMAS = {
   AdminOrderPage: AdminOrderPageJson,
   AuditEntry: AuditEntryJson,
   AuditPage: AuditPageJson,
+  SeckillGoodList: SeckillGoodListJson,
+  OrderList: OrderListJson,
+  BuyPath: BuyPathJson,
+  ClientConfig: ClientConfigJson,
+  SmsOutbox: SmsOutboxJson,
+  Health: HealthJson,
+  Ready: ReadyJson,
+  Draining: DrainingJson,
+  PowChallenge: PowChallengeJson,
+  Alerts: AlertsJson,
+  Replayed: ReplayedJson,
+  OpenApi: OpenApiJson,
 } as const;
 
 export type ErrorBody = z.infer<typeof ErrorBody>;
@@ -139,3 +183,6 @@ export type AdminOrderPageJson = z.infer<typeof AdminOrderPageJson>;
 export type AuditEntryJson = z.infer<typeof AuditEntryJson>;
 export type AuditPageJson = z.infer<typeof AuditPageJson>;
 export type SmsOutboxJson = z.infer<typeof SmsOutboxJson>;
+export type HealthJson = z.infer<typeof HealthJson>;
+export type ReadyJson = z.infer<typeof ReadyJson>;
+export type DrainingJson = z.infer<typeof DrainingJson>;

@@ -1,7 +1,6 @@
 /** The routes of docs/api.md. Each handler: authenticate, validate, call one use case, present. */
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
-import { ChangePasswordBody, IdParams, LoginBody, NewGoodBody, RefreshBody, OrderNoParams, RegisterBody, ReplayQuery, TakeAlertsQuery, UuidParams, id } from './schemas.ts';
+import { ChangePasswordBody, IdParams, LoginBody, NewGoodBody, RefreshBody, OrderNoParams, RegisterBody, ReplayQuery, ResultQuery, TakeAlertsQuery, UuidParams } from './schemas.ts';
 import { changePassword, currentUser, login, logout, refreshSession, register, type AccountsDeps, type Session } from '../../core/accounts.ts';
 import { handOutBuyPath, type BuyPaths } from '../../core/buy-path.ts';
 import { SeckillError } from '../../core/errors.ts';
@@ -125,7 +124,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps, buy: Buy):
   app.get('/api/seckill/results/:uuid', async (req) => {
     const claims = await authenticate(req);
     const { uuid } = parseInput(UuidParams, req.params);
-    const { seckillGoodId } = parseInput(z.object({ seckillGoodId: id.optional() }), req.query);
+    const { seckillGoodId } = parseInput(ResultQuery, req.query);
     const answer = await lookUpResult(deps.results, { userId: claims.userId, uuid, seckillGoodId });
     if (!answer) throw notFound('result');
     return resultJson(answer);

@@ -1,15 +1,15 @@
 /** Request schemas of the api (zod): validation in the routes, and the OpenAPI document's request shapes. */
 import { z } from 'zod';
+import { LIST_LIMITS, MOBILE_PHONE, ORDER_NO, PHONE_DIGITS, REQUEST_ID } from '../../core/formats.ts';
 import { ORDER_STATUSES } from '../../core/order-lifecycle.ts';
 
 /** Text without control characters (NUL …): PostgreSQL refuses NUL in text, and none belongs in a name. */
 // eslint-disable-next-line no-control-regex -- refusing control characters is the point of this pattern
 const text = () => z.string().regex(/^[^\u0000-\u001F\u007F]*$/, 'no control characters');
-const phone = z.string().regex(/^1\d{10}$/, 'an 11-digit mobile number starting with 1');
+const phone = z.string().regex(MOBILE_PHONE, 'an 11-digit mobile number starting with 1');
 const password = text().min(8, 'at least 8 characters').max(128);
 export const id = z.coerce.number().int().positive().max(2 ** 31 - 1);
-export const UUID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
-const requestId = z.string().regex(UUID_PATTERN, '8-64 characters of A-Z a-z 0-9 _ -');
+const requestId = z.string().regex(REQUEST_ID, '8-64 characters of A-Z a-z 0-9 _ -');
 const cents = z.number().int().min(0).max(1_000_000_000);
 export const TIME_YEARS = { min: 2000, max: 2100 } as const;
 /**
@@ -66,20 +66,25 @@ export const EditGoodBody = z
 export const RestockBody = z.object({ units: z.number().int().min(1).max(1_000_000) });
 export const IdParams = z.object({ id });
 export const UuidParams = z.object({ uuid: requestId });
-export const OrderNoParams = z.object({ orderNo: z.string().regex(/^[A-Za-z0-9]{1,40}$/) });
-export const TakeAlertsQuery = z.object({ max: z.coerce.number().int().min(1).max(500).default(50) });
-export const ReplayQuery = z.object({ max: z.coerce.number().int().min(1).max(10_000).default(100) });
+const orderNo = z.string().regex(ORDER_NO);
+export const OrderNoParams = z.object({ orderNo });
+export const ResultQuery = z.object({ seckillGoodId: id.optional().meta({ description: 'narrows the lookup of a queued request' }) });
+const { alertsTaken, deadBatchesReplayed, page, cursorLength } = LIST_LIMITS;
+export const TakeAlertsQuery = z.object({ max: z.coerce.number().int().min(1).max(alertsTaken.max).default(alertsTaken.default) });
+export const ReplayQuery = z.object({
+  max: z.coerce.number().int().min(1).max(deadBatchesReplayed.max).default(deadBatchesReplayed.default).meta({ description: 'batch messages at most' }),
+});
 
-const cursor = z.string().max(400).optional();
-const pageLimit = z.coerce.number().int().min(1).max(200).default(50);
+const cursorText = z.string().max(cursorLength).meta({ description: 'the nextCursor of the previous page' });
+const pageLimit = z.coerce.number().int().min(1).max(page.max).default(page.default);
 /** An empty query field (a search form's blank box) means "no filter". */
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 export const AdminOrdersQuery = z.object({
-  phone: optional(z.string().regex(/^\d{1,11}$/, 'up to 11 digits')),
-  orderNo: optional(z.string().regex(/^[A-Za-z0-9]{1,40}$/)),
+  phone: optional(z.string().regex(PHONE_DIGITS, 'up to 11 digits').meta({ description: "the buyer's phone" })),
+  orderNo: optional(orderNo),
   seckillGoodId: optional(id),
   status: optional(z.enum(ORDER_STATUSES as readonly [(typeof ORDER_STATUSES)[number], ...(typeof ORDER_STATUSES)[number][]])),
-  cursor: optional(z.string().max(400)),
+  cursor: optional(cursorText),
   limit: pageLimit,
 });
-export const AuditQuery = z.object({ cursor, limit: pageLimit });
+export const AuditQuery = z.object({ cursor: cursorText.optional(), limit: pageLimit });

@@ -1,6 +1,5 @@
 /** The result socket's address, `/{uuid}?token=…`, read by hand (see parseTarget). */
-
-const UUID = /^[A-Za-z0-9_-]{8,64}$/;
+import { REQUEST_ID } from '../../core/formats.ts';
 
 /**
  * `/{uuid}?token=…` → its parts; null for anything else (bad percent-encoding included: never a throw).
@@ -15,7 +14,7 @@ export function parseTarget(rawUrl: string | undefined): { uuid: string; token: 
   const query = q >= 0 && q < end ? q : -1;
   const rawPath = url.slice(1, query < 0 ? end : query);
   const uuid = rawPath.includes('%') ? decodeStrict(rawPath) : rawPath;
-  if (uuid === null || !UUID.test(uuid)) return null;
+  if (uuid === null || !REQUEST_ID.test(uuid)) return null;
   return { uuid, token: query < 0 ? '' : tokenParam(url.slice(query + 1, end)) };
 }
 
