@@ -107,7 +107,7 @@ export default tseslint.config(
         patterns: [
           NO_TESTS,
           { group: ['**/adapters/**', '**/entry-points/**'], message: 'core imports no adapter or entry point: add a port in core/ports.ts.' },
-          { group: ['**/compose*', '**/config*', '**/main*', '**/api-processes*'], message: 'core does not see the composition root or config: take a value as an argument.' },
+          { group: ['**/app/**'], message: 'core does not see the composition root or config (src/app): take a value as an argument.' },
           { group: IO_MODULES, message: 'core does no I/O: reach the outside world through a port.' },
         ],
       }],
@@ -124,7 +124,7 @@ export default tseslint.config(
         patterns: [
           NO_TESTS,
           { group: ['**/entry-points/**'], message: 'adapters import only core ports, model and errors, never an entry point.' },
-          { group: ['**/compose*', '**/main*'], message: 'only compose.ts picks adapters.' },
+          { group: ['**/app/**'], message: 'only the composition root (src/app) picks adapters; adapters never import it.' },
         ],
       }],
     },

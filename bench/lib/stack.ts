@@ -131,7 +131,7 @@ async function startServices(opts: StackOptions): Promise<Stack> {
     // Migrate before the roles start, so the bench can seed while they boot.
     await migrate(pg);
     const start = async (name: string, roles: string, extra: Record<string, string> = {}) => {
-      const child = spawnChild({ name: `${name}-${id}`, script: 'src/main.ts', env: { ...env, SECKILL_ROLES: roles, ...extra }, ...profiled(roles) });
+      const child = spawnChild({ name: `${name}-${id}`, script: 'src/app/main.ts', env: { ...env, SECKILL_ROLES: roles, ...extra }, ...profiled(roles) });
       return child;
     };
     const ws = await start('ws', 'ws');

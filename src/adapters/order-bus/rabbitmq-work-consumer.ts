@@ -10,7 +10,7 @@ import type { Attachment, BusLogger, Link } from './rabbitmq-link.ts';
 import { describe, parseBatch } from './rabbitmq-messages.ts';
 import type { TopologyNames } from './rabbitmq-topology.ts';
 import { createBackoff, isInfrastructureFailure } from './retry-policy.ts';
-import { createLogThrottle } from '../../log-throttle.ts';
+import { createLogThrottle } from '../../shared/log-throttle.ts';
 
 const ATTEMPT_HEADER = 'x-attempt';
 const LAST_ERROR_HEADER = 'x-last-error';

@@ -52,7 +52,7 @@ describe('config', () => {
   });
 
   it('every setting is documented in docs/operations.md', () => {
-    const doc = readFileSync(new URL('../docs/operations.md', import.meta.url), 'utf8');
+    const doc = readFileSync(new URL('../../docs/operations.md', import.meta.url), 'utf8');
     expect(SETTINGS.length).toBeGreaterThan(30);
     expect(SETTINGS.filter((name) => !doc.includes('`' + name + '`'))).toEqual([]);
   });

@@ -4,8 +4,8 @@
  */
 import os from 'node:os';
 import { z } from 'zod';
-import { parsePgServers, PgUrlError } from './adapters/database/pg-hosts.ts';
-import { AmqpUrlError, parseAmqpNodes } from './adapters/order-bus/rabbitmq-nodes.ts';
+import { parsePgServers, PgUrlError } from '../adapters/database/pg-hosts.ts';
+import { AmqpUrlError, parseAmqpNodes } from '../adapters/order-bus/rabbitmq-nodes.ts';
 
 const ROLES = ['api', 'worker', 'ws'] as const;
 export type ProcessRole = (typeof ROLES)[number];

@@ -3,13 +3,13 @@
  * module so that the roles (which receive them) and compose.ts (which makes them) do not import each other.
  */
 import type { FastifyInstance } from 'fastify';
-import type { Database } from './adapters/database/database.ts';
-import type { SimulatedPaymentProvider } from './adapters/payment/simulated-payment-provider.ts';
+import type { Database } from '../adapters/database/database.ts';
+import type { SimulatedPaymentProvider } from '../adapters/payment/simulated-payment-provider.ts';
 import type { Config } from './config.ts';
-import type { TokenSigner } from './core/credentials.ts';
-import type { AuditLog, OrderBus, OrderSearch, OrderStore, PhoneCodeStore, SmsOutbox, SmsSender, StockCache, UserStore } from './core/ports.ts';
-import type { ReconcilerJob } from './entry-points/jobs/reconciler.job.ts';
-import type { Metrics } from './entry-points/metrics.ts';
+import type { TokenSigner } from '../core/credentials.ts';
+import type { AuditLog, OrderBus, OrderSearch, OrderStore, PhoneCodeStore, SmsOutbox, SmsSender, StockCache, UserStore } from '../core/ports.ts';
+import type { ReconcilerJob } from '../entry-points/jobs/reconciler.job.ts';
+import type { Metrics } from '../entry-points/metrics.ts';
 
 export interface Adapters {
   db: Database;
