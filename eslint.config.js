@@ -106,13 +106,13 @@ export default tseslint.config(
       'no-restricted-imports': ['error', {
         patterns: [
           NO_TESTS,
-          { group: ['**/adapters/**', '**/entry-points/**'], message: 'core imports no adapter or entry point: add a port in core/ports.ts.' },
+          { group: ['**/adapters/**', '**/entry-points/**'], message: 'core imports no adapter or entry point: add a port in core/ports/.' },
           { group: ['**/app/**'], message: 'core does not see the composition root or config (src/app): take a value as an argument.' },
           { group: IO_MODULES, message: 'core does no I/O: reach the outside world through a port.' },
         ],
       }],
       'no-restricted-globals': ['error', ...['setTimeout', 'setInterval', 'setImmediate', 'queueMicrotask'].map((name) => ({
-        name, message: 'core waits through the Timers port (core/ports.ts), so tests can drive time by hand.',
+        name, message: 'core waits through the Timers port (core/ports/timers.ts), so tests can drive time by hand.',
       }))],
     },
   },

@@ -13,7 +13,7 @@
  * - `peer()` is a second "process" on the same in-memory broker. Closing a bus is a process dying: the
  *   messages its handlers hold go back to the head of the queue, redelivered.
  */
-import type { Delivery, Handler, OrderBus, Subscription } from '../../core/ports.ts';
+import type { Delivery, Handler, OrderBus, Subscription } from '../../core/ports/order-bus.ts';
 import type { Alert, OrderMessage } from '../../core/model.ts';
 import { SeckillError } from '../../core/errors.ts';
 import { groupResults } from './batches.ts';

@@ -1,5 +1,5 @@
 /** The in-process bus's work queues: messages waiting, competing consumers with a prefetch, round robin. */
-import type { Handler } from '../../core/ports.ts';
+import type { Handler } from '../../core/ports/order-bus.ts';
 import type { Backoff } from './retry-policy.ts';
 
 export interface Queued {

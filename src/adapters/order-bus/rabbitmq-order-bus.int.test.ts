@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { connect } from 'amqplib';
 import { describe, expect, it } from 'vitest';
 import { SERVICE_URLS, servicesAvailable } from '../../../test/support/services.ts';
-import type { Delivery } from '../../core/ports.ts';
+import type { Delivery } from '../../core/ports/order-bus.ts';
 import type { OrderMessage, SeckillResult } from '../../core/model.ts';
 import {
   CONTRACT_ALERT_QUEUE_MAX,

@@ -13,7 +13,7 @@
  * For a graceful stop, close the subscriptions first (they wait for the handlers in hand).
  */
 import { connect, type Channel } from 'amqplib';
-import type { OrderBus, QueueDepths, Subscription } from '../../core/ports.ts';
+import type { OrderBus, QueueDepths, Subscription } from '../../core/ports/order-bus.ts';
 import type { Alert, OrderMessage, SeckillResult } from '../../core/model.ts';
 import { groupResults } from './batches.ts';
 import { heartbeatMsOf, openLink, silentLogger, unavailable, type Attachment, type BusLogger, type Link } from './rabbitmq-link.ts';

@@ -5,7 +5,7 @@
  * wait without counting an attempt (retry-policy.ts).
  */
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
-import type { Delivery, Handler, Subscription } from '../../core/ports.ts';
+import type { Delivery, Handler, Subscription } from '../../core/ports/order-bus.ts';
 import type { Attachment, BusLogger, Link } from './rabbitmq-link.ts';
 import { describe, parseBatch } from './rabbitmq-messages.ts';
 import type { TopologyNames } from './rabbitmq-topology.ts';

@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { Cluster, Redis } from 'ioredis';
 import type { ChainableCommander, RedisOptions } from 'ioredis';
 import { SeckillError } from '../../core/errors.ts';
-import type { CachedGood, Reservation, ReserveOutcome, StockCache } from '../../core/ports.ts';
+import type { CachedGood, Reservation, ReserveOutcome, StockCache } from '../../core/ports/stock-cache.ts';
 import { assertLoadArgs, assertUnits, byAgeThenUuid } from './stock-cache-args.ts';
 import { createRedisRequestNotes } from './redis-request-notes.ts';
 

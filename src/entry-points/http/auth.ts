@@ -7,7 +7,7 @@
 import type { FastifyRequest } from 'fastify';
 import { rememberVerifiedTokens, type TokenClaims, type TokenSigner } from '../../core/credentials.ts';
 import { SeckillError } from '../../core/errors.ts';
-import type { Clock } from '../../core/ports.ts';
+import type { Clock } from '../../core/ports/timers.ts';
 import type { TokenVersions } from '../../core/token-versions.ts';
 
 export type Authenticate = (request: FastifyRequest) => Promise<TokenClaims>;
