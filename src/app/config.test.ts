@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, SETTINGS, loadConfig } from './config.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { SETTINGS } from './settings.ts';
 
 describe('config', () => {
   it('an empty environment gives the embedded defaults of docs/api.md', () => {

@@ -82,3 +82,10 @@ export function removeConsumer(queue: WorkQueue, consumer: Consumer): void {
   const index = queue.consumers.indexOf(consumer);
   if (index >= 0) queue.consumers.splice(index, 1);
 }
+
+/** Deliver what can be delivered once this turn is done (delivery is never inside the publish call). */
+export function schedulePump(queue: WorkQueue): void {
+  if (queue.pumpScheduled) return;
+  queue.pumpScheduled = true;
+  setImmediate(() => pump(queue));
+}

@@ -1,6 +1,7 @@
 /**
  * OrderBus on RabbitMQ (services mode). Topology: rabbitmq-topology.ts; connection healing:
- * rabbitmq-link.ts; the work queue consumers: rabbitmq-work-consumer.ts.
+ * rabbitmq-link.ts; the work queue consumers: rabbitmq-work-consumer.ts; the operators' reads and replays:
+ * rabbitmq-queue-admin.ts.
  *
  * Order delivery is at-least-once: a message is acked only after its handler resolved. A handler that
  * rejects gets the message again through a confirmed republish carrying `x-attempt` + 1 (then the original
@@ -13,11 +14,12 @@
  * For a graceful stop, close the subscriptions first (they wait for the handlers in hand).
  */
 import { connect, type Channel } from 'amqplib';
-import type { OrderBus, QueueDepths, Subscription } from '../../core/ports/order-bus.ts';
+import type { OrderBus, Subscription } from '../../core/ports/order-bus.ts';
 import type { Alert, OrderMessage, SeckillResult } from '../../core/model.ts';
 import { groupResults } from './batches.ts';
 import { heartbeatMsOf, openLink, silentLogger, unavailable, type Attachment, type BusLogger, type Link } from './rabbitmq-link.ts';
 import { describe, parseBatch, parseJson } from './rabbitmq-messages.ts';
+import { queueDepths, replay, take } from './rabbitmq-queue-admin.ts';
 import { decodeSalesChanged, decodeStockAgain, salesChangedBody } from './sale-signs.ts';
 import {
   assertAlertQueue,
@@ -208,80 +210,6 @@ function broadcastSubscriber<T>(
     },
   };
   return subscription;
-}
-
-/**
- * Ready messages per durable queue, from passive declares. On a channel of its own that the link does not
- * watch: a queue missing (deleted by an operator) closes only this channel, never the connection.
- */
-async function queueDepths(link: Link, names: TopologyNames): Promise<QueueDepths> {
-  const channel = await link.model().createChannel();
-  channel.on('error', () => undefined);
-  try {
-    const count = async (queue: string) => (await channel.checkQueue(queue)).messageCount;
-    return {
-      pendingOrders: await count(names.pendingQueue),
-      deadOrders: await count(names.deadQueue),
-      payTimers: await count(names.delayQueue),
-      dueTimeouts: await count(names.timeoutQueue),
-      deadTimeouts: await count(names.timeoutDeadQueue),
-      alerts: await count(names.alertQueue),
-    };
-  } catch (err) {
-    throw unavailable('Could not read the queue depths from RabbitMQ.', err);
-  } finally {
-    await channel.close().catch(() => undefined);
-  }
-}
-
-/** basic.get up to `max` messages, then ack them all; unreadable ones are logged and dropped. */
-async function take<T>(link: Link, queue: string, max: number, logger: BusLogger, parse: (body: Buffer) => T = parseJson<T>): Promise<T[]> {
-  const channel = await link.openChannel(link.model(), `take from ${queue}`);
-  try {
-    const out: T[] = [];
-    let last: Awaited<ReturnType<Channel['get']>> = false;
-    for (let i = 0; i < max; i++) {
-      const msg = await channel.get(queue, { noAck: false });
-      if (!msg) break;
-      last = msg;
-      try {
-        out.push(parse(msg.content));
-      } catch (err) {
-        logger.error({ queue, content: msg.content.toString('utf8').slice(0, 500), err: describe(err) }, 'unreadable message dropped');
-      }
-    }
-    if (last) channel.ack(last, true);
-    return out;
-  } finally {
-    // close waits for close-ok, so the ack above has reached the broker when this returns
-    await link.closeChannel(channel);
-  }
-}
-
-/** Dead order batches back to the pending queue, each acked (removed) only after its copy is confirmed. */
-async function replay(link: Link, names: TopologyNames, max: number): Promise<number> {
-  const channel = await link.openChannel(link.model(), 'replay dead orders');
-  let orders = 0;
-  try {
-    for (let i = 0; i < max; i++) {
-      const msg = await channel.get(names.deadQueue, { noAck: false });
-      if (!msg) break;
-      let count = 0;
-      try {
-        count = parseBatch<unknown>(msg.content).length;
-      } catch {
-        // Unreadable: it stays dead (the broker takes it back when this channel closes).
-        continue;
-      }
-      await link.publish('', names.pendingQueue, msg.content, { toQueue: true });
-      channel.ack(msg);
-      orders += count;
-    }
-    return orders;
-  } finally {
-    // Close waits for close-ok: the acks above have reached the broker; anything unacked goes back to the dead queue.
-    await link.closeChannel(channel);
-  }
 }
 
 /**
