@@ -33,8 +33,10 @@ import {
 import { ORDERS, TIMEOUTS, workConsumer } from './rabbitmq-work-consumer.ts';
 import { managementUrlsOf, queueStats, vhostOf } from './rabbitmq-queue-stats.ts';
 import { parseAmqpNodes, type AmqpNode } from './rabbitmq-nodes.ts';
+import type { AmqpConnect } from './rabbitmq-node-walk.ts';
 
 export type { BusLogger } from './rabbitmq-link.ts';
+export type { AmqpConnect } from './rabbitmq-node-walk.ts';
 export { QueueDeclarationConflict } from './rabbitmq-topology.ts';
 
 export interface RabbitOrderBusOptions {
@@ -67,6 +69,8 @@ export interface RabbitOrderBusOptions {
    * Default: port 15672 on every AMQP host, same credentials, statistics every 5 s.
    */
   management?: { urls?: readonly string[]; statsIntervalMs?: number };
+  /** How every connection to a node is opened. Default amqplib's `connect`. */
+  connect?: AmqpConnect;
 }
 
 export interface RabbitOrderBus extends OrderBus {
@@ -76,8 +80,6 @@ export interface RabbitOrderBus extends OrderBus {
   connectedNode(): string | null;
   /** Resolves once connected (at once if connected now). */
   whenConnected(): Promise<void>;
-  /** Test hook: destroy the socket as a broker crash would, and refuse to reconnect for `outageMs`. */
-  simulateConnectionLoss(opts?: { outageMs?: number }): void;
 }
 
 export const DEFAULT_PREFETCH = 50;
@@ -96,10 +98,11 @@ export async function createRabbitOrderBus(options: RabbitOrderBusOptions): Prom
   }
   const first = nodes[0]!.url;
   // A queue declared before as another type would fail every (re)connect: refuse at once, naming the queue.
-  await checkDeclarations(nodes, names);
+  const open = options.connect ?? connect;
+  await checkDeclarations(nodes, names, open);
   const retryBackoff = options.retryBackoff;
   const logger = options.logger ?? silentLogger;
-  const link = await openLink({ nodes, names, logger, connectRetries: options.connectRetries ?? 5, ...(options.confirmTimeoutMs ? { confirmTimeoutMs: options.confirmTimeoutMs } : {}) });
+  const link = await openLink({ nodes, names, logger, connectRetries: options.connectRetries ?? 5, ...(options.confirmTimeoutMs ? { confirmTimeoutMs: options.confirmTimeoutMs } : {}), connect: open });
 
   const json = (value: unknown): Buffer => Buffer.from(JSON.stringify(value));
   const pendingStats = queueStats({
@@ -164,7 +167,6 @@ export async function createRabbitOrderBus(options: RabbitOrderBusOptions): Prom
       if (!link.isConnected()) throw unavailable('RabbitMQ is not connected; reconnecting.');
     },
     whenConnected: () => link.whenConnected(),
-    simulateConnectionLoss: (opts) => link.simulateConnectionLoss(opts?.outageMs ?? 0),
     close: () => link.close(),
   };
 }
@@ -217,10 +219,10 @@ function broadcastSubscriber<T>(
  * cannot be reached is left to the link's reconnects; a queue that exists with other arguments (another type)
  * rejects with QueueDeclarationConflict, which no reconnect can cure.
  */
-async function checkDeclarations(nodes: readonly AmqpNode[], names: TopologyNames): Promise<void> {
+async function checkDeclarations(nodes: readonly AmqpNode[], names: TopologyNames, open: AmqpConnect): Promise<void> {
   let model;
   for (const node of nodes) {
-    model = await connect(node.url, { timeout: 5000 }).catch(() => undefined);
+    model = await open(node.url, { timeout: 5000 }).catch(() => undefined);
     if (model) break;
   }
   if (!model) return;
