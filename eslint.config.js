@@ -11,8 +11,9 @@
  *   reads off the wire to assert its shape; end-to-end tests may read that JSON loosely.
  *
  * The dependency rule (docs/design.md; the import graph itself is checked by .dependency-cruiser.cjs): src/core imports no adapter, entry point,
- * composition root, config or I/O library; src/adapters import no entry point; the bench and chaos import
- * no test helper (what they share with the tests lives in support/).
+ * composition root (src/app, with the config) or I/O library; src/adapters import no entry point nor src/app;
+ * src/shared imports nothing of the product; the bench and chaos import no test helper (what they share
+ * with the tests lives in support/).
  */
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
@@ -125,6 +126,18 @@ export default tseslint.config(
           NO_TESTS,
           { group: ['**/entry-points/**'], message: 'adapters import only core ports, model and errors, never an entry point.' },
           { group: ['**/app/**'], message: 'only the composition root (src/app) picks adapters; adapters never import it.' },
+        ],
+      }],
+    },
+  },
+  {
+    files: ['src/shared/**/*.ts'],
+    ignores: ['src/shared/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          NO_TESTS,
+          { group: ['**/core/**', '**/adapters/**', '**/entry-points/**', '**/app/**'], message: 'src/shared imports nothing of the product: every layer may use it.' },
         ],
       }],
     },
