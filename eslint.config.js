@@ -11,8 +11,9 @@
  *   reads off the wire to assert its shape; end-to-end tests may read that JSON loosely.
  *
  * The dependency rule (docs/design.md; the import graph itself is checked by .dependency-cruiser.cjs): src/core imports no adapter, entry point,
- * composition root, config or I/O library; src/adapters import no entry point; the bench and chaos import
- * no test helper (what they share with the tests lives in support/).
+ * composition root (src/app, with the config) or I/O library; src/adapters import no entry point nor src/app;
+ * src/shared imports nothing of the product; the bench and chaos import no test helper (what they share
+ * with the tests lives in support/).
  */
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
@@ -106,13 +107,13 @@ export default tseslint.config(
       'no-restricted-imports': ['error', {
         patterns: [
           NO_TESTS,
-          { group: ['**/adapters/**', '**/entry-points/**'], message: 'core imports no adapter or entry point: add a port in core/ports.ts.' },
-          { group: ['**/compose*', '**/config*', '**/main*', '**/api-processes*'], message: 'core does not see the composition root or config: take a value as an argument.' },
+          { group: ['**/adapters/**', '**/entry-points/**'], message: 'core imports no adapter or entry point: add a port in core/ports/.' },
+          { group: ['**/app/**'], message: 'core does not see the composition root or config (src/app): take a value as an argument.' },
           { group: IO_MODULES, message: 'core does no I/O: reach the outside world through a port.' },
         ],
       }],
       'no-restricted-globals': ['error', ...['setTimeout', 'setInterval', 'setImmediate', 'queueMicrotask'].map((name) => ({
-        name, message: 'core waits through the Timers port (core/ports.ts), so tests can drive time by hand.',
+        name, message: 'core waits through the Timers port (core/ports/timers.ts), so tests can drive time by hand.',
       }))],
     },
   },
@@ -124,7 +125,19 @@ export default tseslint.config(
         patterns: [
           NO_TESTS,
           { group: ['**/entry-points/**'], message: 'adapters import only core ports, model and errors, never an entry point.' },
-          { group: ['**/compose*', '**/main*'], message: 'only compose.ts picks adapters.' },
+          { group: ['**/app/**'], message: 'only the composition root (src/app) picks adapters; adapters never import it.' },
+        ],
+      }],
+    },
+  },
+  {
+    files: ['src/shared/**/*.ts'],
+    ignores: ['src/shared/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          NO_TESTS,
+          { group: ['**/core/**', '**/adapters/**', '**/entry-points/**', '**/app/**'], message: 'src/shared imports nothing of the product: every layer may use it.' },
         ],
       }],
     },

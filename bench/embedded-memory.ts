@@ -8,7 +8,7 @@
  *
  * The process is bench/lib/embedded-app.ts (startApp with every role, as `npm start` runs it, plus an IPC
  * door for seeding buyers), started through tsx's loader like the rest of the bench; `--plain` measures
- * `node dist/main.js` itself at idle instead, on its first and second start on one folder (`npm run build`
+ * `node dist/app/main.js` itself at idle instead, on its first and second start on one folder (`npm run build`
  * first), with no sale.
  */
 import { spawn } from 'node:child_process';
@@ -50,7 +50,7 @@ async function plainStart(): Promise<void> {
   const dataDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'seckill-mem-'));
   const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', SECKILL_DATA_DIR: dataDir, PORT: '0', WS_PORT: '0', LOG_LEVEL: 'warn', ...extraEnv };
   try {
-    for (const label of ['node dist/main.js, first start (idle)', 'node dist/main.js, second start (idle)']) {
+    for (const label of ['node dist/app/main.js, first start (idle)', 'node dist/app/main.js, second start (idle)']) {
       const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'main.js')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
       await new Promise<void>((resolve, reject) => {
         let out = '';
@@ -58,7 +58,7 @@ async function plainStart(): Promise<void> {
           out += chunk.toString('utf8');
           if (/seckill is running[\s\S]*\n\s*\n/.test(out)) resolve();
         });
-        child.once('exit', (code) => reject(new Error(`node dist/main.js exited (${code}) before it was ready`)));
+        child.once('exit', (code) => reject(new Error(`node dist/app/main.js exited (${code}) before it was ready`)));
       });
       await settle();
       show(label, memoryOf(child.pid!));

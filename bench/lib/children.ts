@@ -1,5 +1,5 @@
 /**
- * Child processes of the benchmark: the product's roles (src/main.ts, one role set per child), the
+ * Child processes of the benchmark: the product's roles (src/app/main.ts, one role set per child), the
  * embedded app (bench/lib/embedded-app.ts, one process that answers SQL over IPC) and the baselines.
  *
  * A child runs the sources through tsx's loader, or (`compiled`) the build in dist/ as `npm start` does: the bench's

@@ -4,8 +4,8 @@
  * seed users and check invariants through it. Prints main.ts's banner when ready.
  */
 import pino from 'pino';
-import { loadConfig } from '../../src/config.ts';
-import { startApp } from '../../src/compose.ts';
+import { loadConfig } from '../../src/app/config.ts';
+import { startApp } from '../../src/app/compose.ts';
 
 type Request = { id: number; type: 'query'; sql: string; params?: unknown[] } | { id: number; type: 'stop' };
 

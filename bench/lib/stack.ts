@@ -77,7 +77,7 @@ export const SERVICE_DEFAULTS = {
 
 const ADMIN = { phone: '13800000000', password: 'bench-admin-pass' };
 
-const mainScript = (opts: StackOptions) => (opts.compiled ? { script: 'dist/main.js', compiled: true } : { script: 'src/main.ts' });
+const mainScript = (opts: StackOptions) => (opts.compiled ? { script: 'dist/app/main.js', compiled: true } : { script: 'src/app/main.ts' });
 
 export async function startStack(opts: StackOptions): Promise<Stack> {
   return opts.mode === 'services' ? startServices(opts) : startEmbedded(opts);

@@ -48,7 +48,7 @@ export function supervise(opts: { root: string; logDir: string; specs: RoleSpec[
     entry.starts += 1;
     entry.ready = false;
     // `ip netns exec` execs the program after entering the host, so the child's pid is the role's own.
-    const [file, args] = inHost(entry.spec.netns ? { ns: entry.spec.netns } : undefined, process.execPath, ['--import', 'tsx', 'src/main.ts']);
+    const [file, args] = inHost(entry.spec.netns ? { ns: entry.spec.netns } : undefined, process.execPath, ['--import', 'tsx', 'src/app/main.ts']);
     const child = spawn(file, args, {
       cwd: opts.root,
       env: { ...process.env, ...entry.spec.env, SECKILL_ROLES: entry.spec.role, LOG_FORMAT: 'json' },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryLimiters } from '../adapters/limiter/flexible-limiter.ts';
 import { backoffSeconds, createAbuseLimits, PAIR_FREE_FAILURES, MAX_BLOCK_S } from './abuse-limits.ts';
-import type { MakeLimiter } from './ports.ts';
+import type { MakeLimiter } from './ports/limiter.ts';
 
 const clock = { now: () => new Date() };
 const settings = { authPerMinute: 1000, ipFailuresPerMinute: 1000, phoneFailuresPerHour: 1000, buyerPerSecond: 5, buyerBurst: 10, ipPerSecond: 1000 };

@@ -29,7 +29,8 @@
  * costs a Map lookup per press, not a store round trip.
  */
 import { SeckillError } from './errors.ts';
-import type { Clock, Limiter, MakeLimiter } from './ports.ts';
+import type { Limiter, MakeLimiter } from './ports/limiter.ts';
+import type { Clock } from './ports/timers.ts';
 
 export const PAIR_FREE_FAILURES = 5;
 export const FAILURE_WINDOW_S = 15 * 60;

@@ -5,7 +5,8 @@ import { hashPassword, needsRehash, OWASP_ARGON2ID, verifyPassword, type Passwor
 import { SeckillError } from './errors.ts';
 import { redeemCode, wrongCodeError, type PhoneCodeDeps } from './phone-codes.ts';
 import { assertPasswordStrong } from './password-strength.ts';
-import type { Clock, UserStore } from './ports.ts';
+import type { Clock } from './ports/timers.ts';
+import type { UserStore } from './ports/user-store.ts';
 import type { Role, User } from './model.ts';
 import type { TokenVersions } from './token-versions.ts';
 

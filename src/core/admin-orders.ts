@@ -19,7 +19,8 @@ import { chargeKey } from './order-lifecycle.ts';
 import { settleCharge, type SettleChargeDeps } from './payments.ts';
 import { saleWindow } from './sales.ts';
 import type { AdminActor, AdminOrder, Order, OrderFilter, OrderKey } from './model.ts';
-import type { OrderSearch, OrderStore, PaymentProvider } from './ports.ts';
+import type { OrderSearch, OrderStore } from './ports/order-store.ts';
+import type { PaymentProvider } from './ports/payment.ts';
 
 export interface OrderPage {
   items: AdminOrder[];

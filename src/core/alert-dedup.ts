@@ -3,7 +3,8 @@
  * An alert of the same kind about the same good, order and request as one raised in the last `windowMs`
  * is dropped (and counted); the first one of each stands.
  */
-import type { Clock, OrderBus } from './ports.ts';
+import type { OrderBus } from './ports/order-bus.ts';
+import type { Clock } from './ports/timers.ts';
 import type { Alert } from './model.ts';
 
 export interface DedupedAlerts {

@@ -5,7 +5,8 @@
  */
 import { auditCursor, auditIdOf } from './cursors.ts';
 import type { AdminActor, AuditRecord } from './model.ts';
-import type { AuditLog, OrderBus } from './ports.ts';
+import type { AuditLog } from './ports/audit-log.ts';
+import type { OrderBus } from './ports/order-bus.ts';
 
 export interface AuditPage {
   items: AuditRecord[];

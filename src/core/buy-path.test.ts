@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryOnceClaims } from '../adapters/once-claims/memory-once-claims.ts';
 import { admitWithPath, BUY_PATH_TTL_S, createBuyPaths } from './buy-path.ts';
-import type { OnceClaims } from './ports.ts';
+import type { OnceClaims } from './ports/once-claims.ts';
 
 describe('buy paths', () => {
   const now = new Date('2026-01-01T00:00:00Z');

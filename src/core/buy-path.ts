@@ -13,7 +13,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { saleWindow, type GoodsCatalog } from './sales.ts';
 import { SeckillError } from './errors.ts';
 import type { AbuseLimits } from './abuse-limits.ts';
-import type { OnceClaims } from './ports.ts';
+import type { OnceClaims } from './ports/once-claims.ts';
 
 export const BUY_PATH_TTL_S = 60;
 

@@ -7,7 +7,10 @@
  */
 import { groupBy } from './group-by.ts';
 import { CANCEL, TIMEOUT } from './order-lifecycle.ts';
-import type { Clock, OrderBus, OrderStore, StockCache } from './ports.ts';
+import type { OrderBus } from './ports/order-bus.ts';
+import type { OrderStore } from './ports/order-store.ts';
+import type { StockCache } from './ports/stock-cache.ts';
+import type { Clock } from './ports/timers.ts';
 import type { Order } from './model.ts';
 
 export interface CloseOrdersDeps {

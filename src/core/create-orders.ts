@@ -8,7 +8,10 @@
  *    and repeats steps 2–3, which change nothing the second time.
  */
 import { randomFillSync } from 'node:crypto';
-import type { Clock, OrderBus, OrderStore, StockCache } from './ports.ts';
+import type { OrderBus } from './ports/order-bus.ts';
+import type { OrderStore } from './ports/order-store.ts';
+import type { StockCache } from './ports/stock-cache.ts';
+import type { Clock } from './ports/timers.ts';
 import type { OrderMessage, SeckillResult } from './model.ts';
 
 export interface CreateOrdersDeps {

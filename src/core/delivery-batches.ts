@@ -13,7 +13,7 @@
  *   so batches grow under load instead of splitting into many small transactions on one stock row.
  * - Deliveries already in the socket buffer join: a batch starts once the I/O of this turn is done.
  */
-import type { Timers } from './ports.ts';
+import type { Timers } from './ports/timers.ts';
 
 export interface DeliveryBatchOptions {
   batchSize: number;

@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { counting } from '../../test/support/counting.ts';
 import { fakeClock } from '../../test/support/in-process.ts';
-import type { OrderStore, StockCache } from './ports.ts';
+import type { OrderStore } from './ports/order-store.ts';
+import type { StockCache } from './ports/stock-cache.ts';
 import type { NewSeckillGood } from './model.ts';
 import { createGoodsView } from './goods-view.ts';
 import { createSale, getSale, listSales, type GoodsDeps } from './sales.ts';

@@ -8,7 +8,8 @@
  * A read that was under way when the view was invalidated may hold the old facts: its answer serves the
  * callers that were already waiting for it, but it is never kept.
  */
-import type { Clock, OrderStore } from './ports.ts';
+import type { OrderStore } from './ports/order-store.ts';
+import type { Clock } from './ports/timers.ts';
 import type { SeckillGood } from './model.ts';
 
 export interface GoodsView {

@@ -1,5 +1,5 @@
 /** A `Timers` the test moves by hand: nothing runs until `advance` passes its time. */
-import type { Timers } from './ports.ts';
+import type { Timers } from './ports/timers.ts';
 
 export interface ManualTimers extends Timers {
   /** Move time forward by `ms`, running every timer that falls due, in order. */

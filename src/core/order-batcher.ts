@@ -20,7 +20,9 @@
  */
 import { SeckillError } from './errors.ts';
 import { groupBy } from './group-by.ts';
-import type { OrderBus, StockCache, Timers } from './ports.ts';
+import type { OrderBus } from './ports/order-bus.ts';
+import type { StockCache } from './ports/stock-cache.ts';
+import type { Timers } from './ports/timers.ts';
 import type { OrderMessage } from './model.ts';
 
 export interface OrderBatcherDeps {

@@ -5,7 +5,7 @@
 import { closeOrders, type CloseOrdersDeps } from './close-orders.ts';
 import { SeckillError } from './errors.ts';
 import type { Order } from './model.ts';
-import type { OrderStore } from './ports.ts';
+import type { OrderStore } from './ports/order-store.ts';
 
 export interface OrdersDeps {
   store: Pick<OrderStore, 'getOrder' | 'listOrders'>;

@@ -16,7 +16,9 @@ import { closeOrders, type CloseOrdersDeps } from './close-orders.ts';
 import { SeckillError } from './errors.ts';
 import { closedError, ownOrder } from './orders.ts';
 import { PAY, REFUND, chargeKey, isClosed, refundKey } from './order-lifecycle.ts';
-import type { Clock, OrderStore, PaymentProvider, Timers } from './ports.ts';
+import type { OrderStore } from './ports/order-store.ts';
+import type { PaymentProvider } from './ports/payment.ts';
+import type { Clock, Timers } from './ports/timers.ts';
 import type { Order } from './model.ts';
 
 export interface PayOrderDeps extends CloseOrdersDeps {

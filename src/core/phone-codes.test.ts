@@ -20,7 +20,7 @@ import {
   sendCode,
   type PhoneCodeDeps,
 } from './phone-codes.ts';
-import type { SmsOutbox } from './ports.ts';
+import type { SmsOutbox } from './ports/sms-sender.ts';
 import { createTokenVersions } from './token-versions.ts';
 import { systemTimers } from '../adapters/timers/system-timers.ts';
 

@@ -13,7 +13,11 @@
  */
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import { SeckillError } from './errors.ts';
-import type { Clock, CodePurpose, Limiter, MakeLimiter, PhoneCodeStore, SmsSender, UserStore } from './ports.ts';
+import type { Limiter, MakeLimiter } from './ports/limiter.ts';
+import type { CodePurpose, PhoneCodeStore } from './ports/phone-code-store.ts';
+import type { SmsSender } from './ports/sms-sender.ts';
+import type { Clock } from './ports/timers.ts';
+import type { UserStore } from './ports/user-store.ts';
 
 export const CODE_TTL_MS = 5 * 60 * 1000;
 export const MAX_VERIFY_ATTEMPTS = 5;

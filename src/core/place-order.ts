@@ -10,7 +10,9 @@
 import { saleWindow, type GoodsCatalog } from './sales.ts';
 import { SeckillError } from './errors.ts';
 import type { OrderBatcher } from './order-batcher.ts';
-import type { Clock, OrderStore, StockCache } from './ports.ts';
+import type { OrderStore } from './ports/order-store.ts';
+import type { StockCache } from './ports/stock-cache.ts';
+import type { Clock } from './ports/timers.ts';
 import type { FailReason } from './model.ts';
 import type { SoldOutSigns } from './sold-out-signs.ts';
 import type { AbuseLimits } from './abuse-limits.ts';

@@ -11,17 +11,10 @@
  *   slow the store must not get replays through).
  */
 import { SeckillError } from './errors.ts';
-import type { Limiter } from './ports.ts';
+import type { Limiter } from './ports/limiter.ts';
+import type { PowPuzzles } from './ports/pow.ts';
 
 export type PowScope = 'register' | 'buy';
-
-/** Signed puzzles: made by this shop, checked here (a library such as ALTCHA does the arithmetic). */
-export interface PowPuzzles {
-  /** A new puzzle, signed, that expires after the lifetime it was made with. */
-  make(): Promise<unknown>;
-  /** The puzzle's signature when `solution` solves an unexpired puzzle signed here; null otherwise. */
-  solved(solution: string): Promise<string | null>;
-}
 
 export interface PowGate {
   required(scope: PowScope): boolean;

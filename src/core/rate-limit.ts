@@ -3,7 +3,7 @@
  * faster than `perSecond` after a `burst` is told RATE_LIMITED instead of costing a cache round trip.
  * In process memory: each api process limits what reaches it, which is what protects it.
  */
-import type { Clock } from './ports.ts';
+import type { Clock } from './ports/timers.ts';
 
 export interface RateLimiter {
   /** Take one token for `key`: 0 if allowed, else the seconds until one is available. */

@@ -10,7 +10,7 @@ import { createSimulatedPaymentProvider } from '../adapters/payment/simulated-pa
 import { createMemoryStockCache } from '../adapters/stock-cache/memory-stock-cache.ts';
 import { fakeClock, inProcessDatabase, newBuyers, newGood, type InProcessDb } from '../../test/support/in-process.ts';
 import type { OrderMessage } from './model.ts';
-import type { OrderBus } from './ports.ts';
+import type { OrderBus } from './ports/order-bus.ts';
 import { reconcile, type ReconcileDeps } from './reconcile.ts';
 
 const GRACE_MS = 60_000;

@@ -19,7 +19,8 @@ import { closeOrders } from './close-orders.ts';
 import { createOrders } from './create-orders.ts';
 import { payOrder } from './payments.ts';
 import { PAY, chargeKey } from './order-lifecycle.ts';
-import type { OrderStore, StockCache } from './ports.ts';
+import type { OrderStore } from './ports/order-store.ts';
+import type { StockCache } from './ports/stock-cache.ts';
 import type { SeckillGood } from './model.ts';
 import { reconcile, type ReconcileDeps } from './reconcile.ts';
 

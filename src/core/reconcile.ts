@@ -26,7 +26,10 @@
 import { closeOrders, type CloseOrdersDeps } from './close-orders.ts';
 import { settleCharge } from './payments.ts';
 import { refillRequestNotes } from './request-notes.ts';
-import type { OrderBus, OrderStore, PaymentProvider, RequestNote, StockCache } from './ports.ts';
+import type { OrderBus } from './ports/order-bus.ts';
+import type { OrderStore } from './ports/order-store.ts';
+import type { PaymentProvider } from './ports/payment.ts';
+import type { RequestNote, StockCache } from './ports/stock-cache.ts';
 import type { Alert, SeckillResult } from './model.ts';
 
 export interface ReconcileDeps extends CloseOrdersDeps {

@@ -7,7 +7,9 @@
  * A request decided while the refill runs is noted by its worker too (create-orders.ts), so marking the
  * notes complete after reading the database loses none of them.
  */
-import type { Clock, OrderStore, StockCache } from './ports.ts';
+import type { OrderStore } from './ports/order-store.ts';
+import type { StockCache } from './ports/stock-cache.ts';
+import type { Clock } from './ports/timers.ts';
 
 export interface RefillNotesDeps {
   store: Pick<OrderStore, 'decidedRequestsSince'>;

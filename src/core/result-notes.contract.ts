@@ -11,7 +11,8 @@ import { PAY_TIMEOUT_MS, fakeClock, newBuyers, newGood, recordingBus } from '../
 import type { Database } from '../adapters/database/database.ts';
 import { createOrders } from './create-orders.ts';
 import { createOrderBatcher } from './order-batcher.ts';
-import type { OrderStore, StockCache } from './ports.ts';
+import type { OrderStore } from './ports/order-store.ts';
+import type { StockCache } from './ports/stock-cache.ts';
 import { refillRequestNotes } from './request-notes.ts';
 import { lookUpResult, type ResultLookupDeps } from './results.ts';
 import { systemTimers } from '../adapters/timers/system-timers.ts';

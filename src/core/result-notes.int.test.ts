@@ -3,7 +3,7 @@ import { describe } from 'vitest';
 import { migrate } from '../adapters/database/migrate.ts';
 import { createSqlOrderStore } from '../adapters/order-store/sql-order-store.ts';
 import { createRedisStockCache } from '../adapters/stock-cache/redis-stock-cache.ts';
-import type { StockCache } from './ports.ts';
+import type { StockCache } from './ports/stock-cache.ts';
 import { SERVICE_URLS, freshPgSchema, servicesAvailable } from '../../test/support/services.ts';
 import { dropRedisKeys } from '../../support/cleanup.ts';
 import { describeResultPolling } from './result-notes.contract.ts';

@@ -6,7 +6,8 @@
  * reused it (another buyer's, or the same buyer's for another good). Each buyer sees theirs.
  */
 import type { SeckillResult } from './model.ts';
-import type { OrderStore, StockCache } from './ports.ts';
+import type { OrderStore } from './ports/order-store.ts';
+import type { StockCache } from './ports/stock-cache.ts';
 
 /** A decided result, or QUEUED while the request's unit is still reserved in the cache. */
 export type ResultAnswer = SeckillResult | { uuid: string; status: 'QUEUED' };

@@ -8,7 +8,7 @@ import { editSale, restockSale, setSalePaused, type SaleOperationsDeps } from '.
 import { createGoodsCatalog, type GoodsCatalog } from './sales.ts';
 import { createSoldOutSigns } from './sold-out-signs.ts';
 import type { SeckillGood } from './model.ts';
-import type { OrderStore } from './ports.ts';
+import type { OrderStore } from './ports/order-store.ts';
 import { systemTimers } from '../adapters/timers/system-timers.ts';
 
 let data: InProcessDb;

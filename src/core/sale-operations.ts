@@ -12,7 +12,10 @@
  */
 import { SeckillError } from './errors.ts';
 import type { SaleEdit, SeckillGood } from './model.ts';
-import type { Clock, OrderBus, OrderStore, StockCache } from './ports.ts';
+import type { OrderBus } from './ports/order-bus.ts';
+import type { OrderStore } from './ports/order-store.ts';
+import type { StockCache } from './ports/stock-cache.ts';
+import type { Clock } from './ports/timers.ts';
 import { saleStats, saleWindow, type GoodsCatalog, type PublicGood, type SaleStats } from './sales.ts';
 import { loadGoodIntoCache } from './stock-sync.ts';
 import type { GoodsView } from './goods-view.ts';

@@ -3,7 +3,10 @@
  * pre-stock), the hot path's in-memory catalog, and the sale window.
  */
 import { SeckillError } from './errors.ts';
-import type { Clock, OrderBus, OrderStore, StockCache } from './ports.ts';
+import type { OrderBus } from './ports/order-bus.ts';
+import type { OrderStore } from './ports/order-store.ts';
+import type { StockCache } from './ports/stock-cache.ts';
+import type { Clock } from './ports/timers.ts';
 import type { AdminActor, NewSeckillGood, OrderStatus, SeckillGood } from './model.ts';
 import { loadGoodIntoCache } from './stock-sync.ts';
 import type { GoodsView } from './goods-view.ts';

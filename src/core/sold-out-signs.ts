@@ -8,7 +8,7 @@
  * - a broadcast can be lost (a broker restart). A sign expires after `ttlMs`, so at worst one
  *   request per good per ttl goes to the cache to look again.
  */
-import type { Clock } from './ports.ts';
+import type { Clock } from './ports/timers.ts';
 
 export interface SoldOutSigns {
   isSet(seckillGoodId: number): boolean;

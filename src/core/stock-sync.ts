@@ -1,5 +1,6 @@
 /** Bringing a good's pre-stock into the cache from the database, the truth for stock. */
-import type { OrderStore, StockCache } from './ports.ts';
+import type { OrderStore } from './ports/order-store.ts';
+import type { StockCache } from './ports/stock-cache.ts';
 
 export interface StockSyncDeps {
   store: Pick<OrderStore, 'getGood' | 'liveBuyers'>;

@@ -7,7 +7,8 @@
  * flight, go in one `getResults` read; at most one read is in flight, so a flood of sockets cannot queue
  * up work in the database.
  */
-import type { OrderStore, Timers } from './ports.ts';
+import type { OrderStore } from './ports/order-store.ts';
+import type { Timers } from './ports/timers.ts';
 import type { SeckillResult } from './model.ts';
 
 export interface StoredResultLookupOptions {

@@ -9,7 +9,8 @@
  * through another api process is seen here at most `ttlMs` later. When the read fails (database down), an
  * entry past its time is still answered; only an id never read fails.
  */
-import type { Clock, Timers, UserStore } from './ports.ts';
+import type { Clock, Timers } from './ports/timers.ts';
+import type { UserStore } from './ports/user-store.ts';
 import type { Role } from './model.ts';
 
 export interface TokenVersion {

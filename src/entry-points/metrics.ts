@@ -2,7 +2,7 @@
 import cluster from 'node:cluster';
 import { timingSafeEqual } from 'node:crypto';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Aggregator } from 'prom-client';
-import type { QueueDepths } from '../core/ports.ts';
+import type { QueueDepths } from '../core/ports/order-bus.ts';
 import { joinClusterMetrics } from './cluster-metrics.ts';
 
 /**

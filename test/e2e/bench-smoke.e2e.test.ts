@@ -8,7 +8,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSale } from '../../src/core/sales.ts';
-import type { OrderStore } from '../../src/core/ports.ts';
+import type { OrderStore } from '../../src/core/ports/order-store.ts';
 import type { OrderMessage } from '../../src/core/model.ts';
 import { consumePendingOrders } from '../../src/entry-points/consumers/pending-orders.consumer.ts';
 import { createMetrics } from '../../src/entry-points/metrics.ts';

@@ -38,7 +38,7 @@ describe.skipIf(!servicesUp)('one scrape answers for every api process forked on
     ports = { http: await freePort(), ws: await freePort(), metrics: await freePort() };
     child = spawnChild({
       name: `cluster-metrics-${id}`,
-      script: 'src/main.ts',
+      script: 'src/app/main.ts',
       readyTimeoutMs: 90_000,
       env: {
         SECKILL_MODE: 'services',

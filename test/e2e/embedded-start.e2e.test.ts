@@ -135,7 +135,7 @@ describe('embedded start', () => {
     ensureBuilt();
     const stamp = path.join(ROOT, 'dist', '.build-stamp');
     const builtAt = statSync(stamp).mtimeMs;
-    expect(JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts.start).toBe('node dist/main.js');
+    expect(JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts.start).toBe('node dist/app/main.js');
 
     const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'seckill-npm-start-'));
     dirs.push(dataDir);
@@ -157,8 +157,8 @@ describe('embedded start', () => {
       expect(shop).toBeDefined();
 
       const processes = await descendants(npm.pid!);
-      server = processes.find((p) => /(^|\/)node dist\/main\.js$/.test(p.cmd))?.pid;
-      expect(processes.map((p) => p.cmd)).toContainEqual(expect.stringMatching(/(^|\/)node dist\/main\.js$/));
+      server = processes.find((p) => /(^|\/)node dist\/app\/main\.js$/.test(p.cmd))?.pid;
+      expect(processes.map((p) => p.cmd)).toContainEqual(expect.stringMatching(/(^|\/)node dist\/app\/main\.js$/));
       expect(processes.filter((p) => p.cmd.includes('tsx'))).toEqual([]);
       expect(out).not.toContain('building the server');
       expect(statSync(stamp).mtimeMs).toBe(builtAt);

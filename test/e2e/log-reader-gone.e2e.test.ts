@@ -1,5 +1,5 @@
 /**
- * The compiled server (`node dist/main.js`, embedded mode) whose log reader dies: stdout and stderr piped
+ * The compiled server (`node dist/app/main.js`, embedded mode) whose log reader dies: stdout and stderr piped
  * to this test, which then closes its ends of them, as a supervisor that crashed would.
  */
 import { spawn } from 'node:child_process';
@@ -23,7 +23,7 @@ describe('a server whose log reader is gone', () => {
     const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'seckill-log-reader-'));
     dirs.push(dataDir);
     const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', SECKILL_DATA_DIR: dataDir, PORT: '0', WS_PORT: '0', LOG_LEVEL: 'info', LOG_FORMAT: 'json' };
-    const server = spawn(process.execPath, ['dist/main.js'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const server = spawn(process.execPath, ['dist/app/main.js'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => server.once('exit', (code, signal) => resolve({ code, signal })));
     try {
       let out = '';

@@ -1,5 +1,5 @@
 /**
- * The services mode as it is deployed: every role a real child process (`node --import tsx src/main.ts`) on
+ * The services mode as it is deployed: every role a real child process (`node --import tsx src/app/main.ts`) on
  * one isolated namespace — 2 api (two ports), 2 worker, 2 push — plus, later, api processes forked on one
  * port (SECKILL_API_PROCESSES=2). A burst split across both api ports keeps every invariant, every result
  * reaches its socket on whichever push process holds it, a sold-out sign set in one api process is cleared
@@ -65,7 +65,7 @@ describe.skipIf(!servicesUp)('many processes in services mode', () => {
   let sales: ReturnType<typeof adminSales>;
 
   async function start(name: string, roles: string, extra: Record<string, string> = {}): Promise<{ child: Child; httpUrl?: string; wsUrl?: string }> {
-    const child = spawnChild({ name: `${name}-${id}`, script: 'src/main.ts', env: { ...env, SECKILL_ROLES: roles, ...extra }, readyTimeoutMs: 90_000 });
+    const child = spawnChild({ name: `${name}-${id}`, script: 'src/app/main.ts', env: { ...env, SECKILL_ROLES: roles, ...extra }, readyTimeoutMs: 90_000 });
     children.push(child);
     return { child, ...urlsFromBanner(await child.ready) };
   }
@@ -195,7 +195,7 @@ describe.skipIf(!servicesUp)('many processes in services mode', () => {
   });
 
   it('a namespace with classic queues refuses to start with AMQP_QUEUE_TYPE=quorum, naming the queue and the setting', async () => {
-    const child = spawnChild({ name: `quorum-mismatch-${id}`, script: 'src/main.ts', env: { ...env, SECKILL_ROLES: 'worker', AMQP_QUEUE_TYPE: 'quorum' } });
+    const child = spawnChild({ name: `quorum-mismatch-${id}`, script: 'src/app/main.ts', env: { ...env, SECKILL_ROLES: 'worker', AMQP_QUEUE_TYPE: 'quorum' } });
     expect(await child.exited).not.toBe(0);
     const log = await waitFor('the start-up error in the log', async () => fs.readFileSync(path.join(logDir, `quorum-mismatch-${id}.log`), 'utf8'), (l) => l.includes('failed to start'));
     expect(log).toContain('AMQP_QUEUE_TYPE=quorum');

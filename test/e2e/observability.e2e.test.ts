@@ -12,8 +12,8 @@ import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { loadConfig } from '../../src/config.ts';
-import { startApp, type RunningApp } from '../../src/compose.ts';
+import { loadConfig } from '../../src/app/config.ts';
+import { startApp, type RunningApp } from '../../src/app/compose.ts';
 import { apiClient, bootTestApp, newUuid, type TestApp, loginAdmin } from '../support/app.ts';
 import { makeBuyers } from '../support/buyers.ts';
 

@@ -7,7 +7,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { OrderBus, Subscription } from '../../src/core/ports.ts';
+import type { OrderBus, Subscription } from '../../src/core/ports/order-bus.ts';
 import type { SeckillResult } from '../../src/core/model.ts';
 import { createRabbitOrderBus } from '../../src/adapters/order-bus/rabbitmq-order-bus.ts';
 import { createMetrics } from '../../src/entry-points/metrics.ts';

@@ -5,10 +5,12 @@
  */
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRabbitOrderBus, type RabbitOrderBus } from '../../src/adapters/order-bus/rabbitmq-order-bus.ts';
+import { createRabbitOrderBus } from '../../src/adapters/order-bus/rabbitmq-order-bus.ts';
+import { connectionLoss, type ConnectionLoss } from '../../src/adapters/order-bus/rabbitmq-connection-loss.fixture.ts';
 import type { MemoryOrderBus } from '../../src/adapters/order-bus/memory-order-bus.ts';
 import { createSale } from '../../src/core/sales.ts';
-import type { OrderBus, OrderStore } from '../../src/core/ports.ts';
+import type { OrderBus } from '../../src/core/ports/order-bus.ts';
+import type { OrderStore } from '../../src/core/ports/order-store.ts';
 import type { SeckillResult } from '../../src/core/model.ts';
 import { consumePendingOrders } from '../../src/entry-points/consumers/pending-orders.consumer.ts';
 import { createMetrics } from '../../src/entry-points/metrics.ts';
@@ -25,17 +27,23 @@ describe.each<Mode>(['embedded', 'services'])('worker faults (%s)', (mode) => {
   let app: TestApp;
   let userIds: number[];
 
+  /** How each peer bus on RabbitMQ can lose its connection, as its process dying would. */
+  const losses = new Map<OrderBus, ConnectionLoss>();
+
   /** A second process's bus on the same broker. */
   async function peerBus(): Promise<OrderBus> {
     if (mode === 'embedded') return (app.adapters.bus as MemoryOrderBus).peer();
-    return createRabbitOrderBus({ url: app.config.amqpUrl, prefix: app.config.amqpPrefix });
+    const loss = connectionLoss();
+    const bus = await createRabbitOrderBus({ url: app.config.amqpUrl, prefix: app.config.amqpPrefix, connect: loss.connect });
+    losses.set(bus, loss);
+    return bus;
   }
 
   /** The process holding this bus dies: whatever it has not acked goes back to the queue. */
   async function kill(bus: OrderBus): Promise<void> {
     if (mode === 'services') {
       // The socket dies with the process; nothing is closed politely (close() would wait for the hung batch).
-      (bus as RabbitOrderBus).simulateConnectionLoss({ outageMs: 3_600_000 });
+      await losses.get(bus)!.cut({ outageMs: 3_600_000 });
       return;
     }
     await bus.close();

@@ -1,6 +1,6 @@
 /** Many buyers without many scrypt registrations: users inserted straight into the store, tokens signed by the app. */
 import { randomBytes } from 'node:crypto';
-import type { RunningApp } from '../../src/compose.ts';
+import type { RunningApp } from '../../src/app/compose.ts';
 import type { ApiClient } from './app.ts';
 
 export interface Buyer {

@@ -11,10 +11,13 @@ import type { Database } from '../../src/adapters/database/database.ts';
 import { createSqlOrderStore } from '../../src/adapters/order-store/sql-order-store.ts';
 import { createMemoryStockCache } from '../../src/adapters/stock-cache/memory-stock-cache.ts';
 import { createOrders } from '../../src/core/create-orders.ts';
-import type { Clock, OrderBus, OrderStore, StockCache } from '../../src/core/ports.ts';
+import type { OrderBus } from '../../src/core/ports/order-bus.ts';
+import type { OrderStore } from '../../src/core/ports/order-store.ts';
+import type { StockCache } from '../../src/core/ports/stock-cache.ts';
+import type { Clock } from '../../src/core/ports/timers.ts';
 import type { NewSeckillGood, OrderMessage, SeckillGood, SeckillResult } from '../../src/core/model.ts';
 import { systemTimers } from '../../src/adapters/timers/system-timers.ts';
-import type { Timers } from '../../src/core/ports.ts';
+import type { Timers } from '../../src/core/ports/timers.ts';
 
 export const PAY_TIMEOUT_MS = 15 * 60_000;
 

@@ -24,7 +24,7 @@ export function forkedPids(primaryPid: number | undefined): number[] {
       const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
       if (ppid !== primaryPid) continue;
-      if (fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('src/main.ts')) pids.push(Number(entry));
+      if (fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('src/app/main.ts')) pids.push(Number(entry));
     } catch {
       // gone meanwhile
     }

@@ -4,7 +4,8 @@
  * filters, keyset pages to the microsecond, indexes instead of scans) and the refund of a paid order.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AuditLog, OrderSearch, OrderStore } from '../../core/ports.ts';
+import type { AuditLog } from '../../core/ports/audit-log.ts';
+import type { OrderSearch, OrderStore } from '../../core/ports/order-store.ts';
 import type { AuditEntry, OrderFilter, OrderKey } from '../../core/model.ts';
 import { PAY, chargeKey, refundKey } from '../../core/order-lifecycle.ts';
 import type { Database } from '../database/database.ts';

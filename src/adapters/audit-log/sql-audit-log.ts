@@ -3,7 +3,7 @@
  * whose trigger refuses UPDATE, DELETE and TRUNCATE). `insertAuditEntry` is shared with the stores, which write
  * an action's entry inside the action's own transaction.
  */
-import type { AuditLog } from '../../core/ports.ts';
+import type { AuditLog } from '../../core/ports/audit-log.ts';
 import type { AuditAction, AuditEntry, AuditRecord } from '../../core/model.ts';
 import type { Database, Queryable } from '../database/database.ts';
 

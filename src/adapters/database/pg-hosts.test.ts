@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../config.ts';
+import { ConfigError, loadConfig } from '../../app/config.ts';
 import { parsePgServers, PgUrlError } from './pg-hosts.ts';
 
 const hostsOf = (url: string) => parsePgServers(url).servers.map((s) => [s.host, s.port]);

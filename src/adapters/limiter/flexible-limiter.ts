@@ -7,7 +7,7 @@
  */
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { Limiter, LimiterSpec, MakeLimiter } from '../../core/ports.ts';
+import type { Limiter, LimiterSpec, MakeLimiter } from '../../core/ports/limiter.ts';
 
 const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
 

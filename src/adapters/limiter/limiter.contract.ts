@@ -1,7 +1,7 @@
 /** One behaviour suite for every Limiter: run by the memory and the Redis adapter alike. */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { MakeLimiter } from '../../core/ports.ts';
+import type { MakeLimiter } from '../../core/ports/limiter.ts';
 
 export function describeLimiter(label: string, fresh: () => MakeLimiter): void {
   const name = () => `t${randomBytes(4).toString('hex')}`;

@@ -1,5 +1,5 @@
 /** OnceClaims in process memory: the embedded mode's one api process. Expired keys are swept as claims come in. */
-import type { OnceClaims } from '../../core/ports.ts';
+import type { OnceClaims } from '../../core/ports/once-claims.ts';
 
 export function createMemoryOnceClaims(now: () => number = Date.now): OnceClaims {
   const held = new Map<string, { holder: string; until: number }>();

@@ -1,7 +1,7 @@
 /** One behaviour suite for every OnceClaims: run by the memory and the Redis adapter alike. */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { OnceClaims } from '../../core/ports.ts';
+import type { OnceClaims } from '../../core/ports/once-claims.ts';
 
 export function describeOnceClaims(label: string, fresh: () => OnceClaims): void {
   const key = () => `k${randomBytes(6).toString('hex')}`;

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Cluster, Redis } from 'ioredis';
-import type { OnceClaims } from '../../core/ports.ts';
+import type { OnceClaims } from '../../core/ports/once-claims.ts';
 
 const CLAIM = readFileSync(new URL('./claim.lua', import.meta.url), 'utf8');
 

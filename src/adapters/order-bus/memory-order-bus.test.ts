@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Delivery } from '../../core/ports.ts';
+import type { Delivery } from '../../core/ports/order-bus.ts';
 import type { OrderMessage } from '../../core/model.ts';
 import { createMemoryOrderBus, type MemoryOrderBus } from './memory-order-bus.ts';
 import { CONTRACT_ALERT_QUEUE_MAX, CONTRACT_MAX_ATTEMPTS, CONTRACT_PAY_TIMEOUT_MS, CONTRACT_RETRY_BACKOFF, describeOrderBus, order, orders, result, sleep, waitFor } from './order-bus.contract.ts';

@@ -10,16 +10,16 @@
  * - Every message is a JSON copy: no caller shares objects with another.
  * - Delivery is always asynchronous, never inside the publish call.
  * - `duplicateNext(n)` (or `duplicateDeliveries`) delivers the next n order messages twice, as a broker may.
- * - `peer()` is a second "process" on the same in-memory broker. Closing a bus is a process dying: the
- *   messages its handlers hold go back to the head of the queue, redelivered.
+ * - `peer()` is a second "process" on the same in-memory broker (memory-broker.ts). Closing a bus is a
+ *   process dying: the messages its handlers hold go back to the head of the queue, redelivered.
  */
-import type { Delivery, Handler, OrderBus, Subscription } from '../../core/ports.ts';
-import type { Alert, OrderMessage } from '../../core/model.ts';
+import type { Delivery, Handler, OrderBus, Subscription } from '../../core/ports/order-bus.ts';
 import { SeckillError } from '../../core/errors.ts';
 import { groupResults } from './batches.ts';
 import { decodeSalesChanged, decodeStockAgain, salesChangedBody } from './sale-signs.ts';
 import { createBackoff, isInfrastructureFailure } from './retry-policy.ts';
-import { drainedAt, noteIfEmpty, pump, removeConsumer, workQueue, type Consumer, type Queued, type Unacked, type WorkQueue } from './memory-work-queue.ts';
+import { drainedAt, noteIfEmpty, removeConsumer, schedulePump, type Consumer, type Queued, type Unacked, type WorkQueue } from './memory-work-queue.ts';
+import { createBroker, queueAdmin, type Broker } from './memory-broker.ts';
 
 export interface MemoryOrderBusOptions {
   /** Deliveries of one order message before it is dead-lettered. Default 5. */
@@ -49,32 +49,9 @@ export interface MemoryOrderBus extends OrderBus {
 
 export const DEFAULT_PREFETCH = 50;
 
-/** The shared "broker": what RabbitMQ holds, as opposed to what each process holds. */
-interface Broker {
-  now: () => number;
-  orders: WorkQueue;
-  timeouts: WorkQueue;
-  /** SUCCESS batches whose pay timer is running (the delay queue's length). */
-  payTimers: number;
-  alerts: string[];
-  resultSubscribers: Set<(body: string) => void>;
-  stockSubscribers: Set<(body: string) => void>;
-  duplicatesLeft: number;
-}
-
 export function createMemoryOrderBus(options: MemoryOrderBusOptions = {}): MemoryOrderBus {
   const now = options.now ?? Date.now;
-  const broker: Broker = {
-    now,
-    orders: workQueue(now()),
-    timeouts: workQueue(now()),
-    payTimers: 0,
-    alerts: [],
-    resultSubscribers: new Set(),
-    stockSubscribers: new Set(),
-    duplicatesLeft: options.duplicateDeliveries ?? 0,
-  };
-  return connect(broker, options);
+  return connect(createBroker(now, options.duplicateDeliveries ?? 0), options);
 }
 
 function connect(broker: Broker, options: MemoryOrderBusOptions): MemoryOrderBus {
@@ -88,12 +65,6 @@ function connect(broker: Broker, options: MemoryOrderBusOptions): MemoryOrderBus
 
   function ensureOpen(): void {
     if (closed) throw new SeckillError('UNAVAILABLE', 'The order bus is closed.');
-  }
-
-  function schedulePump(queue: WorkQueue): void {
-    if (queue.pumpScheduled) return;
-    queue.pumpScheduled = true;
-    setImmediate(() => pump(queue));
   }
 
   function deliver(queue: WorkQueue, consumer: Consumer, item: Queued): void {
@@ -181,11 +152,6 @@ function connect(broker: Broker, options: MemoryOrderBusOptions): MemoryOrderBus
     };
   }
 
-  function take<T>(list: string[], max: number): T[] {
-    ensureOpen();
-    return list.splice(0, Math.max(0, max)).map((body) => JSON.parse(body) as T);
-  }
-
   const bus: MemoryOrderBus = {
     async publishOrders(messages, opts) {
       ensureOpen();
@@ -243,25 +209,7 @@ function connect(broker: Broker, options: MemoryOrderBusOptions): MemoryOrderBus
         if (goods) handler(goods);
       });
     },
-    async raiseAlert(alert: Alert) {
-      ensureOpen();
-      broker.alerts.push(JSON.stringify(alert));
-      const over = broker.alerts.length - (options.alertQueueMax ?? 10_000);
-      if (over > 0) broker.alerts.splice(0, over);
-    },
-    async takeAlerts(max) {
-      return take<Alert>(broker.alerts, max);
-    },
-    async takeDeadOrders(max) {
-      return take<OrderMessage[]>(broker.orders.dead, max).flat();
-    },
-    async replayDeadOrders(max) {
-      ensureOpen();
-      const batches = broker.orders.dead.splice(0, Math.max(0, max));
-      for (const body of batches) broker.orders.pending.push({ body, attempt: 1, redelivered: false });
-      if (batches.length > 0) schedulePump(broker.orders);
-      return batches.reduce((n, body) => n + (JSON.parse(body) as unknown[]).length, 0);
-    },
+    ...queueAdmin(broker, ensureOpen, options.alertQueueMax ?? 10_000),
     duplicateNext(n) {
       broker.duplicatesLeft += n;
     },
@@ -269,17 +217,6 @@ function connect(broker: Broker, options: MemoryOrderBusOptions): MemoryOrderBus
       return connect(broker, { ...options, ...opts });
     },
     pendingCount: () => broker.orders.pending.length,
-    async queueDepths() {
-      ensureOpen();
-      return {
-        pendingOrders: broker.orders.pending.length,
-        deadOrders: broker.orders.dead.length,
-        payTimers: broker.payTimers,
-        dueTimeouts: broker.timeouts.pending.length,
-        deadTimeouts: broker.timeouts.dead.length,
-        alerts: broker.alerts.length,
-      };
-    },
     async pendingDrainedAt() {
       ensureOpen();
       return drainedAt(broker.orders, broker.now());

@@ -1,5 +1,5 @@
 /** The in-process bus's work queues: messages waiting, competing consumers with a prefetch, round robin. */
-import type { Handler } from '../../core/ports.ts';
+import type { Handler } from '../../core/ports/order-bus.ts';
 import type { Backoff } from './retry-policy.ts';
 
 export interface Queued {
@@ -81,4 +81,11 @@ function nextWithRoom(queue: WorkQueue): Consumer | undefined {
 export function removeConsumer(queue: WorkQueue, consumer: Consumer): void {
   const index = queue.consumers.indexOf(consumer);
   if (index >= 0) queue.consumers.splice(index, 1);
+}
+
+/** Deliver what can be delivered once this turn is done (delivery is never inside the publish call). */
+export function schedulePump(queue: WorkQueue): void {
+  if (queue.pumpScheduled) return;
+  queue.pumpScheduled = true;
+  setImmediate(() => pump(queue));
 }

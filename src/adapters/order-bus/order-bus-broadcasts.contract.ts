@@ -1,6 +1,6 @@
 /** The OrderBus contract, part two: broadcasts, alerts, pay timeouts, queue depths and closing. */
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Delivery, OrderBus } from '../../core/ports.ts';
+import type { Delivery, OrderBus } from '../../core/ports/order-bus.ts';
 import type { SeckillGood, SeckillResult } from '../../core/model.ts';
 import { CONTRACT_ALERT_QUEUE_MAX, CONTRACT_PAY_TIMEOUT_MS, FIRST, QUIET_MS, alert, order, orders, result, sleep, waitFor } from './order-bus.fixture.ts';
 

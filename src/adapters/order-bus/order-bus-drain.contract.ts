@@ -4,7 +4,7 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { SeckillError } from '../../core/errors.ts';
-import type { OrderBus } from '../../core/ports.ts';
+import type { OrderBus } from '../../core/ports/order-bus.ts';
 import { deferred, order, sleep, waitFor } from './order-bus.fixture.ts';
 
 export function describeOrderBusDrain(engine: { bus: () => OrderBus; drainSettleMs: number }): void {

@@ -12,7 +12,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SeckillError } from '../../core/errors.ts';
-import type { Delivery, OrderBus } from '../../core/ports.ts';
+import type { Delivery, OrderBus } from '../../core/ports/order-bus.ts';
 import type { OrderMessage } from '../../core/model.ts';
 import { describeOrderBusBroadcastsAndTimers } from './order-bus-broadcasts.contract.ts';
 import { describeOrderBusDrain } from './order-bus-drain.contract.ts';

@@ -1,5 +1,5 @@
 /** What the OrderBus contract's parts share: the buses under test, their settings, messages and waiting helpers. */
-import type { Delivery, OrderBus } from '../../core/ports.ts';
+import type { Delivery, OrderBus } from '../../core/ports/order-bus.ts';
 import type { Alert, OrderMessage, SeckillResult } from '../../core/model.ts';
 
 export interface OrderBusFixture {

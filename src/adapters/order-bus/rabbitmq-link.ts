@@ -9,12 +9,11 @@
  * protocol error) would otherwise leave a consumer silently gone; reconnecting re-runs the one place
  * that knows how to rebuild everything.
  */
-import type { Duplex } from 'node:stream';
 import type { Channel, ChannelModel, ConfirmChannel } from 'amqplib';
 import { assertAlertQueue, assertTopology, type TopologyNames } from './rabbitmq-topology.ts';
 import type { AmqpNode } from './rabbitmq-nodes.ts';
 import type { BusLogger } from './rabbitmq-logger.ts';
-import { walkNodes } from './rabbitmq-node-walk.ts';
+import { walkNodes, type AmqpConnect } from './rabbitmq-node-walk.ts';
 import { confirmedPublisher, unavailable, until, type Publish, type PublishSession } from './rabbitmq-publish.ts';
 
 export { heartbeatMsOf } from './rabbitmq-node-walk.ts';
@@ -48,6 +47,8 @@ export interface LinkOptions {
   connectRetries: number;
   /** A publish not confirmed by then rejects (UNAVAILABLE); the message may still arrive. Default 5 s. */
   confirmTimeoutMs?: number;
+  /** How a connection to a node is opened. Default amqplib's `connect`. */
+  connect?: AmqpConnect;
 }
 
 export interface Link {
@@ -65,8 +66,6 @@ export interface Link {
   whenConnected(): Promise<void>;
   /** `host:port` of the node the link is connected to, null while it is not. */
   node(): string | null;
-  /** Test hook: destroy the socket as a broker crash would; refuse reconnects for `outageMs`. */
-  simulateConnectionLoss(outageMs: number): void;
   readonly closed: boolean;
   close(): Promise<void>;
 }
@@ -78,7 +77,6 @@ export async function openLink(opts: LinkOptions): Promise<Link> {
   const closingChannels = new WeakSet<Channel>();
   let session: Session | null = null;
   let closed = false;
-  let outageUntil = 0;
   let waiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
   /** Publishes waiting for a connection to write their copy again on. */
   const publishWaiters = new Set<(s: Session | null) => void>();
@@ -127,7 +125,6 @@ export async function openLink(opts: LinkOptions): Promise<Link> {
       if (session?.model === model) session = null;
     });
     if (closed) throw new Error('order bus closed');
-    if (Date.now() < outageUntil) throw new Error('simulated broker outage');
 
     const admin = await model.createChannel();
     admin.on('error', () => undefined);
@@ -244,6 +241,7 @@ export async function openLink(opts: LinkOptions): Promise<Link> {
     logger,
     startRetries: opts.connectRetries,
     setUp,
+    ...(opts.connect ? { connect: opts.connect } : {}),
   });
   try {
     await walk.started;
@@ -267,12 +265,6 @@ export async function openLink(opts: LinkOptions): Promise<Link> {
       if (session?.ready) return Promise.resolve();
       return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
     },
-    simulateConnectionLoss(outageMs) {
-      outageUntil = Date.now() + outageMs;
-      const s = session;
-      session = null;
-      if (s) socketOf(s.model).destroy(new Error('simulated connection loss'));
-    },
     get closed() {
       return closed;
     },
@@ -288,8 +280,4 @@ export async function openLink(opts: LinkOptions): Promise<Link> {
       await walk.close();
     },
   };
-}
-
-function socketOf(model: ChannelModel): Duplex {
-  return (model.connection as unknown as { stream: Duplex }).stream;
 }

@@ -16,6 +16,12 @@ import type { ChannelModel } from 'amqplib';
 import type { BusLogger } from './rabbitmq-logger.ts';
 import type { AmqpNode } from './rabbitmq-nodes.ts';
 
+/**
+ * Opens one AMQP connection (TCP and handshake) with amqplib's socket options; amqplib's `connect` unless the
+ * bus is given another (one that goes through a tunnel, or that watches the connections it opens).
+ */
+export type AmqpConnect = (url: string, socketOptions: { noDelay?: boolean; timeout?: number }) => Promise<ChannelModel>;
+
 export interface NodeWalkOptions {
   nodes: readonly AmqpNode[];
   logger: BusLogger;
@@ -27,6 +33,8 @@ export interface NodeWalkOptions {
   connectTimeoutMs?: number;
   /** `setUp` (the topology, the consumers). Default 10 s. */
   setUpTimeoutMs?: number;
+  /** Default amqplib's `connect`. */
+  connect?: AmqpConnect;
 }
 
 export interface NodeWalk {
@@ -66,7 +74,7 @@ export function walkNodes(opts: NodeWalkOptions): NodeWalk {
   }
 
   async function attempt(node: AmqpNode): Promise<ChannelModel> {
-    const model = await connect(withHeartbeat(node.url), {
+    const model = await (opts.connect ?? connect)(withHeartbeat(node.url), {
       // A batch is several TCP segments: with Nagle on, the last one waits for the broker's delayed ACK
       // (~40 ms on Linux), and so does every confirm. Measured: a 2.4 KB batch took 45 ms to confirm, 2.5 ms with this.
       noDelay: true,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../config.ts';
+import { loadConfig } from '../../app/config.ts';
 import { AmqpUrlError, parseAmqpNodes } from './rabbitmq-nodes.ts';
 import { managementUrlsOf } from './rabbitmq-queue-stats.ts';
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { connect } from 'amqplib';
 import { describe, expect, it } from 'vitest';
 import { SERVICE_URLS, servicesAvailable } from '../../../test/support/services.ts';
-import type { Delivery } from '../../core/ports.ts';
+import type { Delivery } from '../../core/ports/order-bus.ts';
 import type { OrderMessage, SeckillResult } from '../../core/model.ts';
 import {
   CONTRACT_ALERT_QUEUE_MAX,
@@ -18,6 +18,7 @@ import {
   type OrderBusFixture,
 } from './order-bus.contract.ts';
 import { createRabbitOrderBus, type RabbitOrderBus } from './rabbitmq-order-bus.ts';
+import { connectionLoss, type ConnectionLoss } from './rabbitmq-connection-loss.fixture.ts';
 import { deleteTopology, QueueDeclarationConflict, topologyNames, type QueueType } from './rabbitmq-topology.ts';
 
 /** A short heartbeat, so a publish frame's longest way to the broker (two heartbeats) is short too. */
@@ -38,18 +39,20 @@ let namespaces = 0;
  * A fresh namespace per test: its own prefix, torn down afterwards. Quorum namespaces get a delivery limit
  * as small as the attempts, so an outage or a hand-counted retry that the broker counted would show.
  */
-async function freshRabbit(queueType: QueueType = 'classic', deliveryLimit = CONTRACT_MAX_ATTEMPTS): Promise<OrderBusFixture & { bus: RabbitOrderBus }> {
+async function freshRabbit(queueType: QueueType = 'classic', deliveryLimit = CONTRACT_MAX_ATTEMPTS): Promise<OrderBusFixture & { bus: RabbitOrderBus; loss: ConnectionLoss }> {
   const prefix = `${filePrefix}${++namespaces}.`;
   const buses: RabbitOrderBus[] = [];
-  const make = async (): Promise<RabbitOrderBus> => {
-    const bus = await createRabbitOrderBus({ url, prefix, maxAttempts: CONTRACT_MAX_ATTEMPTS, payTimeoutMs: CONTRACT_PAY_TIMEOUT_MS, retryBackoff: CONTRACT_RETRY_BACKOFF, alertQueueMax: CONTRACT_ALERT_QUEUE_MAX, queueType, deliveryLimit });
+  const make = async (loss = connectionLoss()): Promise<RabbitOrderBus> => {
+    const bus = await createRabbitOrderBus({ url, prefix, maxAttempts: CONTRACT_MAX_ATTEMPTS, payTimeoutMs: CONTRACT_PAY_TIMEOUT_MS, retryBackoff: CONTRACT_RETRY_BACKOFF, alertQueueMax: CONTRACT_ALERT_QUEUE_MAX, queueType, deliveryLimit, connect: loss.connect });
     buses.push(bus);
     return bus;
   };
-  const bus = await make();
+  const loss = connectionLoss();
+  const bus = await make(loss);
   return {
     bus,
-    makePeer: make,
+    loss,
+    makePeer: () => make(),
     cleanup: async () => {
       for (const b of buses) await b.close();
       const admin = await connect(url);
@@ -86,7 +89,7 @@ describe.skipIf(!up)('RabbitOrderBus', () => {
         let deliveries = 0;
         await bus.consumeOrders(async () => {
           deliveries++;
-          bus.simulateConnectionLoss(); // the process "dies" before it can ack or count anything
+          await fx.loss.cut(); // the process "dies" before it can ack or count anything
           await sleep(50);
         });
         await bus.publishOrders([order(1)]);
@@ -175,7 +178,7 @@ describe.skipIf(!up)('RabbitOrderBus', () => {
         await bus.publishOrders([order(1)]);
         await waitFor(() => orders.length === 1);
 
-        bus.simulateConnectionLoss({ outageMs: 300 });
+        await fx.loss.cut({ outageMs: 300 });
         expect(bus.isConnected()).toBe(false);
         await bus.whenConnected();
 
@@ -200,7 +203,7 @@ describe.skipIf(!up)('RabbitOrderBus', () => {
       const fx = await freshRabbit();
       const { bus } = fx;
       try {
-        bus.simulateConnectionLoss({ outageMs: 1000 });
+        await fx.loss.cut({ outageMs: 1000 });
         const started = Date.now();
         await expect(bus.publishOrders([order(1)])).rejects.toMatchObject({ code: 'UNAVAILABLE' });
         await expect(bus.publishResults([result('u', 'FAIL')])).rejects.toMatchObject({ code: 'UNAVAILABLE' });
@@ -225,7 +228,7 @@ describe.skipIf(!up)('RabbitOrderBus', () => {
         });
         const started = Date.now();
         const publishes = Array.from({ length: 2000 }, (_, i) => bus.publishOrders([order(i)]));
-        bus.simulateConnectionLoss({ outageMs: 200 });
+        void fx.loss.cut({ outageMs: 200 });
         const settled = await Promise.allSettled(publishes);
         expect(Date.now() - started).toBeLessThan(5000 + 1000); // the confirm deadline, and a margin
         for (const r of settled) if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'UNAVAILABLE' });
@@ -246,7 +249,7 @@ describe.skipIf(!up)('RabbitOrderBus', () => {
           seen.push(...batch.map((m) => m.uuid));
         });
         const publish = bus.publishOrders([order(1)]);
-        bus.simulateConnectionLoss({ outageMs: 300 }); // the frames die with the socket, unconfirmed
+        void fx.loss.cut({ outageMs: 300 }); // the frames die with the socket, unconfirmed
         await publish;
         await waitFor(() => seen.includes(order(1).uuid));
       } finally {
@@ -257,19 +260,20 @@ describe.skipIf(!up)('RabbitOrderBus', () => {
     it('a lost confirm is not published again past the batch\'s send-by moment, nor past the confirm deadline: UNAVAILABLE, unconfirmed', async () => {
       const fx = await freshRabbit();
       const { bus } = fx;
-      const quick = await createRabbitOrderBus({ url, prefix: bus.names.pendingQueue.slice(0, -'order.pending'.length), payTimeoutMs: CONTRACT_PAY_TIMEOUT_MS, alertQueueMax: CONTRACT_ALERT_QUEUE_MAX, confirmTimeoutMs: 400 });
+      const quickLoss = connectionLoss();
+      const quick = await createRabbitOrderBus({ url, prefix: bus.names.pendingQueue.slice(0, -'order.pending'.length), payTimeoutMs: CONTRACT_PAY_TIMEOUT_MS, alertQueueMax: CONTRACT_ALERT_QUEUE_MAX, confirmTimeoutMs: 400, connect: quickLoss.connect });
       try {
         const seen: string[] = [];
         await bus.consumeOrders(async (batch) => {
           seen.push(...batch.map((m) => m.uuid));
         });
         const late = bus.publishOrders([order(1)], { sendBy: Date.now() + 50 });
-        bus.simulateConnectionLoss({ outageMs: 300 });
+        void fx.loss.cut({ outageMs: 300 });
         await expect(late).rejects.toMatchObject({ code: 'UNAVAILABLE', details: { unconfirmed: true } });
 
         const started = Date.now();
         const slow = quick.publishOrders([order(2)]);
-        quick.simulateConnectionLoss({ outageMs: 1500 });
+        void quickLoss.cut({ outageMs: 1500 });
         await expect(slow).rejects.toMatchObject({ code: 'UNAVAILABLE', details: { unconfirmed: true } });
         expect(Date.now() - started).toBeLessThan(1000);
 
@@ -301,7 +305,7 @@ describe.skipIf(!up)('RabbitOrderBus', () => {
         await bus.publishOrders([order(1)]);
         await firstStarted.promise;
 
-        bus.simulateConnectionLoss();
+        await fx.loss.cut();
         await bus.whenConnected();
         release.resolve();
         await waitFor(() => seen.length === 2);

@@ -1,6 +1,7 @@
 /**
  * OrderBus on RabbitMQ (services mode). Topology: rabbitmq-topology.ts; connection healing:
- * rabbitmq-link.ts; the work queue consumers: rabbitmq-work-consumer.ts.
+ * rabbitmq-link.ts; the work queue consumers: rabbitmq-work-consumer.ts; the operators' reads and replays:
+ * rabbitmq-queue-admin.ts.
  *
  * Order delivery is at-least-once: a message is acked only after its handler resolved. A handler that
  * rejects gets the message again through a confirmed republish carrying `x-attempt` + 1 (then the original
@@ -13,11 +14,12 @@
  * For a graceful stop, close the subscriptions first (they wait for the handlers in hand).
  */
 import { connect, type Channel } from 'amqplib';
-import type { OrderBus, QueueDepths, Subscription } from '../../core/ports.ts';
+import type { OrderBus, Subscription } from '../../core/ports/order-bus.ts';
 import type { Alert, OrderMessage, SeckillResult } from '../../core/model.ts';
 import { groupResults } from './batches.ts';
 import { heartbeatMsOf, openLink, silentLogger, unavailable, type Attachment, type BusLogger, type Link } from './rabbitmq-link.ts';
 import { describe, parseBatch, parseJson } from './rabbitmq-messages.ts';
+import { queueDepths, replay, take } from './rabbitmq-queue-admin.ts';
 import { decodeSalesChanged, decodeStockAgain, salesChangedBody } from './sale-signs.ts';
 import {
   assertAlertQueue,
@@ -31,8 +33,10 @@ import {
 import { ORDERS, TIMEOUTS, workConsumer } from './rabbitmq-work-consumer.ts';
 import { managementUrlsOf, queueStats, vhostOf } from './rabbitmq-queue-stats.ts';
 import { parseAmqpNodes, type AmqpNode } from './rabbitmq-nodes.ts';
+import type { AmqpConnect } from './rabbitmq-node-walk.ts';
 
 export type { BusLogger } from './rabbitmq-link.ts';
+export type { AmqpConnect } from './rabbitmq-node-walk.ts';
 export { QueueDeclarationConflict } from './rabbitmq-topology.ts';
 
 export interface RabbitOrderBusOptions {
@@ -65,6 +69,8 @@ export interface RabbitOrderBusOptions {
    * Default: port 15672 on every AMQP host, same credentials, statistics every 5 s.
    */
   management?: { urls?: readonly string[]; statsIntervalMs?: number };
+  /** How every connection to a node is opened. Default amqplib's `connect`. */
+  connect?: AmqpConnect;
 }
 
 export interface RabbitOrderBus extends OrderBus {
@@ -74,8 +80,6 @@ export interface RabbitOrderBus extends OrderBus {
   connectedNode(): string | null;
   /** Resolves once connected (at once if connected now). */
   whenConnected(): Promise<void>;
-  /** Test hook: destroy the socket as a broker crash would, and refuse to reconnect for `outageMs`. */
-  simulateConnectionLoss(opts?: { outageMs?: number }): void;
 }
 
 export const DEFAULT_PREFETCH = 50;
@@ -94,10 +98,11 @@ export async function createRabbitOrderBus(options: RabbitOrderBusOptions): Prom
   }
   const first = nodes[0]!.url;
   // A queue declared before as another type would fail every (re)connect: refuse at once, naming the queue.
-  await checkDeclarations(nodes, names);
+  const open = options.connect ?? connect;
+  await checkDeclarations(nodes, names, open);
   const retryBackoff = options.retryBackoff;
   const logger = options.logger ?? silentLogger;
-  const link = await openLink({ nodes, names, logger, connectRetries: options.connectRetries ?? 5, ...(options.confirmTimeoutMs ? { confirmTimeoutMs: options.confirmTimeoutMs } : {}) });
+  const link = await openLink({ nodes, names, logger, connectRetries: options.connectRetries ?? 5, ...(options.confirmTimeoutMs ? { confirmTimeoutMs: options.confirmTimeoutMs } : {}), connect: open });
 
   const json = (value: unknown): Buffer => Buffer.from(JSON.stringify(value));
   const pendingStats = queueStats({
@@ -162,7 +167,6 @@ export async function createRabbitOrderBus(options: RabbitOrderBusOptions): Prom
       if (!link.isConnected()) throw unavailable('RabbitMQ is not connected; reconnecting.');
     },
     whenConnected: () => link.whenConnected(),
-    simulateConnectionLoss: (opts) => link.simulateConnectionLoss(opts?.outageMs ?? 0),
     close: () => link.close(),
   };
 }
@@ -211,88 +215,14 @@ function broadcastSubscriber<T>(
 }
 
 /**
- * Ready messages per durable queue, from passive declares. On a channel of its own that the link does not
- * watch: a queue missing (deleted by an operator) closes only this channel, never the connection.
- */
-async function queueDepths(link: Link, names: TopologyNames): Promise<QueueDepths> {
-  const channel = await link.model().createChannel();
-  channel.on('error', () => undefined);
-  try {
-    const count = async (queue: string) => (await channel.checkQueue(queue)).messageCount;
-    return {
-      pendingOrders: await count(names.pendingQueue),
-      deadOrders: await count(names.deadQueue),
-      payTimers: await count(names.delayQueue),
-      dueTimeouts: await count(names.timeoutQueue),
-      deadTimeouts: await count(names.timeoutDeadQueue),
-      alerts: await count(names.alertQueue),
-    };
-  } catch (err) {
-    throw unavailable('Could not read the queue depths from RabbitMQ.', err);
-  } finally {
-    await channel.close().catch(() => undefined);
-  }
-}
-
-/** basic.get up to `max` messages, then ack them all; unreadable ones are logged and dropped. */
-async function take<T>(link: Link, queue: string, max: number, logger: BusLogger, parse: (body: Buffer) => T = parseJson<T>): Promise<T[]> {
-  const channel = await link.openChannel(link.model(), `take from ${queue}`);
-  try {
-    const out: T[] = [];
-    let last: Awaited<ReturnType<Channel['get']>> = false;
-    for (let i = 0; i < max; i++) {
-      const msg = await channel.get(queue, { noAck: false });
-      if (!msg) break;
-      last = msg;
-      try {
-        out.push(parse(msg.content));
-      } catch (err) {
-        logger.error({ queue, content: msg.content.toString('utf8').slice(0, 500), err: describe(err) }, 'unreadable message dropped');
-      }
-    }
-    if (last) channel.ack(last, true);
-    return out;
-  } finally {
-    // close waits for close-ok, so the ack above has reached the broker when this returns
-    await link.closeChannel(channel);
-  }
-}
-
-/** Dead order batches back to the pending queue, each acked (removed) only after its copy is confirmed. */
-async function replay(link: Link, names: TopologyNames, max: number): Promise<number> {
-  const channel = await link.openChannel(link.model(), 'replay dead orders');
-  let orders = 0;
-  try {
-    for (let i = 0; i < max; i++) {
-      const msg = await channel.get(names.deadQueue, { noAck: false });
-      if (!msg) break;
-      let count = 0;
-      try {
-        count = parseBatch<unknown>(msg.content).length;
-      } catch {
-        // Unreadable: it stays dead (the broker takes it back when this channel closes).
-        continue;
-      }
-      await link.publish('', names.pendingQueue, msg.content, { toQueue: true });
-      channel.ack(msg);
-      orders += count;
-    }
-    return orders;
-  } finally {
-    // Close waits for close-ok: the acks above have reached the broker; anything unacked goes back to the dead queue.
-    await link.closeChannel(channel);
-  }
-}
-
-/**
  * Declares the topology once on a connection of its own, to the first node that answers. A cluster that
  * cannot be reached is left to the link's reconnects; a queue that exists with other arguments (another type)
  * rejects with QueueDeclarationConflict, which no reconnect can cure.
  */
-async function checkDeclarations(nodes: readonly AmqpNode[], names: TopologyNames): Promise<void> {
+async function checkDeclarations(nodes: readonly AmqpNode[], names: TopologyNames, open: AmqpConnect): Promise<void> {
   let model;
   for (const node of nodes) {
-    model = await connect(node.url, { timeout: 5000 }).catch(() => undefined);
+    model = await open(node.url, { timeout: 5000 }).catch(() => undefined);
     if (model) break;
   }
   if (!model) return;

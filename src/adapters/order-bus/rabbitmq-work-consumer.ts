@@ -5,12 +5,12 @@
  * wait without counting an attempt (retry-policy.ts).
  */
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
-import type { Delivery, Handler, Subscription } from '../../core/ports.ts';
+import type { Delivery, Handler, Subscription } from '../../core/ports/order-bus.ts';
 import type { Attachment, BusLogger, Link } from './rabbitmq-link.ts';
 import { describe, parseBatch } from './rabbitmq-messages.ts';
 import type { TopologyNames } from './rabbitmq-topology.ts';
 import { createBackoff, isInfrastructureFailure } from './retry-policy.ts';
-import { createLogThrottle } from '../../log-throttle.ts';
+import { createLogThrottle } from '../../shared/log-throttle.ts';
 
 const ATTEMPT_HEADER = 'x-attempt';
 const LAST_ERROR_HEADER = 'x-last-error';

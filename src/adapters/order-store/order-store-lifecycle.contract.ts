@@ -1,6 +1,6 @@
 /** The OrderStore contract, part two: the order lifecycle (state changes, payments, intents, overdue orders, decideFail) and reads. */
 import { describe, expect, it, beforeAll } from 'vitest';
-import type { OrderStore } from '../../core/ports.ts';
+import type { OrderStore } from '../../core/ports/order-store.ts';
 import type { Database } from '../database/database.ts';
 import { CANCEL, PAY, REFUND, TIMEOUT, chargeKey, refundKey } from '../../core/order-lifecycle.ts';
 import { NOW, PAY_TIMEOUT_MS, orderStoreFixture, shuffled } from './order-store.fixture.ts';

@@ -4,7 +4,7 @@
  * Part one: the database, goods and createOrders; part two (order-store-lifecycle.contract.ts): the lifecycle and reads.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OrderStore } from '../../core/ports.ts';
+import type { OrderStore } from '../../core/ports/order-store.ts';
 import type { OrderMessage, SeckillResult } from '../../core/model.ts';
 import type { Database } from '../database/database.ts';
 import { migrate } from '../database/migrate.ts';

@@ -2,7 +2,7 @@
  * OrderSearch on SQL: one statement per page, newest first by (created_at, order_no), the page boundary a row
  * comparison the indexes of migration 006 answer directly (each filter has an index whose order is the page's).
  */
-import type { OrderSearch } from '../../core/ports.ts';
+import type { OrderSearch } from '../../core/ports/order-store.ts';
 import type { AdminOrder, OrderKey } from '../../core/model.ts';
 import type { Database } from '../database/database.ts';
 import { orderFromRow, type OrderRow } from './sql-rows.ts';

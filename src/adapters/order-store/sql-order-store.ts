@@ -1,6 +1,6 @@
 /** OrderStore on SQL (PostgreSQL or PGlite through `Database`). */
 import { ORDER_STATUSES } from '../../core/order-lifecycle.ts';
-import type { OrderStore } from '../../core/ports.ts';
+import type { OrderStore } from '../../core/ports/order-store.ts';
 import type { GoodStats, NewSeckillGood, OrderStatus, SeckillGood } from '../../core/model.ts';
 import { sqlState, UNIQUE_VIOLATION, type Database } from '../database/database.ts';
 import { createOrdersInDb } from './sql-create-orders.ts';

@@ -6,7 +6,7 @@
  * - `beforeCharge`: after the money is taken, before the caller hears of it (a failure here is a process
  *   that died between the charge and its record).
  */
-import type { PaymentProvider } from '../../core/ports.ts';
+import type { PaymentProvider } from '../../core/ports/payment.ts';
 
 export type ChargeRequest = Parameters<PaymentProvider['charge']>[0];
 

@@ -8,7 +8,7 @@
  * taken by an api process that then died is found by the reconciler in a worker process.
  */
 import { randomBytes } from 'node:crypto';
-import type { PaymentProvider } from '../../core/ports.ts';
+import type { PaymentProvider } from '../../core/ports/payment.ts';
 import type { Queryable } from '../database/database.ts';
 
 export interface ProviderTotals {

@@ -4,7 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PhoneCodeStore, SmsOutbox } from '../../core/ports.ts';
+import type { PhoneCodeStore } from '../../core/ports/phone-code-store.ts';
+import type { SmsOutbox } from '../../core/ports/sms-sender.ts';
 import type { Database } from '../database/database.ts';
 import { migrate } from '../database/migrate.ts';
 import { createOutboxSmsSender } from '../sms-sender/outbox-sms-sender.ts';

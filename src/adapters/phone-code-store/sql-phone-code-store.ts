@@ -1,5 +1,5 @@
 /** PhoneCodeStore on SQL (PostgreSQL or PGlite through `Database`). */
-import type { PhoneCodeStore } from '../../core/ports.ts';
+import type { PhoneCodeStore } from '../../core/ports/phone-code-store.ts';
 import type { Database } from '../database/database.ts';
 
 export function createSqlPhoneCodeStore(db: Database): PhoneCodeStore {

@@ -5,7 +5,7 @@
  * `{"algorithm","challenge","number","salt","signature"}`, the ALTCHA widget's payload.
  */
 import { createChallenge, verifySolution } from 'altcha-lib/v1';
-import type { PowPuzzles } from '../../core/proof-of-work.ts';
+import type { PowPuzzles } from '../../core/ports/pow.ts';
 
 export interface AltchaSettings {
   hmacKey: string;

@@ -6,7 +6,7 @@
  * asking again sends a new one.
  */
 import { SeckillError } from '../../core/errors.ts';
-import type { SmsSender } from '../../core/ports.ts';
+import type { SmsSender } from '../../core/ports/sms-sender.ts';
 
 export interface HttpSmsSettings {
   url: string;

@@ -2,7 +2,7 @@
  * The development SMS sender: nothing leaves the machine; each message is a row of `sms_outbox`, so every api
  * process and the embedded page read the same messages (GET /api/dev/sms-outbox, shown on the register page).
  */
-import type { SmsOutbox } from '../../core/ports.ts';
+import type { SmsOutbox } from '../../core/ports/sms-sender.ts';
 import type { Database } from '../database/database.ts';
 
 export function createOutboxSmsSender(db: Database): SmsOutbox {

@@ -3,7 +3,7 @@
  * Same contract as RedisStockCache. Each method does all its work synchronously before its first
  * await, so on one event loop every operation is atomic, as a Lua script is on Redis.
  */
-import type { CachedGood, RequestNote, Reservation, ReserveOutcome, StockCache } from '../../core/ports.ts';
+import type { CachedGood, RequestNote, Reservation, ReserveOutcome, StockCache } from '../../core/ports/stock-cache.ts';
 import { assertLoadArgs, assertUnits, byAgeThenUuid } from './stock-cache-args.ts';
 
 interface Good {

@@ -5,7 +5,7 @@ import { apiClient, bootTestApp, loginAdmin } from '../../../test/support/app.ts
 import { makeBuyers } from '../../../test/support/buyers.ts';
 import { adminSales, buyAndWait } from '../../../test/support/sales.ts';
 import { servicesAvailable } from '../../../test/support/services.ts';
-import type { StockCache } from '../../core/ports.ts';
+import type { StockCache } from '../../core/ports/stock-cache.ts';
 import { createRedisStockCache } from './redis-stock-cache.ts';
 
 const servicesUp = await servicesAvailable('postgres', 'rabbitmq');

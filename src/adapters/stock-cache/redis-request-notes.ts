@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import type { Cluster, Redis } from 'ioredis';
 import { SeckillError } from '../../core/errors.ts';
-import type { RequestNote, StockCache } from '../../core/ports.ts';
+import type { RequestNote, StockCache } from '../../core/ports/stock-cache.ts';
 
 const SHARDS = 16;
 const BUCKETS = 24;

@@ -7,17 +7,17 @@
  *   `${keyPrefix}{sg:42}:buyers`  set of user ids holding a unit (reserved or ordered)
  *   `${keyPrefix}{sg:42}:resv`    hash uuid -> "userId:epochMs", reservations not yet settled
  * and the request notes of the result poll, per uuid (redis-request-notes.ts).
- * Each multi-key operation is one Lua script beside this file (its header states KEYS, ARGV, reply).
+ * Each multi-key operation is one Lua script beside this file, run as a client command (redis-stock-scripts.ts).
  * With `clusterNodes` it runs on a Redis Cluster (see makeCluster for what may be read from replicas).
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { Cluster, Redis } from 'ioredis';
 import type { ChainableCommander, RedisOptions } from 'ioredis';
 import { SeckillError } from '../../core/errors.ts';
-import type { CachedGood, Reservation, ReserveOutcome, StockCache } from '../../core/ports.ts';
+import type { CachedGood, StockCache } from '../../core/ports/stock-cache.ts';
 import { assertLoadArgs, assertUnits, byAgeThenUuid } from './stock-cache-args.ts';
 import { createRedisRequestNotes } from './redis-request-notes.ts';
+import { loadMode, parseReservation, SCRIPTS, toOutcome, type ScriptedClient } from './redis-stock-scripts.ts';
 
 export type RedisStockCacheOptions = (
   | {
@@ -57,34 +57,6 @@ const INLINE_BUYERS_MAX = 5_000;
 /** A chunked load that dies half-way leaves its staging set behind for at most this long. */
 const STAGING_TTL_MS = 60_000;
 
-/** ARGV[1] of load.lua. */
-function loadMode(onlyIfMissing: boolean, ifUnchangedFrom: number | null | undefined): string {
-  if (onlyIfMissing) return 'missing';
-  if (ifUnchangedFrom === undefined) return 'always';
-  return `cas:${ifUnchangedFrom === null ? 'none' : ifUnchangedFrom}`;
-}
-
-const lua = (name: string): string => readFileSync(new URL(`./${name}.lua`, import.meta.url), 'utf8');
-const SCRIPTS = {
-  seckillReserve: { numberOfKeys: 3, lua: lua('reserve') },
-  seckillRelease: { numberOfKeys: 3, lua: lua('release') },
-  seckillWithdraw: { numberOfKeys: 3, lua: lua('withdraw') },
-  seckillRestock: { numberOfKeys: 2, lua: lua('restock') },
-  seckillLoad: { numberOfKeys: 4, lua: lua('load') },
-  seckillRead: { numberOfKeys: 2, lua: lua('read'), readOnly: true },
-} as const;
-
-/** The scripts above as client commands (ioredis defineCommand). Keys first, then ARGV. */
-interface ScriptCommands {
-  seckillReserve(stock: string, buyers: string, resv: string, userId: number, uuid: string, now: number): Promise<number>;
-  seckillRelease(stock: string, buyers: string, resv: string, ...uuids: string[]): Promise<number>;
-  seckillWithdraw(stock: string, buyers: string, resv: string, uuid: string, userId: number, now: number): Promise<number>;
-  seckillRestock(stock: string, buyers: string, extraUnits: number, ...userIds: number[]): Promise<number>;
-  seckillLoad(stock: string, buyers: string, resv: string, staging: string, ...argv: (string | number)[]): Promise<number>;
-  seckillRead(stock: string, resv: string): Promise<[string | null, number]>;
-}
-type ScriptedClient = (Redis | Cluster) & ScriptCommands;
-
 interface GoodKeys {
   /** `${keyPrefix}{sg:42}`: the hash tag that puts all keys of the good in one cluster slot. */
   tag: string;
@@ -93,31 +65,9 @@ interface GoodKeys {
   resv: string;
 }
 
-// reserve.lua answers one integer: >= 0 is the stock left, negatives name the refusal.
-const REFUSALS: Readonly<Record<number, ReserveOutcome>> = {
-  [-1]: Object.freeze({ kind: 'ALREADY_RESERVED' }),
-  [-2]: Object.freeze({ kind: 'UUID_TAKEN' }),
-  [-3]: Object.freeze({ kind: 'NOT_LOADED' }),
-  [-4]: Object.freeze({ kind: 'DUPLICATE' }),
-  [-5]: Object.freeze({ kind: 'SOLD_OUT' }),
-};
-
 /** Redis down, timed out or refusing: the caller answers UNAVAILABLE (the reconciler settles any doubt). */
 function unavailable(cause: unknown): never {
   throw new SeckillError('UNAVAILABLE', 'The stock cache (Redis) is unavailable.', { cause });
-}
-
-function toOutcome(code: number): ReserveOutcome {
-  if (code >= 0) return { kind: 'RESERVED', stockLeft: code };
-  const refusal = REFUSALS[code];
-  if (!refusal) throw new SeckillError('INTERNAL', `reserve.lua answered an unknown code ${code}`);
-  return refusal;
-}
-
-/** "userId:epochMs" as written by reserve.lua. */
-function parseReservation(uuid: string, value: string): Reservation {
-  const colon = value.indexOf(':');
-  return { uuid, userId: Number(value.slice(0, colon)), at: Number(value.slice(colon + 1)) };
 }
 
 export function createRedisStockCache(options: RedisStockCacheOptions): StockCache {

@@ -1,6 +1,6 @@
 /** The StockCache contract, part two: loading (plain and compare-and-set), reads, reservationOf, forgetting and cache loss. */
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { StockCache } from '../../core/ports.ts';
+import type { StockCache } from '../../core/ports/stock-cache.ts';
 import { GOOD, T0, range } from './stock-cache.fixture.ts';
 
 export function describeStockCacheLoadsAndReads(engine: { cache: () => StockCache }): void {

@@ -1,7 +1,7 @@
 /** The StockCache contract, request notes: what the result poll asks before any database read. */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { StockCache } from '../../core/ports.ts';
+import type { StockCache } from '../../core/ports/stock-cache.ts';
 
 const DAY_MS = 24 * 3_600_000;
 

@@ -4,7 +4,7 @@
  * redis-stock-cache.int.test.ts).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { StockCache } from '../../core/ports.ts';
+import type { StockCache } from '../../core/ports/stock-cache.ts';
 import { describeStockCacheLoadsAndReads } from './stock-cache-loads.contract.ts';
 import { describeRequestNotes } from './stock-cache-notes.contract.ts';
 import { GOOD, T0, count, range } from './stock-cache.fixture.ts';

@@ -1,5 +1,5 @@
 /** What the StockCache contract's parts share. */
-import type { ReserveOutcome } from '../../core/ports.ts';
+import type { ReserveOutcome } from '../../core/ports/stock-cache.ts';
 
 export const GOOD = 42;
 export const T0 = 1_700_000_000_000;

@@ -1,5 +1,5 @@
 /** The platform's timers behind the `Timers` port: `setImmediate` for "after this turn", else `setTimeout`. */
-import type { Timers } from '../../core/ports.ts';
+import type { Timers } from '../../core/ports/timers.ts';
 
 export const systemTimers: Timers = {
   after(ms, fn, opts) {

@@ -1,5 +1,5 @@
 /** UserStore on SQL (PostgreSQL or PGlite through `Database`). */
-import type { UserStore } from '../../core/ports.ts';
+import type { UserStore } from '../../core/ports/user-store.ts';
 import type { Role, User } from '../../core/model.ts';
 import type { Database } from '../database/database.ts';
 

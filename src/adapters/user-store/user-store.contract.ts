@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { UserStore } from '../../core/ports.ts';
+import type { UserStore } from '../../core/ports/user-store.ts';
 import type { Role } from '../../core/model.ts';
 import type { Database } from '../database/database.ts';
 import { migrate } from '../database/migrate.ts';

@@ -8,7 +8,7 @@
  */
 import type { Logger } from 'pino';
 import { closeOrders, type CloseOrdersDeps } from '../../core/close-orders.ts';
-import type { OrderBus, Subscription } from '../../core/ports.ts';
+import type { OrderBus, Subscription } from '../../core/ports/order-bus.ts';
 
 /** Clocks of different hosts disagree a little; a message this early still counts as due. */
 const CLOCK_SLACK_MS = 1000;

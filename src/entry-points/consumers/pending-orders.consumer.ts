@@ -16,8 +16,9 @@ import type { Logger } from 'pino';
 import { createOrders, type CreateOrdersDeps } from '../../core/create-orders.ts';
 import { createDeliveryBatches } from '../../core/delivery-batches.ts';
 import { isSeckillError } from '../../core/errors.ts';
-import { createLogThrottle } from '../../log-throttle.ts';
-import type { OrderBus, Subscription, Timers } from '../../core/ports.ts';
+import { createLogThrottle } from '../../shared/log-throttle.ts';
+import type { OrderBus, Subscription } from '../../core/ports/order-bus.ts';
+import type { Timers } from '../../core/ports/timers.ts';
 import type { OrderMessage } from '../../core/model.ts';
 import type { Metrics } from '../metrics.ts';
 

@@ -7,7 +7,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { rememberVerifiedTokens, type TokenClaims, type TokenSigner } from '../../core/credentials.ts';
 import { SeckillError } from '../../core/errors.ts';
-import type { Clock } from '../../core/ports.ts';
+import type { Clock } from '../../core/ports/timers.ts';
 import type { TokenVersions } from '../../core/token-versions.ts';
 
 /** Where a route logs about its request (fastify's request.log, or the buy fast lane's logger). */

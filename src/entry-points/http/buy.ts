@@ -6,11 +6,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { admitWithPath, type BuyPaths } from '../../core/buy-path.ts';
 import { isSeckillError } from '../../core/errors.ts';
-import type { OnceClaims } from '../../core/ports.ts';
+import type { OnceClaims } from '../../core/ports/once-claims.ts';
 import { placeOrder, type PlaceOrderDeps } from '../../core/place-order.ts';
 import type { PowGate } from '../../core/proof-of-work.ts';
 import type { AbuseLimits } from '../../core/abuse-limits.ts';
-import type { Clock } from '../../core/ports.ts';
+import type { Clock } from '../../core/ports/timers.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Authenticate, RequestLog } from './auth.ts';
 import { errorBody, RATE_LIMITED_MESSAGE, STATUS_OF } from './http-errors.ts';

@@ -4,7 +4,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodType } from 'zod';
 import { type ErrorCode, SeckillError, isSeckillError } from '../../core/errors.ts';
 import type { RequestLog } from './auth.ts';
-import { createLogThrottle } from '../../log-throttle.ts';
+import { createLogThrottle } from '../../shared/log-throttle.ts';
 
 export const STATUS_OF: Record<ErrorCode, number> = {
   INVALID_INPUT: 400,

@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { resetPassword, type AccountsDeps } from '../../core/accounts.ts';
 import { sendCode, type PhoneCodeDeps } from '../../core/phone-codes.ts';
-import type { SmsOutbox } from '../../core/ports.ts';
+import type { SmsOutbox } from '../../core/ports/sms-sender.ts';
 import { parseInput } from './http-errors.ts';
 import type { SmsOutboxJson } from './responses.ts';
 import { OutboxQuery, ResetPasswordBody, SmsCodeBody } from './schemas.ts';

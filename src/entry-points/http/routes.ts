@@ -9,7 +9,8 @@ import { cancelOrder, myOrders, ownOrder, type CancelOrderDeps, type OrdersDeps 
 import { payOrder, type PayOrderDeps } from '../../core/payments.ts';
 import { lookUpResult, type ResultLookupDeps } from '../../core/results.ts';
 import type { PlaceOrderDeps } from '../../core/place-order.ts';
-import type { OnceClaims, OrderBus } from '../../core/ports.ts';
+import type { OnceClaims } from '../../core/ports/once-claims.ts';
+import type { OrderBus } from '../../core/ports/order-bus.ts';
 import type { AbuseLimits } from '../../core/abuse-limits.ts';
 import { requireAdmin, type Authenticate } from './auth.ts';
 import { adminActor, registerAdminRoutes, type AdminRouteDeps } from './admin.routes.ts';

@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { editSale, restockSale, setSalePaused, type SaleOperationsDeps } from '../../core/sale-operations.ts';
 import type { AdminActor, AuditAction } from '../../core/model.ts';
-import type { AuditLog } from '../../core/ports.ts';
+import type { AuditLog } from '../../core/ports/audit-log.ts';
 import { adminActor } from './admin.routes.ts';
 import type { Authenticate } from './auth.ts';
 import { parseInput } from './http-errors.ts';

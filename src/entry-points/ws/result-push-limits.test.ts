@@ -4,7 +4,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createTokenSigner } from '../../core/credentials.ts';
-import type { OrderBus } from '../../core/ports.ts';
+import type { OrderBus } from '../../core/ports/order-bus.ts';
 import { connectionLimits, type ConnectionLimits } from '../connection-limits.ts';
 import { createMetrics } from '../metrics.ts';
 import { startResultPushServer, type ResultPushServer } from './result-push-server.ts';

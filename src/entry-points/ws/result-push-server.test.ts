@@ -2,7 +2,7 @@ import pino from 'pino';
 import { describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { createTokenSigner } from '../../core/credentials.ts';
-import type { OrderBus, Subscription } from '../../core/ports.ts';
+import type { OrderBus, Subscription } from '../../core/ports/order-bus.ts';
 import type { SeckillResult } from '../../core/model.ts';
 import { createMetrics } from '../metrics.ts';
 import { startResultPushServer } from './result-push-server.ts';

@@ -15,8 +15,8 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import { prometheusContentType, type Registry } from 'prom-client';
 import type { Config } from './config.ts';
-import { serveClusterMetrics } from './entry-points/cluster-metrics.ts';
-import { startMetricsServer, type MetricsServer } from './entry-points/metrics-server.ts';
+import { serveClusterMetrics } from '../entry-points/cluster-metrics.ts';
+import { startMetricsServer, type MetricsServer } from '../entry-points/metrics-server.ts';
 
 /** A forked process that lived at least this long resets the restart wait. */
 const STABLE_AFTER_MS = 10_000;

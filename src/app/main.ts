@@ -9,9 +9,9 @@ import pino from 'pino';
 import { forkApiProcesses, isForkedApiProcess, startClusterMetricsPort } from './api-processes.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { startApp, type RunningApp } from './compose.ts';
-import { formatLogLine, prettyStdout } from './entry-points/log-format.ts';
-import { droppedNotice, openLogSink } from './entry-points/log-sink.ts';
-import { createMetrics } from './entry-points/metrics.ts';
+import { formatLogLine, prettyStdout } from '../entry-points/log-format.ts';
+import { droppedNotice, openLogSink } from '../entry-points/log-sink.ts';
+import { createMetrics } from '../entry-points/metrics.ts';
 
 /**
  * Log lines and the banner go to stdout through one sink that never blocks nor throws (log-sink.ts): a log

@@ -3,13 +3,19 @@
  * module so that the roles (which receive them) and compose.ts (which makes them) do not import each other.
  */
 import type { FastifyInstance } from 'fastify';
-import type { Database } from './adapters/database/database.ts';
-import type { SimulatedPaymentProvider } from './adapters/payment/simulated-payment-provider.ts';
+import type { Database } from '../adapters/database/database.ts';
+import type { SimulatedPaymentProvider } from '../adapters/payment/simulated-payment-provider.ts';
 import type { Config } from './config.ts';
-import type { TokenSigner } from './core/credentials.ts';
-import type { AuditLog, OrderBus, OrderSearch, OrderStore, PhoneCodeStore, SmsOutbox, SmsSender, StockCache, UserStore } from './core/ports.ts';
-import type { ReconcilerJob } from './entry-points/jobs/reconciler.job.ts';
-import type { Metrics } from './entry-points/metrics.ts';
+import type { TokenSigner } from '../core/credentials.ts';
+import type { AuditLog } from '../core/ports/audit-log.ts';
+import type { OrderBus } from '../core/ports/order-bus.ts';
+import type { OrderSearch, OrderStore } from '../core/ports/order-store.ts';
+import type { PhoneCodeStore } from '../core/ports/phone-code-store.ts';
+import type { SmsOutbox, SmsSender } from '../core/ports/sms-sender.ts';
+import type { StockCache } from '../core/ports/stock-cache.ts';
+import type { UserStore } from '../core/ports/user-store.ts';
+import type { ReconcilerJob } from '../entry-points/jobs/reconciler.job.ts';
+import type { Metrics } from '../entry-points/metrics.ts';
 
 export interface Adapters {
   db: Database;

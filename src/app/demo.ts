@@ -1,5 +1,5 @@
 /** Demo sales for a fresh shop: one on sale now, one starting soon, one small one that sells out fast. */
-import type { NewSeckillGood } from './core/model.ts';
+import type { NewSeckillGood } from '../core/model.ts';
 
 const MIN = 60_000;
 
