@@ -9,7 +9,7 @@
  *   back with the same attempt (see retry-policy.ts).
  * - Every message is a JSON copy: no caller shares objects with another.
  * - Delivery is always asynchronous, never inside the publish call.
- * - `duplicateNext(n)` (or `duplicateDeliveries`) delivers the next n order messages twice, as a broker may.
+ * - `duplicateDeliveries: n` delivers the first n order messages twice, as a broker may.
  * - `peer()` is a second "process" on the same in-memory broker (memory-broker.ts). Closing a bus is a
  *   process dying: the messages its handlers hold go back to the head of the queue, redelivered.
  */
@@ -39,8 +39,6 @@ export interface MemoryOrderBusOptions {
 }
 
 export interface MemoryOrderBus extends OrderBus {
-  /** Test hook: the next n order messages published (by any peer) are delivered twice. */
-  duplicateNext(n: number): void;
   /** Another process on the same broker (its own consumers and subscribers; closing it is that process dying). */
   peer(opts?: Omit<MemoryOrderBusOptions, 'duplicateDeliveries'>): MemoryOrderBus;
   /** Messages waiting in the order queue, not in any handler's hand. */
@@ -210,9 +208,6 @@ function connect(broker: Broker, options: MemoryOrderBusOptions): MemoryOrderBus
       });
     },
     ...queueAdmin(broker, ensureOpen, options.alertQueueMax ?? 10_000),
-    duplicateNext(n) {
-      broker.duplicatesLeft += n;
-    },
     peer(opts = {}) {
       return connect(broker, { ...options, ...opts });
     },
