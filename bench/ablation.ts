@@ -52,7 +52,7 @@ const results = new Map<string, { us: number[]; rps: number[] }>();
 for (let run = 1; run <= Number(values.runs); run++) {
   for (const variant of variants) for (const checkout of checkouts) {
     const label = variant + checkout.label;
-    const child = spawnChild({ name: `ablation-${variant}`, script: checkout.script, env: { VARIANT: variant, ABLATION_SECRET: secret }, readyText: 'ready http' });
+    const child = spawnChild({ name: `ablation-${variant}`, script: checkout.script, env: { VARIANT: variant, ABLATION_SECRET: secret, ABLATION_USERS: String(Math.max(buyerCount, warmups)) }, readyText: 'ready http' });
     try {
       await child.ready;
       await new Promise((r) => setTimeout(r, 100));

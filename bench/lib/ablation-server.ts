@@ -66,6 +66,19 @@ const apiOptions = {
 const catalog = createGoodsCatalog(store, clock);
 const signs = createSoldOutSigns(clock);
 const now = Date.now();
+// The full server checks each token's version against the user's row: the buyers of bench/ablation.ts (ids from
+// 1 and from 1,000,001, as many as it may send) exist, so the full variant answers them as the others do.
+if (variant === 'full') {
+  const users = Number(process.env.ABLATION_USERS ?? 200_000);
+  for (const first of [1, 1_000_001]) {
+    await running.adapters.db.query(
+      `INSERT INTO users (id, phone, nickname, password_hash, role)
+       SELECT g, '1' || lpad(g::text, 10, '0'), 'buyer', 'not-a-login', 'user' FROM generate_series($1::bigint, $2::bigint) g
+       ON CONFLICT DO NOTHING`,
+      [first, first + users - 1],
+    );
+  }
+}
 const good = await createSale({ store, cache, catalog }, {
   name: 'sold out', title: '', imageUrl: '', price: 100, seckillPrice: 1, stock: 0,
   startAt: new Date(now - 60_000), endAt: new Date(now + 3_600_000),
