@@ -1,9 +1,11 @@
 /**
  * The current role and token version of users, as the token check needs them: cached per process for `ttlMs`
  * (so a buyer pressing the button costs no database read), and the misses of one moment answered by ONE read
- * for up to 500 ids (a burst of new buyers costs a few reads, not one each). At most two reads run at once:
- * the misses that arrive meanwhile wait for the next one, so the busier the database, the larger and fewer
- * the reads (a burst of 100,000 new buyers made one read per 5 of them when every millisecond had its own).
+ * for up to 500 ids (a burst of new buyers costs a few reads, not one each). Two reads run at once: the
+ * misses that arrive meanwhile wait for the next one, so the busier the database, the larger and fewer the
+ * reads (a burst of 100,000 new buyers made one read per 5 of them when every millisecond had its own). A read
+ * that stalls holds the others back for STALLED_READ_MS at most: then the next read starts anyway, so a
+ * buyer waits for no deadline but their own read's.
  *
  * Staleness: a change made through this process (logout, password change) is seen at once here; one made
  * through another api process is seen here at most `ttlMs` later. When the read fails (database down), an
@@ -27,6 +29,7 @@ export interface TokenVersions {
 
 const BATCH = 500;
 const READS_AT_ONCE = 2;
+const STALLED_READ_MS = 50;
 
 export function createTokenVersions(
   users: Pick<UserStore, 'tokenVersionsOf'>,
@@ -36,14 +39,24 @@ export function createTokenVersions(
   const max = opts.maxEntries ?? 200_000;
   const cache = new Map<number, { value: TokenVersion | null; at: number }>();
   let waiting = new Map<number, { resolve: (v: TokenVersion | null) => void; reject: (e: unknown) => void }[]>();
-  let scheduled = false;
   let reading = 0;
+  /** The pending read's timer, and whether it is the patience for stalled reads (else the 1 ms gathering). */
+  let pending: { cancel: () => void; patience: boolean } | null = null;
 
   const schedule = () => {
-    if (scheduled || reading >= READS_AT_ONCE || waiting.size === 0) return;
-    scheduled = true;
+    if (waiting.size === 0) return;
+    const atCap = reading >= READS_AT_ONCE;
+    if (pending) {
+      if (!pending.patience || atCap) return;
+      // A read ended while the others waited out the patience: no need to wait any longer.
+      pending.cancel();
+    }
     // A millisecond gathers the misses of one moment into one read.
-    opts.timers.after(1, () => void flush());
+    const cancel = opts.timers.after(atCap ? STALLED_READ_MS : 1, () => {
+      pending = null;
+      void flush();
+    });
+    pending = { cancel, patience: atCap };
   };
 
   const store = (userId: number, value: TokenVersion | null) => {
@@ -57,7 +70,6 @@ export function createTokenVersions(
   };
 
   const flush = async () => {
-    scheduled = false;
     reading++;
     try {
       await read();
