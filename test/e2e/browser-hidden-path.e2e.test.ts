@@ -2,6 +2,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, bootTestApp, type ApiClient, type TestApp, loginAdmin } from '../support/app.ts';
+import { adminSales } from '../support/sales.ts';
 import { chromiumAvailable, ensureBuilt, launchBrowser, registerInPage, type Browser } from '../support/browser.ts';
 
 const available = chromiumAvailable();
@@ -19,12 +20,7 @@ describe.skipIf(!available)('the shop in Chromium, hidden buy path on', () => {
     app = await bootTestApp('embedded', { SECKILL_HIDDEN_PATH: 'on' });
     api = apiClient(app.httpUrl);
     const admin = await loginAdmin(api);
-    const now = Date.now();
-    const r = await api('POST', '/api/admin/seckill/goods', {
-      token: admin,
-      body: { name: 'Hidden path lamp', price: 9900, seckillPrice: 990, stock: 5, startAt: new Date(now - 60_000).toISOString(), endAt: new Date(now + 3_600_000).toISOString() },
-    });
-    goodId = r.body.id;
+    goodId = await adminSales(api, () => admin, 'Hidden path lamp').sale(5);
     browser = await launchBrowser();
     page = await browser.context.newPage();
     page.on('request', (req) => requests.push(`${req.method()} ${new URL(req.url()).pathname}`));

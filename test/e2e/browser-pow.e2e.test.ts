@@ -6,6 +6,7 @@ import { solveChallenge } from 'altcha-lib/v1';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, bootTestApp, newUuid, type ApiClient, type TestApp, loginAdmin } from '../support/app.ts';
+import { adminSales } from '../support/sales.ts';
 import { chromiumAvailable, ensureBuilt, launchBrowser, registerInPage, type Browser } from '../support/browser.ts';
 import { codeFromOutbox } from '../support/buyers.ts';
 
@@ -35,12 +36,7 @@ describe.skipIf(!available)('proof-of-work before register and buying', () => {
     app = await bootTestApp('embedded', { SECKILL_POW: 'both', SECKILL_POW_MAX_NUMBER: '20000' });
     api = apiClient(app.httpUrl);
     admin = await loginAdmin(api);
-    const now = Date.now();
-    const r = await api('POST', '/api/admin/seckill/goods', {
-      token: admin,
-      body: { name: 'Proof-of-work lamp', price: 9900, seckillPrice: 990, stock: 5, startAt: new Date(now - 60_000).toISOString(), endAt: new Date(now + 3_600_000).toISOString() },
-    });
-    goodId = r.body.id;
+    goodId = await adminSales(api, () => admin, 'Proof-of-work lamp').sale(5);
     browser = await launchBrowser();
     page = await browser.context.newPage();
     page.on('request', (req) => requests.push(`${req.method()} ${new URL(req.url()).pathname}`));

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, bootTestApp, loginAdmin, newUuid, type TestApp } from '../support/app.ts';
 import { makeBuyers, type Buyer } from '../support/buyers.ts';
+import { adminSales } from '../support/sales.ts';
 
 interface Answer {
   status: number;
@@ -26,16 +27,8 @@ describe('the buy fast lane (embedded)', () => {
     app = await bootTestApp('embedded');
     const api = apiClient(app.httpUrl);
     const admin = await loginAdmin(api);
-    const now = Date.now();
-    const sale = async (stock: number, startsIn: number) => {
-      const r = await api('POST', '/api/admin/seckill/goods', {
-        token: admin,
-        body: { name: 'Lane good', price: 1000, seckillPrice: 10, stock, startAt: new Date(now + startsIn).toISOString(), endAt: new Date(now + 3_600_000).toISOString() },
-      });
-      expect(r.status).toBe(201);
-      return r.body.id as number;
-    };
-    [liveGood, soldOutGood, laterGood] = await Promise.all([sale(100, -60_000), sale(1, -60_000), sale(5, 600_000)]);
+    const { sale } = adminSales(api, () => admin, 'Lane good');
+    [liveGood, soldOutGood, laterGood] = await Promise.all([sale(100), sale(1), sale(5, { startsInMs: 600_000 })]);
     const [first] = await makeBuyers(app, 1);
     expect((await post('', JSON.stringify({ seckillGoodId: soldOutGood, uuid: newUuid() }), first!.token)).status).toBe(200);
   }, 60_000);

@@ -25,12 +25,12 @@ export async function buyAndWait(api: ApiClient, token: string, goodId: number, 
 }
 
 export function adminSales(api: ApiClient, adminToken: () => string, name = 'Test good') {
-  /** A sale running now for an hour; returns its id. */
-  async function sale(stock: number): Promise<number> {
+  /** A sale running now for an hour (or starting `startsInMs` from now); returns its id. */
+  async function sale(stock: number, opts: { startsInMs?: number } = {}): Promise<number> {
     const now = Date.now();
     const r = await api('POST', '/api/admin/seckill/goods', {
       token: adminToken(),
-      body: { name, price: 2000, seckillPrice: 990, stock, startAt: new Date(now - 1000).toISOString(), endAt: new Date(now + 3_600_000).toISOString() },
+      body: { name, price: 2000, seckillPrice: 990, stock, startAt: new Date(now + (opts.startsInMs ?? -1000)).toISOString(), endAt: new Date(now + 3_600_000).toISOString() },
     });
     if (r.status !== 201) throw new Error(`could not create a sale: ${r.status} ${JSON.stringify(r.body)}`);
     return r.body.id;

@@ -13,8 +13,7 @@ import type { AbuseLimits } from '../../core/abuse-limits.ts';
 import type { Clock } from '../../core/ports/timers.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Authenticate, RequestLog } from './auth.ts';
-import { errorBody, RATE_LIMITED_MESSAGE, STATUS_OF } from './http-errors.ts';
-import { parseInput } from './http-errors.ts';
+import { errorBody, parseInput, rateLimitedAnswer, STATUS_OF } from './http-errors.ts';
 import { resultJson } from './presenters.ts';
 import type { SeckillResultJson } from './responses.ts';
 import { SeckillOrderBody } from './schemas.ts';
@@ -52,7 +51,6 @@ const FORBIDDEN_PATH = 'Ask for a buy path first (GET /api/seckill/goods/:id/pat
 export function makeBuy(deps: BuyDeps): Buy {
   // One Map update per request; unknown goods are not counted, so a client cannot grow the map without bound.
   const requestsByGood = new Map<number, number>();
-  const refused = (code: 'FORBIDDEN', message: string): BuyAnswer => ({ status: STATUS_OF[code], body: errorBody(code, message) });
 
   const buy = async (req: BuyRequest): Promise<BuyAnswer> => {
     const claims = await deps.authenticate(req);
@@ -67,7 +65,7 @@ export function makeBuy(deps: BuyDeps): Buy {
     }
     if (deps.buyPaths.required && !(await admitWithPath(deps.buyPaths, { path, userId: claims.userId, ...body }, deps.accounts.clock.now()))) {
       deps.metrics.seckillRequests.inc({ outcome: 'FORBIDDEN' });
-      return refused('FORBIDDEN', FORBIDDEN_PATH);
+      return { status: STATUS_OF.FORBIDDEN, body: errorBody('FORBIDDEN', FORBIDDEN_PATH) };
     }
     const outcome = await placeOrder(deps.placeOrder, { userId: claims.userId, ip: req.ip, ...body });
     if (outcome.kind === 'ACCEPTED' || outcome.code !== 'NOT_FOUND') {
@@ -75,10 +73,7 @@ export function makeBuy(deps: BuyDeps): Buy {
     }
     deps.metrics.seckillRequests.inc({ outcome: outcome.kind === 'ACCEPTED' ? (outcome.repeat ? 'REPEAT' : 'QUEUED') : outcome.code });
     if (outcome.kind === 'ACCEPTED') return { status: 200, body: resultJson(outcome) };
-    if (outcome.code === 'RATE_LIMITED') {
-      const retryAfterSeconds = outcome.retryAfterSeconds;
-      return { status: STATUS_OF.RATE_LIMITED, body: errorBody('RATE_LIMITED', RATE_LIMITED_MESSAGE, { retryAfterSeconds }), retryAfterSeconds };
-    }
+    if (outcome.code === 'RATE_LIMITED') return rateLimitedAnswer(outcome.retryAfterSeconds);
     return { status: STATUS_OF[outcome.code], body: errorBody(outcome.code, outcome.message) };
   };
   return Object.assign(buy, { requestsOf: (id: number) => requestsByGood.get(id) ?? 0 });

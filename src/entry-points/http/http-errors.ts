@@ -41,8 +41,14 @@ export const RATE_LIMITED_MESSAGE = 'Too many requests; wait a moment and press 
  * Error (its stack) and going through fastify's error path cost more than the rest of the answer.
  */
 export function sendRateLimited(reply: FastifyReply, retryAfterSeconds: number) {
+  const answer = rateLimitedAnswer(retryAfterSeconds);
   reply.header('Retry-After', String(retryAfterSeconds));
-  return sendError(reply, 'RATE_LIMITED', RATE_LIMITED_MESSAGE, { retryAfterSeconds });
+  return reply.code(answer.status).send(answer.body);
+}
+
+/** The 429 of a press past its limit, as both buy doors answer it (with a Retry-After header). */
+export function rateLimitedAnswer(retryAfterSeconds: number): ErrorAnswer {
+  return { status: STATUS_OF.RATE_LIMITED, body: errorBody('RATE_LIMITED', RATE_LIMITED_MESSAGE, { retryAfterSeconds }), retryAfterSeconds };
 }
 
 /** Validate one input with zod; failures name the fields. */
