@@ -194,6 +194,9 @@ async function main(): Promise<number> {
     for (const f of fired) report.violations.push(...(f.violations ?? []).map((v) => `${f.kind}: ${v}`));
     const failovers = failoverSummary(fired);
     const repairs = repairsFromLogs(logDir);
+    // A role killed late may still be starting (waiting for an engine a fault stopped): its metrics are read
+    // once every role serves again; one that never does is a violation of its own.
+    await supervisor.allReady(60_000).catch((err: unknown) => report.violations.push(err instanceof Error ? err.message : String(err)));
     const scraped = await scrapeRoles(metricsUrls, common.METRICS_TOKEN!);
     for (const r of scraped) if (r.series === undefined) report.violations.push(`metrics of ${r.name} could not be scraped: ${r.error}`);
     const restarts = supervisor.processes.map((p) => `${p.spec.name} ×${p.starts - 1}`).join(', ');
